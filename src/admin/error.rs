@@ -1,0 +1,92 @@
+//! The one place where admin API errors become HTTP: `{"error": "...", "field": "..."}`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The body is not JSON at all.
+    #[error("malformed JSON: {0}")]
+    Malformed(String),
+    /// JSON of the wrong shape: unknown field, wrong type, missing field.
+    #[error("{message}")]
+    Shape { field: Option<String>, message: String },
+    #[error("request body larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("no such route")]
+    NoRoute,
+    #[error("method not allowed on this route")]
+    Method,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl AdminError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AdminError::Store(e) => match e {
+                StoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                StoreError::Conflict { .. } => StatusCode::CONFLICT,
+                StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+                StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+                StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Hash(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
+            AdminError::Malformed(_) => StatusCode::BAD_REQUEST,
+            AdminError::Shape { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AdminError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AdminError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AdminError::NoRoute => StatusCode::NOT_FOUND,
+            AdminError::Method => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            AdminError::Store(e) => e.field(),
+            AdminError::Shape { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let error = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // The details (SQL, I/O) are for the log, not for the client.
+            tracing::error!(error = %self, "admin API request failed");
+            "internal error; see the server log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = Body {
+            error,
+            field: self.field(),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"zentrale\", charset=\"UTF-8\""),
+            );
+        }
+        response
+    }
+}

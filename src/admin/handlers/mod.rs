@@ -1,0 +1,70 @@
+//! The API's routes: one `register` per resource family, each a list of [`Api::route`] calls.
+
+mod accounts;
+mod devices;
+mod users;
+mod workplaces;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use super::error::AdminError;
+use super::{Api, ApiState, Doc};
+use crate::store::{Principal, Role, Store};
+
+pub use accounts::{LoginRequest, Me, TokenRequest, TokenResponse};
+
+/// Shorthand for a route's documentation.
+const fn doc(summary: &'static str, request: Option<&'static str>, response: Option<&'static str>, status: u16) -> Doc {
+    Doc {
+        summary,
+        request,
+        response,
+        status,
+    }
+}
+
+pub(super) fn register(api: Api) -> Api {
+    let api = users::register(api);
+    let api = devices::register(api);
+    let api = workplaces::register(api);
+    accounts::register(api)
+}
+
+/// `GET /healthz`: 200 when the database answers.
+pub async fn healthz(State(state): State<ApiState>) -> Result<&'static str, AdminError> {
+    state.store.ping().await?;
+    Ok("ok\n")
+}
+
+/// A caller may give or take only roles up to its own.
+fn check_grant(who: &Principal, role: Option<Role>, field: &str) -> Result<(), AdminError> {
+    match role {
+        Some(r) if r.rank() > who.role.rank() => Err(AdminError::Forbidden(format!(
+            "{field}: role {} may not grant {r}",
+            who.role
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A caller may change a user only if the user's role is not above its own.
+async fn check_outranks(store: &Store, who: &Principal, username: &str) -> Result<(), AdminError> {
+    let role = store.user(username).await?.role;
+    check_grant(who, role, "username")
+}
+
+type Created<T> = Result<(StatusCode, axum::Json<T>), AdminError>;
+type Found<T> = Result<axum::Json<T>, AdminError>;
+type Done = Result<StatusCode, AdminError>;
+
+fn created<T>(value: T) -> Created<T> {
+    Ok((StatusCode::CREATED, axum::Json(value)))
+}
+
+fn found<T>(value: T) -> Found<T> {
+    Ok(axum::Json(value))
+}
+
+fn done() -> Done {
+    Ok(StatusCode::NO_CONTENT)
+}

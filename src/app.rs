@@ -1,0 +1,104 @@
+//! The composition root: open the store, bind every socket, serve, and drain on SIGTERM.
+//!
+//! Order matters: the config is checked before anything binds; systemd hears READY only after
+//! every socket is bound and the database is migrated; on SIGTERM new connections stop at once
+//! and running requests get `server.shutdown_grace_secs` to finish.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::store::{Store, StoreOptions};
+
+/// Opens the store the config names, creating the data directory if needed.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let dir = &config.server.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    let options = StoreOptions {
+        url: config.store_url(),
+        default_language: config.server.language.clone(),
+        enrollment_window_hours: config.provisioning.enrollment_window_hours,
+    };
+    Store::open(&options)
+        .await
+        .with_context(|| format!("opening the store at {}", options.url))
+}
+
+/// Runs the daemon until SIGTERM/SIGINT (or `shutdown` is cancelled).
+pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let http = TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("binding HTTP to {}", config.http.listen))?;
+    tracing::info!("listening for HTTP on {}", http.local_addr()?);
+
+    let router = crate::admin::router(store.clone(), config.http.max_body_bytes);
+    let stop = shutdown.clone();
+    let mut server = tokio::spawn(async move {
+        axum::serve(http, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+
+    notify(&[sd_notify::NotifyState::Ready]);
+    let watchdog = tokio::spawn(watchdog(store.clone(), shutdown.clone()));
+    tokio::select! {
+        () = signals() => tracing::info!("shutting down"),
+        () = shutdown.cancelled() => {}
+        done = &mut server => {
+            // The server ended on its own: that is a failure, not a shutdown.
+            done.context("HTTP server task")?.context("HTTP server")?;
+        }
+    }
+    notify(&[sd_notify::NotifyState::Stopping]);
+    shutdown.cancel();
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    if tokio::time::timeout(grace, &mut server).await.is_err() {
+        tracing::warn!("requests still running after {grace:?}; closing them");
+        server.abort();
+    }
+    watchdog.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn signals() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot install signal handlers");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// Pets the systemd watchdog while the database answers; a hung store gets us restarted.
+async fn watchdog(store: Store, shutdown: CancellationToken) {
+    let mut usec = 0;
+    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+        return;
+    }
+    let period = Duration::from_micros(usec) / 2;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(period) => {}
+        }
+        match tokio::time::timeout(period, store.ping()).await {
+            Ok(Ok(())) => notify(&[sd_notify::NotifyState::Watchdog]),
+            _ => tracing::warn!("store did not answer; not petting the watchdog"),
+        }
+    }
+}
+
+fn notify(state: &[sd_notify::NotifyState]) {
+    if let Err(e) = sd_notify::notify(false, state) {
+        tracing::debug!("sd_notify: {e}");
+    }
+}

@@ -1,0 +1,291 @@
+//! The daemon's configuration: TOML, loaded once, every problem reported at once with its key.
+//!
+//! Each table is read key by key (see [`section::Section`]) so that one bad value does not hide the
+//! next: `zentrale check` prints them all. Unknown keys are errors, like serde's
+//! `deny_unknown_fields`. Defaults are named functions, so the embedded defaults are the same
+//! whether a key is missing or no file is given at all.
+
+mod section;
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use section::{Problems, Section};
+
+/// The languages zentrale has prompts and texts for.
+pub const LANGUAGES: &[&str] = &["de", "en"];
+
+/// Everything the daemon reads from its config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub http: HttpConfig,
+    pub tftp: TftpConfig,
+    pub sip: SipConfig,
+    pub provisioning: ProvisioningConfig,
+    pub smtp: SmtpConfig,
+    pub store: StoreConfig,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// The name or address phones use to reach this server.
+    pub public_host: String,
+    pub data_dir: PathBuf,
+    /// Default language of prompts and phone texts.
+    pub language: String,
+    /// Seconds that running requests get to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    /// Largest request body accepted; bigger ones get 413.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TftpConfig {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SipConfig {
+    pub listen: SocketAddr,
+    /// The SIP domain; `server.public_host` when not set.
+    pub domain: String,
+    pub rtp_ports: (u16, u16),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvisioningConfig {
+    /// Hours a newly created or re-enrolled device may fetch its first full config.
+    pub enrollment_window_hours: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` or `smtps://host:port`; no mail is sent when empty.
+    pub url: String,
+    pub from: String,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreConfig {
+    /// `sqlite://FILE`; empty means `<data_dir>/zentrale.db`.
+    pub url: String,
+}
+
+/// Every problem found in a config, each with its key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+}
+
+impl ConfigError {
+    /// The problems, one line each.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            ConfigError::Invalid(list) => list.clone(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::parse("").expect("the embedded defaults are valid")
+    }
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text)
+    }
+
+    /// Parses config text, collecting every problem before failing.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let mut root: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(vec![format!("syntax: {e}")]))?;
+        let mut problems = Problems::default();
+        let server = server(Section::take(&mut root, "server", &mut problems));
+        let http = http(Section::take(&mut root, "http", &mut problems));
+        let tftp = tftp(Section::take(&mut root, "tftp", &mut problems));
+        let sip = sip(Section::take(&mut root, "sip", &mut problems), &server);
+        let provisioning = provisioning(Section::take(&mut root, "provisioning", &mut problems));
+        let smtp = smtp(Section::take(&mut root, "smtp", &mut problems));
+        let store = store(Section::take(&mut root, "store", &mut problems));
+        for key in root.keys() {
+            problems.push(key, "unknown table");
+        }
+        problems.into_result(Config {
+            server,
+            http,
+            tftp,
+            sip,
+            provisioning,
+            smtp,
+            store,
+        })
+    }
+
+    /// The store URL with the default filled in.
+    pub fn store_url(&self) -> String {
+        if self.store.url.is_empty() {
+            format!("sqlite://{}", self.server.data_dir.join("zentrale.db").display())
+        } else {
+            self.store.url.clone()
+        }
+    }
+}
+
+fn default_public_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./zentrale-data")
+}
+fn default_language() -> String {
+    "de".into()
+}
+fn default_grace() -> u64 {
+    10
+}
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+fn default_tftp_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 6969))
+}
+fn default_sip_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 5060))
+}
+fn default_rtp_ports() -> String {
+    "10000-20000".into()
+}
+fn default_enrollment_hours() -> u64 {
+    24
+}
+
+fn server(mut s: Section) -> ServerConfig {
+    let public_host: String = s.get("public_host", default_public_host);
+    if public_host.trim().is_empty() || public_host.contains(char::is_whitespace) {
+        s.problem("public_host", "must be a host name or address without spaces");
+    }
+    let data_dir = s.get("data_dir", default_data_dir);
+    let language: String = s.get("language", default_language);
+    if !LANGUAGES.contains(&language.as_str()) {
+        s.problem("language", &format!("must be one of {}", LANGUAGES.join(", ")));
+    }
+    let shutdown_grace_secs = s.get("shutdown_grace_secs", default_grace);
+    s.finish();
+    ServerConfig {
+        public_host,
+        data_dir,
+        language,
+        shutdown_grace_secs,
+    }
+}
+
+fn http(mut s: Section) -> HttpConfig {
+    let listen = s.get("listen", default_http_listen);
+    let max_body_bytes: usize = s.get("max_body_bytes", default_max_body);
+    if max_body_bytes < 1024 {
+        s.problem("max_body_bytes", "must be at least 1024");
+    }
+    s.finish();
+    HttpConfig {
+        listen,
+        max_body_bytes,
+    }
+}
+
+fn tftp(mut s: Section) -> TftpConfig {
+    let listen = s.get("listen", default_tftp_listen);
+    s.finish();
+    TftpConfig { listen }
+}
+
+fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
+    let listen = s.get("listen", default_sip_listen);
+    let domain = s.get("domain", || server.public_host.clone());
+    let ports: String = s.get("rtp_ports", default_rtp_ports);
+    let rtp_ports = parse_port_range(&ports).unwrap_or_else(|msg| {
+        s.problem("rtp_ports", msg);
+        (10000, 20000)
+    });
+    s.finish();
+    SipConfig {
+        listen,
+        domain,
+        rtp_ports,
+    }
+}
+
+fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
+    const MSG: &str = "must be a range like \"10000-20000\" of even size within 1024-65535";
+    let (low, high) = text.split_once('-').ok_or(MSG)?;
+    let low: u16 = low.trim().parse().map_err(|_| MSG)?;
+    let high: u16 = high.trim().parse().map_err(|_| MSG)?;
+    if low < 1024 || high <= low {
+        return Err(MSG);
+    }
+    Ok((low, high))
+}
+
+fn provisioning(mut s: Section) -> ProvisioningConfig {
+    let enrollment_window_hours = s.get("enrollment_window_hours", default_enrollment_hours);
+    s.finish();
+    ProvisioningConfig {
+        enrollment_window_hours,
+    }
+}
+
+fn smtp(mut s: Section) -> SmtpConfig {
+    let url: String = s.get("url", String::new);
+    if !url.is_empty() && !url.starts_with("smtp://") && !url.starts_with("smtps://") {
+        s.problem("url", "must start with smtp:// or smtps://");
+    }
+    let from: String = s.get("from", String::new);
+    if !from.is_empty() && !email_address::EmailAddress::is_valid(&from) {
+        s.problem("from", "is not an email address");
+    }
+    let username = s.get("username", String::new);
+    let password = s.get("password", String::new);
+    s.finish();
+    SmtpConfig {
+        url,
+        from,
+        username,
+        password,
+    }
+}
+
+fn store(mut s: Section) -> StoreConfig {
+    let url: String = s.get("url", String::new);
+    if !url.is_empty() && !url.starts_with("sqlite:") {
+        s.problem(
+            "url",
+            "only sqlite:// is supported by this build (postgres:// is planned)",
+        );
+    }
+    s.finish();
+    StoreConfig { url }
+}

@@ -1,0 +1,65 @@
+use super::*;
+
+#[test]
+fn empty_text_is_the_embedded_defaults() {
+    let c = Config::parse("").expect("defaults");
+    assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.tftp.listen.to_string(), "127.0.0.1:6969");
+    assert_eq!(c.sip.listen.to_string(), "127.0.0.1:5060");
+    assert_eq!(c.server.data_dir, PathBuf::from("./zentrale-data"));
+    assert_eq!(c.sip.domain, c.server.public_host);
+    assert_eq!(c.store_url(), "sqlite://./zentrale-data/zentrale.db");
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_key() {
+    let text = r#"
+        [server]
+        language = "fr"
+        bogus = 1
+        [http]
+        listen = "not an address"
+        [sip]
+        rtp_ports = "20000-10000"
+        [smtp]
+        url = "http://mail"
+        [cluster]
+        nodes = 3
+    "#;
+    let problems = Config::parse(text).expect_err("invalid").problems();
+    for key in ["server.language", "server.bogus", "http.listen", "sip.rtp_ports", "smtp.url", "cluster"] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(&format!("{key}:"))),
+            "{key} missing from {problems:#?}"
+        );
+    }
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+}
+
+#[test]
+fn wrong_types_name_the_key() {
+    let problems = Config::parse("[http]\nmax_body_bytes = \"big\"\n")
+        .expect_err("invalid")
+        .problems();
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].starts_with("http.max_body_bytes:"), "{problems:?}");
+}
+
+#[test]
+fn syntax_errors_are_reported() {
+    let problems = Config::parse("[server\n").expect_err("invalid").problems();
+    assert!(problems[0].starts_with("syntax:"), "{problems:?}");
+}
+
+/// Every config we ship or show must load (the README's and the package's).
+#[test]
+fn shipped_configs_load() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for path in [dir.join("packaging/zentrale.toml")] {
+        let config = Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(config.server.data_dir, PathBuf::from("/var/lib/zentrale"));
+        checked += 1;
+    }
+    assert_eq!(checked, 1);
+}

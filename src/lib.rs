@@ -1,0 +1,28 @@
+//! zentrale — the appliance daemon of a small-business phone system.
+//!
+//! One process serves the phones (provisioning, menu key, SIP), the media (voicemail, fax), and
+//! the admin. This crate is the library; `src/main.rs` only parses the command line.
+//!
+//! ```text
+//!  zentrale serve ── app ──┬── admin (HTTP /api/v1, /healthz) ──┐
+//!                          │                                     ├──> store ──> SQLite
+//!  zentrale user|device|… ─┴── cli ──────────────────────────────┘
+//! ```
+//!
+//! Layout (kept true by a test that reads this list):
+//!
+//! * [`app`] — composition root: open the store, bind sockets, serve, notify systemd, drain.
+//! * [`cli`] — the command line; offline subcommands call the same store operations as the API.
+//! * [`config`] — the TOML config, loaded once, every problem reported with its key.
+//! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
+//!   phonebook, accounts; the seed's validation rules and quick-create side effects.
+//! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
+//!
+//! Still to come (see DESIGN.md): `provisioning`, `tftp`, `phone_menu`, `sip`, `dispatch`, `rtp`,
+//! `media`, `voicemail`, `fax`, `spool`, `mail`, `import`.
+
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod store;

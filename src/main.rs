@@ -1,0 +1,71 @@
+//! The `zentrale` binary: parse the command line, set up logging, hand over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+use zentrale::cli::{Cli, Command, load_config};
+use zentrale::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match cli.command {
+        Command::Check(arg) => check(arg.config.as_deref()),
+        command => match run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("zentrale: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn check(path: Option<&std::path::Path>) -> ExitCode {
+    let result = match path {
+        Some(p) => Config::load(p).map(|_| ()),
+        None => Ok(()),
+    };
+    match result {
+        Ok(()) => {
+            println!("config ok");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for problem in e.problems() {
+                eprintln!("{problem}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match command {
+            Command::Serve(arg) => {
+                let config = load_config(&arg)?;
+                if arg.config.is_none() {
+                    println!(
+                        "no config file: embedded defaults, data in {}, HTTP {}, TFTP {}, SIP {}",
+                        config.server.data_dir.display(),
+                        config.http.listen,
+                        config.tftp.listen,
+                        config.sip.listen
+                    );
+                }
+                zentrale::app::serve(config, CancellationToken::new()).await
+            }
+            other => zentrale::cli::run_offline(other).await,
+        }
+    })
+}

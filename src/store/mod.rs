@@ -1,0 +1,160 @@
+//! The one module that owns the database: users, devices, workplaces and everything hanging off
+//! them, with the seed's validation rules and quick-create side effects.
+//!
+//! SQLite is the embedded engine (WAL, foreign keys on, versioned migrations). All SQL is kept
+//! portable (`$N` placeholders, `RETURNING`, unix-second integers) so a PostgreSQL pool can run the
+//! same queries later. Writes go through a pool of one connection: SQLite has one writer anyway,
+//! and queueing in-process avoids `SQLITE_BUSY` upgrades; reads use their own pool.
+//!
+//! Every operation that the API, the CLI and (later) the xlsx import share lives here, so all three
+//! get the same validation and side effects.
+
+mod accounts;
+mod actions;
+mod assignments;
+mod devices;
+mod followme;
+mod forwardings;
+mod model;
+mod numbers;
+mod phonebook;
+mod profile;
+pub mod secret;
+mod users;
+pub mod validate;
+mod workplaces;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use accounts::{Principal, PrincipalSource};
+pub use assignments::OwnerRef;
+pub use model::*;
+
+/// What can go wrong in the store; the API maps each variant to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Input broke a rule of the seed (the caller's fault).
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// Input collides with existing data, e.g. a taken extension.
+    #[error("{field}: {message}")]
+    Conflict { field: String, message: String },
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The caller may not do this (e.g. grant a role above its own).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("password hashing: {0}")]
+    Hash(String),
+}
+
+impl StoreError {
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn conflict(field: &str, message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The field a client should fix, where there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            StoreError::Invalid { field, .. } | StoreError::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    read: SqlitePool,
+    write: SqlitePool,
+    default_language: String,
+    window_hours: u64,
+}
+
+/// Settings the store needs from the config.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://FILE`.
+    pub url: String,
+    /// Language of users created without one.
+    pub default_language: String,
+    /// Hours an assigned phone may fetch its first full config.
+    pub enrollment_window_hours: u64,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    pub async fn open(opts: &StoreOptions) -> Result<Store> {
+        let options = SqliteConnectOptions::from_str(&opts.url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store {
+            read,
+            write,
+            default_language: opts.default_language.clone(),
+            window_hours: opts.enrollment_window_hours,
+        })
+    }
+
+    /// A cheap query that proves the database answers (for the systemd watchdog).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Closes both pools, waiting for running statements.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// Seconds since the Unix epoch; the store's timestamp unit.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Maps a UNIQUE violation to a conflict on `field`, passing other errors through.
+pub(crate) fn unique_as_conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let (field, message) = (field.to_owned(), message.to_owned());
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { field, message },
+        _ => StoreError::Database(e),
+    }
+}

@@ -1,0 +1,115 @@
+//! Secrets: a wrapper that never prints, argon2 hashing, and random credentials.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use serde::Deserialize;
+
+use super::StoreError;
+
+/// A password, PIN or SIP secret. `Debug` and `Display` print `***`, so a secret that ends up in
+/// a log line or an error message by accident shows nothing.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: impl Into<String>) -> Self {
+        Secret(text.into())
+    }
+
+    /// The secret itself; call only where it is hashed, compared or put on the wire to its owner.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Hashes a secret with argon2id (a fresh salt each time) on a blocking thread.
+pub async fn hash(secret: &Secret) -> Result<String, StoreError> {
+    let secret = secret.clone();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(secret.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| StoreError::Hash(e.to_string()))
+    })
+    .await
+    .map_err(|e| StoreError::Hash(e.to_string()))?
+}
+
+/// Checks a secret against a stored argon2 hash on a blocking thread.
+pub async fn verify(secret: &Secret, stored: &str) -> bool {
+    let (secret, stored) = (secret.clone(), stored.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(secret.expose().as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A random alphanumeric string (for SIP passwords and user names): ~5.95 bits per character.
+pub fn random_alnum(len: usize) -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+/// A random lowercase hex token of `bytes` random bytes (device tokens, API tokens).
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill(buf.as_mut_slice());
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a high-entropy token, hex; enough for tokens, never for passwords.
+pub fn token_digest(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let s = Secret::new("hunter22");
+        assert_eq!(format!("{s:?}"), "***");
+    }
+
+    #[tokio::test]
+    async fn hash_verifies_only_the_right_secret() {
+        let h = hash(&Secret::new("correct horse")).await.expect("hash");
+        assert!(!h.contains("correct horse"));
+        assert!(verify(&Secret::new("correct horse"), &h).await);
+        assert!(!verify(&Secret::new("wrong horse"), &h).await);
+        assert!(!verify(&Secret::new("x"), "not a hash").await);
+    }
+
+    #[test]
+    fn random_tokens_have_the_asked_size() {
+        assert_eq!(random_hex(16).len(), 32);
+        assert_eq!(random_alnum(20).len(), 20);
+        assert_ne!(random_hex(16), random_hex(16));
+    }
+}

@@ -1,0 +1,446 @@
+//! Users [Benutzer]: quick-create with the seed's side effects, changes, and deletion.
+//!
+//! A user's voicemail mode, softphone, mobile number and fax extension are read back from the
+//! actions and devices that quick-create made, so the user record can never disagree with them.
+
+use sqlx::SqliteConnection;
+
+use super::devices::{self, Owner, Spec};
+use super::numbers::{self, Owner as NumberOwner};
+use super::secret::{self, Secret};
+use super::{
+    Auth, DeviceKind, NewUser, PhoneStatus, Result, Role, Store, StoreError, User, UserPatch,
+    VoicemailMode, unique_as_conflict, unix_now, validate,
+};
+
+const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.extension, u.auth,
+       u.password_hash IS NOT NULL AS has_password, u.pin_hash IS NOT NULL AS has_pin,
+       u.email, u.language, u.role, u.cid_number, u.created_at, u.updated_at,
+       f.extension AS fax_extension,
+       EXISTS (SELECT 1 FROM actions a WHERE a.user_id = u.id AND a.kind = 'voicemail'
+               AND a.timing = 'after' AND a.scope = 'internal' AND a.target IS NULL) AS vm_internal,
+       EXISTS (SELECT 1 FROM actions a WHERE a.user_id = u.id AND a.kind = 'voicemail'
+               AND a.timing = 'after' AND a.scope = 'external' AND a.target IS NULL) AS vm_external,
+       EXISTS (SELECT 1 FROM devices d WHERE d.owner_user_id = u.id AND d.kind = 'softphone') AS softphone,
+       (SELECT d.number FROM devices d WHERE d.owner_user_id = u.id AND d.kind = 'mobile'
+         ORDER BY d.id LIMIT 1) AS mobile_number,
+       (SELECT COUNT(*) FROM devices d WHERE d.owner_user_id = u.id AND d.kind <> 'fax') AS direct_devices,
+       w.name AS workplace, w.logged_in_at
+  FROM users u
+  LEFT JOIN user_fax f ON f.user_id = u.id
+  LEFT JOIN workplaces w ON w.current_user_id = u.id";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    username: String,
+    display_name: String,
+    extension: Option<String>,
+    auth: Auth,
+    has_password: bool,
+    has_pin: bool,
+    email: Option<String>,
+    language: String,
+    role: Option<Role>,
+    cid_number: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    fax_extension: Option<String>,
+    vm_internal: bool,
+    vm_external: bool,
+    softphone: bool,
+    mobile_number: Option<String>,
+    direct_devices: i64,
+    workplace: Option<String>,
+    logged_in_at: Option<i64>,
+}
+
+impl From<Row> for User {
+    fn from(r: Row) -> User {
+        let voicemail = match (r.vm_internal, r.vm_external) {
+            (true, true) => VoicemailMode::All,
+            (true, false) => VoicemailMode::Internal,
+            (false, true) => VoicemailMode::External,
+            (false, false) => VoicemailMode::None,
+        };
+        User {
+            username: r.username,
+            display_name: r.display_name,
+            extension: r.extension,
+            auth: r.auth,
+            has_password: r.has_password,
+            has_pin: r.has_pin,
+            fax_extension: r.fax_extension,
+            email: r.email,
+            language: r.language,
+            voicemail,
+            softphone: r.softphone,
+            mobile_number: r.mobile_number,
+            role: r.role,
+            cid_number: r.cid_number,
+            phone_status: PhoneStatus {
+                workplace: r.workplace,
+                logged_in_since: r.logged_in_at,
+                direct_devices: r.direct_devices,
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The id of user `username`; unknown is a 404-style error naming `what`.
+pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, username: &str) -> Result<i64> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.0)
+        .ok_or_else(|| StoreError::NotFound(format!("{what} {username}")))
+}
+
+/// The admin role of user `id`, if any (workplaces may be restricted by role).
+pub(super) async fn role_of(conn: &mut SqliteConnection, id: i64) -> Result<Option<Role>> {
+    let (role,): (Option<Role>,) = sqlx::query_as("SELECT role FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(role)
+}
+
+async fn one(conn: &mut SqliteConnection, username: &str) -> Result<(i64, User)> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE u.username = $1"))
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let row = row.ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+    Ok((row.id, row.into()))
+}
+
+/// Secrets hashed before the write transaction starts, so hashing never holds the writer.
+struct Hashed {
+    password: Option<Option<String>>,
+    pin: Option<Option<String>>,
+}
+
+async fn hash_opt(value: &Option<Option<Secret>>) -> Result<Option<Option<String>>> {
+    Ok(match value {
+        Some(Some(s)) => Some(Some(secret::hash(s).await?)),
+        Some(None) => Some(None),
+        None => None,
+    })
+}
+
+impl Store {
+    /// Quick-create [Schnellanlage] with every side effect the seed names.
+    pub async fn create_user(&self, new: NewUser) -> Result<User> {
+        let auth = new.auth.unwrap_or(Auth::Local);
+        let language = new.language.clone().unwrap_or_else(|| self.default_language.clone());
+        check_new(&new, auth, &language)?;
+        let hashed = Hashed {
+            password: hash_opt(&new.password.clone().map(Some)).await?,
+            pin: hash_opt(&new.pin.clone().map(Some)).await?,
+        };
+        let mut tx = self.write.begin().await?;
+        super::accounts::check_name_free(&mut tx, &new.username).await?;
+        let now = unix_now();
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO users (username, display_name, extension, auth, password_hash, pin_hash,
+                 email, language, role, cid_number, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10) RETURNING id",
+        )
+        .bind(&new.username)
+        .bind(&new.display_name)
+        .bind(&new.extension)
+        .bind(auth)
+        .bind(hashed.password.flatten())
+        .bind(hashed.pin.flatten())
+        .bind(&new.email)
+        .bind(&language)
+        .bind(new.role)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_as_conflict("username", "is already taken"))?;
+        if let Some(ext) = &new.extension {
+            numbers::claim(&mut tx, "extension", ext, NumberOwner::User(id)).await?;
+        }
+        sqlx::query("INSERT INTO voicemail_boxes (user_id, keep_messages) VALUES ($1, $2)")
+            .bind(id)
+            .bind(false)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO user_phonebook (user_id, enabled, extra) VALUES ($1, $2, '{}')")
+            .bind(id)
+            .bind(true)
+            .execute(&mut *tx)
+            .await?;
+        self.set_fax_extension(&mut tx, id, new.fax_extension.as_deref()).await?;
+        self.set_softphone(&mut tx, id, new.softphone).await?;
+        self.set_mobile(&mut tx, id, new.mobile_number.as_deref()).await?;
+        super::actions::sync_voicemail(&mut tx, id, new.voicemail.unwrap_or(VoicemailMode::None)).await?;
+        let (_, user) = one(&mut tx, &new.username).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn user(&self, username: &str) -> Result<User> {
+        Ok(one(&mut *self.read.acquire().await?, username).await?.1)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY u.username"))
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+
+    /// Changes a user; quick-create fields keep their side effects (turning `softphone` off
+    /// removes the softphone, clearing `fax_extension` removes the fax device, ...).
+    pub async fn update_user(&self, username: &str, patch: UserPatch) -> Result<User> {
+        check_patch(&patch)?;
+        let hashed = Hashed {
+            password: hash_opt(&patch.password).await?,
+            pin: hash_opt(&patch.pin).await?,
+        };
+        let mut tx = self.write.begin().await?;
+        let (id, user) = one(&mut tx, username).await?;
+        let auth = patch.auth.unwrap_or(user.auth);
+        let will_have_password = match &hashed.password {
+            Some(p) => p.is_some(),
+            None => user.has_password,
+        };
+        if auth == Auth::Local && !will_have_password {
+            return Err(StoreError::invalid("password", "is required when auth is local"));
+        }
+        if let Some(ext) = &patch.extension {
+            numbers::replace(&mut tx, "extension", ext.as_deref(), NumberOwner::User(id)).await?;
+        }
+        if let Some(fax) = &patch.fax_extension {
+            self.set_fax_extension(&mut tx, id, fax.as_deref()).await?;
+        }
+        if let Some(on) = patch.softphone {
+            self.set_softphone(&mut tx, id, on).await?;
+        }
+        if let Some(mobile) = &patch.mobile_number {
+            self.set_mobile(&mut tx, id, mobile.as_deref()).await?;
+        }
+        if let Some(mode) = patch.voicemail {
+            super::actions::sync_voicemail(&mut tx, id, mode).await?;
+        }
+        update_columns(&mut tx, id, &user, &patch, auth, hashed).await?;
+        let (_, user) = one(&mut tx, username).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Deletes a user with their voicemail box, phonebook entry, actions, forwardings and their
+    /// personal devices (softphone, mobile, fax); IP phones stay, unassigned.
+    pub async fn delete_user(&self, username: &str) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let id = id_of(&mut tx, "user", username).await?;
+        self.set_fax_extension(&mut tx, id, None).await?;
+        sqlx::query("DELETE FROM devices WHERE owner_user_id = $1 AND kind IN ('softphone', 'mobile')")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM followme WHERE device_id IN (SELECT id FROM devices WHERE owner_user_id = $1)")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        numbers::release(&mut tx, NumberOwner::User(id)).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives the user a virtual fax device with `extension`, moves it, or removes it (None).
+    pub(super) async fn set_fax_extension(&self, conn: &mut SqliteConnection, user: i64, extension: Option<&str>) -> Result<()> {
+        let existing: Option<(i64,)> = sqlx::query_as("SELECT device_id FROM user_fax WHERE user_id = $1")
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?;
+        match (existing, extension) {
+            (Some((device,)), Some(ext)) => {
+                numbers::replace(conn, "fax_extension", Some(ext), NumberOwner::Fax(device)).await?;
+                sqlx::query("UPDATE user_fax SET extension = $1 WHERE user_id = $2")
+                    .bind(ext)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            (Some((device,)), None) => {
+                numbers::release(conn, NumberOwner::Fax(device)).await?;
+                sqlx::query("DELETE FROM devices WHERE id = $1").bind(device).execute(&mut *conn).await?;
+            }
+            (None, Some(ext)) => {
+                let spec = personal_device(DeviceKind::Fax, user, None);
+                let device = devices::insert(conn, spec, self.window_hours).await?;
+                numbers::claim(conn, "fax_extension", ext, NumberOwner::Fax(device)).await?;
+                sqlx::query("INSERT INTO user_fax (user_id, device_id, extension, format) VALUES ($1, $2, $3, 'pdf')")
+                    .bind(user)
+                    .bind(device)
+                    .bind(ext)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Makes sure the user has a softphone (on) or none (off).
+    async fn set_softphone(&self, conn: &mut SqliteConnection, user: i64, on: bool) -> Result<()> {
+        let has: Option<(i64,)> = sqlx::query_as("SELECT id FROM devices WHERE owner_user_id = $1 AND kind = 'softphone' LIMIT 1")
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?;
+        match (has, on) {
+            (None, true) => {
+                devices::insert(conn, personal_device(DeviceKind::Softphone, user, None), self.window_hours).await?;
+            }
+            (Some(_), false) => {
+                sqlx::query("DELETE FROM devices WHERE owner_user_id = $1 AND kind = 'softphone'")
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Gives the user a mobile device with `number`, renumbers it, or removes it (None).
+    async fn set_mobile(&self, conn: &mut SqliteConnection, user: i64, number: Option<&str>) -> Result<()> {
+        let has: Option<(i64,)> = sqlx::query_as("SELECT id FROM devices WHERE owner_user_id = $1 AND kind = 'mobile' ORDER BY id LIMIT 1")
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?;
+        match (has, number) {
+            (None, Some(n)) => {
+                devices::insert(conn, personal_device(DeviceKind::Mobile, user, Some(n)), self.window_hours).await?;
+            }
+            (Some((id,)), Some(n)) => {
+                sqlx::query("UPDATE devices SET number = $1, label = $2 WHERE id = $3")
+                    .bind(n)
+                    .bind(devices::default_label(DeviceKind::Mobile, None, None, None, Some(n)))
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            (Some(_), None) => {
+                sqlx::query("DELETE FROM devices WHERE owner_user_id = $1 AND kind = 'mobile'")
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+}
+
+fn personal_device(kind: DeviceKind, user: i64, number: Option<&str>) -> Spec {
+    Spec {
+        kind,
+        mac: None,
+        vendor: None,
+        model: None,
+        label: devices::default_label(kind, None, None, None, number),
+        number: number.map(str::to_owned),
+        owner: Owner::User(user),
+        sip_password: None,
+    }
+}
+
+async fn update_columns(
+    conn: &mut SqliteConnection,
+    id: i64,
+    user: &User,
+    patch: &UserPatch,
+    auth: Auth,
+    hashed: Hashed,
+) -> Result<()> {
+    let email = patch.email.clone().unwrap_or_else(|| user.email.clone());
+    let extension = patch.extension.clone().unwrap_or_else(|| user.extension.clone());
+    let role = patch.role.unwrap_or(user.role);
+    let mut query = sqlx::QueryBuilder::new("UPDATE users SET display_name = ");
+    query
+        .push_bind(patch.display_name.clone().unwrap_or_else(|| user.display_name.clone()))
+        .push(", extension = ")
+        .push_bind(extension)
+        .push(", auth = ")
+        .push_bind(auth)
+        .push(", email = ")
+        .push_bind(email)
+        .push(", language = ")
+        .push_bind(patch.language.clone().unwrap_or_else(|| user.language.clone()))
+        .push(", role = ")
+        .push_bind(role)
+        .push(", updated_at = ")
+        .push_bind(unix_now());
+    if let Some(password) = hashed.password {
+        query.push(", password_hash = ").push_bind(password);
+    }
+    if let Some(pin) = hashed.pin {
+        query.push(", pin_hash = ").push_bind(pin);
+    }
+    query.push(" WHERE id = ").push_bind(id);
+    query.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+fn check_new(new: &NewUser, auth: Auth, language: &str) -> Result<()> {
+    validate::username("username", &new.username)?;
+    validate::display_text("display_name", &new.display_name)?;
+    if let Some(ext) = &new.extension {
+        validate::extension("extension", ext)?;
+    }
+    match (&new.password, auth) {
+        (Some(p), _) => validate::password("password", p)?,
+        (None, Auth::Local) => return Err(StoreError::invalid("password", "is required when auth is local")),
+        (None, _) => {}
+    }
+    if let Some(pin) = &new.pin {
+        validate::pin("pin", pin)?;
+    }
+    if let Some(fax) = &new.fax_extension {
+        validate::extension("fax_extension", fax)?;
+    }
+    if let Some(email) = &new.email {
+        validate::email("email", email)?;
+    }
+    validate::language("language", language)?;
+    if let Some(mobile) = &new.mobile_number {
+        validate::phone_number("mobile_number", mobile)?;
+    }
+    Ok(())
+}
+
+fn check_patch(patch: &UserPatch) -> Result<()> {
+    if let Some(name) = &patch.display_name {
+        validate::display_text("display_name", name)?;
+    }
+    if let Some(Some(ext)) = &patch.extension {
+        validate::extension("extension", ext)?;
+    }
+    if let Some(Some(p)) = &patch.password {
+        validate::password("password", p)?;
+    }
+    if let Some(Some(pin)) = &patch.pin {
+        validate::pin("pin", pin)?;
+    }
+    if let Some(Some(fax)) = &patch.fax_extension {
+        validate::extension("fax_extension", fax)?;
+    }
+    if let Some(Some(email)) = &patch.email {
+        validate::email("email", email)?;
+    }
+    if let Some(language) = &patch.language {
+        validate::language("language", language)?;
+    }
+    if let Some(Some(mobile)) = &patch.mobile_number {
+        validate::phone_number("mobile_number", mobile)?;
+    }
+    Ok(())
+}

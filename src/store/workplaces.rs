@@ -1,0 +1,205 @@
+//! Workplaces [Arbeitsplätze]: shared phones a user logs in at. A user is at one workplace at
+//! most and a workplace has one user at most (both enforced by a UNIQUE column).
+
+use sqlx::SqliteConnection;
+
+use super::users::id_of as user_id_of;
+use super::{
+    NewWorkplace, Result, Role, Store, StoreError, Workplace, WorkplacePatch, devices, unique_as_conflict,
+    unix_now, validate,
+};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    name: String,
+    display_name: String,
+    current_user: Option<String>,
+    logged_in_at: Option<i64>,
+}
+
+const SELECT: &str = "SELECT w.id, w.name, w.display_name, u.username AS current_user, w.logged_in_at
+  FROM workplaces w LEFT JOIN users u ON u.id = w.current_user_id";
+
+pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM workplaces WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.0)
+        .ok_or_else(|| StoreError::NotFound(format!("{what} {name}")))
+}
+
+async fn load(conn: &mut SqliteConnection, row: Row) -> Result<Workplace> {
+    let allowed_users: Vec<(String,)> = sqlx::query_as(
+        "SELECT u.username FROM workplace_allowed_users a JOIN users u ON u.id = a.user_id
+          WHERE a.workplace_id = $1 ORDER BY u.username",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let allowed_roles: Vec<(Role,)> =
+        sqlx::query_as("SELECT role FROM workplace_allowed_roles WHERE workplace_id = $1 ORDER BY role")
+            .bind(row.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let devices = devices::select(conn, "d.owner_workplace_id = $1", row.id).await?;
+    Ok(Workplace {
+        name: row.name,
+        display_name: row.display_name,
+        allowed_users: allowed_users.into_iter().map(|r| r.0).collect(),
+        allowed_roles: allowed_roles.into_iter().map(|r| r.0).collect(),
+        current_user: row.current_user,
+        logged_in_since: row.logged_in_at,
+        devices,
+    })
+}
+
+async fn one(conn: &mut SqliteConnection, name: &str) -> Result<Workplace> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE w.name = $1"))
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let row = row.ok_or_else(|| StoreError::NotFound(format!("workplace {name}")))?;
+    load(conn, row).await
+}
+
+/// Replaces who may log in at workplace `id`.
+async fn set_allowed(conn: &mut SqliteConnection, id: i64, users: &[String], roles: &[Role]) -> Result<()> {
+    sqlx::query("DELETE FROM workplace_allowed_users WHERE workplace_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM workplace_allowed_roles WHERE workplace_id = $1").bind(id).execute(&mut *conn).await?;
+    for name in users {
+        let user = user_id_of(conn, "allowed_users: user", name).await?;
+        sqlx::query("INSERT INTO workplace_allowed_users (workplace_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(user)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for role in roles {
+        sqlx::query("INSERT INTO workplace_allowed_roles (workplace_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(role)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn create_workplace(&self, new: NewWorkplace) -> Result<Workplace> {
+        validate::username("name", &new.name)?;
+        let display = new.display_name.clone().unwrap_or_else(|| new.name.clone());
+        validate::display_text("display_name", &display)?;
+        let mut tx = self.write.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO workplaces (name, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(&display)
+        .bind(unix_now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_as_conflict("name", "a workplace with this name exists"))?;
+        set_allowed(&mut tx, id, &new.allowed_users, &new.allowed_roles).await?;
+        let w = one(&mut tx, &new.name).await?;
+        tx.commit().await?;
+        Ok(w)
+    }
+
+    pub async fn workplace(&self, name: &str) -> Result<Workplace> {
+        one(&mut *self.read.acquire().await?, name).await
+    }
+
+    pub async fn workplaces(&self) -> Result<Vec<Workplace>> {
+        let mut conn = self.read.acquire().await?;
+        let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY w.name"))
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(load(&mut conn, row).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn update_workplace(&self, name: &str, patch: WorkplacePatch) -> Result<Workplace> {
+        if let Some(d) = &patch.display_name {
+            validate::display_text("display_name", d)?;
+        }
+        let mut tx = self.write.begin().await?;
+        let id = id_of(&mut tx, "workplace", name).await?;
+        let current = one(&mut tx, name).await?;
+        if let Some(d) = &patch.display_name {
+            sqlx::query("UPDATE workplaces SET display_name = $1 WHERE id = $2")
+                .bind(d)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if patch.allowed_users.is_some() || patch.allowed_roles.is_some() {
+            let users = patch.allowed_users.unwrap_or(current.allowed_users);
+            let roles = patch.allowed_roles.unwrap_or(current.allowed_roles);
+            set_allowed(&mut tx, id, &users, &roles).await?;
+        }
+        let w = one(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(w)
+    }
+
+    /// Deletes a workplace; its phones stay, unassigned.
+    pub async fn delete_workplace(&self, name: &str) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let id = id_of(&mut tx, "workplace", name).await?;
+        sqlx::query("DELETE FROM followme WHERE device_id IN (SELECT id FROM devices WHERE owner_workplace_id = $1)")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM workplaces WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Logs `username` in at workplace `name`. A user logged in elsewhere moves here; a user
+    /// already here is replaced. A restricted workplace refuses users it does not list.
+    pub async fn login(&self, name: &str, username: &str) -> Result<Workplace> {
+        let mut tx = self.write.begin().await?;
+        let id = id_of(&mut tx, "workplace", name).await?;
+        let user = user_id_of(&mut tx, "user", username).await?;
+        let current = one(&mut tx, name).await?;
+        if !current.allowed_users.is_empty() || !current.allowed_roles.is_empty() {
+            let role = super::users::role_of(&mut tx, user).await?;
+            let allowed = current.allowed_users.iter().any(|u| u == username)
+                || role.is_some_and(|r| current.allowed_roles.contains(&r));
+            if !allowed {
+                return Err(StoreError::Forbidden(format!("{username} may not log in at workplace {name}")));
+            }
+        }
+        sqlx::query("UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE current_user_id = $1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE workplaces SET current_user_id = $1, logged_in_at = $2 WHERE id = $3")
+            .bind(user)
+            .bind(unix_now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let w = one(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(w)
+    }
+
+    /// Ends whatever login there is at workplace `name`.
+    pub async fn logout(&self, name: &str) -> Result<Workplace> {
+        let mut tx = self.write.begin().await?;
+        let id = id_of(&mut tx, "workplace", name).await?;
+        sqlx::query("UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let w = one(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(w)
+    }
+}
