@@ -16,7 +16,8 @@ use crate::store::{Store, StoreOptions};
 /// Opens the store the config names, creating the data directory if needed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let dir = &config.server.data_dir;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
     let options = StoreOptions {
         url: config.store_url(),
         default_language: config.server.language.clone(),
@@ -68,7 +69,10 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
 async fn signals() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::error!("cannot install signal handlers");
         return std::future::pending().await;
     };

@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::store::secret::Secret;
 use crate::store::{
-    Auth, DeviceKind, NewAdmin, NewDevice, NewUser, NewWorkplace, Role, Store, Vendor, VoicemailMode,
+    Auth, DeviceKind, NewAdmin, NewDevice, NewUser, NewWorkplace, Role, Store, Vendor,
+    VoicemailMode,
 };
 
 #[derive(Debug, Parser)]
@@ -175,19 +176,27 @@ fn parse_vendor(s: &str) -> Result<Vendor, String> {
     Vendor::parse(s).ok_or_else(|| format!("one of: {}", names(Vendor::ALL)))
 }
 fn names<T: std::fmt::Display>(all: &[T]) -> String {
-    all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    all.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Loads the config named by `--config`, or the embedded defaults.
 pub fn load_config(arg: &ConfigArg) -> anyhow::Result<Config> {
     match &arg.config {
-        Some(path) => Config::load(path).map_err(|e| anyhow::anyhow!("{}", e.problems().join("\n"))),
+        Some(path) => {
+            Config::load(path).map_err(|e| anyhow::anyhow!("{}", e.problems().join("\n")))
+        }
         None => Ok(Config::default()),
     }
 }
 
 fn print<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value).context("printing JSON")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).context("printing JSON")?
+    );
     Ok(())
 }
 
@@ -198,17 +207,36 @@ async fn store(arg: &ConfigArg) -> anyhow::Result<Store> {
 /// Runs an offline subcommand (everything but `serve` and `check`).
 pub async fn run_offline(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Admin(AdminCmd::Create { username, password, role, config }) => {
-            let new = NewAdmin { username, password: Secret::new(password), role };
+        Command::Admin(AdminCmd::Create {
+            username,
+            password,
+            role,
+            config,
+        }) => {
+            let new = NewAdmin {
+                username,
+                password: Secret::new(password),
+                role,
+            };
             print(&store(&config).await?.create_admin(new).await?)
         }
         Command::User(cmd) => user(cmd).await,
         Command::Device(cmd) => device(cmd).await,
-        Command::Workplace(WorkplaceCmd::Add { name, display_name, config }) => {
-            let new = NewWorkplace { name, display_name, ..Default::default() };
+        Command::Workplace(WorkplaceCmd::Add {
+            name,
+            display_name,
+            config,
+        }) => {
+            let new = NewWorkplace {
+                name,
+                display_name,
+                ..Default::default()
+            };
             print(&store(&config).await?.create_workplace(new).await?)
         }
-        Command::Workplace(WorkplaceCmd::List(config)) => print(&store(&config).await?.workplaces().await?),
+        Command::Workplace(WorkplaceCmd::List(config)) => {
+            print(&store(&config).await?.workplaces().await?)
+        }
         Command::Serve(_) | Command::Check(_) => unreachable!("handled by main"),
     }
 }
@@ -255,7 +283,17 @@ async fn user(cmd: UserCmd) -> anyhow::Result<()> {
 
 async fn device(cmd: DeviceCmd) -> anyhow::Result<()> {
     match cmd {
-        DeviceCmd::Add { kind, mac, vendor, model, label, number, user, workplace, config } => {
+        DeviceCmd::Add {
+            kind,
+            mac,
+            vendor,
+            model,
+            label,
+            number,
+            user,
+            workplace,
+            config,
+        } => {
             let new = NewDevice {
                 kind: Some(kind),
                 mac,

@@ -54,7 +54,12 @@ impl CredentialCache {
 }
 
 /// Checks Basic credentials against the store, using the cache to skip argon2 on repeats.
-async fn basic(store: &Store, cache: &CredentialCache, name: &str, password: &Secret) -> Result<Option<Principal>, StoreError> {
+async fn basic(
+    store: &Store,
+    cache: &CredentialCache,
+    name: &str,
+    password: &Secret,
+) -> Result<Option<Principal>, StoreError> {
     let Some((principal, stored)) = store.credentials(name).await? else {
         return Ok(None);
     };
@@ -82,7 +87,13 @@ async fn principal(state: &ApiState, header: Option<String>) -> Result<Principal
             .map_err(|_| AdminError::Unauthorized)?;
         let text = String::from_utf8(decoded).map_err(|_| AdminError::Unauthorized)?;
         let (name, password) = text.split_once(':').ok_or(AdminError::Unauthorized)?;
-        basic(&state.store, &state.credentials, name, &Secret::new(password)).await?
+        basic(
+            &state.store,
+            &state.credentials,
+            name,
+            &Secret::new(password),
+        )
+        .await?
     } else {
         None
     };
@@ -90,7 +101,11 @@ async fn principal(state: &ApiState, header: Option<String>) -> Result<Principal
 }
 
 /// Middleware on every API route: authenticate, then authorize by the route table.
-pub async fn guard(State(state): State<ApiState>, mut req: Request, next: Next) -> Result<Response, AdminError> {
+pub async fn guard(
+    State(state): State<ApiState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, AdminError> {
     let header = req
         .headers()
         .get(AUTHORIZATION)
@@ -113,6 +128,9 @@ pub async fn guard(State(state): State<ApiState>, mut req: Request, next: Next) 
             who.role,
             req.method()
         ))),
-        None => Err(AdminError::Forbidden(format!("{} {path} is not in the role table", req.method()))),
+        None => Err(AdminError::Forbidden(format!(
+            "{} {path} is not in the role table",
+            req.method()
+        ))),
     }
 }

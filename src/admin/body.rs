@@ -54,7 +54,10 @@ pub struct Path<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S> for Path<T> {
     type Rejection = AdminError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
@@ -82,9 +85,8 @@ fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> AdminError {
     }
     let message = strip_position(&inner.to_string());
     // serde names unknown and missing fields only in its message; elsewhere the path has it.
-    let named = backticked(&message).filter(|_| {
-        message.starts_with("unknown field") || message.starts_with("missing field")
-    });
+    let named = backticked(&message)
+        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"));
     let field = match (named, path.as_str()) {
         (Some(name), ".") => Some(name.to_owned()),
         // An unknown field is already the last segment of the path.
@@ -147,11 +149,23 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         assert_eq!(field(r#"{"name":"a","count":1}"#), (200, None));
-        assert_eq!(field(r#"{"name":"a","count":"x"}"#), (422, Some("count".into())));
-        assert_eq!(field(r#"{"name":"a","count":1,"bogus":1}"#), (422, Some("bogus".into())));
+        assert_eq!(
+            field(r#"{"name":"a","count":"x"}"#),
+            (422, Some("count".into()))
+        );
+        assert_eq!(
+            field(r#"{"name":"a","count":1,"bogus":1}"#),
+            (422, Some("bogus".into()))
+        );
         assert_eq!(field(r#"{"count":1}"#), (422, Some("name".into())));
-        assert_eq!(field(r#"{"name":"a","count":1,"inner":{"wait":-1}}"#), (422, Some("inner.wait".into())));
-        assert_eq!(field(r#"{"name":"a","count":1,"inner":{"x":1}}"#), (422, Some("inner.x".into())));
+        assert_eq!(
+            field(r#"{"name":"a","count":1,"inner":{"wait":-1}}"#),
+            (422, Some("inner.wait".into()))
+        );
+        assert_eq!(
+            field(r#"{"name":"a","count":1,"inner":{"x":1}}"#),
+            (422, Some("inner.x".into()))
+        );
         assert_eq!(field(r#"{"name":"a""#).0, 400);
         assert_eq!(field(r#"{"name":"a","count":1} trailing"#).0, 400);
         assert_eq!(field("").0, 400);

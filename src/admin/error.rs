@@ -15,7 +15,10 @@ pub enum AdminError {
     Malformed(String),
     /// JSON of the wrong shape: unknown field, wrong type, missing field.
     #[error("{message}")]
-    Shape { field: Option<String>, message: String },
+    Shape {
+        field: Option<String>,
+        message: String,
+    },
     #[error("request body larger than {0} bytes")]
     TooLarge(usize),
     #[error("authentication required")]

@@ -65,7 +65,8 @@ impl RouteTable {
     }
 
     fn push(&mut self, spec: RouteSpec) {
-        self.index.insert((spec.method.clone(), spec.path.to_owned()), spec.area);
+        self.index
+            .insert((spec.method.clone(), spec.path.to_owned()), spec.area);
         self.routes.push(spec);
     }
 }
@@ -92,12 +93,20 @@ impl std::fmt::Debug for Api {
 
 impl Api {
     /// Registers `handler` for `method path`, reachable by the roles that may use `area`.
-    pub fn route<H, T>(mut self, method: Method, path: &'static str, area: Area, doc: Doc, handler: H) -> Self
+    pub fn route<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        area: Area,
+        doc: Doc,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, ApiState>,
         T: 'static,
     {
-        let filter = MethodFilter::try_from(method.clone()).expect("API routes use standard methods");
+        let filter =
+            MethodFilter::try_from(method.clone()).expect("API routes use standard methods");
         self.router = self.router.route(path, on(filter, handler));
         self.table.push(RouteSpec {
             method,
@@ -130,9 +139,10 @@ pub fn router(store: Store, max_body_bytes: usize) -> Router {
         credentials: Arc::default(),
     };
     let limit = body::BodyLimit(max_body_bytes);
-    let guarded = api
-        .router
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard));
+    let guarded = api.router.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::guard,
+    ));
     Router::new()
         .merge(guarded)
         .route("/api/v1/openapi.json", axum::routing::get(openapi::serve))

@@ -19,13 +19,48 @@ fn schemas() -> Map<String, Value> {
         )+};
     }
     add!(
-        NewUser, UserPatch, User, PhoneStatus, VoicemailSettings, FaxSettings, UserPhonebook,
-        CidSettings, FollowMe, RingPolicy, NewDevice, DevicePatch, Device, Provisioning,
-        NewWorkplace, WorkplacePatch, Workplace, NewForwarding, ForwardingPatch, Forwarding,
-        NewAction, Action, NewPhonebookEntry, PhonebookPatch, PhonebookEntry, NewAdmin, Admin,
-        Auth, VoicemailMode, Role, DeviceKind, Vendor, FaxFormat, Scope, Timing, ActionKind,
-        ForwardCondition, ProvState, super::handlers::LoginRequest, super::handlers::TokenRequest,
-        super::handlers::TokenResponse, super::handlers::Me,
+        NewUser,
+        UserPatch,
+        User,
+        PhoneStatus,
+        VoicemailSettings,
+        FaxSettings,
+        UserPhonebook,
+        CidSettings,
+        FollowMe,
+        RingPolicy,
+        NewDevice,
+        DevicePatch,
+        Device,
+        Provisioning,
+        NewWorkplace,
+        WorkplacePatch,
+        Workplace,
+        NewForwarding,
+        ForwardingPatch,
+        Forwarding,
+        NewAction,
+        Action,
+        NewPhonebookEntry,
+        PhonebookPatch,
+        PhonebookEntry,
+        NewAdmin,
+        Admin,
+        Auth,
+        VoicemailMode,
+        Role,
+        DeviceKind,
+        Vendor,
+        FaxFormat,
+        Scope,
+        Timing,
+        ActionKind,
+        ForwardCondition,
+        ProvState,
+        super::handlers::LoginRequest,
+        super::handlers::TokenRequest,
+        super::handlers::TokenResponse,
+        super::handlers::Me,
     );
     let mut map = Map::new();
     for (name, schema) in list {
@@ -41,7 +76,9 @@ fn schemas() -> Map<String, Value> {
 
 fn schema_ref(name: &str) -> Value {
     match name.strip_suffix("[]") {
-        Some(item) => json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}),
+        Some(item) => {
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}})
+        }
         None => json!({"$ref": format!("#/components/schemas/{name}")}),
     }
 }
@@ -56,7 +93,9 @@ pub fn document() -> Value {
     for route in route_table().routes() {
         let mut responses = Map::new();
         let ok = match route.doc.response {
-            Some(name) => json!({"description": "success", "content": {"application/json": {"schema": schema_ref(name)}}}),
+            Some(name) => {
+                json!({"description": "success", "content": {"application/json": {"schema": schema_ref(name)}}})
+            }
             None => json!({"description": "success, no content"}),
         };
         responses.insert(route.doc.status.to_string(), ok);
@@ -132,8 +171,12 @@ mod tests {
         let mut documented = 0;
         for (path, item) in paths {
             for method in item.as_object().expect("item").keys() {
-                let m = axum::http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
-                assert!(table.area(&m, path).is_some(), "{method} {path} documented but not routed");
+                let m = axum::http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                    .expect("method");
+                assert!(
+                    table.area(&m, path).is_some(),
+                    "{method} {path} documented but not routed"
+                );
                 documented += 1;
             }
         }
@@ -146,8 +189,17 @@ mod tests {
     fn output_schemas_carry_no_secrets() {
         let doc = document();
         for name in ["User", "Device", "Workplace", "Admin", "Me"] {
-            let props = doc["components"]["schemas"][name]["properties"].as_object().expect(name);
-            for secret in ["password", "pin", "sip_password", "password_hash", "pin_hash", "token"] {
+            let props = doc["components"]["schemas"][name]["properties"]
+                .as_object()
+                .expect(name);
+            for secret in [
+                "password",
+                "pin",
+                "sip_password",
+                "password_hash",
+                "pin_hash",
+                "token",
+            ] {
                 assert!(!props.contains_key(secret), "{name} exposes {secret}");
             }
         }

@@ -85,7 +85,10 @@ pub struct StoreConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
 }
@@ -146,7 +149,10 @@ impl Config {
     /// The store URL with the default filled in.
     pub fn store_url(&self) -> String {
         if self.store.url.is_empty() {
-            format!("sqlite://{}", self.server.data_dir.join("zentrale.db").display())
+            format!(
+                "sqlite://{}",
+                self.server.data_dir.join("zentrale.db").display()
+            )
         } else {
             self.store.url.clone()
         }
@@ -187,12 +193,18 @@ fn default_enrollment_hours() -> u64 {
 fn server(mut s: Section) -> ServerConfig {
     let public_host: String = s.get("public_host", default_public_host);
     if public_host.trim().is_empty() || public_host.contains(char::is_whitespace) {
-        s.problem("public_host", "must be a host name or address without spaces");
+        s.problem(
+            "public_host",
+            "must be a host name or address without spaces",
+        );
     }
     let data_dir = s.get("data_dir", default_data_dir);
     let language: String = s.get("language", default_language);
     if !LANGUAGES.contains(&language.as_str()) {
-        s.problem("language", &format!("must be one of {}", LANGUAGES.join(", ")));
+        s.problem(
+            "language",
+            &format!("must be one of {}", LANGUAGES.join(", ")),
+        );
     }
     let shutdown_grace_secs = s.get("shutdown_grace_secs", default_grace);
     s.finish();

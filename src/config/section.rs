@@ -32,7 +32,11 @@ pub(super) struct Section<'a> {
 
 impl<'a> Section<'a> {
     /// Takes table `name` out of the root (an empty one if absent).
-    pub(super) fn take(root: &mut toml::Table, name: &'static str, problems: &'a mut Problems) -> Self {
+    pub(super) fn take(
+        root: &mut toml::Table,
+        name: &'static str,
+        problems: &'a mut Problems,
+    ) -> Self {
         let table = match root.remove(name) {
             None => toml::Table::new(),
             Some(toml::Value::Table(t)) => t,
@@ -56,7 +60,7 @@ impl<'a> Section<'a> {
         match value.try_into::<T>() {
             Ok(v) => v,
             Err(e) => {
-                self.problem(key, &e.message().to_string());
+                self.problem(key, e.message());
                 default()
             }
         }

@@ -3,7 +3,9 @@
 use sqlx::SqliteConnection;
 
 use super::secret::{self, Secret, random_hex, token_digest};
-use super::{Admin, NewAdmin, Result, Role, Store, StoreError, unique_as_conflict, unix_now, validate};
+use super::{
+    Admin, NewAdmin, Result, Role, Store, StoreError, unique_as_conflict, unix_now, validate,
+};
 
 /// Where an authenticated principal is defined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,14 +94,21 @@ impl Store {
             .await?;
         let (role,) = row.ok_or_else(|| StoreError::NotFound(format!("admin {username}")))?;
         if role == Role::SystemAdmin {
-            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM admins WHERE role = 'system-admin'")
-                .fetch_one(&mut *tx)
-                .await?;
+            let (count,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM admins WHERE role = 'system-admin'")
+                    .fetch_one(&mut *tx)
+                    .await?;
             if count <= 1 {
-                return Err(StoreError::conflict("username", "the last system-admin cannot be deleted"));
+                return Err(StoreError::conflict(
+                    "username",
+                    "the last system-admin cannot be deleted",
+                ));
             }
         }
-        sqlx::query("DELETE FROM admins WHERE username = $1").bind(username).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM admins WHERE username = $1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM api_tokens WHERE principal = $1")
             .bind(format!("admin:{username}"))
             .execute(&mut *tx)
@@ -116,7 +125,11 @@ impl Store {
                 .fetch_optional(&self.read)
                 .await?;
         if let Some((hash, role)) = admin {
-            let p = Principal { name: name.to_owned(), role, source: PrincipalSource::Admin };
+            let p = Principal {
+                name: name.to_owned(),
+                role,
+                source: PrincipalSource::Admin,
+            };
             return Ok(Some((p, hash)));
         }
         let user: Option<(Option<String>, Option<Role>)> = sqlx::query_as(
@@ -126,9 +139,14 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         Ok(match user {
-            Some((Some(hash), Some(role))) => {
-                Some((Principal { name: name.to_owned(), role, source: PrincipalSource::User }, hash))
-            }
+            Some((Some(hash), Some(role))) => Some((
+                Principal {
+                    name: name.to_owned(),
+                    role,
+                    source: PrincipalSource::User,
+                },
+                hash,
+            )),
             _ => None,
         })
     }
@@ -157,12 +175,15 @@ impl Store {
 
     /// The principal a bearer token stands for, with its current role.
     pub async fn token_principal(&self, token: &str) -> Result<Option<Principal>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT principal FROM api_tokens WHERE token_hash = $1")
-            .bind(token_digest(token))
-            .fetch_optional(&self.read)
-            .await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT principal FROM api_tokens WHERE token_hash = $1")
+                .bind(token_digest(token))
+                .fetch_optional(&self.read)
+                .await?;
         let Some((key,)) = row else { return Ok(None) };
-        let Some((kind, name)) = key.split_once(':') else { return Ok(None) };
+        let Some((kind, name)) = key.split_once(':') else {
+            return Ok(None);
+        };
         Ok(match self.credentials(name).await? {
             Some((p, _)) if p.key().starts_with(kind) => Some(p),
             _ => None,

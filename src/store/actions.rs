@@ -4,10 +4,17 @@
 use sqlx::SqliteConnection;
 
 use super::users::id_of;
-use super::{Action, ActionKind, NewAction, Result, Scope, Store, StoreError, Timing, VoicemailMode, validate};
+use super::{
+    Action, ActionKind, NewAction, Result, Scope, Store, StoreError, Timing, VoicemailMode,
+    validate,
+};
 
 /// Makes the user's own-voicemail after-actions match `mode`, keeping all other actions.
-pub(super) async fn sync_voicemail(conn: &mut SqliteConnection, user: i64, mode: VoicemailMode) -> Result<()> {
+pub(super) async fn sync_voicemail(
+    conn: &mut SqliteConnection,
+    user: i64,
+    mode: VoicemailMode,
+) -> Result<()> {
     let wanted = |scope| match mode {
         VoicemailMode::All => true,
         VoicemailMode::Internal => scope == Scope::Internal,
@@ -25,7 +32,15 @@ pub(super) async fn sync_voicemail(conn: &mut SqliteConnection, user: i64, mode:
         .await?;
         match (existing, wanted(scope)) {
             (None, true) => {
-                insert(conn, user, scope, Timing::After, ActionKind::Voicemail, None).await?;
+                insert(
+                    conn,
+                    user,
+                    scope,
+                    Timing::After,
+                    ActionKind::Voicemail,
+                    None,
+                )
+                .await?;
             }
             (Some(_), false) => {
                 sqlx::query(
@@ -105,7 +120,15 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;
         let target = self.check_target(&mut tx, username, &new).await?;
-        let id = insert(&mut tx, user, new.scope, new.timing, new.kind, target.as_deref()).await?;
+        let id = insert(
+            &mut tx,
+            user,
+            new.scope,
+            new.timing,
+            new.kind,
+            target.as_deref(),
+        )
+        .await?;
         tx.commit().await?;
         self.actions(username)
             .await?
@@ -130,7 +153,12 @@ impl Store {
     }
 
     /// The stored target: `None` for the own voicemail box.
-    async fn check_target(&self, conn: &mut SqliteConnection, owner: &str, new: &NewAction) -> Result<Option<String>> {
+    async fn check_target(
+        &self,
+        conn: &mut SqliteConnection,
+        owner: &str,
+        new: &NewAction,
+    ) -> Result<Option<String>> {
         let target = new.target.as_deref();
         match (new.kind, target) {
             (ActionKind::Voicemail, None) => Ok(None),

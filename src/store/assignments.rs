@@ -11,7 +11,11 @@ pub enum OwnerRef<'a> {
 }
 
 impl Store {
-    async fn resolve(&self, conn: &mut sqlx::SqliteConnection, owner: OwnerRef<'_>) -> Result<Owner> {
+    async fn resolve(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        owner: OwnerRef<'_>,
+    ) -> Result<Owner> {
         match owner {
             OwnerRef::User(name) => self.owner(conn, Some(name), None).await,
             OwnerRef::Workplace(name) => self.owner(conn, None, Some(name)).await,
@@ -23,14 +27,21 @@ impl Store {
         let mut conn = self.read.acquire().await?;
         match self.resolve(&mut conn, owner).await? {
             Owner::User(id) => devices::select(&mut conn, "d.owner_user_id = $1", id).await,
-            Owner::Workplace(id) => devices::select(&mut conn, "d.owner_workplace_id = $1", id).await,
+            Owner::Workplace(id) => {
+                devices::select(&mut conn, "d.owner_workplace_id = $1", id).await
+            }
             Owner::Nobody => Ok(Vec::new()),
         }
     }
 
     /// Assigns a device (taking it from any previous owner) and sets its FollowMe, or keeps
     /// the current FollowMe when none is given and the device already belongs to `owner`.
-    pub async fn assign_device(&self, owner: OwnerRef<'_>, id: i64, fm: Option<FollowMe>) -> Result<Device> {
+    pub async fn assign_device(
+        &self,
+        owner: OwnerRef<'_>,
+        id: i64,
+        fm: Option<FollowMe>,
+    ) -> Result<Device> {
         if let Some(fm) = &fm {
             followme::validate(fm)?;
         }
@@ -38,10 +49,18 @@ impl Store {
         let owner = self.resolve(&mut tx, owner).await?;
         let device = devices::one(&mut tx, id).await?;
         if device.kind == DeviceKind::Fax {
-            return Err(StoreError::invalid("id", "a fax device belongs to its user's fax settings"));
+            return Err(StoreError::invalid(
+                "id",
+                "a fax device belongs to its user's fax settings",
+            ));
         }
-        if matches!(owner, Owner::Workplace(_)) && !matches!(device.kind, DeviceKind::IpPhone | DeviceKind::Softphone) {
-            return Err(StoreError::invalid("id", "only ip-phones and softphones can belong to a workplace"));
+        if matches!(owner, Owner::Workplace(_))
+            && !matches!(device.kind, DeviceKind::IpPhone | DeviceKind::Softphone)
+        {
+            return Err(StoreError::invalid(
+                "id",
+                "only ip-phones and softphones can belong to a workplace",
+            ));
         }
         if devices::owner_of(&mut tx, id).await? != owner {
             devices::assign(&mut tx, id, owner, self.window_hours).await?;
@@ -63,7 +82,10 @@ impl Store {
             return Err(StoreError::NotFound(format!("device {id} of this owner")));
         }
         if device.kind == DeviceKind::Fax {
-            return Err(StoreError::invalid("id", "a fax device is removed with its user's fax settings"));
+            return Err(StoreError::invalid(
+                "id",
+                "a fax device is removed with its user's fax settings",
+            ));
         }
         devices::assign(&mut tx, id, Owner::Nobody, self.window_hours).await?;
         tx.commit().await?;

@@ -30,7 +30,8 @@ pub(super) struct Spec {
     pub sip_password: Option<Secret>,
 }
 
-const SELECT: &str = "SELECT d.id, d.kind, d.mac, d.vendor, d.model, d.label, d.number, d.sip_username,
+const SELECT: &str =
+    "SELECT d.id, d.kind, d.mac, d.vendor, d.model, d.label, d.number, d.sip_username,
        u.username, w.name AS workplace, d.prov_state, d.enroll_until, d.firmware, d.last_ip,
        d.last_seen, d.created_at, f.device_id AS fm_device, f.user_configurable,
        f.internal_enabled, f.internal_wait, f.internal_timeout,
@@ -90,7 +91,11 @@ impl From<Row> for Device {
 }
 
 /// Inserts a device, giving it SIP credentials, a menu token and (when owned) default FollowMe.
-pub(super) async fn insert(conn: &mut SqliteConnection, spec: Spec, window_hours: u64) -> Result<i64> {
+pub(super) async fn insert(
+    conn: &mut SqliteConnection,
+    spec: Spec,
+    window_hours: u64,
+) -> Result<i64> {
     let now = unix_now();
     let (user, workplace) = owner_columns(spec.owner);
     let (state, until) = enrollment(spec.owner, spec.kind, now, window_hours);
@@ -144,7 +149,12 @@ fn enrollment(owner: Owner, kind: DeviceKind, now: i64, hours: u64) -> (ProvStat
 }
 
 /// Gives a device a new owner; FollowMe starts over at the defaults for the new owner.
-pub(super) async fn assign(conn: &mut SqliteConnection, id: i64, owner: Owner, window_hours: u64) -> Result<()> {
+pub(super) async fn assign(
+    conn: &mut SqliteConnection,
+    id: i64,
+    owner: Owner,
+    window_hours: u64,
+) -> Result<()> {
     let (user, workplace) = owner_columns(owner);
     let kind: (DeviceKind,) = sqlx::query_as("SELECT kind FROM devices WHERE id = $1")
         .bind(id)
@@ -188,7 +198,11 @@ pub(super) async fn owner_of(conn: &mut SqliteConnection, id: i64) -> Result<Own
 }
 
 /// Devices matching `filter` (a SQL condition on `d`, with `$1` bound to `arg`).
-pub(super) async fn select(conn: &mut SqliteConnection, filter: &str, arg: i64) -> Result<Vec<Device>> {
+pub(super) async fn select(
+    conn: &mut SqliteConnection,
+    filter: &str,
+    arg: i64,
+) -> Result<Vec<Device>> {
     let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE {filter} ORDER BY d.id"))
         .bind(arg)
         .fetch_all(&mut *conn)
@@ -206,7 +220,9 @@ pub(super) async fn one(conn: &mut SqliteConnection, id: i64) -> Result<Device> 
 impl Store {
     pub async fn create_device(&self, new: NewDevice) -> Result<Device> {
         let mut tx = self.write.begin().await?;
-        let owner = self.owner(&mut tx, new.user.as_deref(), new.workplace.as_deref()).await?;
+        let owner = self
+            .owner(&mut tx, new.user.as_deref(), new.workplace.as_deref())
+            .await?;
         let spec = device_spec(new, owner)?;
         let id = insert(&mut tx, spec, self.window_hours).await?;
         let device = one(&mut tx, id).await?;
@@ -226,7 +242,10 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let mut device = one(&mut tx, id).await?;
         if device.kind == DeviceKind::Fax && (patch.user.is_some() || patch.workplace.is_some()) {
-            return Err(StoreError::invalid("user", "a fax device belongs to its user; change it under /users/{username}/fax"));
+            return Err(StoreError::invalid(
+                "user",
+                "a fax device belongs to its user; change it under /users/{username}/fax",
+            ));
         }
         apply_patch(&mut device, &patch)?;
         check_kind_fields(device.kind, device.mac.as_deref(), device.number.as_deref())?;
@@ -251,7 +270,9 @@ impl Store {
         if patch.user.is_some() || patch.workplace.is_some() {
             let user = patch.user.clone().unwrap_or(None);
             let workplace = patch.workplace.clone().unwrap_or(None);
-            let owner = self.owner(&mut tx, user.as_deref(), workplace.as_deref()).await?;
+            let owner = self
+                .owner(&mut tx, user.as_deref(), workplace.as_deref())
+                .await?;
             check_owner_kind(device.kind, owner)?;
             assign(&mut tx, id, owner, self.window_hours).await?;
         }
@@ -264,9 +285,15 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let device = one(&mut tx, id).await?;
         if device.kind == DeviceKind::Fax {
-            return Err(StoreError::invalid("id", "a fax device is removed with its user's fax settings"));
+            return Err(StoreError::invalid(
+                "id",
+                "a fax device is removed with its user's fax settings",
+            ));
         }
-        sqlx::query("DELETE FROM devices WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM devices WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -276,13 +303,15 @@ impl Store {
         let mut tx = self.write.begin().await?;
         one(&mut tx, id).await?;
         let until = unix_now() + self.window_hours as i64 * 3600;
-        sqlx::query("UPDATE devices SET prov_state = $1, enroll_until = $2, token = $3 WHERE id = $4")
-            .bind(ProvState::Enrolling)
-            .bind(until)
-            .bind(random_hex(16))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE devices SET prov_state = $1, enroll_until = $2, token = $3 WHERE id = $4",
+        )
+        .bind(ProvState::Enrolling)
+        .bind(until)
+        .bind(random_hex(16))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let device = one(&mut tx, id).await?;
         tx.commit().await?;
         Ok(device)
@@ -296,9 +325,14 @@ impl Store {
         workplace: Option<&str>,
     ) -> Result<Owner> {
         match (user, workplace) {
-            (Some(_), Some(_)) => Err(StoreError::invalid("workplace", "a device belongs to a user or a workplace, not both")),
+            (Some(_), Some(_)) => Err(StoreError::invalid(
+                "workplace",
+                "a device belongs to a user or a workplace, not both",
+            )),
             (Some(name), None) => Ok(Owner::User(super::users::id_of(conn, "user", name).await?)),
-            (None, Some(name)) => Ok(Owner::Workplace(super::workplaces::id_of(conn, "workplace", name).await?)),
+            (None, Some(name)) => Ok(Owner::Workplace(
+                super::workplaces::id_of(conn, "workplace", name).await?,
+            )),
             (None, None) => Ok(Owner::Nobody),
         }
     }
@@ -306,7 +340,10 @@ impl Store {
 
 fn apply_patch(device: &mut Device, patch: &DevicePatch) -> Result<()> {
     if let Some(mac) = &patch.mac {
-        device.mac = mac.as_deref().map(|m| validate::mac("mac", m)).transpose()?;
+        device.mac = mac
+            .as_deref()
+            .map(|m| validate::mac("mac", m))
+            .transpose()?;
     }
     if let Some(vendor) = patch.vendor {
         device.vendor = vendor;
@@ -331,12 +368,21 @@ fn apply_patch(device: &mut Device, patch: &DevicePatch) -> Result<()> {
 }
 
 fn device_spec(new: NewDevice, owner: Owner) -> Result<Spec> {
-    let kind = new.kind.ok_or_else(|| StoreError::invalid("kind", "is required"))?;
+    let kind = new
+        .kind
+        .ok_or_else(|| StoreError::invalid("kind", "is required"))?;
     if kind == DeviceKind::Fax {
-        return Err(StoreError::invalid("kind", "fax devices are created through the user's fax settings"));
+        return Err(StoreError::invalid(
+            "kind",
+            "fax devices are created through the user's fax settings",
+        ));
     }
     check_owner_kind(kind, owner)?;
-    let mac = new.mac.as_deref().map(|m| validate::mac("mac", m)).transpose()?;
+    let mac = new
+        .mac
+        .as_deref()
+        .map(|m| validate::mac("mac", m))
+        .transpose()?;
     check_kind_fields(kind, mac.as_deref(), new.number.as_deref())?;
     if let Some(m) = &new.model {
         validate::model("model", m)?;
@@ -352,7 +398,13 @@ fn device_spec(new: NewDevice, owner: Owner) -> Result<Spec> {
             validate::display_text("label", &l)?;
             l
         }
-        None => default_label(kind, new.vendor, new.model.as_deref(), mac.as_deref(), new.number.as_deref()),
+        None => default_label(
+            kind,
+            new.vendor,
+            new.model.as_deref(),
+            mac.as_deref(),
+            new.number.as_deref(),
+        ),
     };
     Ok(Spec {
         kind,
@@ -368,8 +420,13 @@ fn device_spec(new: NewDevice, owner: Owner) -> Result<Spec> {
 
 fn check_kind_fields(kind: DeviceKind, mac: Option<&str>, number: Option<&str>) -> Result<()> {
     match kind {
-        DeviceKind::IpPhone if mac.is_none() => Err(StoreError::invalid("mac", "an ip-phone needs its MAC")),
-        DeviceKind::Mobile if number.is_none() => Err(StoreError::invalid("number", "a mobile device needs its phone number")),
+        DeviceKind::IpPhone if mac.is_none() => {
+            Err(StoreError::invalid("mac", "an ip-phone needs its MAC"))
+        }
+        DeviceKind::Mobile if number.is_none() => Err(StoreError::invalid(
+            "number",
+            "a mobile device needs its phone number",
+        )),
         DeviceKind::Softphone | DeviceKind::Mobile | DeviceKind::Fax if mac.is_some() => {
             Err(StoreError::invalid("mac", "only an ip-phone has a MAC"))
         }
@@ -378,8 +435,13 @@ fn check_kind_fields(kind: DeviceKind, mac: Option<&str>, number: Option<&str>) 
 }
 
 fn check_owner_kind(kind: DeviceKind, owner: Owner) -> Result<()> {
-    if matches!(owner, Owner::Workplace(_)) && !matches!(kind, DeviceKind::IpPhone | DeviceKind::Softphone) {
-        return Err(StoreError::invalid("workplace", "only ip-phones and softphones can belong to a workplace"));
+    if matches!(owner, Owner::Workplace(_))
+        && !matches!(kind, DeviceKind::IpPhone | DeviceKind::Softphone)
+    {
+        return Err(StoreError::invalid(
+            "workplace",
+            "only ip-phones and softphones can belong to a workplace",
+        ));
     }
     Ok(())
 }
@@ -393,9 +455,17 @@ pub(super) fn default_label(
 ) -> String {
     match kind {
         DeviceKind::IpPhone => {
-            let name = [vendor.map(|v| v.as_str()), model].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            let name = [vendor.map(|v| v.as_str()), model]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
             let mac = mac.unwrap_or_default();
-            if name.is_empty() { mac.to_owned() } else { format!("{name} {mac}") }
+            if name.is_empty() {
+                mac.to_owned()
+            } else {
+                format!("{name} {mac}")
+            }
         }
         DeviceKind::Softphone => "Softphone".into(),
         DeviceKind::Mobile => format!("Mobile {}", number.unwrap_or_default()),

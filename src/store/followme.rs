@@ -33,8 +33,16 @@ impl Row {
         self.fm_device?;
         Some(FollowMe {
             user_configurable: self.user_configurable.unwrap_or_default(),
-            internal: policy(self.internal_enabled, self.internal_wait, self.internal_timeout),
-            external: policy(self.external_enabled, self.external_wait, self.external_timeout),
+            internal: policy(
+                self.internal_enabled,
+                self.internal_wait,
+                self.internal_timeout,
+            ),
+            external: policy(
+                self.external_enabled,
+                self.external_wait,
+                self.external_timeout,
+            ),
             team: policy(self.team_enabled, self.team_wait, self.team_timeout),
         })
     }
@@ -44,12 +52,22 @@ impl Row {
 const MAX_SECONDS: u32 = 3600;
 
 pub(super) fn validate(fm: &FollowMe) -> Result<()> {
-    for (class, p) in [("internal", fm.internal), ("external", fm.external), ("team", fm.team)] {
+    for (class, p) in [
+        ("internal", fm.internal),
+        ("external", fm.external),
+        ("team", fm.team),
+    ] {
         if p.wait > MAX_SECONDS {
-            return Err(StoreError::invalid(&format!("{class}.wait"), format!("must be at most {MAX_SECONDS} seconds")));
+            return Err(StoreError::invalid(
+                &format!("{class}.wait"),
+                format!("must be at most {MAX_SECONDS} seconds"),
+            ));
         }
         if p.timeout > MAX_SECONDS {
-            return Err(StoreError::invalid(&format!("{class}.timeout"), format!("must be at most {MAX_SECONDS} seconds")));
+            return Err(StoreError::invalid(
+                &format!("{class}.timeout"),
+                format!("must be at most {MAX_SECONDS} seconds"),
+            ));
         }
     }
     Ok(())

@@ -4,7 +4,8 @@ use sqlx::SqliteConnection;
 
 use super::users::id_of;
 use super::{
-    ForwardCondition, Forwarding, ForwardingPatch, NewForwarding, Result, Store, StoreError, validate,
+    ForwardCondition, Forwarding, ForwardingPatch, NewForwarding, Result, Store, StoreError,
+    validate,
 };
 
 const SELECT: &str = "SELECT f.id, u.username, f.condition, f.target, f.active
@@ -34,9 +35,14 @@ impl From<Row> for Forwarding {
 /// A target is a user's name or a number; a user may not forward to themselves.
 async fn check_target(conn: &mut SqliteConnection, owner: &str, target: &str) -> Result<()> {
     if target == owner {
-        return Err(StoreError::invalid("target", "a user cannot forward to themselves"));
+        return Err(StoreError::invalid(
+            "target",
+            "a user cannot forward to themselves",
+        ));
     }
-    if validate::phone_number("target", target).is_ok() || validate::extension("target", target).is_ok() {
+    if validate::phone_number("target", target).is_ok()
+        || validate::extension("target", target).is_ok()
+    {
         return Ok(());
     }
     validate::username("target", target)?;
@@ -84,19 +90,26 @@ impl Store {
         Ok(f)
     }
 
-    pub async fn update_forwarding(&self, username: &str, id: i64, patch: ForwardingPatch) -> Result<Forwarding> {
+    pub async fn update_forwarding(
+        &self,
+        username: &str,
+        id: i64,
+        patch: ForwardingPatch,
+    ) -> Result<Forwarding> {
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;
         let current = one(&mut tx, user, id).await?;
         let target = patch.target.unwrap_or(current.target);
         check_target(&mut tx, username, &target).await?;
-        sqlx::query("UPDATE forwardings SET condition = $1, target = $2, active = $3 WHERE id = $4")
-            .bind(patch.condition.unwrap_or(current.condition))
-            .bind(&target)
-            .bind(patch.active.unwrap_or(current.active))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE forwardings SET condition = $1, target = $2, active = $3 WHERE id = $4",
+        )
+        .bind(patch.condition.unwrap_or(current.condition))
+        .bind(&target)
+        .bind(patch.active.unwrap_or(current.active))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let f = one(&mut tx, user, id).await?;
         tx.commit().await?;
         Ok(f)
@@ -106,7 +119,10 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;
         one(&mut tx, user, id).await?;
-        sqlx::query("DELETE FROM forwardings WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM forwardings WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -151,10 +151,15 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 /// Maps a UNIQUE violation to a conflict on `field`, passing other errors through.
-pub(crate) fn unique_as_conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn unique_as_conflict(
+    field: &str,
+    message: &str,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
     let (field, message) = (field.to_owned(), message.to_owned());
     move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { field, message },
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict { field, message }
+        }
         _ => StoreError::Database(e),
     }
 }

@@ -23,12 +23,18 @@ impl Owner {
 }
 
 /// Claims `number` for `owner`; a taken number is a conflict on `field`.
-pub async fn claim(conn: &mut SqliteConnection, field: &str, number: &str, owner: Owner) -> Result<()> {
+pub async fn claim(
+    conn: &mut SqliteConnection,
+    field: &str,
+    number: &str,
+    owner: Owner,
+) -> Result<()> {
     let (kind, id) = owner.parts();
-    let taken: Option<(String,)> = sqlx::query_as("SELECT owner_kind FROM numbers WHERE number = $1")
-        .bind(number)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let taken: Option<(String,)> =
+        sqlx::query_as("SELECT owner_kind FROM numbers WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *conn)
+            .await?;
     if let Some((other,)) = taken {
         return Err(StoreError::conflict(
             field,

@@ -1,7 +1,9 @@
 //! The global phonebook [globales Telefonbuch]; users' own entries live in `profile`.
 
 use super::profile::{parse_extra, print_extra};
-use super::{NewPhonebookEntry, PhonebookEntry, PhonebookPatch, Result, Store, StoreError, validate};
+use super::{
+    NewPhonebookEntry, PhonebookEntry, PhonebookPatch, Result, Store, StoreError, validate,
+};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -24,7 +26,12 @@ impl From<Row> for PhonebookEntry {
     }
 }
 
-fn check(name: &str, number: &str, company: Option<&str>, extra: &std::collections::BTreeMap<String, String>) -> Result<()> {
+fn check(
+    name: &str,
+    number: &str,
+    company: Option<&str>,
+    extra: &std::collections::BTreeMap<String, String>,
+) -> Result<()> {
     validate::display_text("name", name)?;
     validate::phone_number("number", number).or_else(|_| validate::extension("number", number))?;
     if let Some(c) = company {
@@ -35,17 +42,20 @@ fn check(name: &str, number: &str, company: Option<&str>, extra: &std::collectio
 
 impl Store {
     pub async fn phonebook(&self) -> Result<Vec<PhonebookEntry>> {
-        let rows: Vec<Row> = sqlx::query_as("SELECT id, name, number, company, extra FROM phonebook ORDER BY name, id")
-            .fetch_all(&self.read)
-            .await?;
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, name, number, company, extra FROM phonebook ORDER BY name, id",
+        )
+        .fetch_all(&self.read)
+        .await?;
         Ok(rows.into_iter().map(PhonebookEntry::from).collect())
     }
 
     pub async fn phonebook_entry(&self, id: i64) -> Result<PhonebookEntry> {
-        let row: Option<Row> = sqlx::query_as("SELECT id, name, number, company, extra FROM phonebook WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row: Option<Row> =
+            sqlx::query_as("SELECT id, name, number, company, extra FROM phonebook WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
         row.map(PhonebookEntry::from)
             .ok_or_else(|| StoreError::NotFound(format!("phonebook entry {id}")))
     }
@@ -64,32 +74,44 @@ impl Store {
         self.phonebook_entry_after_write(id).await
     }
 
-    pub async fn update_phonebook_entry(&self, id: i64, patch: PhonebookPatch) -> Result<PhonebookEntry> {
+    pub async fn update_phonebook_entry(
+        &self,
+        id: i64,
+        patch: PhonebookPatch,
+    ) -> Result<PhonebookEntry> {
         let mut tx = self.write.begin().await?;
-        let current: Option<Row> = sqlx::query_as("SELECT id, name, number, company, extra FROM phonebook WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = PhonebookEntry::from(current.ok_or_else(|| StoreError::NotFound(format!("phonebook entry {id}")))?);
+        let current: Option<Row> =
+            sqlx::query_as("SELECT id, name, number, company, extra FROM phonebook WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let current = PhonebookEntry::from(
+            current.ok_or_else(|| StoreError::NotFound(format!("phonebook entry {id}")))?,
+        );
         let name = patch.name.unwrap_or(current.name);
         let number = patch.number.unwrap_or(current.number);
         let company = patch.company.unwrap_or(current.company);
         let extra = patch.extra.unwrap_or(current.extra);
         check(&name, &number, company.as_deref(), &extra)?;
-        sqlx::query("UPDATE phonebook SET name = $1, number = $2, company = $3, extra = $4 WHERE id = $5")
-            .bind(&name)
-            .bind(&number)
-            .bind(&company)
-            .bind(print_extra(&extra))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE phonebook SET name = $1, number = $2, company = $3, extra = $4 WHERE id = $5",
+        )
+        .bind(&name)
+        .bind(&number)
+        .bind(&company)
+        .bind(print_extra(&extra))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.phonebook_entry_after_write(id).await
     }
 
     pub async fn delete_phonebook_entry(&self, id: i64) -> Result<()> {
-        let done = sqlx::query("DELETE FROM phonebook WHERE id = $1").bind(id).execute(&self.write).await?;
+        let done = sqlx::query("DELETE FROM phonebook WHERE id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("phonebook entry {id}")));
         }
@@ -98,10 +120,11 @@ impl Store {
 
     /// Reads through the writer, which has certainly seen its own commit.
     async fn phonebook_entry_after_write(&self, id: i64) -> Result<PhonebookEntry> {
-        let row: Row = sqlx::query_as("SELECT id, name, number, company, extra FROM phonebook WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.write)
-            .await?;
+        let row: Row =
+            sqlx::query_as("SELECT id, name, number, company, extra FROM phonebook WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.write)
+                .await?;
         Ok(row.into())
     }
 }

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use super::users::id_of;
 use super::{
-    CidSettings, FaxFormat, FaxSettings, Result, Store, StoreError, UserPhonebook, VoicemailSettings,
-    unix_now, validate,
+    CidSettings, FaxFormat, FaxSettings, Result, Store, StoreError, UserPhonebook,
+    VoicemailSettings, unix_now, validate,
 };
 
 impl Store {
@@ -26,7 +26,11 @@ impl Store {
         })
     }
 
-    pub async fn set_voicemail_settings(&self, username: &str, s: VoicemailSettings) -> Result<VoicemailSettings> {
+    pub async fn set_voicemail_settings(
+        &self,
+        username: &str,
+        s: VoicemailSettings,
+    ) -> Result<VoicemailSettings> {
         if let Some(email) = &s.email {
             validate::email("email", email)?;
         }
@@ -52,11 +56,12 @@ impl Store {
     pub async fn fax_settings(&self, username: &str) -> Result<FaxSettings> {
         let mut conn = self.read.acquire().await?;
         let user = id_of(&mut conn, "user", username).await?;
-        let row: Option<(String, Option<String>, Option<String>, FaxFormat)> =
-            sqlx::query_as("SELECT extension, email, header_id, format FROM user_fax WHERE user_id = $1")
-                .bind(user)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let row: Option<(String, Option<String>, Option<String>, FaxFormat)> = sqlx::query_as(
+            "SELECT extension, email, header_id, format FROM user_fax WHERE user_id = $1",
+        )
+        .bind(user)
+        .fetch_optional(&mut *conn)
+        .await?;
         let (extension, email, header_id, format) =
             row.ok_or_else(|| StoreError::NotFound(format!("fax device of {username}")))?;
         Ok(FaxSettings {
@@ -76,19 +81,25 @@ impl Store {
         if let Some(id) = &s.header_id {
             validate::optional_text("header_id", id)?;
             if id.chars().count() > 20 {
-                return Err(StoreError::invalid("header_id", "a fax header id has at most 20 characters"));
+                return Err(StoreError::invalid(
+                    "header_id",
+                    "a fax header id has at most 20 characters",
+                ));
             }
         }
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;
-        self.set_fax_extension(&mut tx, user, Some(&s.extension)).await?;
-        sqlx::query("UPDATE user_fax SET email = $1, header_id = $2, format = $3 WHERE user_id = $4")
-            .bind(&s.email)
-            .bind(&s.header_id)
-            .bind(s.format)
-            .bind(user)
-            .execute(&mut *tx)
+        self.set_fax_extension(&mut tx, user, Some(&s.extension))
             .await?;
+        sqlx::query(
+            "UPDATE user_fax SET email = $1, header_id = $2, format = $3 WHERE user_id = $4",
+        )
+        .bind(&s.email)
+        .bind(&s.header_id)
+        .bind(s.format)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
         touch(&mut tx, user).await?;
         tx.commit().await?;
         self.fax_settings(username).await
@@ -117,7 +128,11 @@ impl Store {
         })
     }
 
-    pub async fn set_user_phonebook(&self, username: &str, p: UserPhonebook) -> Result<UserPhonebook> {
+    pub async fn set_user_phonebook(
+        &self,
+        username: &str,
+        p: UserPhonebook,
+    ) -> Result<UserPhonebook> {
         validate::extra_fields("extra", &p.extra)?;
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;
@@ -138,7 +153,8 @@ impl Store {
 
     pub async fn set_cid(&self, username: &str, c: CidSettings) -> Result<CidSettings> {
         if let Some(n) = &c.cid_number {
-            validate::phone_number("cid_number", n).or_else(|_| validate::extension("cid_number", n))?;
+            validate::phone_number("cid_number", n)
+                .or_else(|_| validate::extension("cid_number", n))?;
         }
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;

@@ -1,8 +1,8 @@
 //! Secrets: a wrapper that never prints, argon2 hashing, and random credentials.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::Deserialize;

@@ -135,7 +135,10 @@ impl Store {
     /// Quick-create [Schnellanlage] with every side effect the seed names.
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
         let auth = new.auth.unwrap_or(Auth::Local);
-        let language = new.language.clone().unwrap_or_else(|| self.default_language.clone());
+        let language = new
+            .language
+            .clone()
+            .unwrap_or_else(|| self.default_language.clone());
         check_new(&new, auth, &language)?;
         let hashed = Hashed {
             password: hash_opt(&new.password.clone().map(Some)).await?,
@@ -175,10 +178,13 @@ impl Store {
             .bind(true)
             .execute(&mut *tx)
             .await?;
-        self.set_fax_extension(&mut tx, id, new.fax_extension.as_deref()).await?;
+        self.set_fax_extension(&mut tx, id, new.fax_extension.as_deref())
+            .await?;
         self.set_softphone(&mut tx, id, new.softphone).await?;
-        self.set_mobile(&mut tx, id, new.mobile_number.as_deref()).await?;
-        super::actions::sync_voicemail(&mut tx, id, new.voicemail.unwrap_or(VoicemailMode::None)).await?;
+        self.set_mobile(&mut tx, id, new.mobile_number.as_deref())
+            .await?;
+        super::actions::sync_voicemail(&mut tx, id, new.voicemail.unwrap_or(VoicemailMode::None))
+            .await?;
         let (_, user) = one(&mut tx, &new.username).await?;
         tx.commit().await?;
         Ok(user)
@@ -211,7 +217,10 @@ impl Store {
             None => user.has_password,
         };
         if auth == Auth::Local && !will_have_password {
-            return Err(StoreError::invalid("password", "is required when auth is local"));
+            return Err(StoreError::invalid(
+                "password",
+                "is required when auth is local",
+            ));
         }
         if let Some(ext) = &patch.extension {
             numbers::replace(&mut tx, "extension", ext.as_deref(), NumberOwner::User(id)).await?;
@@ -240,29 +249,41 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let id = id_of(&mut tx, "user", username).await?;
         self.set_fax_extension(&mut tx, id, None).await?;
-        sqlx::query("DELETE FROM devices WHERE owner_user_id = $1 AND kind IN ('softphone', 'mobile')")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM devices WHERE owner_user_id = $1 AND kind IN ('softphone', 'mobile')",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM followme WHERE device_id IN (SELECT id FROM devices WHERE owner_user_id = $1)")
             .bind(id)
             .execute(&mut *tx)
             .await?;
         numbers::release(&mut tx, NumberOwner::User(id)).await?;
-        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Gives the user a virtual fax device with `extension`, moves it, or removes it (None).
-    pub(super) async fn set_fax_extension(&self, conn: &mut SqliteConnection, user: i64, extension: Option<&str>) -> Result<()> {
-        let existing: Option<(i64,)> = sqlx::query_as("SELECT device_id FROM user_fax WHERE user_id = $1")
-            .bind(user)
-            .fetch_optional(&mut *conn)
-            .await?;
+    pub(super) async fn set_fax_extension(
+        &self,
+        conn: &mut SqliteConnection,
+        user: i64,
+        extension: Option<&str>,
+    ) -> Result<()> {
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT device_id FROM user_fax WHERE user_id = $1")
+                .bind(user)
+                .fetch_optional(&mut *conn)
+                .await?;
         match (existing, extension) {
             (Some((device,)), Some(ext)) => {
-                numbers::replace(conn, "fax_extension", Some(ext), NumberOwner::Fax(device)).await?;
+                numbers::replace(conn, "fax_extension", Some(ext), NumberOwner::Fax(device))
+                    .await?;
                 sqlx::query("UPDATE user_fax SET extension = $1 WHERE user_id = $2")
                     .bind(ext)
                     .bind(user)
@@ -271,7 +292,10 @@ impl Store {
             }
             (Some((device,)), None) => {
                 numbers::release(conn, NumberOwner::Fax(device)).await?;
-                sqlx::query("DELETE FROM devices WHERE id = $1").bind(device).execute(&mut *conn).await?;
+                sqlx::query("DELETE FROM devices WHERE id = $1")
+                    .bind(device)
+                    .execute(&mut *conn)
+                    .await?;
             }
             (None, Some(ext)) => {
                 let spec = personal_device(DeviceKind::Fax, user, None);
@@ -291,13 +315,20 @@ impl Store {
 
     /// Makes sure the user has a softphone (on) or none (off).
     async fn set_softphone(&self, conn: &mut SqliteConnection, user: i64, on: bool) -> Result<()> {
-        let has: Option<(i64,)> = sqlx::query_as("SELECT id FROM devices WHERE owner_user_id = $1 AND kind = 'softphone' LIMIT 1")
-            .bind(user)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let has: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM devices WHERE owner_user_id = $1 AND kind = 'softphone' LIMIT 1",
+        )
+        .bind(user)
+        .fetch_optional(&mut *conn)
+        .await?;
         match (has, on) {
             (None, true) => {
-                devices::insert(conn, personal_device(DeviceKind::Softphone, user, None), self.window_hours).await?;
+                devices::insert(
+                    conn,
+                    personal_device(DeviceKind::Softphone, user, None),
+                    self.window_hours,
+                )
+                .await?;
             }
             (Some(_), false) => {
                 sqlx::query("DELETE FROM devices WHERE owner_user_id = $1 AND kind = 'softphone'")
@@ -311,19 +342,35 @@ impl Store {
     }
 
     /// Gives the user a mobile device with `number`, renumbers it, or removes it (None).
-    async fn set_mobile(&self, conn: &mut SqliteConnection, user: i64, number: Option<&str>) -> Result<()> {
+    async fn set_mobile(
+        &self,
+        conn: &mut SqliteConnection,
+        user: i64,
+        number: Option<&str>,
+    ) -> Result<()> {
         let has: Option<(i64,)> = sqlx::query_as("SELECT id FROM devices WHERE owner_user_id = $1 AND kind = 'mobile' ORDER BY id LIMIT 1")
             .bind(user)
             .fetch_optional(&mut *conn)
             .await?;
         match (has, number) {
             (None, Some(n)) => {
-                devices::insert(conn, personal_device(DeviceKind::Mobile, user, Some(n)), self.window_hours).await?;
+                devices::insert(
+                    conn,
+                    personal_device(DeviceKind::Mobile, user, Some(n)),
+                    self.window_hours,
+                )
+                .await?;
             }
             (Some((id,)), Some(n)) => {
                 sqlx::query("UPDATE devices SET number = $1, label = $2 WHERE id = $3")
                     .bind(n)
-                    .bind(devices::default_label(DeviceKind::Mobile, None, None, None, Some(n)))
+                    .bind(devices::default_label(
+                        DeviceKind::Mobile,
+                        None,
+                        None,
+                        None,
+                        Some(n),
+                    ))
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
@@ -362,11 +409,19 @@ async fn update_columns(
     hashed: Hashed,
 ) -> Result<()> {
     let email = patch.email.clone().unwrap_or_else(|| user.email.clone());
-    let extension = patch.extension.clone().unwrap_or_else(|| user.extension.clone());
+    let extension = patch
+        .extension
+        .clone()
+        .unwrap_or_else(|| user.extension.clone());
     let role = patch.role.unwrap_or(user.role);
     let mut query = sqlx::QueryBuilder::new("UPDATE users SET display_name = ");
     query
-        .push_bind(patch.display_name.clone().unwrap_or_else(|| user.display_name.clone()))
+        .push_bind(
+            patch
+                .display_name
+                .clone()
+                .unwrap_or_else(|| user.display_name.clone()),
+        )
         .push(", extension = ")
         .push_bind(extension)
         .push(", auth = ")
@@ -374,7 +429,12 @@ async fn update_columns(
         .push(", email = ")
         .push_bind(email)
         .push(", language = ")
-        .push_bind(patch.language.clone().unwrap_or_else(|| user.language.clone()))
+        .push_bind(
+            patch
+                .language
+                .clone()
+                .unwrap_or_else(|| user.language.clone()),
+        )
         .push(", role = ")
         .push_bind(role)
         .push(", updated_at = ")
@@ -398,7 +458,12 @@ fn check_new(new: &NewUser, auth: Auth, language: &str) -> Result<()> {
     }
     match (&new.password, auth) {
         (Some(p), _) => validate::password("password", p)?,
-        (None, Auth::Local) => return Err(StoreError::invalid("password", "is required when auth is local")),
+        (None, Auth::Local) => {
+            return Err(StoreError::invalid(
+                "password",
+                "is required when auth is local",
+            ));
+        }
         (None, _) => {}
     }
     if let Some(pin) = &new.pin {

@@ -34,10 +34,16 @@ pub fn display_text(field: &str, value: &str) -> Result<()> {
         return Err(StoreError::invalid(field, "must not be empty"));
     }
     if value.chars().count() > MAX_NAME {
-        return Err(StoreError::invalid(field, format!("must be at most {MAX_NAME} characters")));
+        return Err(StoreError::invalid(
+            field,
+            format!("must be at most {MAX_NAME} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(StoreError::invalid(field, "must not contain control characters"));
+        return Err(StoreError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -66,7 +72,10 @@ pub fn phone_number(field: &str, value: &str) -> Result<()> {
     if (2..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(StoreError::invalid(field, "must be a phone number: optional '+', then 2 to 20 digits"))
+        Err(StoreError::invalid(
+            field,
+            "must be a phone number: optional '+', then 2 to 20 digits",
+        ))
     }
 }
 
@@ -77,7 +86,10 @@ pub fn password(field: &str, value: &Secret) -> Result<()> {
         return Err(StoreError::invalid(field, "must be at least 8 characters"));
     }
     if value.expose().len() > MAX_SECRET {
-        return Err(StoreError::invalid(field, format!("must be at most {MAX_SECRET} bytes")));
+        return Err(StoreError::invalid(
+            field,
+            format!("must be at most {MAX_SECRET} bytes"),
+        ));
     }
     Ok(())
 }
@@ -105,7 +117,10 @@ pub fn language(field: &str, value: &str) -> Result<()> {
     if LANGUAGES.contains(&value) {
         Ok(())
     } else {
-        Err(StoreError::invalid(field, format!("must be one of: {}", LANGUAGES.join(", "))))
+        Err(StoreError::invalid(
+            field,
+            format!("must be one of: {}", LANGUAGES.join(", ")),
+        ))
     }
 }
 
@@ -119,7 +134,10 @@ pub fn mac(field: &str, value: &str) -> Result<String> {
     if hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(hex.to_ascii_lowercase())
     } else {
-        Err(StoreError::invalid(field, "must be a MAC address: 12 hex digits, optionally separated by ':', '-' or '.'"))
+        Err(StoreError::invalid(
+            field,
+            "must be a MAC address: 12 hex digits, optionally separated by ':', '-' or '.'",
+        ))
     }
 }
 
@@ -132,7 +150,10 @@ pub fn model(field: &str, value: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(StoreError::invalid(field, "must be 1 to 32 letters, digits, '-', '_', '+' or '.'"))
+        Err(StoreError::invalid(
+            field,
+            "must be 1 to 32 letters, digits, '-', '_', '+' or '.'",
+        ))
     }
 }
 
@@ -143,7 +164,8 @@ pub fn extra_fields(field: &str, extra: &BTreeMap<String, String>) -> Result<()>
     }
     for (k, v) in extra {
         let key_ok = (1..=32).contains(&k.len())
-            && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && k.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !key_ok {
             return Err(StoreError::invalid(
                 &format!("{field}.{k}"),
@@ -167,14 +189,23 @@ mod tests {
     fn usernames_are_lowercase() {
         assert!(username("username", "anna.schmidt-2_x").is_ok());
         for bad in ["Anna", "anna schmidt", "", "ännä", ".anna", "a/b"] {
-            assert_eq!(field_of(username("username", bad)).as_deref(), Some("username"), "{bad}");
+            assert_eq!(
+                field_of(username("username", bad)).as_deref(),
+                Some("username"),
+                "{bad}"
+            );
         }
         assert!(username("username", &"a".repeat(65)).is_err());
     }
 
     #[test]
     fn macs_in_every_notation_normalise() {
-        for text in ["00:15:65:AA:BB:CC", "00-15-65-aa-bb-cc", "0015.65aa.bbcc", "001565AABBCC"] {
+        for text in [
+            "00:15:65:AA:BB:CC",
+            "00-15-65-aa-bb-cc",
+            "0015.65aa.bbcc",
+            "001565AABBCC",
+        ] {
             assert_eq!(mac("mac", text).expect(text), "001565aabbcc");
         }
         for bad in ["00:15:65:AA:BB", "00:15:65:AA:BB:CG", "", "001565aabbcc00"] {

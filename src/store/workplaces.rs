@@ -5,8 +5,8 @@ use sqlx::SqliteConnection;
 
 use super::users::id_of as user_id_of;
 use super::{
-    NewWorkplace, Result, Role, Store, StoreError, Workplace, WorkplacePatch, devices, unique_as_conflict,
-    unix_now, validate,
+    NewWorkplace, Result, Role, Store, StoreError, Workplace, WorkplacePatch, devices,
+    unique_as_conflict, unix_now, validate,
 };
 
 #[derive(sqlx::FromRow)]
@@ -18,7 +18,8 @@ struct Row {
     logged_in_at: Option<i64>,
 }
 
-const SELECT: &str = "SELECT w.id, w.name, w.display_name, u.username AS current_user, w.logged_in_at
+const SELECT: &str =
+    "SELECT w.id, w.name, w.display_name, u.username AS current_user, w.logged_in_at
   FROM workplaces w LEFT JOIN users u ON u.id = w.current_user_id";
 
 pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
@@ -38,11 +39,12 @@ async fn load(conn: &mut SqliteConnection, row: Row) -> Result<Workplace> {
     .bind(row.id)
     .fetch_all(&mut *conn)
     .await?;
-    let allowed_roles: Vec<(Role,)> =
-        sqlx::query_as("SELECT role FROM workplace_allowed_roles WHERE workplace_id = $1 ORDER BY role")
-            .bind(row.id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let allowed_roles: Vec<(Role,)> = sqlx::query_as(
+        "SELECT role FROM workplace_allowed_roles WHERE workplace_id = $1 ORDER BY role",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
     let devices = devices::select(conn, "d.owner_workplace_id = $1", row.id).await?;
     Ok(Workplace {
         name: row.name,
@@ -65,9 +67,20 @@ async fn one(conn: &mut SqliteConnection, name: &str) -> Result<Workplace> {
 }
 
 /// Replaces who may log in at workplace `id`.
-async fn set_allowed(conn: &mut SqliteConnection, id: i64, users: &[String], roles: &[Role]) -> Result<()> {
-    sqlx::query("DELETE FROM workplace_allowed_users WHERE workplace_id = $1").bind(id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM workplace_allowed_roles WHERE workplace_id = $1").bind(id).execute(&mut *conn).await?;
+async fn set_allowed(
+    conn: &mut SqliteConnection,
+    id: i64,
+    users: &[String],
+    roles: &[Role],
+) -> Result<()> {
+    sqlx::query("DELETE FROM workplace_allowed_users WHERE workplace_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM workplace_allowed_roles WHERE workplace_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     for name in users {
         let user = user_id_of(conn, "allowed_users: user", name).await?;
         sqlx::query("INSERT INTO workplace_allowed_users (workplace_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -155,7 +168,10 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM workplaces WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM workplaces WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -172,7 +188,9 @@ impl Store {
             let allowed = current.allowed_users.iter().any(|u| u == username)
                 || role.is_some_and(|r| current.allowed_roles.contains(&r));
             if !allowed {
-                return Err(StoreError::Forbidden(format!("{username} may not log in at workplace {name}")));
+                return Err(StoreError::Forbidden(format!(
+                    "{username} may not log in at workplace {name}"
+                )));
             }
         }
         sqlx::query("UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE current_user_id = $1")
@@ -194,10 +212,12 @@ impl Store {
     pub async fn logout(&self, name: &str) -> Result<Workplace> {
         let mut tx = self.write.begin().await?;
         let id = id_of(&mut tx, "workplace", name).await?;
-        sqlx::query("UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)

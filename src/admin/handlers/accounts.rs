@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 use super::{Created, Done, Found, check_grant, created, doc, done, found};
 use crate::admin::body::{Json, Path};
 use crate::admin::roles::Area;
-use crate::admin::{Api, ApiState, AdminError};
+use crate::admin::{AdminError, Api, ApiState};
 use crate::store::{
-    Admin, NewAdmin, NewPhonebookEntry, PhonebookEntry, PhonebookPatch, Principal, PrincipalSource, Role,
+    Admin, NewAdmin, NewPhonebookEntry, PhonebookEntry, PhonebookPatch, Principal, PrincipalSource,
+    Role,
 };
 
 /// Body of `POST /workplaces/{name}/login`.
@@ -47,23 +48,101 @@ pub struct Me {
 pub(super) fn register(api: Api) -> Api {
     use Area::{Accounts, Phonebook, Session};
     use Method as M;
-    api.route(M::GET, "/api/v1/phonebook", Phonebook, doc("Global phonebook", None, Some("PhonebookEntry[]"), 200), phonebook)
-        .route(M::POST, "/api/v1/phonebook", Phonebook, doc("Add a phonebook entry", Some("NewPhonebookEntry"), Some("PhonebookEntry"), 201), add_entry)
-        .route(M::GET, "/api/v1/phonebook/{id}", Phonebook, doc("Show a phonebook entry", None, Some("PhonebookEntry"), 200), entry)
-        .route(M::PATCH, "/api/v1/phonebook/{id}", Phonebook, doc("Change a phonebook entry", Some("PhonebookPatch"), Some("PhonebookEntry"), 200), update_entry)
-        .route(M::DELETE, "/api/v1/phonebook/{id}", Phonebook, doc("Delete a phonebook entry", None, None, 204), delete_entry)
-        .route(M::GET, "/api/v1/admins", Accounts, doc("List admin accounts", None, Some("Admin[]"), 200), admins)
-        .route(M::POST, "/api/v1/admins", Accounts, doc("Add an admin account", Some("NewAdmin"), Some("Admin"), 201), add_admin)
-        .route(M::DELETE, "/api/v1/admins/{username}", Accounts, doc("Delete an admin account", None, None, 204), delete_admin)
-        .route(M::GET, "/api/v1/me", Session, doc("Who am I", None, Some("Me"), 200), me)
-        .route(M::POST, "/api/v1/tokens", Session, doc("Issue a bearer token for the caller", Some("TokenRequest"), Some("TokenResponse"), 201), token)
+    api.route(
+        M::GET,
+        "/api/v1/phonebook",
+        Phonebook,
+        doc("Global phonebook", None, Some("PhonebookEntry[]"), 200),
+        phonebook,
+    )
+    .route(
+        M::POST,
+        "/api/v1/phonebook",
+        Phonebook,
+        doc(
+            "Add a phonebook entry",
+            Some("NewPhonebookEntry"),
+            Some("PhonebookEntry"),
+            201,
+        ),
+        add_entry,
+    )
+    .route(
+        M::GET,
+        "/api/v1/phonebook/{id}",
+        Phonebook,
+        doc("Show a phonebook entry", None, Some("PhonebookEntry"), 200),
+        entry,
+    )
+    .route(
+        M::PATCH,
+        "/api/v1/phonebook/{id}",
+        Phonebook,
+        doc(
+            "Change a phonebook entry",
+            Some("PhonebookPatch"),
+            Some("PhonebookEntry"),
+            200,
+        ),
+        update_entry,
+    )
+    .route(
+        M::DELETE,
+        "/api/v1/phonebook/{id}",
+        Phonebook,
+        doc("Delete a phonebook entry", None, None, 204),
+        delete_entry,
+    )
+    .route(
+        M::GET,
+        "/api/v1/admins",
+        Accounts,
+        doc("List admin accounts", None, Some("Admin[]"), 200),
+        admins,
+    )
+    .route(
+        M::POST,
+        "/api/v1/admins",
+        Accounts,
+        doc("Add an admin account", Some("NewAdmin"), Some("Admin"), 201),
+        add_admin,
+    )
+    .route(
+        M::DELETE,
+        "/api/v1/admins/{username}",
+        Accounts,
+        doc("Delete an admin account", None, None, 204),
+        delete_admin,
+    )
+    .route(
+        M::GET,
+        "/api/v1/me",
+        Session,
+        doc("Who am I", None, Some("Me"), 200),
+        me,
+    )
+    .route(
+        M::POST,
+        "/api/v1/tokens",
+        Session,
+        doc(
+            "Issue a bearer token for the caller",
+            Some("TokenRequest"),
+            Some("TokenResponse"),
+            201,
+        ),
+        token,
+    )
 }
 
 async fn phonebook(State(s): State<ApiState>) -> Found<Vec<PhonebookEntry>> {
     found(s.store.phonebook().await?)
 }
 
-async fn add_entry(State(s): State<ApiState>, Json(e): Json<NewPhonebookEntry>) -> Created<PhonebookEntry> {
+async fn add_entry(
+    State(s): State<ApiState>,
+    Json(e): Json<NewPhonebookEntry>,
+) -> Created<PhonebookEntry> {
     created(s.store.add_phonebook_entry(e).await?)
 }
 
@@ -71,7 +150,11 @@ async fn entry(State(s): State<ApiState>, Path(id): Path<i64>) -> Found<Phoneboo
     found(s.store.phonebook_entry(id).await?)
 }
 
-async fn update_entry(State(s): State<ApiState>, Path(id): Path<i64>, Json(p): Json<PhonebookPatch>) -> Found<PhonebookEntry> {
+async fn update_entry(
+    State(s): State<ApiState>,
+    Path(id): Path<i64>,
+    Json(p): Json<PhonebookPatch>,
+) -> Found<PhonebookEntry> {
     found(s.store.update_phonebook_entry(id, p).await?)
 }
 
@@ -84,13 +167,26 @@ async fn admins(State(s): State<ApiState>) -> Found<Vec<Admin>> {
     found(s.store.admins().await?)
 }
 
-async fn add_admin(State(s): State<ApiState>, Extension(who): Extension<Principal>, Json(new): Json<NewAdmin>) -> Created<Admin> {
+async fn add_admin(
+    State(s): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Json(new): Json<NewAdmin>,
+) -> Created<Admin> {
     check_grant(&who, Some(new.role), "role")?;
     created(s.store.create_admin(new).await?)
 }
 
-async fn delete_admin(State(s): State<ApiState>, Extension(who): Extension<Principal>, Path(username): Path<String>) -> Done {
-    let target = s.store.admins().await?.into_iter().find(|a| a.username == username);
+async fn delete_admin(
+    State(s): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Path(username): Path<String>,
+) -> Done {
+    let target = s
+        .store
+        .admins()
+        .await?
+        .into_iter()
+        .find(|a| a.username == username);
     if let Some(a) = target {
         check_grant(&who, Some(a.role), "username")?;
     }
@@ -109,7 +205,15 @@ async fn me(Extension(who): Extension<Principal>) -> Found<Me> {
     })
 }
 
-async fn token(State(s): State<ApiState>, Extension(who): Extension<Principal>, Json(req): Json<TokenRequest>) -> Created<TokenResponse> {
-    let token = s.store.create_token(&who, &req.label).await.map_err(AdminError::from)?;
+async fn token(
+    State(s): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Json(req): Json<TokenRequest>,
+) -> Created<TokenResponse> {
+    let token = s
+        .store
+        .create_token(&who, &req.label)
+        .await
+        .map_err(AdminError::from)?;
     created(TokenResponse { token })
 }

@@ -14,12 +14,58 @@ const DEVICE: &str = "/api/v1/devices/{id}";
 pub(super) fn register(api: Api) -> Api {
     use Area::Devices;
     use Method as M;
-    api.route(M::GET, "/api/v1/devices", Devices, doc("List devices", None, Some("Device[]"), 200), list)
-        .route(M::POST, "/api/v1/devices", Devices, doc("Add a device", Some("NewDevice"), Some("Device"), 201), create)
-        .route(M::GET, DEVICE, Devices, doc("Show a device", None, Some("Device"), 200), show)
-        .route(M::PATCH, DEVICE, Devices, doc("Change or (re)assign a device", Some("DevicePatch"), Some("Device"), 200), update)
-        .route(M::DELETE, DEVICE, Devices, doc("Delete a device", None, None, 204), delete)
-        .route(M::POST, "/api/v1/devices/{id}/enroll", Devices, doc("Re-open the device's enrollment window", None, Some("Device"), 200), enroll)
+    api.route(
+        M::GET,
+        "/api/v1/devices",
+        Devices,
+        doc("List devices", None, Some("Device[]"), 200),
+        list,
+    )
+    .route(
+        M::POST,
+        "/api/v1/devices",
+        Devices,
+        doc("Add a device", Some("NewDevice"), Some("Device"), 201),
+        create,
+    )
+    .route(
+        M::GET,
+        DEVICE,
+        Devices,
+        doc("Show a device", None, Some("Device"), 200),
+        show,
+    )
+    .route(
+        M::PATCH,
+        DEVICE,
+        Devices,
+        doc(
+            "Change or (re)assign a device",
+            Some("DevicePatch"),
+            Some("Device"),
+            200,
+        ),
+        update,
+    )
+    .route(
+        M::DELETE,
+        DEVICE,
+        Devices,
+        doc("Delete a device", None, None, 204),
+        delete,
+    )
+    .route(
+        M::POST,
+        "/api/v1/devices/{id}/enroll",
+        Devices,
+        doc(
+            "Re-open the device's enrollment window",
+            None,
+            Some("Device"),
+            200,
+        ),
+        enroll,
+    )
 }
 
 async fn list(State(s): State<ApiState>) -> Found<Vec<Device>> {
@@ -34,7 +80,11 @@ async fn show(State(s): State<ApiState>, Path(id): Path<i64>) -> Found<Device> {
     found(s.store.device(id).await?)
 }
 
-async fn update(State(s): State<ApiState>, Path(id): Path<i64>, Json(patch): Json<DevicePatch>) -> Found<Device> {
+async fn update(
+    State(s): State<ApiState>,
+    Path(id): Path<i64>,
+    Json(patch): Json<DevicePatch>,
+) -> Found<Device> {
     found(s.store.update_device(id, patch).await?)
 }
 

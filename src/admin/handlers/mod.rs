@@ -5,16 +5,21 @@ mod devices;
 mod users;
 mod workplaces;
 
-use axum::extract::State;
-use axum::http::StatusCode;
 use super::error::AdminError;
 use super::{Api, ApiState, Doc};
 use crate::store::{Principal, Role, Store};
+use axum::extract::State;
+use axum::http::StatusCode;
 
 pub use accounts::{LoginRequest, Me, TokenRequest, TokenResponse};
 
 /// Shorthand for a route's documentation.
-const fn doc(summary: &'static str, request: Option<&'static str>, response: Option<&'static str>, status: u16) -> Doc {
+const fn doc(
+    summary: &'static str,
+    request: Option<&'static str>,
+    response: Option<&'static str>,
+    status: u16,
+) -> Doc {
     Doc {
         summary,
         request,

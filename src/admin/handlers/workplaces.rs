@@ -14,16 +14,106 @@ const WORKPLACE: &str = "/api/v1/workplaces/{name}";
 pub(super) fn register(api: Api) -> Api {
     use Area::Workplaces as W;
     use Method as M;
-    api.route(M::GET, "/api/v1/workplaces", W, doc("List workplaces", None, Some("Workplace[]"), 200), list)
-        .route(M::POST, "/api/v1/workplaces", W, doc("Add a workplace", Some("NewWorkplace"), Some("Workplace"), 201), create)
-        .route(M::GET, WORKPLACE, W, doc("Show a workplace", None, Some("Workplace"), 200), show)
-        .route(M::PATCH, WORKPLACE, W, doc("Change a workplace", Some("WorkplacePatch"), Some("Workplace"), 200), update)
-        .route(M::DELETE, WORKPLACE, W, doc("Delete a workplace (its phones stay, unassigned)", None, None, 204), delete)
-        .route(M::POST, "/api/v1/workplaces/{name}/login", W, doc("Log a user in here", Some("LoginRequest"), Some("Workplace"), 200), login)
-        .route(M::POST, "/api/v1/workplaces/{name}/logout", W, doc("Log out whoever is here", None, Some("Workplace"), 200), logout)
-        .route(M::GET, "/api/v1/workplaces/{name}/devices", W, doc("The workplace's devices with FollowMe", None, Some("Device[]"), 200), devices)
-        .route(M::PUT, "/api/v1/workplaces/{name}/devices/{id}", W, doc("Assign a device; body: its FollowMe (optional)", Some("FollowMe"), Some("Device"), 200), assign)
-        .route(M::DELETE, "/api/v1/workplaces/{name}/devices/{id}", W, doc("Unassign a device", None, None, 204), unassign)
+    api.route(
+        M::GET,
+        "/api/v1/workplaces",
+        W,
+        doc("List workplaces", None, Some("Workplace[]"), 200),
+        list,
+    )
+    .route(
+        M::POST,
+        "/api/v1/workplaces",
+        W,
+        doc(
+            "Add a workplace",
+            Some("NewWorkplace"),
+            Some("Workplace"),
+            201,
+        ),
+        create,
+    )
+    .route(
+        M::GET,
+        WORKPLACE,
+        W,
+        doc("Show a workplace", None, Some("Workplace"), 200),
+        show,
+    )
+    .route(
+        M::PATCH,
+        WORKPLACE,
+        W,
+        doc(
+            "Change a workplace",
+            Some("WorkplacePatch"),
+            Some("Workplace"),
+            200,
+        ),
+        update,
+    )
+    .route(
+        M::DELETE,
+        WORKPLACE,
+        W,
+        doc(
+            "Delete a workplace (its phones stay, unassigned)",
+            None,
+            None,
+            204,
+        ),
+        delete,
+    )
+    .route(
+        M::POST,
+        "/api/v1/workplaces/{name}/login",
+        W,
+        doc(
+            "Log a user in here",
+            Some("LoginRequest"),
+            Some("Workplace"),
+            200,
+        ),
+        login,
+    )
+    .route(
+        M::POST,
+        "/api/v1/workplaces/{name}/logout",
+        W,
+        doc("Log out whoever is here", None, Some("Workplace"), 200),
+        logout,
+    )
+    .route(
+        M::GET,
+        "/api/v1/workplaces/{name}/devices",
+        W,
+        doc(
+            "The workplace's devices with FollowMe",
+            None,
+            Some("Device[]"),
+            200,
+        ),
+        devices,
+    )
+    .route(
+        M::PUT,
+        "/api/v1/workplaces/{name}/devices/{id}",
+        W,
+        doc(
+            "Assign a device; body: its FollowMe (optional)",
+            Some("FollowMe"),
+            Some("Device"),
+            200,
+        ),
+        assign,
+    )
+    .route(
+        M::DELETE,
+        "/api/v1/workplaces/{name}/devices/{id}",
+        W,
+        doc("Unassign a device", None, None, 204),
+        unassign,
+    )
 }
 
 async fn list(State(s): State<ApiState>) -> Found<Vec<Workplace>> {
@@ -38,7 +128,11 @@ async fn show(State(s): State<ApiState>, Path(name): Path<String>) -> Found<Work
     found(s.store.workplace(&name).await?)
 }
 
-async fn update(State(s): State<ApiState>, Path(name): Path<String>, Json(patch): Json<WorkplacePatch>) -> Found<Workplace> {
+async fn update(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    Json(patch): Json<WorkplacePatch>,
+) -> Found<Workplace> {
     found(s.store.update_workplace(&name, patch).await?)
 }
 
@@ -47,7 +141,11 @@ async fn delete(State(s): State<ApiState>, Path(name): Path<String>) -> Done {
     done()
 }
 
-async fn login(State(s): State<ApiState>, Path(name): Path<String>, Json(req): Json<LoginRequest>) -> Found<Workplace> {
+async fn login(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    Json(req): Json<LoginRequest>,
+) -> Found<Workplace> {
     found(s.store.login(&name, &req.username).await?)
 }
 
@@ -59,11 +157,21 @@ async fn devices(State(s): State<ApiState>, Path(name): Path<String>) -> Found<V
     found(s.store.owner_devices(OwnerRef::Workplace(&name)).await?)
 }
 
-async fn assign(State(s): State<ApiState>, Path((name, id)): Path<(String, i64)>, OptionalJson(fm): OptionalJson<FollowMe>) -> Found<Device> {
-    found(s.store.assign_device(OwnerRef::Workplace(&name), id, fm).await?)
+async fn assign(
+    State(s): State<ApiState>,
+    Path((name, id)): Path<(String, i64)>,
+    OptionalJson(fm): OptionalJson<FollowMe>,
+) -> Found<Device> {
+    found(
+        s.store
+            .assign_device(OwnerRef::Workplace(&name), id, fm)
+            .await?,
+    )
 }
 
 async fn unassign(State(s): State<ApiState>, Path((name, id)): Path<(String, i64)>) -> Done {
-    s.store.unassign_device(OwnerRef::Workplace(&name), id).await?;
+    s.store
+        .unassign_device(OwnerRef::Workplace(&name), id)
+        .await?;
     done()
 }

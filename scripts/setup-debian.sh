@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine to build and test zentrale. Idempotent: a second run changes nothing.
+# Usage: scripts/setup-debian.sh [--deb]   (--deb also installs cargo-deb for scripts/build-deb.sh)
+set -euo pipefail
+
+want_deb=no
+for arg in "$@"; do
+    case "$arg" in
+        --deb) want_deb=yes ;;
+        *) echo "setup: unknown argument: $arg (usage: $0 [--deb])" >&2; exit 2 ;;
+    esac
+done
+
+# Debian packages the build and the tests need. Extend this list, not the logic below.
+packages=(curl ca-certificates build-essential pkg-config python3)
+
+missing=()
+for p in "${packages[@]}"; do
+    # `dpkg -s` also succeeds for removed-but-not-purged packages, so check the status line.
+    if ! dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed'; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: debian packages present: ${packages[*]}"
+else
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: missing debian packages: ${missing[*]}; run this script as root" >&2
+        exit 1
+    fi
+    echo "setup: installing debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Rust toolchain is the machine's (rustup in ~/.cargo); this script does not install it.
+if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+    # shellcheck source=/dev/null
+    . "$HOME/.cargo/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: error: cargo not found on PATH nor in \$HOME/.cargo/env;" \
+        "this machine's Rust toolchain (>= 1.85, see Cargo.toml) is expected to be installed" >&2
+    exit 1
+fi
+echo "setup: cargo found: $(cargo --version)"
+
+# Test runner used by scripts/test.sh.
+if cargo nextest --version >/dev/null 2>&1; then
+    echo "setup: cargo-nextest present"
+else
+    echo "setup: installing cargo-nextest"
+    cargo install cargo-nextest --locked
+fi
+
+if [ "$want_deb" = yes ]; then
+    if cargo deb --version >/dev/null 2>&1; then
+        echo "setup: cargo-deb present"
+    else
+        echo "setup: installing cargo-deb"
+        cargo install cargo-deb --locked
+    fi
+fi

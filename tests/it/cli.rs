@@ -1,0 +1,218 @@
+//! The command line: `check`, and the offline subcommands sharing the API's code path.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::harness::{BIN, Daemon, zentrale};
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn shipped_config_passes_check() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/zentrale.toml");
+    let out = Command::new(BIN)
+        .args(["check", "--config", path])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn check_prints_every_problem_and_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[server]\nlanguage = \"xx\"\nfoo = 1\n[http]\nlisten = \"nowhere\"\n[sip]\nrtp_ports = \"5-1\"\n").expect("write");
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "server.language",
+        "server.foo",
+        "http.listen",
+        "sip.rtp_ports",
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.starts_with(key)),
+            "{key} not reported:\n{stderr}"
+        );
+    }
+    let missing = Command::new(BIN)
+        .args(["check", "--config", "/nonexistent/zentrale.toml"])
+        .output()
+        .expect("run");
+    assert!(!missing.status.success());
+}
+
+#[test]
+fn offline_commands_share_the_api_rules_and_side_effects() {
+    let d = Daemon::start();
+    let dir = d.dir.path();
+    let bad = zentrale(
+        dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "anna",
+            "--display-name",
+            "Anna",
+            "--password",
+            "password-1",
+            "--pin",
+            "12a4",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("pin: must be 4 to 32 digits"));
+    let user = json(&zentrale(
+        dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "anna",
+            "--display-name",
+            "Anna",
+            "--extension",
+            "100",
+            "--password",
+            "password-1",
+            "--pin",
+            "1234",
+            "--softphone",
+            "--voicemail",
+            "all",
+            "--fax-extension",
+            "190",
+        ],
+    ));
+    assert_eq!(user["voicemail"], "all");
+    // The running daemon sees what the CLI wrote, side effects included.
+    let (_, devices) = d.call("GET", "/api/v1/users/anna/devices", None);
+    let kinds: Vec<&str> = devices
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|x| x["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["fax", "softphone"]);
+    let dup = zentrale(
+        dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "bob",
+            "--display-name",
+            "Bob",
+            "--auth",
+            "none",
+            "--extension",
+            "190",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("extension: 190 is already in use"));
+
+    json(&zentrale(dir, &["workplace", "add", "--name", "empfang"]));
+    let phone = json(&zentrale(
+        dir,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "ip-phone",
+            "--mac",
+            "00:15:65:aa:bb:cc",
+            "--vendor",
+            "yealink",
+            "--workplace",
+            "empfang",
+        ],
+    ));
+    assert_eq!(phone["workplace"], "empfang");
+    let listed = json(&zentrale(dir, &["device", "list"]));
+    assert_eq!(listed.as_array().expect("list").len(), 3);
+    assert_eq!(
+        json(&zentrale(dir, &["workplace", "list"]))[0]["devices"][0]["mac"],
+        "001565aabbcc"
+    );
+    assert_eq!(
+        json(&zentrale(dir, &["user", "list"]))[0]["username"],
+        "anna"
+    );
+    assert_eq!(
+        json(&zentrale(dir, &["user", "show", "anna"]))["fax_extension"],
+        "190"
+    );
+    assert!(zentrale(dir, &["user", "delete", "anna"]).status.success());
+    assert_eq!(d.call("GET", "/api/v1/users/anna", None).0, 404);
+}
+
+#[test]
+fn admin_create_validates_and_bootstraps_login() {
+    let d = Daemon::start();
+    let weak = zentrale(
+        d.dir.path(),
+        &[
+            "admin",
+            "create",
+            "--username",
+            "ops",
+            "--password",
+            "short",
+            "--role",
+            "admin",
+        ],
+    );
+    assert!(!weak.status.success());
+    let bad_role = zentrale(
+        d.dir.path(),
+        &[
+            "admin",
+            "create",
+            "--username",
+            "ops",
+            "--password",
+            "long-enough",
+            "--role",
+            "king",
+        ],
+    );
+    assert!(!bad_role.status.success());
+    json(&zentrale(
+        d.dir.path(),
+        &[
+            "admin",
+            "create",
+            "--username",
+            "ops",
+            "--password",
+            "long-enough",
+            "--role",
+            "admin",
+        ],
+    ));
+    let me = d
+        .anon("GET", "/api/v1/me")
+        .basic_auth("ops", Some("long-enough"))
+        .send()
+        .expect("send");
+    assert_eq!(me.status().as_u16(), 200);
+}

@@ -1,0 +1,187 @@
+//! Runs the real `zentrale` binary on port 0 in a temporary data directory, reads the bound
+//! address from its `listening for HTTP on ADDR` log line, and kills it on drop.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_zentrale");
+pub const ROOT: (&str, &str) = ("root", "root-password-1");
+
+/// A running daemon with its own data directory.
+pub struct Daemon {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    log: Arc<Mutex<String>>,
+    client: Client,
+}
+
+impl Daemon {
+    /// A fresh data directory with the root system-admin, and the daemon running on it.
+    pub fn start() -> Daemon {
+        Self::start_with_log_level("info")
+    }
+
+    pub fn start_with_log_level(level: &str) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_config(dir.path());
+        let out = zentrale(
+            dir.path(),
+            &[
+                "admin",
+                "create",
+                "--username",
+                ROOT.0,
+                "--password",
+                ROOT.1,
+                "--role",
+                "system-admin",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "admin create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self::spawn(dir, level)
+    }
+
+    /// Starts the daemon on an existing data directory (after a restart).
+    pub fn spawn(dir: tempfile::TempDir, level: &str) -> Daemon {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(config_path(dir.path()))
+            .env("RUST_LOG", level)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn zentrale");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening for HTTP on ").nth(1) {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+                let mut log = sink.lock().expect("log");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        // The log line is the readiness signal; the timeout only bounds a broken start.
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no listening line; log:\n{}", log.lock().expect("log")));
+        Daemon {
+            child: Some(child),
+            dir,
+            base: format!("http://{addr}"),
+            log,
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request as `root`.
+    pub fn req(&self, method: &str, path: &str) -> RequestBuilder {
+        self.anon(method, path).basic_auth(ROOT.0, Some(ROOT.1))
+    }
+
+    /// A request without credentials.
+    pub fn anon(&self, method: &str, path: &str) -> RequestBuilder {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.client.request(m, self.url(path))
+    }
+
+    /// Sends `body` as root and returns status and JSON (Null when empty).
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.req(method, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        status_json(r.send().expect("send"))
+    }
+
+    /// Kills the daemon with SIGKILL, returning its data directory.
+    pub fn kill9(mut self) -> tempfile::TempDir {
+        let mut child = self.child.take().expect("child");
+        child.kill().expect("kill -9");
+        child.wait().expect("wait");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("child");
+        let pid = child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        child.wait().expect("wait")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn status_json(resp: Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().expect("body");
+    let json = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("status {status}, body not JSON: {text}"))
+    };
+    (status, json)
+}
+
+pub fn config_path(dir: &Path) -> PathBuf {
+    dir.join("zentrale.toml")
+}
+
+fn write_config(dir: &Path) {
+    let text = format!(
+        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n",
+        dir.join("data").display()
+    );
+    std::fs::write(config_path(dir), text).expect("config");
+}
+
+/// Runs a `zentrale` subcommand against the config in `dir`.
+pub fn zentrale(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--config")
+        .arg(config_path(dir))
+        .output()
+        .expect("run zentrale")
+}

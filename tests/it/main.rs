@@ -1,0 +1,8 @@
+//! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
+
+mod cli;
+mod devices;
+mod harness;
+mod robustness;
+mod roles;
+mod users;

@@ -1,0 +1,205 @@
+//! Bad input, secrets, durability, shutdown: what an admin never wants to see go wrong.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Daemon, status_json};
+
+#[test]
+fn bad_bodies_get_a_clear_4xx_and_write_nothing() {
+    let d = Daemon::start();
+    let raw = |text: &str| {
+        status_json(
+            d.req("POST", "/api/v1/users")
+                .header("content-type", "application/json")
+                .body(text.to_owned())
+                .send()
+                .expect("send"),
+        )
+    };
+    let cases: [(&str, u16, Value); 6] = [
+        ("{\"username\": \"anna\"", 400, Value::Null),
+        ("not json", 400, Value::Null),
+        ("", 400, Value::Null),
+        (
+            r#"{"username":"anna","display_name":"A","auth":"none","color":"red"}"#,
+            422,
+            json!("color"),
+        ),
+        (
+            r#"{"username":"anna","display_name":7,"auth":"none"}"#,
+            422,
+            json!("display_name"),
+        ),
+        (
+            r#"{"username":"anna","display_name":"A","auth":"sometimes"}"#,
+            422,
+            json!("auth"),
+        ),
+    ];
+    for (text, status, field) in cases {
+        let (got, err) = raw(text);
+        assert_eq!(got, status, "{text} -> {err}");
+        assert_eq!(err["field"], field, "{text} -> {err}");
+        assert!(!err["error"].as_str().unwrap_or_default().is_empty());
+    }
+    let (status, err) = raw(r#"{"display_name":"A","auth":"none"}"#);
+    assert_eq!((status, err["field"].clone()), (422, json!("username")));
+    let big = format!(
+        r#"{{"username":"anna","display_name":"{}","auth":"none"}}"#,
+        "A".repeat(100_000)
+    );
+    let (status, err) = raw(&big);
+    assert_eq!(status, 413, "{err}");
+    assert_eq!(
+        d.call("GET", "/api/v1/users", None).1,
+        json!([]),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn unknown_routes_and_methods_answer_json() {
+    let d = Daemon::start();
+    let (status, err) = d.call("GET", "/api/v1/nothing", None);
+    assert_eq!(status, 404);
+    assert!(err["error"].is_string());
+    let (status, err) = d.call("PUT", "/api/v1/users", None);
+    assert_eq!(status, 405);
+    assert!(err["error"].is_string());
+    let (status, _) = d.call("GET", "/api/v1/devices/not-a-number", None);
+    assert_eq!(status, 404);
+    let (status, _) = d.call("GET", "/api/v1/users/nobody", None);
+    assert_eq!(status, 404);
+}
+
+/// Collects every string a GET of the API returns, to search for secrets.
+fn everything(d: &Daemon) -> String {
+    let mut out = String::new();
+    for path in [
+        "/api/v1/users",
+        "/api/v1/users/anna",
+        "/api/v1/users/anna/devices",
+        "/api/v1/users/anna/voicemail",
+        "/api/v1/users/anna/fax",
+        "/api/v1/devices",
+        "/api/v1/workplaces",
+        "/api/v1/admins",
+        "/api/v1/me",
+        "/api/v1/forwardings",
+        "/api/v1/openapi.json",
+    ] {
+        let (status, body) = d.call("GET", path, None);
+        assert_eq!(status, 200, "{path}");
+        out.push_str(&body.to_string());
+    }
+    out
+}
+
+/// Runs `sql` on the daemon's database, read-only, returning the first column as text.
+fn db_strings(d: &Daemon, sql: &str) -> Vec<String> {
+    let url = format!(
+        "sqlite://{}?mode=ro",
+        d.dir.path().join("data/zentrale.db").display()
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("db");
+        let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+        rows.into_iter().map(|r| r.0).collect()
+    })
+}
+
+#[test]
+fn secrets_appear_in_no_response_and_no_log_line() {
+    let d = Daemon::start_with_log_level("trace");
+    let body = json!({"username": "anna", "display_name": "Anna", "extension": "100", "password": "Pw-Geheim-4711",
+                      "pin": "98765", "fax_extension": "190", "softphone": true});
+    let (status, created) = d.call("POST", "/api/v1/users", Some(body));
+    assert_eq!(status, 201);
+    let phone = json!({"kind": "ip-phone", "mac": "001565aabbcc", "user": "anna", "sip_password": "Sip-Geheim-0815"});
+    let (_, device) = d.call("POST", "/api/v1/devices", Some(phone));
+    d.call("POST", "/api/v1/workplaces", Some(json!({"name": "wp"})));
+    d.call("PATCH", "/api/v1/users/anna", Some(json!({"pin": "56789"})));
+    let (_, token) = d.call("POST", "/api/v1/tokens", Some(json!({"label": "x"})));
+    // The generated SIP passwords, straight from the database.
+    let mut secrets = db_strings(&d, "SELECT sip_password FROM devices");
+    assert_eq!(secrets.len(), 3, "fax, softphone, ip-phone");
+    secrets.extend(["Pw-Geheim-4711", "98765", "56789", "root-password-1"].map(String::from));
+    // The Authorization header as a client sends it ("root:root-password-1" in base64).
+    secrets.push("cm9vdDpyb290LXBhc3N3b3JkLTE".into());
+    let responses = format!("{created}{device}{}", everything(&d));
+    let log = d.log();
+    assert!(
+        log.lines().count() > 10,
+        "trace logging produced a log to search"
+    );
+    for secret in &secrets {
+        assert!(
+            !responses.contains(secret.as_str()),
+            "a response shows {secret}"
+        );
+        assert!(!log.contains(secret.as_str()), "the log shows {secret}");
+    }
+    // The bearer token is shown once on creation, and logged nowhere.
+    assert!(!log.contains(token["token"].as_str().expect("token")));
+    let stored = db_strings(&d, "SELECT password_hash || ' ' || pin_hash FROM users");
+    assert!(
+        stored[0].starts_with("$argon2id$"),
+        "passwords and PINs are stored as argon2 hashes"
+    );
+    assert!(stored[0].contains(" $argon2id$"));
+}
+
+#[test]
+fn data_survives_kill_9_and_restart() {
+    let d = Daemon::start();
+    for i in 0..20 {
+        let body = json!({"username": format!("u{i}"), "display_name": "U", "auth": "none", "extension": format!("{}", 100 + i), "softphone": true});
+        assert_eq!(d.call("POST", "/api/v1/users", Some(body)).0, 201);
+    }
+    d.call("POST", "/api/v1/workplaces", Some(json!({"name": "wp"})));
+    d.call(
+        "POST",
+        "/api/v1/workplaces/wp/login",
+        Some(json!({"username": "u7"})),
+    );
+    let before = d.call("GET", "/api/v1/users", None).1;
+    let dir = d.kill9();
+    let d = Daemon::spawn(dir, "info");
+    let after = d.call("GET", "/api/v1/users", None).1;
+    assert_eq!(after, before);
+    assert_eq!(after.as_array().expect("list").len(), 20);
+    assert_eq!(
+        d.call("GET", "/api/v1/users/u7", None).1["phone_status"]["workplace"],
+        "wp"
+    );
+    assert_eq!(
+        d.call("GET", "/api/v1/devices", None)
+            .1
+            .as_array()
+            .expect("list")
+            .len(),
+        20
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    let d = Daemon::start();
+    assert_eq!(d.call("GET", "/api/v1/me", None).0, 200);
+    let log_before = d.log();
+    assert!(
+        log_before.contains("listening for HTTP on 127.0.0.1:"),
+        "{log_before}"
+    );
+    let status = d.terminate();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn healthz_answers_without_credentials() {
+    let d = Daemon::start();
+    let resp = d.anon("GET", "/healthz").send().expect("send");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.text().expect("body"), "ok\n");
+}

@@ -1,0 +1,293 @@
+//! The role matrix: every documented route × every role (and no credentials) against the real
+//! daemon. The expectations are written out here from the seed, not read from the code.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Daemon, status_json};
+
+const ROLES: [&str; 4] = [
+    "system-admin",
+    "admin",
+    "telephony-admin",
+    "phonebook-admin",
+];
+
+/// The seed's word on each area, for the routes this API has.
+fn allowed(role: &str, path: &str) -> bool {
+    let area = if path.starts_with("/api/v1/phonebook") || path.ends_with("/phonebook") {
+        "phonebook"
+    } else if path == "/api/v1/me" || path == "/api/v1/tokens" {
+        "session"
+    } else if [
+        "/api/v1/users",
+        "/api/v1/forwardings",
+        "/api/v1/devices",
+        "/api/v1/workplaces",
+        "/api/v1/admins",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+    {
+        "administration"
+    } else {
+        panic!("route {path} has no expectation in this test: add one from the seed")
+    };
+    match role {
+        "system-admin" | "admin" | "telephony-admin" => true,
+        "phonebook-admin" => area == "phonebook" || area == "session",
+        other => panic!("unknown role {other}"),
+    }
+}
+
+struct Fixture {
+    device: i64,
+    forwarding: i64,
+    action: i64,
+    entry: i64,
+}
+
+fn fixture(d: &Daemon) -> Fixture {
+    for role in ROLES {
+        let body = json!({"username": role, "display_name": role, "password": format!("{role}-pw-123"), "role": role});
+        assert_eq!(d.call("POST", "/api/v1/users", Some(body)).0, 201);
+    }
+    d.call(
+        "POST",
+        "/api/v1/users",
+        Some(json!({"username": "target", "display_name": "T", "auth": "none"})),
+    );
+    d.call(
+        "POST",
+        "/api/v1/users",
+        Some(json!({"username": "other", "display_name": "O", "auth": "none"})),
+    );
+    d.call("POST", "/api/v1/workplaces", Some(json!({"name": "wp"})));
+    let id = |v: Value| v["id"].as_i64().expect("id");
+    Fixture {
+        device: id(d
+            .call(
+                "POST",
+                "/api/v1/devices",
+                Some(json!({"kind": "ip-phone", "mac": "001565000001"})),
+            )
+            .1),
+        forwarding: id(d
+            .call(
+                "POST",
+                "/api/v1/users/target/forwardings",
+                Some(json!({"target": "other"})),
+            )
+            .1),
+        action: id(d
+            .call(
+                "POST",
+                "/api/v1/users/target/actions",
+                Some(json!({"scope": "internal", "timing": "after", "kind": "voicemail"})),
+            )
+            .1),
+        entry: id(d
+            .call(
+                "POST",
+                "/api/v1/phonebook",
+                Some(json!({"name": "ACME", "number": "+4930123"})),
+            )
+            .1),
+    }
+}
+
+fn concrete(path: &str, f: &Fixture) -> String {
+    let id = if path.contains("/forwardings/") {
+        f.forwarding
+    } else if path.contains("/actions/") {
+        f.action
+    } else if path.starts_with("/api/v1/phonebook/") {
+        f.entry
+    } else {
+        f.device
+    };
+    path.replace(
+        "{username}",
+        if path.starts_with("/api/v1/admins") {
+            "nobody"
+        } else {
+            "target"
+        },
+    )
+    .replace("{name}", "wp")
+    .replace("{id}", &id.to_string())
+}
+
+/// A body the route accepts, so an allowed role gets past validation to a real answer.
+fn body(method: &str, path: &str) -> Option<Value> {
+    let b = match (method, path) {
+        ("POST", "/api/v1/users") => {
+            json!({"username": "fresh", "display_name": "F", "auth": "none"})
+        }
+        ("PATCH", "/api/v1/users/{username}") => json!({"display_name": "T2"}),
+        ("PUT", "/api/v1/users/{username}/voicemail") => json!({"keep_messages": true}),
+        ("PUT", "/api/v1/users/{username}/fax") => json!({"extension": "900"}),
+        ("PUT", "/api/v1/users/{username}/phonebook") => json!({"enabled": true}),
+        ("PUT", "/api/v1/users/{username}/cid") => json!({"cid_number": null}),
+        ("POST", "/api/v1/users/{username}/forwardings") => json!({"target": "other"}),
+        ("PATCH", "/api/v1/users/{username}/forwardings/{id}") => json!({"active": true}),
+        ("POST", "/api/v1/users/{username}/actions") => {
+            json!({"scope": "external", "timing": "after", "kind": "voicemail"})
+        }
+        ("POST", "/api/v1/devices") => json!({"kind": "softphone"}),
+        ("PATCH", "/api/v1/devices/{id}") => json!({"label": "Desk"}),
+        ("POST", "/api/v1/workplaces") => json!({"name": "fresh"}),
+        ("PATCH", "/api/v1/workplaces/{name}") => json!({"display_name": "WP"}),
+        ("POST", "/api/v1/workplaces/{name}/login") => json!({"username": "target"}),
+        ("POST", "/api/v1/phonebook") => json!({"name": "X", "number": "+4940"}),
+        ("PATCH", "/api/v1/phonebook/{id}") => json!({"name": "Y"}),
+        ("POST", "/api/v1/admins") => {
+            json!({"username": "newadmin", "password": "newadmin-pw", "role": "phonebook-admin"})
+        }
+        ("POST", "/api/v1/tokens") => json!({"label": "t"}),
+        _ => return None,
+    };
+    Some(b)
+}
+
+#[test]
+fn every_route_times_every_role() {
+    let d = Daemon::start();
+    let f = fixture(&d);
+    let (_, doc) = status_json(
+        d.anon("GET", "/api/v1/openapi.json")
+            .send()
+            .expect("openapi"),
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    // Deletions last, so that earlier requests still find what they touch.
+    let mut routes: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object()
+                .expect("item")
+                .keys()
+                .map(move |m| (m.to_ascii_uppercase(), p.clone()))
+        })
+        .collect();
+    routes.sort_by_key(|(m, _)| m == "DELETE");
+    for (method, path) in &routes {
+        let url = concrete(path, &f);
+        let send = |who: Option<(&str, String)>| {
+            let mut r = d.anon(method, &url);
+            if let Some((user, pw)) = who {
+                r = r.basic_auth(user, Some(pw));
+            }
+            if let Some(b) = body(method, path) {
+                r = r.json(&b);
+            }
+            status_json(r.send().expect("send"))
+        };
+        let (status, err) = send(None);
+        assert_eq!(status, 401, "{method} {path} without credentials: {err}");
+        for role in ROLES {
+            let (status, answer) = send(Some((role, format!("{role}-pw-123"))));
+            if allowed(role, path) {
+                assert!(
+                    ![401, 403].contains(&status),
+                    "{role} refused on {method} {path}: {answer}"
+                );
+                assert!(status < 500, "{role} {method} {path}: {status} {answer}");
+            } else {
+                assert_eq!(
+                    status, 403,
+                    "{role} let through on {method} {path}: {answer}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4 * 45, "only {checked} route×role pairs");
+}
+
+#[test]
+fn nobody_grants_a_role_above_their_own() {
+    let d = Daemon::start();
+    fixture(&d);
+    let tel = ("telephony-admin", "telephony-admin-pw-123");
+    let post = |body: Value| {
+        status_json(
+            d.anon("POST", "/api/v1/users")
+                .basic_auth(tel.0, Some(tel.1))
+                .json(&body)
+                .send()
+                .expect("send"),
+        )
+    };
+    let (status, err) = post(
+        json!({"username": "x1", "display_name": "X", "password": "x1-pw-1234", "role": "system-admin"}),
+    );
+    assert_eq!((status, err["field"].clone()), (403, Value::Null), "{err}");
+    assert_eq!(post(json!({"username": "x2", "display_name": "X", "auth": "none", "role": "phonebook-admin"})).0, 201);
+    // Nor change or delete someone who outranks them.
+    let patch = d
+        .anon("PATCH", "/api/v1/users/system-admin")
+        .basic_auth(tel.0, Some(tel.1))
+        .json(&json!({"password": "taken-over-1"}));
+    assert_eq!(status_json(patch.send().expect("send")).0, 403);
+    let delete = d
+        .anon("DELETE", "/api/v1/users/admin")
+        .basic_auth(tel.0, Some(tel.1));
+    assert_eq!(status_json(delete.send().expect("send")).0, 403);
+}
+
+#[test]
+fn wrong_passwords_and_tokens_get_401() {
+    let d = Daemon::start();
+    for (user, pw) in [
+        ("root", "wrong-password"),
+        ("nobody", "whatever1"),
+        ("root", ""),
+    ] {
+        let (status, _) = status_json(
+            d.anon("GET", "/api/v1/me")
+                .basic_auth(user, Some(pw))
+                .send()
+                .expect("send"),
+        );
+        assert_eq!(status, 401, "{user}");
+    }
+    let (status, _) = status_json(
+        d.anon("GET", "/api/v1/me")
+            .bearer_auth("0".repeat(64))
+            .send()
+            .expect("send"),
+    );
+    assert_eq!(status, 401);
+    let (_, token) = d.call("POST", "/api/v1/tokens", Some(json!({"label": "script"})));
+    let token = token["token"].as_str().expect("token").to_owned();
+    let (status, me) = status_json(
+        d.anon("GET", "/api/v1/me")
+            .bearer_auth(&token)
+            .send()
+            .expect("send"),
+    );
+    assert_eq!(
+        (status, me["username"].clone(), me["role"].clone()),
+        (200, json!("root"), json!("system-admin"))
+    );
+    // A changed password takes effect at once, despite the verified-credentials cache.
+    d.call("POST", "/api/v1/users", Some(json!({"username": "pat", "display_name": "P", "password": "first-pass-1", "role": "admin"})));
+    let me_as = |pw: &str| {
+        status_json(
+            d.anon("GET", "/api/v1/me")
+                .basic_auth("pat", Some(pw))
+                .send()
+                .expect("send"),
+        )
+        .0
+    };
+    assert_eq!(me_as("first-pass-1"), 200);
+    d.call(
+        "PATCH",
+        "/api/v1/users/pat",
+        Some(json!({"password": "second-pass-2"})),
+    );
+    assert_eq!(me_as("first-pass-1"), 401);
+    assert_eq!(me_as("second-pass-2"), 200);
+}
