@@ -84,11 +84,10 @@ async fn signals() {
 
 /// Pets the systemd watchdog while the database answers; a hung store gets us restarted.
 async fn watchdog(store: Store, shutdown: CancellationToken) {
-    let mut usec = 0;
-    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+    let Some(interval) = watchdog_interval() else {
         return;
-    }
-    let period = Duration::from_micros(usec) / 2;
+    };
+    let period = interval / 2;
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
@@ -99,6 +98,19 @@ async fn watchdog(store: Store, shutdown: CancellationToken) {
             _ => tracing::warn!("store did not answer; not petting the watchdog"),
         }
     }
+}
+
+/// The watchdog interval systemd asked for, as libsystemd's `sd_watchdog_enabled` reads it:
+/// `WATCHDOG_USEC`, and `WATCHDOG_PID` only if set. (sd-notify's own check insists on the PID,
+/// which a supervisor other than systemd may leave out.)
+fn watchdog_interval() -> Option<Duration> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
+        if pid.parse::<u32>().ok()? != std::process::id() {
+            return None;
+        }
+    }
+    (usec > 0).then(|| Duration::from_micros(usec))
 }
 
 fn notify(state: &[sd_notify::NotifyState]) {

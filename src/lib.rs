@@ -26,3 +26,24 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod store;
+
+#[cfg(test)]
+mod tests {
+    /// The layout list above names exactly the modules declared here.
+    #[test]
+    fn the_crate_doc_lists_every_module() {
+        let source = include_str!("lib.rs");
+        let mut declared: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
+            .collect();
+        let mut listed: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! * [`")?.split('`').next())
+            .collect();
+        assert!(declared.len() >= 5, "{declared:?}");
+        declared.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(declared, listed);
+    }
+}

@@ -67,7 +67,7 @@ async fn basic(
     if cache.hit(&key, &stored) {
         return Ok(Some(principal));
     }
-    if crate::store::secret::verify(password, &stored).await {
+    if store.verify_secret(password, &stored).await {
         cache.remember(key, stored);
         Ok(Some(principal))
     } else {

@@ -2,7 +2,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::secret::{self, Secret, random_hex, token_digest};
+use super::secret::{Secret, random_hex, token_digest};
 use super::{
     Admin, NewAdmin, Result, Role, Store, StoreError, unique_as_conflict, unix_now, validate,
 };
@@ -50,7 +50,7 @@ impl Store {
     pub async fn create_admin(&self, new: NewAdmin) -> Result<Admin> {
         validate::username("username", &new.username)?;
         validate::password("password", &new.password)?;
-        let hash = secret::hash(&new.password).await?;
+        let hash = self.hasher.hash(&new.password).await?;
         let mut tx = self.write.begin().await?;
         check_name_free(&mut tx, &new.username).await?;
         let now = unix_now();
@@ -154,7 +154,7 @@ impl Store {
     /// Checks a name and password (argon2; slow by design).
     pub async fn authenticate(&self, name: &str, password: &Secret) -> Result<Option<Principal>> {
         match self.credentials(name).await? {
-            Some((p, hash)) if secret::verify(password, &hash).await => Ok(Some(p)),
+            Some((p, hash)) if self.hasher.verify(password, &hash).await => Ok(Some(p)),
             _ => Ok(None),
         }
     }

@@ -15,6 +15,7 @@ mod assignments;
 mod devices;
 mod followme;
 mod forwardings;
+mod hasher;
 mod model;
 mod numbers;
 mod phonebook;
@@ -88,6 +89,7 @@ pub struct Store {
     write: SqlitePool,
     default_language: String,
     window_hours: u64,
+    hasher: hasher::Hasher,
 }
 
 /// Settings the store needs from the config.
@@ -126,6 +128,7 @@ impl Store {
             write,
             default_language: opts.default_language.clone(),
             window_hours: opts.enrollment_window_hours,
+            hasher: hasher::Hasher::for_this_machine(),
         })
     }
 
@@ -133,6 +136,11 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// Checks a secret against a stored argon2 hash (on the hashing workers).
+    pub async fn verify_secret(&self, secret: &secret::Secret, stored: &str) -> bool {
+        self.hasher.verify(secret, stored).await
     }
 
     /// Closes both pools, waiting for running statements.

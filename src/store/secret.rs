@@ -1,15 +1,10 @@
-//! Secrets: a wrapper that never prints, argon2 hashing, and random credentials.
+//! Secrets: a wrapper that never prints, and random credentials (hashing is in `hasher`).
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::Deserialize;
 
-use super::StoreError;
-
-/// A password, PIN or SIP secret. `Debug` and `Display` print `***`, so a secret that ends up in
+/// A password, PIN or SIP secret. `Debug` prints `***` and there is no `Display`, so a secret in
 /// a log line or an error message by accident shows nothing.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -30,36 +25,6 @@ impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("***")
     }
-}
-
-/// Hashes a secret with argon2id (a fresh salt each time) on a blocking thread.
-pub async fn hash(secret: &Secret) -> Result<String, StoreError> {
-    let secret = secret.clone();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(secret.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| StoreError::Hash(e.to_string()))
-    })
-    .await
-    .map_err(|e| StoreError::Hash(e.to_string()))?
-}
-
-/// Checks a secret against a stored argon2 hash on a blocking thread.
-pub async fn verify(secret: &Secret, stored: &str) -> bool {
-    let (secret, stored) = (secret.clone(), stored.to_owned());
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(secret.expose().as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
 }
 
 /// A random alphanumeric string (for SIP passwords and user names): ~5.95 bits per character.
@@ -95,15 +60,6 @@ mod tests {
     fn debug_hides_the_secret() {
         let s = Secret::new("hunter22");
         assert_eq!(format!("{s:?}"), "***");
-    }
-
-    #[tokio::test]
-    async fn hash_verifies_only_the_right_secret() {
-        let h = hash(&Secret::new("correct horse")).await.expect("hash");
-        assert!(!h.contains("correct horse"));
-        assert!(verify(&Secret::new("correct horse"), &h).await);
-        assert!(!verify(&Secret::new("wrong horse"), &h).await);
-        assert!(!verify(&Secret::new("x"), "not a hash").await);
     }
 
     #[test]

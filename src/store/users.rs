@@ -6,8 +6,9 @@
 use sqlx::SqliteConnection;
 
 use super::devices::{self, Owner, Spec};
+use super::hasher::Hasher;
 use super::numbers::{self, Owner as NumberOwner};
-use super::secret::{self, Secret};
+use super::secret::Secret;
 use super::{
     Auth, DeviceKind, NewUser, PhoneStatus, Result, Role, Store, StoreError, User, UserPatch,
     VoicemailMode, unique_as_conflict, unix_now, validate,
@@ -123,9 +124,12 @@ struct Hashed {
     pin: Option<Option<String>>,
 }
 
-async fn hash_opt(value: &Option<Option<Secret>>) -> Result<Option<Option<String>>> {
+async fn hash_opt(
+    hasher: &Hasher,
+    value: &Option<Option<Secret>>,
+) -> Result<Option<Option<String>>> {
     Ok(match value {
-        Some(Some(s)) => Some(Some(secret::hash(s).await?)),
+        Some(Some(s)) => Some(Some(hasher.hash(s).await?)),
         Some(None) => Some(None),
         None => None,
     })
@@ -141,8 +145,8 @@ impl Store {
             .unwrap_or_else(|| self.default_language.clone());
         check_new(&new, auth, &language)?;
         let hashed = Hashed {
-            password: hash_opt(&new.password.clone().map(Some)).await?,
-            pin: hash_opt(&new.pin.clone().map(Some)).await?,
+            password: hash_opt(&self.hasher, &new.password.clone().map(Some)).await?,
+            pin: hash_opt(&self.hasher, &new.pin.clone().map(Some)).await?,
         };
         let mut tx = self.write.begin().await?;
         super::accounts::check_name_free(&mut tx, &new.username).await?;
@@ -206,8 +210,8 @@ impl Store {
     pub async fn update_user(&self, username: &str, patch: UserPatch) -> Result<User> {
         check_patch(&patch)?;
         let hashed = Hashed {
-            password: hash_opt(&patch.password).await?,
-            pin: hash_opt(&patch.pin).await?,
+            password: hash_opt(&self.hasher, &patch.password).await?,
+            pin: hash_opt(&self.hasher, &patch.pin).await?,
         };
         let mut tx = self.write.begin().await?;
         let (id, user) = one(&mut tx, username).await?;

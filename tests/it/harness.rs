@@ -30,35 +30,16 @@ impl Daemon {
     }
 
     pub fn start_with_log_level(level: &str) -> Daemon {
-        let dir = tempfile::tempdir().expect("tempdir");
-        write_config(dir.path());
-        let out = zentrale(
-            dir.path(),
-            &[
-                "admin",
-                "create",
-                "--username",
-                ROOT.0,
-                "--password",
-                ROOT.1,
-                "--role",
-                "system-admin",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "admin create: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Self::spawn(dir, level)
+        Self::spawn(prepared_dir(), level, &[])
     }
 
-    /// Starts the daemon on an existing data directory (after a restart).
-    pub fn spawn(dir: tempfile::TempDir, level: &str) -> Daemon {
+    /// Starts the daemon on an existing data directory (after a restart), with extra environment.
+    pub fn spawn(dir: tempfile::TempDir, level: &str, env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(BIN)
             .args(["serve", "--config"])
             .arg(config_path(dir.path()))
             .env("RUST_LOG", level)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -150,6 +131,31 @@ impl Drop for Daemon {
             let _ = child.wait();
         }
     }
+}
+
+/// A data directory with a config and the root system-admin, daemon not started.
+pub fn prepared_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_config(dir.path());
+    let out = zentrale(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--username",
+            ROOT.0,
+            "--password",
+            ROOT.1,
+            "--role",
+            "system-admin",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "admin create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
 }
 
 pub fn status_json(resp: Response) -> (u16, Value) {

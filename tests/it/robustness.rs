@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Daemon, status_json};
+use crate::harness::{Daemon, prepared_dir, status_json};
 
 #[test]
 fn bad_bodies_get_a_clear_4xx_and_write_nothing() {
@@ -165,7 +165,7 @@ fn data_survives_kill_9_and_restart() {
     );
     let before = d.call("GET", "/api/v1/users", None).1;
     let dir = d.kill9();
-    let d = Daemon::spawn(dir, "info");
+    let d = Daemon::spawn(dir, "info", &[]);
     let after = d.call("GET", "/api/v1/users", None).1;
     assert_eq!(after, before);
     assert_eq!(after.as_array().expect("list").len(), 20);
@@ -202,4 +202,47 @@ fn healthz_answers_without_credentials() {
     let resp = d.anon("GET", "/healthz").send().expect("send");
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.text().expect("body"), "ok\n");
+}
+
+/// The sd_notify protocol, spoken to a datagram socket of ours as systemd would hold it:
+/// READY once the socket is bound, WATCHDOG pings while the store answers, STOPPING on SIGTERM.
+#[test]
+fn tells_systemd_ready_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let sock_dir = tempfile::tempdir().expect("tempdir");
+    let path = sock_dir.path().join("notify");
+    let socket = UnixDatagram::bind(&path).expect("bind");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let path_text = path.to_str().expect("utf-8 path");
+    let d = Daemon::spawn(
+        prepared_dir(),
+        "info",
+        &[("NOTIFY_SOCKET", path_text), ("WATCHDOG_USEC", "200000")],
+    );
+    let mut buf = [0u8; 256];
+    let mut next = || {
+        let n = socket.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()
+    };
+    assert_eq!(next(), "READY=1");
+    assert_eq!(
+        d.call("GET", "/api/v1/me", None).0,
+        200,
+        "READY came after the socket was bound"
+    );
+    assert_eq!(next(), "WATCHDOG=1");
+    assert_eq!(next(), "WATCHDOG=1");
+    assert!(d.terminate().success());
+    loop {
+        let n = socket
+            .recv(&mut buf)
+            .expect("STOPPING=1 before the socket went quiet");
+        match String::from_utf8_lossy(&buf[..n]).trim_end() {
+            "STOPPING=1" => break,
+            "WATCHDOG=1" => continue,
+            other => panic!("unexpected notification {other:?}"),
+        }
+    }
 }
