@@ -87,6 +87,17 @@ fn error_response(text: &str) -> Value {
     json!({"description": text, "content": {"application/json": {"schema": schema_ref("Error")}}})
 }
 
+/// The `{name}` segments of a path as OpenAPI path parameters (`id`s are integers).
+fn path_params(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let kind = if name == "id" { "integer" } else { "string" };
+            json!({"name": name, "in": "path", "required": true, "schema": {"type": kind}})
+        })
+        .collect()
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -116,6 +127,10 @@ pub fn document() -> Value {
             "x-zentrale-area": format!("{:?}", route.area),
             "responses": responses,
         });
+        let params = path_params(route.path);
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
         if let Some(name) = route.doc.request {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(name)}}});
         }
@@ -182,6 +197,39 @@ mod tests {
         }
         assert_eq!(documented, table.routes().len());
         assert!(documented > 40);
+    }
+
+    /// Regression (schemathesis): path parameters were used but not declared.
+    #[test]
+    fn every_path_parameter_is_declared() {
+        let doc = document();
+        let mut seen = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("item") {
+                let declared: Vec<&str> = op["parameters"]
+                    .as_array()
+                    .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                    .unwrap_or_default();
+                let used: Vec<&str> = path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).collect();
+                assert_eq!(declared, used, "{method} {path}");
+                seen += used.len();
+            }
+        }
+        assert!(seen > 40);
+    }
+
+    /// Regression (schemathesis): enum schemas listed Rust variant names, not the wire words.
+    #[test]
+    fn enum_schemas_list_the_wire_words() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let words = |name: &str| -> Vec<String> {
+            schemas[name]["enum"].as_array().expect(name).iter().map(|v| v.as_str().expect("word").to_owned()).collect()
+        };
+        assert_eq!(words("Role"), Role::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
+        assert_eq!(words("DeviceKind"), DeviceKind::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
+        assert_eq!(words("ForwardCondition"), ForwardCondition::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
+        assert_eq!(words("ActionKind"), ActionKind::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
     }
 
     /// Secrets are write-only in every schema: no output type has them.
