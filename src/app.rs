@@ -46,18 +46,20 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
     notify(&[sd_notify::NotifyState::Ready]);
     let watchdog = tokio::spawn(watchdog(store.clone(), shutdown.clone()));
-    tokio::select! {
-        () = signals() => tracing::info!("shutting down"),
-        () = shutdown.cancelled() => {}
+    let server_done = tokio::select! {
+        () = signals() => { tracing::info!("shutting down"); false }
+        () = shutdown.cancelled() => false,
         done = &mut server => {
-            // The server ended on its own: that is a failure, not a shutdown.
+            // The server ended by itself: an error is a failure; Ok means it was told to stop.
             done.context("HTTP server task")?.context("HTTP server")?;
+            true
         }
-    }
+    };
     notify(&[sd_notify::NotifyState::Stopping]);
     shutdown.cancel();
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-    if tokio::time::timeout(grace, &mut server).await.is_err() {
+    // A finished JoinHandle must not be polled again.
+    if !server_done && tokio::time::timeout(grace, &mut server).await.is_err() {
         tracing::warn!("requests still running after {grace:?}; closing them");
         server.abort();
     }

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -61,6 +62,8 @@ async fn basic(
     password: &Secret,
 ) -> Result<Option<Principal>, StoreError> {
     let Some((principal, stored)) = store.credentials(name).await? else {
+        // As slow as a wrong password, so timing does not tell which names exist.
+        store.spend_a_hash(password).await;
         return Ok(None);
     };
     let key = CredentialCache::key(name, password);
@@ -117,7 +120,13 @@ pub async fn guard(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    let area = state.table.area(req.method(), &path);
+    // axum answers HEAD on every GET route; it reads what GET reads.
+    let method = if req.method() == Method::HEAD {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
+    let area = state.table.area(&method, &path);
     match area {
         Some(area) if roles::allows(who.role, area) => {
             req.extensions_mut().insert(who);

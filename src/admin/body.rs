@@ -83,6 +83,17 @@ fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> AdminError {
     if !inner.is_data() {
         return AdminError::Malformed(inner.to_string());
     }
+    // serde quotes the offending value; for a secret sent with the wrong type that would be
+    // the secret itself.
+    let secret = ["password", "pin", "sip_password"]
+        .iter()
+        .any(|s| path == *s || path.ends_with(&format!(".{s}")));
+    if secret {
+        return AdminError::Shape {
+            field: Some(path),
+            message: "must be a string".into(),
+        };
+    }
     let message = strip_position(&inner.to_string());
     // serde names unknown and missing fields only in its message; elsewhere the path has it.
     let named = backticked(&message)
@@ -169,5 +180,19 @@ mod tests {
         assert_eq!(field(r#"{"name":"a""#).0, 400);
         assert_eq!(field(r#"{"name":"a","count":1} trailing"#).0, 400);
         assert_eq!(field("").0, 400);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct WithPin {
+        pin: String,
+    }
+
+    /// Regression (review): `{"pin": 98765}` echoed the PIN in the error message.
+    #[test]
+    fn a_mistyped_secret_is_not_echoed() {
+        let err = parse::<WithPin>(br#"{"pin": 98765}"#).expect_err("wrong type");
+        assert_eq!(err.status().as_u16(), 422);
+        assert!(!err.to_string().contains("98765"), "{err}");
     }
 }

@@ -46,6 +46,7 @@ impl AdminError {
                 StoreError::Conflict { .. } => StatusCode::CONFLICT,
                 StoreError::NotFound(_) => StatusCode::NOT_FOUND,
                 StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+                StoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Hash(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }

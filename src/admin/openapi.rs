@@ -210,7 +210,10 @@ mod tests {
                     .as_array()
                     .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
                     .unwrap_or_default();
-                let used: Vec<&str> = path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).collect();
+                let used: Vec<&str> = path
+                    .split('/')
+                    .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                    .collect();
                 assert_eq!(declared, used, "{method} {path}");
                 seen += used.len();
             }
@@ -224,12 +227,41 @@ mod tests {
         let doc = document();
         let schemas = &doc["components"]["schemas"];
         let words = |name: &str| -> Vec<String> {
-            schemas[name]["enum"].as_array().expect(name).iter().map(|v| v.as_str().expect("word").to_owned()).collect()
+            schemas[name]["enum"]
+                .as_array()
+                .expect(name)
+                .iter()
+                .map(|v| v.as_str().expect("word").to_owned())
+                .collect()
         };
-        assert_eq!(words("Role"), Role::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
-        assert_eq!(words("DeviceKind"), DeviceKind::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
-        assert_eq!(words("ForwardCondition"), ForwardCondition::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
-        assert_eq!(words("ActionKind"), ActionKind::ALL.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
+        assert_eq!(
+            words("Role"),
+            Role::ALL
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            words("DeviceKind"),
+            DeviceKind::ALL
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            words("ForwardCondition"),
+            ForwardCondition::ALL
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            words("ActionKind"),
+            ActionKind::ALL
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect::<Vec<_>>()
+        );
     }
 
     /// Secrets are write-only in every schema: no output type has them.

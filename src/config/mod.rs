@@ -264,6 +264,9 @@ fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
 
 fn provisioning(mut s: Section) -> ProvisioningConfig {
     let enrollment_window_hours = s.get("enrollment_window_hours", default_enrollment_hours);
+    if !(1..=24 * 365).contains(&enrollment_window_hours) {
+        s.problem("enrollment_window_hours", "must be 1 to 8760 hours");
+    }
     s.finish();
     ProvisioningConfig {
         enrollment_window_hours,
@@ -276,7 +279,7 @@ fn smtp(mut s: Section) -> SmtpConfig {
         s.problem("url", "must start with smtp:// or smtps://");
     }
     let from: String = s.get("from", String::new);
-    if !from.is_empty() && !email_address::EmailAddress::is_valid(&from) {
+    if !from.is_empty() && crate::store::validate::email("from", &from).is_err() {
         s.problem("from", "is not an email address");
     }
     let username = s.get("username", String::new);

@@ -46,6 +46,15 @@ pub(super) async fn check_name_free(conn: &mut SqliteConnection, name: &str) -> 
     }
 }
 
+/// Deletes every bearer token of `principal` (`admin:NAME` or `user:NAME`).
+pub(super) async fn revoke_tokens(conn: &mut SqliteConnection, principal: &str) -> Result<()> {
+    sqlx::query("DELETE FROM api_tokens WHERE principal = $1")
+        .bind(principal)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn create_admin(&self, new: NewAdmin) -> Result<Admin> {
         validate::username("username", &new.username)?;
@@ -109,10 +118,7 @@ impl Store {
             .bind(username)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM api_tokens WHERE principal = $1")
-            .bind(format!("admin:{username}"))
-            .execute(&mut *tx)
-            .await?;
+        revoke_tokens(&mut tx, &format!("admin:{username}")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -181,11 +187,12 @@ impl Store {
                 .fetch_optional(&self.read)
                 .await?;
         let Some((key,)) = row else { return Ok(None) };
-        let Some((kind, name)) = key.split_once(':') else {
+        let Some((_, name)) = key.split_once(':') else {
             return Ok(None);
         };
+        // The name must still be the same kind of principal it was when the token was issued.
         Ok(match self.credentials(name).await? {
-            Some((p, _)) if p.key().starts_with(kind) => Some(p),
+            Some((p, _)) if p.key() == key => Some(p),
             _ => None,
         })
     }

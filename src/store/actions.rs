@@ -164,7 +164,7 @@ impl Store {
             (ActionKind::Voicemail, None) => Ok(None),
             (ActionKind::Voicemail, Some(t)) if t == owner => Ok(None),
             (ActionKind::Voicemail | ActionKind::ForwardUser, Some(t)) => {
-                id_of(conn, "target user", t).await?;
+                super::users::referenced(conn, "target", t).await?;
                 Ok(Some(t.to_owned()))
             }
             (ActionKind::ForwardNumber, Some(t)) => {
@@ -172,7 +172,7 @@ impl Store {
                 Ok(Some(t.to_owned()))
             }
             (ActionKind::Announcement, Some(t)) => {
-                validate::model("target", t)?;
+                validate::prompt("target", t)?;
                 Ok(Some(t.to_owned()))
             }
             (_, None) => Err(StoreError::invalid("target", "is required for this kind")),

@@ -16,9 +16,12 @@ impl Store {
         conn: &mut sqlx::SqliteConnection,
         owner: OwnerRef<'_>,
     ) -> Result<Owner> {
+        // The owner is in the path: an unknown one is a 404.
         match owner {
-            OwnerRef::User(name) => self.owner(conn, Some(name), None).await,
-            OwnerRef::Workplace(name) => self.owner(conn, None, Some(name)).await,
+            OwnerRef::User(name) => Ok(Owner::User(super::users::id_of(conn, "user", name).await?)),
+            OwnerRef::Workplace(name) => Ok(Owner::Workplace(
+                super::workplaces::id_of(conn, "workplace", name).await?,
+            )),
         }
     }
 

@@ -268,13 +268,15 @@ impl Store {
                 .await?;
         }
         if patch.user.is_some() || patch.workplace.is_some() {
-            let user = patch.user.clone().unwrap_or(None);
-            let workplace = patch.workplace.clone().unwrap_or(None);
+            let (user, workplace) = new_owner_names(&device, &patch);
             let owner = self
                 .owner(&mut tx, user.as_deref(), workplace.as_deref())
                 .await?;
             check_owner_kind(device.kind, owner)?;
-            assign(&mut tx, id, owner, self.window_hours).await?;
+            // Re-assigning to the same owner would reset its FollowMe.
+            if owner_of(&mut tx, id).await? != owner {
+                assign(&mut tx, id, owner, self.window_hours).await?;
+            }
         }
         let device = one(&mut tx, id).await?;
         tx.commit().await?;
@@ -329,13 +331,33 @@ impl Store {
                 "workplace",
                 "a device belongs to a user or a workplace, not both",
             )),
-            (Some(name), None) => Ok(Owner::User(super::users::id_of(conn, "user", name).await?)),
+            (Some(name), None) => Ok(Owner::User(
+                super::users::referenced(conn, "user", name).await?,
+            )),
             (None, Some(name)) => Ok(Owner::Workplace(
-                super::workplaces::id_of(conn, "workplace", name).await?,
+                super::workplaces::referenced(conn, "workplace", name).await?,
             )),
             (None, None) => Ok(Owner::Nobody),
         }
     }
+}
+
+/// The owner a patch asks for: naming a user moves the device off its workplace and the other
+/// way round; `null` on one side clears only that side.
+fn new_owner_names(device: &Device, patch: &DevicePatch) -> (Option<String>, Option<String>) {
+    let names_user = matches!(patch.user, Some(Some(_)));
+    let names_workplace = matches!(patch.workplace, Some(Some(_)));
+    let user = match &patch.user {
+        Some(v) => v.clone(),
+        None if names_workplace => None,
+        None => device.user.clone(),
+    };
+    let workplace = match &patch.workplace {
+        Some(v) => v.clone(),
+        None if names_user => None,
+        None => device.workplace.clone(),
+    };
+    (user, workplace)
 }
 
 fn apply_patch(device: &mut Device, patch: &DevicePatch) -> Result<()> {
@@ -430,6 +452,11 @@ fn check_kind_fields(kind: DeviceKind, mac: Option<&str>, number: Option<&str>) 
         DeviceKind::Softphone | DeviceKind::Mobile | DeviceKind::Fax if mac.is_some() => {
             Err(StoreError::invalid("mac", "only an ip-phone has a MAC"))
         }
+        // A mobile's number is dialled outside; anything else with a number would be an
+        // extension that bypasses the dialplan's uniqueness.
+        DeviceKind::IpPhone | DeviceKind::Softphone | DeviceKind::Fax if number.is_some() => Err(
+            StoreError::invalid("number", "only a mobile device has a number"),
+        ),
         _ => Ok(()),
     }
 }

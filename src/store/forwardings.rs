@@ -46,7 +46,9 @@ async fn check_target(conn: &mut SqliteConnection, owner: &str, target: &str) ->
         return Ok(());
     }
     validate::username("target", target)?;
-    id_of(conn, "target user", target).await.map(|_| ())
+    super::users::referenced(conn, "target", target)
+        .await
+        .map(|_| ())
 }
 
 impl Store {

@@ -6,7 +6,7 @@
 //! allocates its block memory once, on first use, and reuses it: RSS stays under
 //! `workers × 7 MiB` (see [`argon`]), and a burst of logins can take at most `workers` cores.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
@@ -76,11 +76,13 @@ impl Hasher {
         rx.await.unwrap_or(false)
     }
 
+    /// Queues a job without waiting: a full queue (a storm of logins with wrong passwords)
+    /// answers "busy" instead of blocking the async runtime that serves everyone else.
     fn send(&self, job: Job) -> Result<(), StoreError> {
-        // A full queue blocks this task briefly; it only fills under a storm of logins.
-        self.jobs
-            .send(job)
-            .map_err(|_| StoreError::Hash("hashing workers stopped".into()))
+        self.jobs.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => StoreError::Busy,
+            TrySendError::Disconnected(_) => StoreError::Hash("hashing workers stopped".into()),
+        })
     }
 }
 

@@ -54,6 +54,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("password hashing: {0}")]
     Hash(String),
+    /// Too many password checks queued; try again shortly.
+    #[error("busy checking passwords; try again")]
+    Busy,
 }
 
 impl StoreError {
@@ -141,6 +144,11 @@ impl Store {
     /// Checks a secret against a stored argon2 hash (on the hashing workers).
     pub async fn verify_secret(&self, secret: &secret::Secret, stored: &str) -> bool {
         self.hasher.verify(secret, stored).await
+    }
+
+    /// Costs what a password check costs, for answers that must not be faster (unknown names).
+    pub async fn spend_a_hash(&self, secret: &secret::Secret) {
+        let _ = self.hasher.hash(secret).await;
     }
 
     /// Closes both pools, waiting for running statements.

@@ -39,7 +39,7 @@ impl Store {
         let monitored = match s.monitored_mailbox.as_deref() {
             None => None,
             Some(name) if name == username => None,
-            Some(name) => Some(id_of(&mut tx, "monitored_mailbox", name).await?),
+            Some(name) => Some(super::users::referenced(&mut tx, "monitored_mailbox", name).await?),
         };
         sqlx::query("UPDATE voicemail_boxes SET keep_messages = $1, email = $2, monitored_user_id = $3 WHERE user_id = $4")
             .bind(s.keep_messages)
@@ -79,13 +79,7 @@ impl Store {
             validate::email("email", email)?;
         }
         if let Some(id) = &s.header_id {
-            validate::optional_text("header_id", id)?;
-            if id.chars().count() > 20 {
-                return Err(StoreError::invalid(
-                    "header_id",
-                    "a fax header id has at most 20 characters",
-                ));
-            }
+            validate::fax_id("header_id", id)?;
         }
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;

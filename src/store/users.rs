@@ -91,6 +91,19 @@ impl From<Row> for User {
 }
 
 /// The id of user `username`; unknown is a 404-style error naming `what`.
+/// Like [`id_of`] for a name given in a request body: unknown is the caller's mistake in
+/// `field` (422), not a missing resource (404).
+pub(super) async fn referenced(
+    conn: &mut SqliteConnection,
+    field: &str,
+    name: &str,
+) -> Result<i64> {
+    id_of(conn, field, name).await.map_err(|e| match e {
+        StoreError::NotFound(_) => StoreError::invalid(field, format!("there is no user {name}")),
+        other => other,
+    })
+}
+
 pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, username: &str) -> Result<i64> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
         .bind(username)
@@ -209,7 +222,7 @@ impl Store {
     /// removes the softphone, clearing `fax_extension` removes the fax device, ...).
     pub async fn update_user(&self, username: &str, patch: UserPatch) -> Result<User> {
         check_patch(&patch)?;
-        let hashed = Hashed {
+        let mut hashed = Hashed {
             password: hash_opt(&self.hasher, &patch.password).await?,
             pin: hash_opt(&self.hasher, &patch.pin).await?,
         };
@@ -225,6 +238,14 @@ impl Store {
                 "password",
                 "is required when auth is local",
             ));
+        }
+        if auth != Auth::Local {
+            // A password that cannot be used must not come back when auth returns to local.
+            hashed.password = Some(None);
+        }
+        if hashed.password.is_some() {
+            // A new (or no) password ends the sessions the old one opened.
+            super::accounts::revoke_tokens(&mut tx, &format!("user:{username}")).await?;
         }
         if let Some(ext) = &patch.extension {
             numbers::replace(&mut tx, "extension", ext.as_deref(), NumberOwner::User(id)).await?;
@@ -264,6 +285,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         numbers::release(&mut tx, NumberOwner::User(id)).await?;
+        forget_references(&mut tx, id, username).await?;
         sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -389,6 +411,24 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Removes what points at a user by name, so a later user of the same name inherits nothing:
+/// other users' forwardings and actions to them, their tokens, their workplace login.
+async fn forget_references(conn: &mut SqliteConnection, id: i64, username: &str) -> Result<()> {
+    sqlx::query("DELETE FROM forwardings WHERE target = $1")
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM actions WHERE target = $1 AND kind IN ('voicemail', 'forward-user')")
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE current_user_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    super::accounts::revoke_tokens(conn, &format!("user:{username}")).await
 }
 
 fn personal_device(kind: DeviceKind, user: i64, number: Option<&str>) -> Spec {

@@ -104,8 +104,35 @@ pub fn pin(field: &str, value: &Secret) -> Result<()> {
     }
 }
 
+/// An address alone (no display name, no `[1.2.3.4]` domain, a dotted domain): it goes into
+/// mail headers later, where a display name could smuggle in a CR/LF.
+/// The outgoing fax id [ausgehende Faxkennung]: a number as a fax prints it (T.30 allows 20
+/// characters of digits, `+` and space).
+pub fn fax_id(field: &str, value: &str) -> Result<()> {
+    let ok = (1..=20).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'+' || b == b' ');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            field,
+            "must be at most 20 digits, '+' or spaces",
+        ))
+    }
+}
+
 pub fn email(field: &str, value: &str) -> Result<()> {
-    if value.len() <= 254 && email_address::EmailAddress::is_valid(value) {
+    use email_address::{EmailAddress, Options};
+    let options = Options::default()
+        .without_display_text()
+        .without_domain_literal()
+        .with_required_tld();
+    let ok = value.len() <= 254
+        && !value.chars().any(|c| c.is_control() || c.is_whitespace())
+        && EmailAddress::parse_with_options(value, options).is_ok();
+    if ok {
         Ok(())
     } else {
         Err(StoreError::invalid(field, "is not a valid email address"))
@@ -139,6 +166,11 @@ pub fn mac(field: &str, value: &str) -> Result<String> {
             "must be a MAC address: 12 hex digits, optionally separated by ':', '-' or '.'",
         ))
     }
+}
+
+/// A name of a prompt file (announcement); same rule as a model name.
+pub fn prompt(field: &str, value: &str) -> Result<()> {
+    model(field, value)
 }
 
 /// Model names go into file names on the provisioning side: keep them tame.
@@ -227,6 +259,20 @@ mod tests {
         assert!(display_text("display_name", "Anna \"A&B\" <Schmidt>; #1").is_ok());
         for bad in ["a\r\nb", "a\0", "\t", "   "] {
             assert!(display_text("display_name", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn emails_are_bare_addresses() {
+        assert!(email("email", "anna.schmidt@example.com").is_ok());
+        for bad in [
+            "x\r\nBcc: a@evil <u@x.de>",
+            "Anna <anna@example.com>",
+            "a@b",
+            "a@[1.2.3.4]",
+            "a @example.com",
+        ] {
+            assert!(email("email", bad).is_err(), "{bad:?}");
         }
     }
 

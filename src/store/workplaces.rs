@@ -3,7 +3,6 @@
 
 use sqlx::SqliteConnection;
 
-use super::users::id_of as user_id_of;
 use super::{
     NewWorkplace, Result, Role, Store, StoreError, Workplace, WorkplacePatch, devices,
     unique_as_conflict, unix_now, validate,
@@ -21,6 +20,21 @@ struct Row {
 const SELECT: &str =
     "SELECT w.id, w.name, w.display_name, u.username AS current_user, w.logged_in_at
   FROM workplaces w LEFT JOIN users u ON u.id = w.current_user_id";
+
+/// Like [`id_of`] for a name given in a request body: unknown is the caller's mistake in
+/// `field` (422), not a missing resource (404).
+pub(super) async fn referenced(
+    conn: &mut SqliteConnection,
+    field: &str,
+    name: &str,
+) -> Result<i64> {
+    id_of(conn, field, name).await.map_err(|e| match e {
+        StoreError::NotFound(_) => {
+            StoreError::invalid(field, format!("there is no workplace {name}"))
+        }
+        other => other,
+    })
+}
 
 pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM workplaces WHERE name = $1")
@@ -82,7 +96,7 @@ async fn set_allowed(
         .execute(&mut *conn)
         .await?;
     for name in users {
-        let user = user_id_of(conn, "allowed_users: user", name).await?;
+        let user = super::users::referenced(conn, "allowed_users", name).await?;
         sqlx::query("INSERT INTO workplace_allowed_users (workplace_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(user)
@@ -181,7 +195,7 @@ impl Store {
     pub async fn login(&self, name: &str, username: &str) -> Result<Workplace> {
         let mut tx = self.write.begin().await?;
         let id = id_of(&mut tx, "workplace", name).await?;
-        let user = user_id_of(&mut tx, "user", username).await?;
+        let user = super::users::referenced(&mut tx, "username", username).await?;
         let current = one(&mut tx, name).await?;
         if !current.allowed_users.is_empty() || !current.allowed_roles.is_empty() {
             let role = super::users::role_of(&mut tx, user).await?;

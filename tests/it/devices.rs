@@ -285,3 +285,69 @@ fn enroll_reopens_the_window() {
     );
     assert_eq!(d.call("POST", "/api/v1/devices/999/enroll", None).0, 404);
 }
+
+#[test]
+fn patching_the_same_owner_keeps_followme() {
+    let d = Daemon::start();
+    d.call(
+        "POST",
+        "/api/v1/users",
+        Some(json!({"username": "anna", "display_name": "A", "auth": "none"})),
+    );
+    d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(json!({"name": "empfang"})),
+    );
+    let (_, device) = d.call("POST", "/api/v1/devices", Some(phone("000413aabb01")));
+    let id = device["id"].as_i64().expect("id");
+    let fm = json!({"user_configurable": true,
+        "internal": {"enabled": false, "wait": 3, "timeout": 9},
+        "external": {"enabled": true, "wait": 4, "timeout": 8},
+        "team": {"enabled": true, "wait": 5, "timeout": 7}});
+    d.call(
+        "PUT",
+        &format!("/api/v1/users/anna/devices/{id}"),
+        Some(fm.clone()),
+    );
+    let (_, same) = d.call(
+        "PATCH",
+        &format!("/api/v1/devices/{id}"),
+        Some(json!({"user": "anna"})),
+    );
+    assert_eq!(same["followme"], fm, "a no-op re-assignment keeps FollowMe");
+    d.call(
+        "PATCH",
+        &format!("/api/v1/devices/{id}"),
+        Some(json!({"workplace": "empfang"})),
+    );
+    let (_, kept) = d.call(
+        "PATCH",
+        &format!("/api/v1/devices/{id}"),
+        Some(json!({"user": null})),
+    );
+    assert_eq!(
+        kept["workplace"], "empfang",
+        "clearing the user side leaves the workplace alone"
+    );
+    let (status, err) = d.call(
+        "PATCH",
+        &format!("/api/v1/devices/{id}"),
+        Some(json!({"user": "nobody"})),
+    );
+    assert_eq!(
+        (status, err["field"].clone()),
+        (422, json!("user")),
+        "a name in the body that does not exist"
+    );
+    let (status, err) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "softphone", "number": "100"})),
+    );
+    assert_eq!(
+        (status, err["field"].clone()),
+        (422, json!("number")),
+        "only mobiles have numbers"
+    );
+}

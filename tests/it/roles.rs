@@ -291,3 +291,61 @@ fn wrong_passwords_and_tokens_get_401() {
     assert_eq!(me_as("first-pass-1"), 401);
     assert_eq!(me_as("second-pass-2"), 200);
 }
+
+/// Regression (review): a token outlived its user's password, auth mode and the user itself.
+#[test]
+fn tokens_end_with_the_password_and_the_user() {
+    let d = Daemon::start();
+    let me = |token: &str| {
+        status_json(
+            d.anon("GET", "/api/v1/me")
+                .bearer_auth(token)
+                .send()
+                .expect("send"),
+        )
+        .0
+    };
+    let token_for = |user: &str, pw: &str| {
+        let resp = d
+            .anon("POST", "/api/v1/tokens")
+            .basic_auth(user, Some(pw))
+            .json(&json!({"label": "t"}))
+            .send()
+            .expect("send");
+        status_json(resp).1["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
+    d.call("POST", "/api/v1/users", Some(json!({"username": "pat", "display_name": "P", "password": "first-pass-1", "role": "admin"})));
+    let t1 = token_for("pat", "first-pass-1");
+    assert_eq!(me(&t1), 200);
+    d.call(
+        "PATCH",
+        "/api/v1/users/pat",
+        Some(json!({"password": "second-pass-2"})),
+    );
+    assert_eq!(me(&t1), 401, "a new password ends old tokens");
+    let t2 = token_for("pat", "second-pass-2");
+    d.call("PATCH", "/api/v1/users/pat", Some(json!({"auth": "ldap"})));
+    assert_eq!(me(&t2), 401, "leaving local auth ends tokens");
+    let (status, err) = d.call("PATCH", "/api/v1/users/pat", Some(json!({"auth": "local"})));
+    assert_eq!(
+        (status, err["field"].clone()),
+        (422, json!("password")),
+        "the old password does not come back"
+    );
+    d.call(
+        "PATCH",
+        "/api/v1/users/pat",
+        Some(json!({"auth": "local", "password": "third-pass-3"})),
+    );
+    let t3 = token_for("pat", "third-pass-3");
+    d.call("DELETE", "/api/v1/users/pat", None);
+    d.call("POST", "/api/v1/users", Some(json!({"username": "pat", "display_name": "P2", "password": "other-pass-4", "role": "system-admin"})));
+    assert_eq!(
+        me(&t3),
+        401,
+        "a token does not pass to a new user of the same name"
+    );
+}

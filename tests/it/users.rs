@@ -448,7 +448,7 @@ fn forwardings_and_overview() {
             Some(json!({"target": "nobody"}))
         )
         .0,
-        404
+        422
     );
     let all = d.call("GET", "/api/v1/forwardings", None).1;
     let summary: Vec<(String, bool)> = all
