@@ -34,7 +34,17 @@ impl From<Row> for Forwarding {
 
 /// A target is a user's name or a number; a user may not forward to themselves.
 async fn check_target(conn: &mut SqliteConnection, owner: &str, target: &str) -> Result<()> {
-    if target == owner {
+    // The seed warns of forwarding loops; the shortest ones are to the user's own name or
+    // numbers. Longer chains (A to B to A) are for dispatch to stop at call time.
+    let own: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM users u LEFT JOIN user_fax f ON f.user_id = u.id
+          WHERE u.username = $1 AND ($2 = u.username OR $2 = u.extension OR $2 = f.extension)",
+    )
+    .bind(owner)
+    .bind(target)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if own.is_some() {
         return Err(StoreError::invalid(
             "target",
             "a user cannot forward to themselves",

@@ -441,6 +441,13 @@ fn forwardings_and_overview() {
         .0,
         422
     );
+    // Anna's own extension (100) is herself too.
+    let own = d.call(
+        "POST",
+        "/api/v1/users/anna/forwardings",
+        Some(json!({"target": "100"})),
+    );
+    assert_eq!((own.0, own.1["field"].clone()), (422, json!("target")));
     assert_eq!(
         d.call(
             "POST",
