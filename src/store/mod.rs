@@ -166,6 +166,31 @@ pub(crate) fn unix_now() -> i64 {
         .unwrap_or_default()
 }
 
+/// The id `sql` (a `SELECT id ... WHERE name = $1`) finds for `name`; none is `NotFound`.
+pub(crate) async fn find_id(
+    conn: &mut sqlx::SqliteConnection,
+    sql: &str,
+    what: &str,
+    name: &str,
+) -> Result<i64> {
+    let row: Option<(i64,)> = sqlx::query_as(sql)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.0)
+        .ok_or_else(|| StoreError::NotFound(format!("{what} {name}")))
+}
+
+/// For a name given in a request body, unknown is the caller's mistake in `field` (422), not a
+/// missing resource (404).
+pub(crate) fn named_in_body(field: &str) -> impl FnOnce(StoreError) -> StoreError {
+    let field = field.to_owned();
+    move |e| match e {
+        StoreError::NotFound(what) => StoreError::invalid(&field, format!("there is no {what}")),
+        other => other,
+    }
+}
+
 /// Maps a UNIQUE violation to a conflict on `field`, passing other errors through.
 pub(crate) fn unique_as_conflict(
     field: &str,

@@ -91,26 +91,19 @@ impl From<Row> for User {
 }
 
 /// The id of user `username`; unknown is a 404-style error naming `what`.
-/// Like [`id_of`] for a name given in a request body: unknown is the caller's mistake in
-/// `field` (422), not a missing resource (404).
+/// Like [`id_of`] for a name given in a request body: unknown is a 422 on `field`.
 pub(super) async fn referenced(
     conn: &mut SqliteConnection,
     field: &str,
     name: &str,
 ) -> Result<i64> {
-    id_of(conn, field, name).await.map_err(|e| match e {
-        StoreError::NotFound(_) => StoreError::invalid(field, format!("there is no user {name}")),
-        other => other,
-    })
+    id_of(conn, "user", name)
+        .await
+        .map_err(super::named_in_body(field))
 }
 
-pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, username: &str) -> Result<i64> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| r.0)
-        .ok_or_else(|| StoreError::NotFound(format!("{what} {username}")))
+pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
+    super::find_id(conn, "SELECT id FROM users WHERE username = $1", what, name).await
 }
 
 /// The admin role of user `id`, if any (workplaces may be restricted by role).

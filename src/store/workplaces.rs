@@ -21,28 +21,25 @@ const SELECT: &str =
     "SELECT w.id, w.name, w.display_name, u.username AS current_user, w.logged_in_at
   FROM workplaces w LEFT JOIN users u ON u.id = w.current_user_id";
 
-/// Like [`id_of`] for a name given in a request body: unknown is the caller's mistake in
-/// `field` (422), not a missing resource (404).
+/// Like [`id_of`] for a name given in a request body: unknown is a 422 on `field`.
 pub(super) async fn referenced(
     conn: &mut SqliteConnection,
     field: &str,
     name: &str,
 ) -> Result<i64> {
-    id_of(conn, field, name).await.map_err(|e| match e {
-        StoreError::NotFound(_) => {
-            StoreError::invalid(field, format!("there is no workplace {name}"))
-        }
-        other => other,
-    })
+    id_of(conn, "workplace", name)
+        .await
+        .map_err(super::named_in_body(field))
 }
 
 pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM workplaces WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| r.0)
-        .ok_or_else(|| StoreError::NotFound(format!("{what} {name}")))
+    super::find_id(
+        conn,
+        "SELECT id FROM workplaces WHERE name = $1",
+        what,
+        name,
+    )
+    .await
 }
 
 async fn load(conn: &mut SqliteConnection, row: Row) -> Result<Workplace> {
