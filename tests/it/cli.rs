@@ -216,3 +216,24 @@ fn admin_create_validates_and_bootstraps_login() {
         .expect("send");
     assert_eq!(me.status().as_u16(), 200);
 }
+
+/// Regression: cargo-deb replaces the DEBHELPER token wherever it stands, and one in a comment
+/// put its snippets mid-comment, breaking postrm ("line: not found" on purge).
+#[test]
+fn maintainer_scripts_hold_the_debhelper_token_once_on_its_own_line() {
+    let mut checked = 0;
+    for name in ["postinst", "postrm"] {
+        let path = format!("{}/packaging/debian/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("maintainer script");
+        assert_eq!(text.matches("#DEBHELPER#").count(), 1, "{name}");
+        assert!(text.lines().any(|l| l == "#DEBHELPER#"), "{name}");
+        let syntax = Command::new("sh")
+            .arg("-n")
+            .arg(&path)
+            .status()
+            .expect("sh -n");
+        assert!(syntax.success(), "{name} is not valid sh");
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
