@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-120}
 
-venv=${ZENTRALE_FUZZ_VENV:-target/fuzz-venv}
+venv=${ZENTRALE_FUZZ_VENV:-$PWD/target/fuzz-venv}
 [ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q schemathesis; }
 cargo build --release --quiet
 
@@ -28,6 +28,8 @@ for _ in $(seq 1 600); do
 done
 [ -n "$addr" ] || { echo "zentrale did not start"; exit 1; }
 
+# Run from the scratch directory: schemathesis keeps a cache where it runs.
+cd "$work"
 "$venv/bin/schemathesis" run "http://$addr/api/v1/openapi.json" --url "http://$addr" \
     --auth fuzz:fuzz-password-1 --max-time "$seconds" --workers 2 \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance

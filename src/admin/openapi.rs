@@ -234,33 +234,19 @@ mod tests {
                 .map(|v| v.as_str().expect("word").to_owned())
                 .collect()
         };
-        assert_eq!(
-            words("Role"),
-            Role::ALL
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect::<Vec<_>>()
-        );
-        assert_eq!(
-            words("DeviceKind"),
-            DeviceKind::ALL
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect::<Vec<_>>()
-        );
-        assert_eq!(
-            words("ForwardCondition"),
-            ForwardCondition::ALL
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect::<Vec<_>>()
-        );
-        assert_eq!(
-            words("ActionKind"),
-            ActionKind::ALL
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect::<Vec<_>>()
+        macro_rules! same_words {
+            ($($t:ty),+) => {$(
+                let wire: Vec<String> = <$t>::ALL.iter().map(|w| w.as_str().to_owned()).collect();
+                assert_eq!(words(stringify!($t)), wire);
+            )+};
+        }
+        same_words!(
+            Role,
+            DeviceKind,
+            ForwardCondition,
+            ActionKind,
+            VoicemailMode,
+            Vendor
         );
     }
 
