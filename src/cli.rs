@@ -115,27 +115,30 @@ pub struct UserAdd {
 
 #[derive(Debug, Subcommand)]
 pub enum DeviceCmd {
-    Add {
-        #[arg(long, value_parser = parse_kind)]
-        kind: DeviceKind,
-        #[arg(long)]
-        mac: Option<String>,
-        #[arg(long, value_parser = parse_vendor)]
-        vendor: Option<Vendor>,
-        #[arg(long)]
-        model: Option<String>,
-        #[arg(long)]
-        label: Option<String>,
-        #[arg(long)]
-        number: Option<String>,
-        #[arg(long)]
-        user: Option<String>,
-        #[arg(long)]
-        workplace: Option<String>,
-        #[command(flatten)]
-        config: ConfigArg,
-    },
+    Add(DeviceAdd),
     List(ConfigArg),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceAdd {
+    #[arg(long, value_parser = parse_kind)]
+    kind: DeviceKind,
+    #[arg(long)]
+    mac: Option<String>,
+    #[arg(long, value_parser = parse_vendor)]
+    vendor: Option<Vendor>,
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    label: Option<String>,
+    #[arg(long)]
+    number: Option<String>,
+    #[arg(long)]
+    user: Option<String>,
+    #[arg(long)]
+    workplace: Option<String>,
+    #[command(flatten)]
+    config: ConfigArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +183,22 @@ fn names<T: std::fmt::Display>(all: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+impl DeviceAdd {
+    fn into_new(self) -> NewDevice {
+        NewDevice {
+            kind: Some(self.kind),
+            mac: self.mac,
+            vendor: self.vendor,
+            model: self.model,
+            label: self.label,
+            number: self.number,
+            user: self.user,
+            workplace: self.workplace,
+            sip_password: None,
+        }
+    }
 }
 
 /// Loads the config named by `--config`, or the embedded defaults.
@@ -283,29 +302,9 @@ async fn user(cmd: UserCmd) -> anyhow::Result<()> {
 
 async fn device(cmd: DeviceCmd) -> anyhow::Result<()> {
     match cmd {
-        DeviceCmd::Add {
-            kind,
-            mac,
-            vendor,
-            model,
-            label,
-            number,
-            user,
-            workplace,
-            config,
-        } => {
-            let new = NewDevice {
-                kind: Some(kind),
-                mac,
-                vendor,
-                model,
-                label,
-                number,
-                user,
-                workplace,
-                sip_password: None,
-            };
-            print(&store(&config).await?.create_device(new).await?)
+        DeviceCmd::Add(add) => {
+            let store = store(&add.config).await?;
+            print(&store.create_device(add.into_new()).await?)
         }
         DeviceCmd::List(config) => print(&store(&config).await?.devices().await?),
     }

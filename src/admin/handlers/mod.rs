@@ -28,6 +28,21 @@ const fn doc(
     }
 }
 
+/// The device-assignment routes read the same under a user and under a workplace.
+const OWNER_DEVICES: Doc = doc(
+    "Assigned devices with FollowMe",
+    None,
+    Some("Device[]"),
+    200,
+);
+const ASSIGN: Doc = doc(
+    "Assign a device; body: its FollowMe (optional)",
+    Some("FollowMe"),
+    Some("Device"),
+    200,
+);
+const UNASSIGN: Doc = doc("Unassign a device", None, None, 204);
+
 pub(super) fn register(api: Api) -> Api {
     let api = users::register(api);
     let api = devices::register(api);

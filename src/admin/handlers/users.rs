@@ -153,31 +153,21 @@ pub(super) fn register(api: Api) -> Api {
         M::GET,
         "/api/v1/users/{username}/devices",
         Users,
-        doc(
-            "Directly assigned devices with FollowMe",
-            None,
-            Some("Device[]"),
-            200,
-        ),
+        super::OWNER_DEVICES,
         devices,
     )
     .route(
         M::PUT,
         "/api/v1/users/{username}/devices/{id}",
         Users,
-        doc(
-            "Assign a device; body: its FollowMe (optional)",
-            Some("FollowMe"),
-            Some("Device"),
-            200,
-        ),
+        super::ASSIGN,
         assign,
     )
     .route(
         M::DELETE,
         "/api/v1/users/{username}/devices/{id}",
         Users,
-        doc("Unassign a device", None, None, 204),
+        super::UNASSIGN,
         unassign,
     )
     .route(
