@@ -4,6 +4,7 @@
 //! every socket is bound and the database is migrated; on SIGTERM new connections stop at once
 //! and running requests get `server.shutdown_grace_secs` to finish.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,6 +12,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::provisioning::firmware::FirmwareDir;
+use crate::provisioning::{self, Provisioning, Transport, Urls};
 use crate::store::{Store, StoreOptions};
 
 /// Opens the store the config names, creating the data directory if needed.
@@ -31,15 +34,38 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// Runs the daemon until SIGTERM/SIGINT (or `shutdown` is cancelled).
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    let http = TcpListener::bind(config.http.listen)
-        .await
-        .with_context(|| format!("binding HTTP to {}", config.http.listen))?;
-    tracing::info!("listening for HTTP on {}", http.local_addr()?);
+    let http = bind(config.http.listen, "HTTP").await?;
+    let https = match config.http.https_listen {
+        Some(addr) => Some((bind(addr, "HTTPS").await?, tls_config(&config)?)),
+        None => None,
+    };
+    let http_addr = http.local_addr()?;
+    let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
 
-    let router = crate::admin::router(store.clone(), config.http.max_body_bytes);
+    let https_port = https_addr.map(|a| a.port());
+    let urls = Urls::new(&config.server.public_host, http_addr.port(), https_port);
+    let firmware = FirmwareDir::new(
+        config.server.data_dir.join("firmware"),
+        config.provisioning.max_firmware_bytes,
+    );
+    let prov = Provisioning::new(&config, store.clone(), urls)?;
+    let router = |transport| {
+        crate::admin::router(store.clone(), firmware.clone(), config.http.max_body_bytes)
+            .merge(provisioning::http::router(prov.clone(), firmware.clone(), transport))
+    };
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some((listener, tls)) = https {
+        tracing::info!("listening for HTTPS on {}", listener.local_addr()?);
+        let https_router = router(Transport::Https);
+        tasks.spawn(crate::https::serve(listener, tls, https_router, shutdown.clone(), grace));
+    }
+    // Last: tests and scripts take this line as "everything is bound".
+    tracing::info!("listening for HTTP on {http_addr}");
+    let http_router = router(Transport::Http);
     let stop = shutdown.clone();
     let mut server = tokio::spawn(async move {
-        axum::serve(http, router)
+        axum::serve(http, http_router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
     });
@@ -57,16 +83,34 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     };
     notify(&[sd_notify::NotifyState::Stopping]);
     shutdown.cancel();
-    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     // A finished JoinHandle must not be polled again.
     if !server_done && tokio::time::timeout(grace, &mut server).await.is_err() {
         tracing::warn!("requests still running after {grace:?}; closing them");
         server.abort();
     }
     watchdog.abort();
+    let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    prov.flush().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn bind(addr: SocketAddr, proto: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {proto} to {addr}"))
+}
+
+/// The TLS setup from the admin's certificate, or our self-signed one.
+fn tls_config(config: &Config) -> anyhow::Result<std::sync::Arc<rustls::ServerConfig>> {
+    let (cert, key) = crate::https::certificate_files(
+        &config.http.tls_cert,
+        &config.http.tls_key,
+        &config.server.data_dir,
+        &config.server.public_host,
+    )?;
+    Ok(crate::https::server_config(&cert, &key)?)
 }
 
 async fn signals() {

@@ -17,14 +17,19 @@
 //! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
 //!   phonebook, accounts; the seed's validation rules and quick-create side effects.
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
+//! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
+//! * [`provisioning`] — phone configs per vendor over HTTP(S) and TFTP: vendor manifests and
+//!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
 //!
-//! Still to come (see DESIGN.md): `provisioning`, `tftp`, `phone_menu`, `sip`, `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `tftp`, `phone_menu`, `sip`, `dispatch`, `rtp`,
 //! `media`, `voicemail`, `fax`, `spool`, `mail`, `import`.
 
 pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod https;
+pub mod provisioning;
 pub mod store;
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub enum AdminError {
     NoRoute,
     #[error("method not allowed on this route")]
     Method,
+    #[error(transparent)]
+    Provisioning(#[from] crate::provisioning::ProvisioningError),
 }
 
 #[derive(Serialize)]
@@ -41,16 +43,7 @@ struct Body<'a> {
 impl AdminError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AdminError::Store(e) => match e {
-                StoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                StoreError::Conflict { .. } => StatusCode::CONFLICT,
-                StoreError::NotFound(_) => StatusCode::NOT_FOUND,
-                StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
-                StoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-                StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Hash(_) => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-            },
+            AdminError::Store(e) => AdminError::status_of(e),
             AdminError::Malformed(_) => StatusCode::BAD_REQUEST,
             AdminError::Shape { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AdminError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,12 +51,37 @@ impl AdminError {
             AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::NoRoute => StatusCode::NOT_FOUND,
             AdminError::Method => StatusCode::METHOD_NOT_ALLOWED,
+            AdminError::Provisioning(e) => {
+                use crate::provisioning::ProvisioningError as P;
+                match e {
+                    P::Firmware(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    P::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                    P::Store(e) => AdminError::status_of(e),
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+        }
+    }
+
+    fn status_of(e: &StoreError) -> StatusCode {
+        match e {
+            StoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            StoreError::Conflict { .. } => StatusCode::CONFLICT,
+            StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+            StoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Hash(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
     fn field(&self) -> Option<&str> {
         match self {
             AdminError::Store(e) => e.field(),
+            AdminError::Provisioning(crate::provisioning::ProvisioningError::Firmware(_)) => {
+                Some("file")
+            }
             AdminError::Shape { field, .. } => field.as_deref(),
             _ => None,
         }

@@ -75,6 +75,7 @@ impl RouteTable {
 #[derive(Debug, Clone)]
 pub struct ApiState {
     pub store: Store,
+    pub firmware: crate::provisioning::firmware::FirmwareDir,
     table: Arc<RouteTable>,
     credentials: Arc<auth::CredentialCache>,
 }
@@ -128,13 +129,18 @@ pub fn route_table() -> RouteTable {
 }
 
 /// The `/api/v1` router and `/healthz`, ready to serve.
-pub fn router(store: Store, max_body_bytes: usize) -> Router {
+pub fn router(
+    store: Store,
+    firmware: crate::provisioning::firmware::FirmwareDir,
+    max_body_bytes: usize,
+) -> Router {
     let api = handlers::register(Api {
         router: Router::new(),
         table: RouteTable::default(),
     });
     let state = ApiState {
         store,
+        firmware,
         table: Arc::new(api.table),
         credentials: Arc::default(),
     };

@@ -9,6 +9,9 @@ use utoipa::openapi::schema::Schema;
 use super::route_table;
 use crate::store::*;
 
+/// `Doc::request` of a route whose body is raw bytes (a firmware upload), not JSON.
+pub const BINARY: &str = "binary";
+
 /// Every schema the API speaks, with the schemas they refer to.
 fn schemas() -> Map<String, Value> {
     let mut list: Vec<(String, RefOr<Schema>)> = Vec::new();
@@ -57,6 +60,9 @@ fn schemas() -> Map<String, Value> {
         ActionKind,
         ForwardCondition,
         ProvState,
+        crate::store::provisioning::FirmwareModel,
+        crate::provisioning::firmware::FirmwareFile,
+        super::handlers::FirmwareChoice,
         super::handlers::LoginRequest,
         super::handlers::TokenRequest,
         super::handlers::TokenResponse,
@@ -131,7 +137,9 @@ pub fn document() -> Value {
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        if let Some(name) = route.doc.request {
+        if route.doc.request == Some(BINARY) {
+            op["requestBody"] = json!({"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}});
+        } else if let Some(name) = route.doc.request {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(name)}}});
         }
         let item = paths

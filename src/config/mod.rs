@@ -5,6 +5,7 @@
 //! `deny_unknown_fields`. Defaults are named functions, so the embedded defaults are the same
 //! whether a key is missing or no file is given at all.
 
+mod provisioning;
 mod section;
 #[cfg(test)]
 mod tests;
@@ -12,6 +13,7 @@ mod tests;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
 
 /// The languages zentrale has prompts and texts for.
@@ -43,13 +45,14 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    /// HTTPS for phones and the admin; None turns it off.
+    pub https_listen: Option<SocketAddr>,
+    /// PEM files of the admin's certificate and key; empty: a self-signed one in
+    /// `<data_dir>/tls/`, made on first start.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
     /// Largest request body accepted; bigger ones get 413.
     pub max_body_bytes: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TftpConfig {
-    pub listen: SocketAddr,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +61,6 @@ pub struct SipConfig {
     /// The SIP domain; `server.public_host` when not set.
     pub domain: String,
     pub rtp_ports: (u16, u16),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProvisioningConfig {
-    /// Hours a newly created or re-enrolled device may fetch its first full config.
-    pub enrollment_window_hours: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,9 +124,9 @@ impl Config {
         let mut problems = Problems::default();
         let server = server(Section::take(&mut root, "server", &mut problems));
         let http = http(Section::take(&mut root, "http", &mut problems));
-        let tftp = tftp(Section::take(&mut root, "tftp", &mut problems));
+        let tftp = provisioning::tftp(Section::take(&mut root, "tftp", &mut problems));
         let sip = sip(Section::take(&mut root, "sip", &mut problems), &server);
-        let provisioning = provisioning(Section::take(&mut root, "provisioning", &mut problems));
+        let provisioning = provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
         let smtp = smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
         for key in root.keys() {
@@ -177,17 +174,11 @@ fn default_http_listen() -> SocketAddr {
 fn default_max_body() -> usize {
     1024 * 1024
 }
-fn default_tftp_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 6969))
-}
 fn default_sip_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 5060))
 }
 fn default_rtp_ports() -> String {
     "10000-20000".into()
-}
-fn default_enrollment_hours() -> u64 {
-    24
 }
 
 fn server(mut s: Section) -> ServerConfig {
@@ -218,6 +209,19 @@ fn server(mut s: Section) -> ServerConfig {
 
 fn http(mut s: Section) -> HttpConfig {
     let listen = s.get("listen", default_http_listen);
+    let https: String = s.get("https_listen", || "127.0.0.1:8443".into());
+    let https_listen = match https.as_str() {
+        "" => None,
+        text => text.parse().map(Some).unwrap_or_else(|_| {
+            s.problem("https_listen", "must be an address like \"0.0.0.0:443\", or \"\" for off");
+            None
+        }),
+    };
+    let tls_cert: PathBuf = s.get("tls_cert", PathBuf::new);
+    let tls_key: PathBuf = s.get("tls_key", PathBuf::new);
+    if tls_cert.as_os_str().is_empty() != tls_key.as_os_str().is_empty() {
+        s.problem("tls_cert", "tls_cert and tls_key go together");
+    }
     let max_body_bytes: usize = s.get("max_body_bytes", default_max_body);
     if max_body_bytes < 1024 {
         s.problem("max_body_bytes", "must be at least 1024");
@@ -225,14 +229,11 @@ fn http(mut s: Section) -> HttpConfig {
     s.finish();
     HttpConfig {
         listen,
+        https_listen,
+        tls_cert,
+        tls_key,
         max_body_bytes,
     }
-}
-
-fn tftp(mut s: Section) -> TftpConfig {
-    let listen = s.get("listen", default_tftp_listen);
-    s.finish();
-    TftpConfig { listen }
 }
 
 fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
@@ -260,17 +261,6 @@ fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
         return Err(MSG);
     }
     Ok((low, high))
-}
-
-fn provisioning(mut s: Section) -> ProvisioningConfig {
-    let enrollment_window_hours = s.get("enrollment_window_hours", default_enrollment_hours);
-    if !(1..=24 * 365).contains(&enrollment_window_hours) {
-        s.problem("enrollment_window_hours", "must be 1 to 8760 hours");
-    }
-    s.finish();
-    ProvisioningConfig {
-        enrollment_window_hours,
-    }
 }
 
 fn smtp(mut s: Section) -> SmtpConfig {

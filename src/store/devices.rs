@@ -32,15 +32,17 @@ pub(super) struct Spec {
 
 const SELECT: &str =
     "SELECT d.id, d.kind, d.mac, d.vendor, d.model, d.label, d.number, d.sip_username,
-       u.username, w.name AS workplace, d.prov_state, d.enroll_until, d.firmware, d.last_ip,
-       d.last_seen, d.created_at, f.device_id AS fm_device, f.user_configurable,
+       u.username, w.name AS workplace, d.prov_state, d.enroll_until,
+       COALESCE(df.firmware, d.firmware) AS firmware, df.ip AS last_ip,
+       df.fetched_at AS last_seen, df.file AS last_file, df.model AS reported_model, d.created_at, f.device_id AS fm_device, f.user_configurable,
        f.internal_enabled, f.internal_wait, f.internal_timeout,
        f.external_enabled, f.external_wait, f.external_timeout,
        f.team_enabled, f.team_wait, f.team_timeout
   FROM devices d
   LEFT JOIN users u ON u.id = d.owner_user_id
   LEFT JOIN workplaces w ON w.id = d.owner_workplace_id
-  LEFT JOIN followme f ON f.device_id = d.id";
+  LEFT JOIN followme f ON f.device_id = d.id
+  LEFT JOIN device_fetches df ON df.device_id = d.id";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -59,6 +61,8 @@ struct Row {
     firmware: Option<String>,
     last_ip: Option<String>,
     last_seen: Option<i64>,
+    last_file: Option<String>,
+    reported_model: Option<String>,
     created_at: i64,
     #[sqlx(flatten)]
     followme: followme::Row,
@@ -84,6 +88,8 @@ impl From<Row> for Device {
                 firmware: r.firmware,
                 last_ip: r.last_ip,
                 last_seen: r.last_seen,
+                last_file: r.last_file,
+                reported_model: r.reported_model,
             },
             created_at: r.created_at,
         }
@@ -105,8 +111,10 @@ pub(super) async fn insert(
         .unwrap_or_else(|| random_alnum(24));
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO devices (kind, mac, vendor, model, label, number, sip_username, sip_password,
-             token, owner_user_id, owner_workplace_id, prov_state, enroll_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             token, owner_user_id, owner_workplace_id, prov_state, enroll_until, created_at,
+             prov_username, prov_password)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         RETURNING id",
     )
     .bind(spec.kind)
     .bind(&spec.mac)
@@ -122,6 +130,8 @@ pub(super) async fn insert(
     .bind(state)
     .bind(until)
     .bind(now)
+    .bind(random_hex(6))
+    .bind(random_hex(16))
     .fetch_one(&mut *conn)
     .await
     .map_err(unique_as_conflict("mac", "a device with this MAC exists"))?;
@@ -300,16 +310,20 @@ impl Store {
         Ok(())
     }
 
-    /// Re-opens the enrollment window of a device and gives it a new menu token.
+    /// Re-opens the enrollment window of a device and gives it a new menu token and new
+    /// provisioning credentials (the old ones may be what leaked).
     pub async fn enroll_device(&self, id: i64) -> Result<Device> {
         let mut tx = self.write.begin().await?;
         one(&mut tx, id).await?;
         let until = unix_now() + self.window_hours as i64 * 3600;
         sqlx::query(
-            "UPDATE devices SET prov_state = $1, enroll_until = $2, token = $3 WHERE id = $4",
+            "UPDATE devices SET prov_state = $1, enroll_until = $2, token = $3,
+                 prov_username = $4, prov_password = $5 WHERE id = $6",
         )
         .bind(ProvState::Enrolling)
         .bind(until)
+        .bind(random_hex(16))
+        .bind(random_hex(6))
         .bind(random_hex(16))
         .bind(id)
         .execute(&mut *tx)

@@ -20,6 +20,7 @@ mod model;
 mod numbers;
 mod phonebook;
 mod profile;
+pub mod provisioning;
 pub mod secret;
 mod users;
 pub mod validate;
@@ -93,6 +94,7 @@ pub struct Store {
     default_language: String,
     window_hours: u64,
     hasher: hasher::Hasher,
+    changes: std::sync::Arc<provisioning::Changes>,
 }
 
 /// Settings the store needs from the config.
@@ -117,8 +119,22 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+        let changes = std::sync::Arc::<provisioning::Changes>::default();
+        let (hooked, released) = (changes.clone(), changes.clone());
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_connect(move |conn, _| {
+                let changes = hooked.clone();
+                Box::pin(async move {
+                    provisioning::install_hooks(conn, changes)
+                        .await
+                        .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))
+                })
+            })
+            .after_release(move |_, _| {
+                released.released();
+                Box::pin(async { Ok(true) })
+            })
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&write).await?;
@@ -132,6 +148,7 @@ impl Store {
             default_language: opts.default_language.clone(),
             window_hours: opts.enrollment_window_hours,
             hasher: hasher::Hasher::for_this_machine(),
+            changes,
         })
     }
 

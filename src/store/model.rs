@@ -420,6 +420,10 @@ pub struct Provisioning {
     pub firmware: Option<String>,
     pub last_ip: Option<String>,
     pub last_seen: Option<i64>,
+    /// The file the phone fetched last.
+    pub last_file: Option<String>,
+    /// The model the phone reported (User-Agent or file name).
+    pub reported_model: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

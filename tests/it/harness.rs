@@ -20,6 +20,8 @@ pub struct Daemon {
     pub dir: tempfile::TempDir,
     pub base: String,
     log: Arc<Mutex<String>>,
+    /// TFTP and HTTPS addresses from their log lines (logged before the HTTP one).
+    tftp: Arc<Mutex<[Option<std::net::SocketAddr>; 2]>>,
     client: Client,
 }
 
@@ -31,6 +33,17 @@ impl Daemon {
 
     pub fn start_with_log_level(level: &str) -> Daemon {
         Self::spawn(prepared_dir(), level, &[])
+    }
+
+    /// Like [`Daemon::start`], with `extra` TOML appended to the test config. The test config
+    /// ends with its `[tftp]` table, so bare keys at the start of `extra` go into `[tftp]`.
+    pub fn start_with_config(extra: &str) -> Daemon {
+        let dir = prepared_dir();
+        let path = config_path(dir.path());
+        let mut text = std::fs::read_to_string(&path).expect("config");
+        text.push_str(extra);
+        std::fs::write(&path, text).expect("config");
+        Self::spawn(dir, "info", &[])
     }
 
     /// Starts the daemon on an existing data directory (after a restart), with extra environment.
@@ -48,10 +61,17 @@ impl Daemon {
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let sink = Arc::clone(&log);
+        let tftp = Arc::new(Mutex::new([None, None]));
+        let tftp_sink = Arc::clone(&tftp);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(addr) = line.split("listening for HTTP on ").nth(1) {
                     let _ = tx.send(addr.trim().to_owned());
+                }
+                for (proto, slot) in [("TFTP", 0), ("HTTPS", 1)] {
+                    if let Some(addr) = line.split(&format!("listening for {proto} on ")).nth(1) {
+                        tftp_sink.lock().expect("addrs")[slot] = addr.trim().parse().ok();
+                    }
                 }
                 let mut log = sink.lock().expect("log");
                 log.push_str(&line);
@@ -67,11 +87,22 @@ impl Daemon {
             dir,
             base: format!("http://{addr}"),
             log,
+            tftp,
             client: Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
                 .expect("client"),
         }
+    }
+
+    /// The TFTP address from the `listening for TFTP on` line.
+    pub fn tftp_addr(&self) -> std::net::SocketAddr {
+        self.tftp.lock().expect("addrs")[0].expect("no listening-for-TFTP line")
+    }
+
+    /// The HTTPS address from the `listening for HTTPS on` line.
+    pub fn https_addr(&self) -> std::net::SocketAddr {
+        self.tftp.lock().expect("addrs")[1].expect("no listening-for-HTTPS line")
     }
 
     pub fn log(&self) -> String {
@@ -176,7 +207,7 @@ pub fn config_path(dir: &Path) -> PathBuf {
 
 fn write_config(dir: &Path) {
     let text = format!(
-        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n",
+        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n[tftp]\nlisten = \"127.0.0.1:0\"\n",
         dir.join("data").display()
     );
     std::fs::write(config_path(dir), text).expect("config");

@@ -3,6 +3,8 @@
 mod cli;
 mod devices;
 mod harness;
+mod phone;
+mod provisioning;
 mod robustness;
 mod roles;
 mod users;

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod devices;
+mod firmware;
 mod users;
 mod workplaces;
 
@@ -12,6 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 pub use accounts::{LoginRequest, Me, TokenRequest, TokenResponse};
+pub use firmware::FirmwareChoice;
 
 /// Shorthand for a route's documentation.
 const fn doc(
@@ -47,6 +49,7 @@ pub(super) fn register(api: Api) -> Api {
     let api = users::register(api);
     let api = devices::register(api);
     let api = workplaces::register(api);
+    let api = firmware::register(api);
     accounts::register(api)
 }
 

@@ -1,0 +1,164 @@
+//! Phone provisioning: per-vendor config files over HTTP(S) and TFTP, rendered from the store.
+//!
+//! Vendor knowledge is data ([`manifest`]); a request is matched to a vendor and file
+//! ([`identify`]) without looking at the store, then answered by [`Provisioning::fetch`]:
+//! common files to anyone; a device file in full only to the phone that proves itself with
+//! the provisioning credentials its first config installed ([`digest`]), or once during its
+//! enrollment window. Everyone else gets the same 401, and sources that keep asking without
+//! proof are banned for a while ([`limiter`]). Renders are cached per store generation
+//! ([`snapshot`]); fetches are recorded in batches ([`recorder`]).
+
+mod context;
+pub mod digest;
+mod fetch;
+pub mod firmware;
+pub mod http;
+pub mod identify;
+pub mod limiter;
+pub mod manifest;
+mod phonebook;
+mod recorder;
+pub mod render;
+mod snapshot;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+pub use context::{Site, Urls};
+pub use fetch::{Answer, Request, Transport};
+pub use snapshot::Rendered;
+
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+use snapshot::Snapshot;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisioningError {
+    /// A shipped manifest is broken (our bug, caught by the tests).
+    #[error("provisioning manifest: {0}")]
+    Manifest(String),
+    /// A template failed to compile or render (ours, or the admin's override).
+    #[error("provisioning template {0}")]
+    Template(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A bad firmware name or upload (the admin's).
+    #[error("firmware: {0}")]
+    Firmware(String),
+    #[error("firmware larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The provisioning service; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Provisioning {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    catalog: manifest::Catalog,
+    renderer: render::Renderer,
+    site: Site,
+    allowed: Vec<ipnet::IpNet>,
+    auto_register: bool,
+    tftp_secrets: bool,
+    firmware_dir: PathBuf,
+    auth: digest::Authenticator,
+    limiter: limiter::Limiter,
+    recorder: recorder::Recorder,
+    snapshot: RwLock<Arc<Snapshot>>,
+    rebuild: tokio::sync::Mutex<()>,
+    auto_registered: limiter::Limiter,
+}
+
+impl Provisioning {
+    /// Loads the vendor catalog (with the admin's template overrides) and starts the fetch
+    /// recorder. `urls` are the addresses phones reach us at, known once sockets are bound.
+    pub fn new(config: &Config, store: Store, urls: Urls) -> Result<Provisioning, ProvisioningError> {
+        let data = &config.server.data_dir;
+        let catalog = manifest::Catalog::load(Some(&data.join("templates")))?;
+        let renderer = render::Renderer::new(&catalog)?;
+        let p = &config.provisioning;
+        let secs = std::time::Duration::from_secs;
+        let inner = Inner {
+            recorder: recorder::Recorder::start(store.clone()),
+            store,
+            catalog,
+            renderer,
+            site: Site::new(config, urls),
+            allowed: p.allowed_networks.clone(),
+            auto_register: p.auto_register,
+            tftp_secrets: config.tftp.serve_secrets,
+            firmware_dir: data.join("firmware"),
+            auth: digest::Authenticator::new(),
+            limiter: limiter::Limiter::new(p.rate_limit, secs(p.rate_window_secs), secs(p.ban_secs)),
+            snapshot: RwLock::new(Arc::new(Snapshot::empty())),
+            rebuild: tokio::sync::Mutex::new(()),
+            // At most this many unknown phones join the device list per minute.
+            auto_registered: limiter::Limiter::new(30, secs(60), secs(60)),
+        };
+        Ok(Provisioning {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn catalog(&self) -> &manifest::Catalog {
+        &self.inner.catalog
+    }
+
+    pub fn firmware_dir(&self) -> &std::path::Path {
+        &self.inner.firmware_dir
+    }
+
+    /// Whether `ip` may use provisioning at all (`provisioning.allowed_networks`).
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        let ip = canonical_ip(ip);
+        self.inner.allowed.is_empty() || self.inner.allowed.iter().any(|n| n.contains(&ip))
+    }
+
+    /// Writes out the fetch records still queued (on shutdown).
+    pub async fn flush(&self) {
+        self.inner.recorder.flush().await;
+    }
+
+    /// The snapshot of the current store generation, rebuilt if the store changed.
+    async fn snapshot(&self) -> Result<Arc<Snapshot>, ProvisioningError> {
+        let generation = self.inner.store.generation();
+        let current = self.current();
+        if current.generation == generation {
+            return Ok(current);
+        }
+        let _one_rebuild = self.inner.rebuild.lock().await;
+        let current = self.current();
+        if current.generation == generation {
+            return Ok(current);
+        }
+        let data = self.inner.store.provisioning_data().await?;
+        let fresh = Arc::new(Snapshot::new(generation, data));
+        *self.inner.snapshot.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+
+    fn current(&self) -> Arc<Snapshot> {
+        self.inner
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// An IPv4 peer on a dual-stack socket arrives as `::ffff:a.b.c.d`; rules are written for a.b.c.d.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! Records which phone fetched what, when and from where, in batches: a provisioning storm
+//! must not become a storm of fsyncs. Records are best effort; a full queue drops them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::Store;
+use crate::store::provisioning::Fetch;
+
+const QUEUE: usize = 10_000;
+/// How long records gather before they are written together.
+const BATCH: Duration = Duration::from_millis(500);
+
+#[derive(Debug)]
+enum Msg {
+    Fetch(Fetch),
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Debug)]
+pub struct Recorder {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Recorder {
+    /// Starts the writer task (needs a Tokio runtime).
+    pub fn start(store: Store) -> Recorder {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, rx));
+        Recorder { tx }
+    }
+
+    pub fn record(&self, fetch: Fetch) {
+        if self.tx.try_send(Msg::Fetch(fetch)).is_err() {
+            tracing::debug!("provisioning: fetch record dropped (queue full)");
+        }
+    }
+
+    /// Waits until everything recorded so far is written.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Msg>) {
+    let mut pending: HashMap<i64, Fetch> = HashMap::new();
+    while let Some(msg) = rx.recv().await {
+        let mut waiters = Vec::new();
+        take(msg, &mut pending, &mut waiters);
+        let deadline = tokio::time::Instant::now() + BATCH;
+        while waiters.is_empty() {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(msg)) => take(msg, &mut pending, &mut waiters),
+                _ => break,
+            }
+        }
+        if !pending.is_empty() {
+            let batch: Vec<Fetch> = pending.drain().map(|(_, f)| f).collect();
+            if let Err(e) = store.record_fetches(&batch).await {
+                tracing::warn!("provisioning: recording {} fetches: {e}", batch.len());
+            }
+        }
+        for w in waiters {
+            let _ = w.send(());
+        }
+    }
+}
+
+fn take(msg: Msg, pending: &mut HashMap<i64, Fetch>, waiters: &mut Vec<oneshot::Sender<()>>) {
+    match msg {
+        Msg::Fetch(f) => {
+            pending.insert(f.device_id, f);
+        }
+        Msg::Flush(w) => waiters.push(w),
+    }
+}

@@ -1,0 +1,113 @@
+//! The provisioning data of one store generation, indexed for the hot path, with the files
+//! rendered from it. A change in the store makes a new snapshot; renders are byte-identical
+//! for unchanged input, so ETags survive it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::store::Vendor;
+use crate::store::provisioning::{PhonebookLine, ProvDevice, ProvisioningData};
+
+/// Renderings kept per snapshot at most.
+const MAX_RENDERED: usize = 50_000;
+
+/// A rendered file and its strong ETag.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub etag: Arc<str>,
+}
+
+impl Rendered {
+    pub fn new(text: String) -> Rendered {
+        let digest = Sha256::digest(text.as_bytes());
+        let etag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Rendered {
+            body: Bytes::from(text),
+            etag: format!("\"{etag}\"").into(),
+        }
+    }
+}
+
+/// Which rendering of which template: device files per device, common files per model.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RenderKey {
+    Common { vendor: Vendor, template: String, model: String },
+    Device { id: i64, template: String },
+    Phonebook { vendor: Vendor, language: String },
+}
+
+#[derive(Debug)]
+pub struct Snapshot {
+    pub generation: u64,
+    by_mac: HashMap<String, Arc<ProvDevice>>,
+    by_token: HashMap<String, Arc<ProvDevice>>,
+    pub phonebook: Vec<PhonebookLine>,
+    firmware: HashMap<(Vendor, String), String>,
+    rendered: Mutex<HashMap<RenderKey, Rendered>>,
+}
+
+impl Snapshot {
+    pub fn empty() -> Snapshot {
+        Snapshot::new(u64::MAX, ProvisioningData::default())
+    }
+
+    pub fn new(generation: u64, data: ProvisioningData) -> Snapshot {
+        let devices: Vec<Arc<ProvDevice>> = data.devices.into_iter().map(Arc::new).collect();
+        Snapshot {
+            generation,
+            by_mac: devices
+                .iter()
+                .filter_map(|d| Some((d.mac.clone()?, d.clone())))
+                .collect(),
+            by_token: devices.iter().map(|d| (d.token.clone(), d.clone())).collect(),
+            phonebook: data.phonebook,
+            firmware: data
+                .firmware
+                .into_iter()
+                .map(|f| ((f.vendor, f.model), f.file))
+                .collect(),
+            rendered: Mutex::default(),
+        }
+    }
+
+    pub fn device_by_mac(&self, mac: &str) -> Option<&Arc<ProvDevice>> {
+        self.by_mac.get(mac)
+    }
+
+    pub fn device_by_token(&self, token: &str) -> Option<&Arc<ProvDevice>> {
+        self.by_token.get(token)
+    }
+
+    /// The firmware file the admin chose for `vendor`/`model`.
+    pub fn firmware_for(&self, vendor: Vendor, model: Option<&str>) -> Option<&str> {
+        self.firmware
+            .get(&(vendor, model?.to_owned()))
+            .map(String::as_str)
+    }
+
+    /// The cached rendering for `key`, or renders it with `render` and keeps it.
+    pub fn rendered<E>(
+        &self,
+        key: RenderKey,
+        render: impl FnOnce() -> Result<String, E>,
+    ) -> Result<Rendered, E> {
+        if let Some(r) = self.lock().get(&key) {
+            return Ok(r.clone());
+        }
+        let r = Rendered::new(render()?);
+        let mut cache = self.lock();
+        // Names a phone picks (a model in a file name) must not grow the cache without bound.
+        if cache.len() < MAX_RENDERED {
+            cache.insert(key, r.clone());
+        }
+        Ok(r)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RenderKey, Rendered>> {
+        self.rendered.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

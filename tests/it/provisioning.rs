@@ -1,0 +1,322 @@
+//! Provisioning over HTTP with curl as the phone: enrollment, Digest proof, refusals that all
+//! look the same, MAC sweeps, ETags, phonebooks, firmware, auto-registration.
+
+use serde_json::{Value, json};
+
+use crate::harness::Daemon;
+use crate::phone::{Fetched, Phone, key_value};
+
+pub const YEALINK_UA: &str = "Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc";
+const MAC: &str = "001565aabbcc";
+const SIP_SECRET: &str = "sip-secret-of-anna";
+
+/// A user and a Yealink phone assigned to her (so its enrollment window is open).
+pub fn anna_with_phone(d: &Daemon) -> i64 {
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/users",
+        Some(json!({"username": "anna", "display_name": "Anna Schmidt", "extension": "100", "auth": "none"})),
+    );
+    assert_eq!(s, 201);
+    let (s, dev) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "ip-phone", "mac": "00:15:65:AA:BB:CC", "vendor": "yealink",
+                    "model": "T54W", "user": "anna", "sip_password": SIP_SECRET})),
+    );
+    assert_eq!(s, 201, "{dev}");
+    assert_eq!(dev["provisioning"]["state"], "enrolling");
+    dev["id"].as_i64().expect("id")
+}
+
+/// The provisioning credentials a Yealink config installs.
+pub fn yealink_credentials(config: &str) -> (String, String) {
+    let user = key_value(config, "static.auto_provision.server.username").expect("prov username");
+    let pass = key_value(config, "static.auto_provision.server.password").expect("prov password");
+    assert!(user.len() >= 8 && pass.len() >= 16, "weak credentials {user}/{pass}");
+    (user, pass)
+}
+
+fn device(d: &Daemon, id: i64) -> Value {
+    let (s, dev) = d.call("GET", &format!("/api/v1/devices/{id}"), None);
+    assert_eq!(s, 200);
+    dev
+}
+
+/// Waits (bounded) until the batched fetch record of `id` shows up in the API.
+fn recorded(d: &Daemon, id: i64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let dev = device(d, id);
+        if !dev["provisioning"]["last_seen"].is_null() || std::time::Instant::now() > deadline {
+            return dev;
+        }
+        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn enrollment_serves_the_first_config_once_then_only_with_the_installed_credentials() {
+    let d = Daemon::start();
+    let id = anna_with_phone(&d);
+    let url = d.url(&format!("/prov/{MAC}.cfg"));
+    let phone = Phone::new(YEALINK_UA);
+
+    let first = phone.get(&url);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let config = first.text();
+    assert!(config.contains(SIP_SECRET), "the first config carries the SIP account");
+    assert!(config.contains("Anna Schmidt"));
+    let (user, pass) = yealink_credentials(&config);
+
+    let again = phone.get(&url);
+    assert_eq!(again.status, 401, "the window closed with the first fetch");
+    assert!(!again.text().contains(SIP_SECRET));
+    assert!(again.header("www-authenticate").expect("challenge").starts_with("Digest "));
+
+    let proven = phone.clone().with_digest(&user, &pass).get(&url);
+    assert_eq!(proven.status, 200);
+    assert_eq!(proven.body, first.body, "same input, same bytes");
+    assert_eq!(proven.header("etag"), first.header("etag"));
+
+    let wrong = phone.clone().with_digest(&user, "not-the-password").get(&url);
+    assert_eq!(wrong.status, 401);
+
+    let dev = recorded(&d, id);
+    let p = &dev["provisioning"];
+    assert_eq!(p["state"], "provisioned");
+    assert_eq!(p["last_ip"], "127.0.0.1");
+    assert_eq!(p["last_file"], format!("{MAC}.cfg"));
+    assert_eq!(p["reported_model"], "T54W");
+    assert_eq!(p["firmware"], "96.86.0.100");
+    assert!(!dev.to_string().contains(&pass), "the API never shows provisioning secrets");
+
+    // Re-enrolling opens the window again and replaces the credentials.
+    let (s, _) = d.call("POST", &format!("/api/v1/devices/{id}/enroll"), None);
+    assert_eq!(s, 200);
+    let renewed = phone.get(&url);
+    assert_eq!(renewed.status, 200);
+    let (user2, pass2) = yealink_credentials(&renewed.text());
+    assert_ne!((user2, pass2), (user.clone(), pass.clone()));
+    assert_eq!(phone.with_digest(&user, &pass).get(&url).status, 401, "old credentials are void");
+}
+
+/// Everything a scanner could compare, with the per-request nonce blanked.
+fn refusal(f: &Fetched) -> (u16, Vec<String>, String, Vec<u8>) {
+    let challenge = f.header("www-authenticate").unwrap_or_default();
+    let blanked = regex_lite_blank_nonce(challenge);
+    let names = f.headers.keys().filter(|k| *k != "date").cloned().collect();
+    (f.status, names, blanked, f.body.clone())
+}
+
+fn regex_lite_blank_nonce(challenge: &str) -> String {
+    match challenge.split_once("nonce=\"") {
+        Some((pre, rest)) => format!("{pre}nonce=\"…\"{}", rest.split_once('"').map_or("", |r| r.1)),
+        None => challenge.to_owned(),
+    }
+}
+
+#[test]
+fn unknown_macs_known_macs_and_wrong_credentials_get_the_same_refusal() {
+    let d = Daemon::start();
+    anna_with_phone(&d);
+    let phone = Phone::new(YEALINK_UA);
+    let config = phone.get(&d.url(&format!("/prov/{MAC}.cfg"))).text();
+    let (user, _) = yealink_credentials(&config);
+
+    let known = phone.get(&d.url(&format!("/prov/{MAC}.cfg")));
+    let unknown = phone.get(&d.url("/prov/001565000001.cfg"));
+    let wrong = phone.clone().with_digest(&user, "guess").get(&d.url(&format!("/prov/{MAC}.cfg")));
+    let unknown_with_creds = phone.with_digest(&user, "guess").get(&d.url("/prov/001565000001.cfg"));
+    assert_eq!(known.status, 401);
+    for other in [&unknown, &wrong, &unknown_with_creds] {
+        assert_eq!(refusal(&known), refusal(other));
+    }
+    let log = d.log();
+    assert!(log.contains("provisioning: denied 127.0.0.1 unknown-device"), "{log}");
+    assert!(log.contains("provisioning: denied 127.0.0.1 no-credentials"));
+    assert!(log.contains("provisioning: denied 127.0.0.1 bad-credentials"));
+}
+
+#[test]
+fn a_mac_sweep_gets_no_secret_bans_its_source_and_leaves_other_phones_alone() {
+    let d = Daemon::start_with_config("[provisioning]\nrate_limit = 30\nrate_window_secs = 60\nban_secs = 600\n");
+    anna_with_phone(&d);
+    let phone = Phone::new(YEALINK_UA);
+    let config = phone.get(&d.url(&format!("/prov/{MAC}.cfg"))).text();
+    let (user, pass) = yealink_credentials(&config);
+
+    // The sweep: 10,000 MACs of Yealink's OUI from 127.0.0.1, the real phone's among them.
+    let client = reqwest::blocking::Client::new();
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    let mut around_known = Vec::new();
+    for i in 0..10_000u32 {
+        let mac = if i == 5_000 { MAC.to_owned() } else { format!("001565{i:06x}") };
+        let resp = client
+            .get(d.url(&format!("/prov/{mac}.cfg")))
+            .header("User-Agent", YEALINK_UA)
+            .send()
+            .expect("send");
+        let status = resp.status().as_u16();
+        let body = resp.bytes().expect("body");
+        assert!(!body.windows(SIP_SECRET.len()).any(|w| w == SIP_SECRET.as_bytes()), "secret served to the sweep");
+        *statuses.entry(status).or_default() += 1;
+        if (4_999..=5_001).contains(&i) {
+            around_known.push((status, body));
+        }
+    }
+    assert_eq!(statuses.get(&200), None, "{statuses:?}");
+    assert_eq!(statuses.get(&401), Some(&31), "30 allowed, the 31st bans: {statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&9_969));
+    assert!(around_known.windows(2).all(|w| w[0] == w[1]), "the known MAC stands out");
+    let log = d.log();
+    assert!(log.contains("provisioning: denied 127.0.0.1 banned-for-600s"), "{log}");
+    assert_eq!(log.matches("provisioning: denied 127.0.0.1").count(), 32, "one line per refusal, one for the ban");
+
+    // A phone on another address is served, with and without its credentials.
+    let elsewhere = Phone::new(YEALINK_UA).from_source("127.0.0.2");
+    assert_eq!(elsewhere.get(&d.url("/prov/y000000000096.cfg")).status, 200);
+    let proven = elsewhere.with_digest(&user, &pass).get(&d.url(&format!("/prov/{MAC}.cfg")));
+    assert_eq!(proven.status, 200);
+    assert!(proven.text().contains(SIP_SECRET));
+    // The banned source still gets its config when it proves itself (a NATed office).
+    let nat = Phone::new(YEALINK_UA).with_digest(&user, &pass).get(&d.url(&format!("/prov/{MAC}.cfg")));
+    assert_eq!(nat.status, 200);
+}
+
+#[test]
+fn unchanged_files_answer_if_none_match_with_304_and_change_when_the_store_does() {
+    let d = Daemon::start();
+    anna_with_phone(&d);
+    let phone = Phone::new(YEALINK_UA);
+    let url = d.url(&format!("/prov/{MAC}.cfg"));
+    let config = phone.get(&url);
+    let (user, pass) = yealink_credentials(&config.text());
+    let etag = config.header("etag").expect("etag").to_owned();
+    let mut cached = phone.clone().with_digest(&user, &pass);
+    cached.extra = vec!["-H".into(), format!("If-None-Match: {etag}")];
+    let not_modified = cached.get(&url);
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+
+    let (s, _) = d.call("PATCH", "/api/v1/users/anna", Some(json!({"display_name": "Anna Berger"})));
+    assert_eq!(s, 200);
+    let changed = cached.get(&url);
+    assert_eq!(changed.status, 200, "a new display name is a new config");
+    assert!(changed.text().contains("Anna Berger"));
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+}
+
+#[test]
+fn a_workplace_phone_shows_the_workplace_then_the_logged_in_user() {
+    let d = Daemon::start();
+    d.call("POST", "/api/v1/users", Some(json!({"username": "ben", "display_name": "Ben Weber", "extension": "101", "auth": "none"})));
+    let (s, _) = d.call("POST", "/api/v1/workplaces", Some(json!({"name": "empfang", "display_name": "Empfang"})));
+    assert_eq!(s, 201);
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "ip-phone", "mac": MAC, "vendor": "yealink", "model": "T54W", "workplace": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    let phone = Phone::new(YEALINK_UA);
+    let url = d.url(&format!("/prov/{MAC}.cfg"));
+    let first = phone.get(&url).text();
+    assert!(first.contains("Empfang") && !first.contains("Ben Weber"));
+    let (user, pass) = yealink_credentials(&first);
+    let (s, _) = d.call("POST", "/api/v1/workplaces/empfang/login", Some(json!({"username": "ben"})));
+    assert_eq!(s, 200);
+    let after = phone.with_digest(&user, &pass).get(&url).text();
+    assert!(after.contains("Ben Weber"), "{after}");
+}
+
+#[test]
+fn phones_outside_the_allowed_networks_get_nothing() {
+    let d = Daemon::start_with_config("[provisioning]\nallowed_networks = [\"10.0.0.0/8\"]\n");
+    let got = Phone::new(YEALINK_UA).get(&d.url("/prov/y000000000096.cfg"));
+    assert_eq!(got.status, 403);
+    assert!(d.log().contains("provisioning: denied 127.0.0.1 network-not-allowed"));
+    let d = Daemon::start_with_config("[provisioning]\nallowed_networks = [\"127.0.0.0/8\"]\n");
+    assert_eq!(Phone::new(YEALINK_UA).get(&d.url("/prov/y000000000096.cfg")).status, 200);
+}
+
+#[test]
+fn auto_register_lists_an_unknown_phone_without_giving_it_secrets() {
+    let d = Daemon::start_with_config("[provisioning]\nauto_register = true\n");
+    d.call("POST", "/api/v1/users", Some(json!({"username": "anna", "display_name": "Anna", "extension": "100", "auth": "none"})));
+    let phone = Phone::new(YEALINK_UA);
+    let url = d.url(&format!("/prov/{MAC}.cfg"));
+    assert_eq!(phone.get(&url).status, 401);
+    // A MAC outside every Yealink OUI is not a Yealink phone: not listed.
+    assert_eq!(Phone::new("curl/8").get(&d.url("/prov/aabbccddeeff.cfg")).status, 401);
+    let (_, devices) = d.call("GET", "/api/v1/devices", None);
+    let list = devices.as_array().expect("list");
+    assert_eq!(list.len(), 1, "{devices}");
+    let dev = &list[0];
+    assert_eq!((dev["mac"].as_str(), dev["vendor"].as_str(), dev["model"].as_str()), (Some(MAC), Some("yealink"), Some("T54W")));
+    assert!(dev["user"].is_null() && dev["workplace"].is_null());
+    assert!(d.log().contains(&format!("provisioning: auto-registered {MAC} (yealink)")));
+    assert_eq!(phone.get(&url).status, 401, "no secrets until the admin assigns it");
+
+    let id = dev["id"].as_i64().expect("id");
+    let (s, _) = d.call("PATCH", &format!("/api/v1/devices/{id}"), Some(json!({"user": "anna"})));
+    assert_eq!(s, 200);
+    assert_eq!(phone.get(&url).status, 200, "assigning opens the enrollment window");
+}
+
+#[test]
+fn https_serves_the_same_files_with_a_certificate_made_for_the_public_host() {
+    let d = Daemon::start();
+    anna_with_phone(&d);
+    let https = d.https_addr();
+    let cert = d.dir.path().join("data/tls/cert.pem");
+    assert!(cert.exists(), "self-signed certificate written");
+    let mut phone = Phone::new(YEALINK_UA);
+    phone.extra = vec!["--cacert".into(), cert.display().to_string()];
+    let url = format!("https://127.0.0.1:{}/prov/{MAC}.cfg", https.port());
+    let got = phone.get(&url);
+    assert_eq!(got.status, 200);
+    let config = got.text();
+    assert!(config.contains(SIP_SECRET));
+    assert!(config.contains(&format!("https://127.0.0.1:{}/prov", https.port())), "the config moves the phone to HTTPS:\n{config}");
+    let key = std::fs::metadata(d.dir.path().join("data/tls/key.pem")).expect("key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(key.permissions().mode() & 0o077, 0, "the key is private");
+}
+
+#[test]
+fn firmware_is_uploaded_by_the_admin_served_to_phones_and_named_in_their_config() {
+    let d = Daemon::start_with_config("[provisioning]\nmax_firmware_bytes = 100000\n");
+    anna_with_phone(&d);
+    let blob: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let put = |name: &str, body: Vec<u8>| {
+        let resp = d.req("PUT", &format!("/api/v1/firmware/{name}")).body(body).send().expect("send");
+        crate::harness::status_json(resp)
+    };
+    let (s, file) = put("T54W-96.86.0.100.rom", blob.clone());
+    assert_eq!(s, 201, "{file}");
+    assert_eq!(file["size"], 70_000);
+    let (s, err) = put("big.rom", vec![0; 100_001]);
+    assert_eq!(s, 413, "{err}");
+    for bad in ["..", ".hidden", "a%2Fb", "a%5Cb", "x%00y"] {
+        let (s, _) = put(bad, vec![1]);
+        assert!(s == 422 || s == 404, "{bad}: {s}");
+    }
+    let (_, list) = d.call("GET", "/api/v1/firmware", None);
+    assert_eq!(list, json!([{"file": "T54W-96.86.0.100.rom", "size": 70_000}]), "nothing else was kept");
+
+    let got = Phone::new(YEALINK_UA).get(&d.url("/firmware/T54W-96.86.0.100.rom"));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, blob);
+    assert_eq!(Phone::new(YEALINK_UA).get(&d.url("/firmware/..%2Fzentrale.db")).status, 404);
+
+    let (s, e) = d.call("PUT", "/api/v1/firmware-models/yealink/T54W", Some(json!({"file": "missing.rom"})));
+    assert_eq!((s, e["field"].clone()), (422, json!("file")));
+    let (s, _) = d.call("PUT", "/api/v1/firmware-models/yealink/T54W", Some(json!({"file": "T54W-96.86.0.100.rom"})));
+    assert_eq!(s, 204);
+    let config = Phone::new(YEALINK_UA).get(&d.url(&format!("/prov/{MAC}.cfg"))).text();
+    assert!(config.contains("/firmware/T54W-96.86.0.100.rom"), "{config}");
+    let common = Phone::new(YEALINK_UA).get(&d.url("/prov/y000000000096.cfg")).text();
+    assert!(common.contains("/firmware/T54W-96.86.0.100.rom"), "{common}");
+}
