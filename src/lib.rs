@@ -17,8 +17,9 @@
 //! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
 //!   phonebook, accounts; the seed's validation rules and quick-create side effects.
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
+//! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
-//! Still to come (see DESIGN.md): `provisioning`, `tftp`, `phone_menu`, `sip`, `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `provisioning`, `phone_menu`, `sip`, `dispatch`, `rtp`,
 //! `media`, `voicemail`, `fax`, `spool`, `mail`, `import`.
 
 pub mod admin;
@@ -26,6 +27,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod store;
+pub mod tftp;
 
 #[cfg(test)]
 mod tests {
