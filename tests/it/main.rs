@@ -5,4 +5,5 @@ mod devices;
 mod harness;
 mod robustness;
 mod roles;
+mod tftp;
 mod users;
