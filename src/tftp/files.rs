@@ -8,7 +8,8 @@ use super::error::TftpError;
 /// Where the files come from: the provisioning module implements this (rendered configs, firmware).
 pub trait TftpFiles: Clone + Send + Sync + 'static {
     /// The whole file for `name` (one leading `/` already stripped and the name checked by
-    /// [`checked_name`]), as requested by `peer`.
+    /// [`checked_name`]), as requested by `peer`. It should answer promptly: the request holds
+    /// one of `max_transfers` slots while it runs.
     fn open(
         &self,
         name: &str,

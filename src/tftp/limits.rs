@@ -13,6 +13,9 @@ pub struct TftpLimits {
     pub max_blksize: u16,
     /// The largest `windowsize` granted; larger requests are clamped to it (at least 1).
     pub max_windowsize: u16,
+    /// The largest `timeout` (seconds) granted; a larger request is declined and
+    /// `default_timeout` used, so that one silent client holds its slot for a bounded time.
+    pub max_timeout: u8,
     /// Retransmissions of an unacknowledged window (or OACK) before the transfer is given up.
     pub retries: u8,
     /// The retransmission timeout when the client does not ask for one with `timeout`.
@@ -26,6 +29,7 @@ impl Default for TftpLimits {
             // Ethernet MTU 1500 less IP (20), UDP (8) and TFTP (4) headers: no fragmentation.
             max_blksize: 1468,
             max_windowsize: 64,
+            max_timeout: 10,
             retries: 5,
             default_timeout: Duration::from_secs(2),
         }

@@ -63,7 +63,12 @@ pub async fn serve<F: TftpFiles>(
                 transfers.spawn(task);
             }
             Admit::Refuse(error) => {
-                tracing::info!(%peer, "TFTP request refused: {error}");
+                // A refused read or write is news for an admin; garbage is not worth a line each.
+                if matches!(error, TftpError::ReadOnly | TftpError::UnsafeName) {
+                    tracing::info!(%peer, "TFTP request refused: {error}");
+                } else {
+                    tracing::debug!(%peer, "TFTP datagram refused: {error}");
+                }
                 send_error(&socket, peer, &error).await;
             }
             Admit::Ignore(why) => tracing::debug!(%peer, "TFTP datagram dropped: {why}"),
@@ -96,8 +101,7 @@ fn admit(datagram: &[u8], running: usize, limits: &TftpLimits) -> Admit {
         other => other,
     };
     match packet {
-        Ok(Packet::Rrq(request)) if running >= limits.max_transfers => {
-            drop(request);
+        Ok(Packet::Rrq(_)) if running >= limits.max_transfers => {
             Admit::Ignore("busy: max_transfers running")
         }
         Ok(Packet::Rrq(request)) => match checked_name(&request.filename) {
@@ -128,11 +132,11 @@ async fn transfer<F: TftpFiles>(
     let started = Instant::now();
     match run(files, &request, &name, peer, local_ip, &limits).await {
         Ok(Ok(bytes)) => tracing::info!(
-            %peer, file = %name, bytes, elapsed_ms = started.elapsed().as_millis(),
+            %peer, file = ?name, bytes, elapsed_ms = started.elapsed().as_millis(),
             "TFTP file sent"
         ),
-        Ok(Err(error)) => tracing::info!(%peer, file = %name, "TFTP transfer failed: {error}"),
-        Err(error) => tracing::warn!(%peer, file = %name, "TFTP transfer socket: {error}"),
+        Ok(Err(error)) => tracing::info!(%peer, file = ?name, "TFTP transfer failed: {error}"),
+        Err(error) => tracing::warn!(%peer, file = ?name, "TFTP transfer socket: {error}"),
     }
 }
 

@@ -230,7 +230,7 @@ fn negotiate(request: &Request, size: usize, limits: &TftpLimits) -> Options {
     let asked = &request.options;
     Options {
         blksize: asked.blksize.map(|b| limits.blksize(b)),
-        timeout: asked.timeout,
+        timeout: asked.timeout.filter(|&t| t <= limits.max_timeout),
         // In netascii the client's size after converting back differs: say nothing (as tftpd-hpa).
         tsize: asked
             .tsize

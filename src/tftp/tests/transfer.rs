@@ -91,6 +91,15 @@ fn accepted_options_come_back_in_an_oack_and_data_waits_for_ack_0() {
     assert_eq!(blocks(&sent(&mut t)), vec![1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(t.poll_timeout(), Some(now + Duration::from_secs(3)));
     assert_eq!(t.negotiated(), (1468, 64));
+
+    // A timeout beyond max_timeout is declined (RFC 2349 wants it echoed unchanged or not at all).
+    let patient = Options {
+        timeout: Some(200),
+        ..Options::default()
+    };
+    let mut t = Transfer::new(&request(patient), file(10), now, &limits());
+    assert_eq!(blocks(&sent(&mut t)), [1], "no OACK: nothing was granted");
+    assert_eq!(t.poll_timeout(), Some(now + Duration::from_secs(1)));
 }
 
 #[test]
