@@ -62,15 +62,7 @@ pub async fn serve<F: TftpFiles>(
                 let task = transfer(files.clone(), request, name, peer, local_ip, limits);
                 transfers.spawn(task);
             }
-            Admit::Refuse(error) => {
-                // A refused read or write is news for an admin; garbage is not worth a line each.
-                if matches!(error, TftpError::ReadOnly | TftpError::UnsafeName) {
-                    tracing::info!(%peer, "TFTP request refused: {error}");
-                } else {
-                    tracing::debug!(%peer, "TFTP datagram refused: {error}");
-                }
-                send_error(&socket, peer, &error).await;
-            }
+            Admit::Refuse(error) => refuse(&socket, peer, &error).await,
             Admit::Ignore(why) => tracing::debug!(%peer, "TFTP datagram dropped: {why}"),
         }
     }
@@ -118,6 +110,17 @@ fn admit(datagram: &[u8], running: usize, limits: &TftpLimits) -> Admit {
         }
         Err(error) => Admit::Refuse(error),
     }
+}
+
+/// Answers a refused datagram at the listening socket.
+async fn refuse(socket: &UdpSocket, peer: SocketAddr, error: &TftpError) {
+    // A refused read or write is news for an admin; garbage is not worth a line each.
+    if matches!(error, TftpError::ReadOnly | TftpError::UnsafeName) {
+        tracing::info!(%peer, "TFTP request refused: {error}");
+    } else {
+        tracing::debug!(%peer, "TFTP datagram refused: {error}");
+    }
+    send_error(socket, peer, error).await;
 }
 
 /// One read request, in its own task with its own socket; logs how it ended.
