@@ -35,6 +35,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let http = bind(config.http.listen, "HTTP").await?;
+    let tftp = tokio::net::UdpSocket::bind(config.tftp.listen)
+        .await
+        .with_context(|| format!("binding TFTP to {}", config.tftp.listen))?;
     let https = match config.http.https_listen {
         Some(addr) => Some((bind(addr, "HTTPS").await?, tls_config(&config)?)),
         None => None,
@@ -55,6 +58,15 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     };
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let mut tasks = tokio::task::JoinSet::new();
+    tracing::info!("listening for TFTP on {}", tftp.local_addr()?);
+    let root = provisioning::TftpRoot::new(prov.clone(), firmware.clone());
+    let limits = crate::tftp::TftpLimits::default();
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        if let Err(e) = crate::tftp::serve(tftp, root, limits, stop).await {
+            tracing::error!("tftp: {e}");
+        }
+    });
     if let Some((listener, tls)) = https {
         tracing::info!("listening for HTTPS on {}", listener.local_addr()?);
         let https_router = router(Transport::Https);

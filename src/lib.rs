@@ -4,9 +4,11 @@
 //! the admin. This crate is the library; `src/main.rs` only parses the command line.
 //!
 //! ```text
-//!  zentrale serve ── app ──┬── admin (HTTP /api/v1, /healthz) ──┐
-//!                          │                                     ├──> store ──> SQLite
-//!  zentrale user|device|… ─┴── cli ──────────────────────────────┘
+//!                          ┌── admin (HTTP(S) /api/v1, /healthz) ─────────────┐
+//!  zentrale serve ── app ──┼── provisioning::http (/prov, /phonebook, /firmware)┤
+//!                          │     └── https (TLS listener)                      ├──> store ──> SQLite
+//!                          └── tftp (sans-IO core) ── provisioning::TftpRoot ──┤
+//!  zentrale user|device|… ──── cli ────────────────────────────────────────────┘
 //! ```
 //!
 //! Layout (kept true by a test that reads this list):
@@ -20,8 +22,9 @@
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
 //! * [`provisioning`] — phone configs per vendor over HTTP(S) and TFTP: vendor manifests and
 //!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
+//! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
-//! Still to come (see DESIGN.md): `tftp`, `phone_menu`, `sip`, `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `phone_menu`, `sip`, `dispatch`, `rtp`,
 //! `media`, `voicemail`, `fax`, `spool`, `mail`, `import`.
 
 pub mod admin;
@@ -31,6 +34,7 @@ pub mod config;
 pub mod https;
 pub mod provisioning;
 pub mod store;
+pub mod tftp;
 
 #[cfg(test)]
 mod tests {

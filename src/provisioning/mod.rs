@@ -20,6 +20,7 @@ mod phonebook;
 mod recorder;
 pub mod render;
 mod snapshot;
+mod tftp_root;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ use std::sync::{Arc, RwLock};
 pub use context::{Site, Urls};
 pub use fetch::{Answer, Request, Transport};
 pub use snapshot::Rendered;
+pub use tftp_root::TftpRoot;
 
 use crate::config::Config;
 use crate::store::{Store, StoreError};

@@ -7,4 +7,5 @@ mod phone;
 mod provisioning;
 mod robustness;
 mod roles;
+mod tftp;
 mod users;
