@@ -53,7 +53,7 @@ class Api:
 def start(binary, data):
     config = os.path.join(data, "zentrale.toml")
     with open(config, "w") as f:
-        f.write(f'[server]\ndata_dir = "{data}/data"\n[http]\nlisten = "127.0.0.1:0"\n')
+        f.write(f'[server]\ndata_dir = "{data}/data"\n[http]\nlisten = "127.0.0.1:0"\nhttps_listen = "127.0.0.1:0"\n[tftp]\nlisten = "127.0.0.1:0"\n')
     subprocess.run([binary, "admin", "create", "--username", ROOT[0], "--password", ROOT[1],
                     "--role", "system-admin", "--config", config], check=True, capture_output=True)
     proc = subprocess.Popen([binary, "serve", "--config", config], stderr=subprocess.PIPE, text=True)

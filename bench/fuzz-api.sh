@@ -13,7 +13,7 @@ cargo build --release --quiet
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-printf '[server]\ndata_dir = "%s/data"\n[http]\nlisten = "127.0.0.1:0"\n' "$work" > "$work/zentrale.toml"
+printf '[server]\ndata_dir = "%s/data"\n[http]\nlisten = "127.0.0.1:0"\nhttps_listen = "127.0.0.1:0"\n[tftp]\nlisten = "127.0.0.1:0"\n' "$work" > "$work/zentrale.toml"
 target/release/zentrale admin create --config "$work/zentrale.toml" \
     --username fuzz --password fuzz-password-1 --role system-admin > /dev/null
 target/release/zentrale serve --config "$work/zentrale.toml" 2> "$work/log" &

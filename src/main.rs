@@ -31,14 +31,20 @@ fn main() -> ExitCode {
 
 fn check(path: Option<&std::path::Path>) -> ExitCode {
     let result = match path {
-        Some(p) => Config::load(p).map(|_| ()),
-        None => Ok(()),
+        Some(p) => Config::load(p),
+        None => Ok(Config::default()),
     };
     match result {
-        Ok(()) => {
-            println!("config ok");
-            ExitCode::SUCCESS
-        }
+        Ok(config) => match zentrale::provisioning::check::check_templates(&config) {
+            Ok(()) => {
+                println!("config ok");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
         Err(e) => {
             for problem in e.problems() {
                 eprintln!("{problem}");

@@ -8,6 +8,7 @@
 //! proof are banned for a while ([`limiter`]). Renders are cached per store generation
 //! ([`snapshot`]); fetches are recorded in batches ([`recorder`]).
 
+pub mod check;
 mod context;
 pub mod digest;
 mod fetch;
@@ -83,6 +84,7 @@ impl Provisioning {
     /// recorder. `urls` are the addresses phones reach us at, known once sockets are bound.
     pub fn new(config: &Config, store: Store, urls: Urls) -> Result<Provisioning, ProvisioningError> {
         let data = &config.server.data_dir;
+        check::check_templates(config)?;
         let catalog = manifest::Catalog::load(Some(&data.join("templates")))?;
         let renderer = render::Renderer::new(&catalog)?;
         let p = &config.provisioning;

@@ -5,6 +5,7 @@ mod devices;
 mod harness;
 mod phone;
 mod provisioning;
+mod provisioning_tftp;
 mod robustness;
 mod roles;
 mod tftp;

@@ -44,7 +44,7 @@ impl Phone {
         self
     }
 
-    pub fn from_source(mut self, ip: &str) -> Phone {
+    pub fn with_source(mut self, ip: &str) -> Phone {
         self.source = Some(ip.into());
         self
     }

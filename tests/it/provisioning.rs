@@ -175,7 +175,7 @@ fn a_mac_sweep_gets_no_secret_bans_its_source_and_leaves_other_phones_alone() {
     assert_eq!(log.matches("provisioning: denied 127.0.0.1").count(), 32, "one line per refusal, one for the ban");
 
     // A phone on another address is served, with and without its credentials.
-    let elsewhere = Phone::new(YEALINK_UA).from_source("127.0.0.2");
+    let elsewhere = Phone::new(YEALINK_UA).with_source("127.0.0.2");
     assert_eq!(elsewhere.get(&d.url("/prov/y000000000096.cfg")).status, 200);
     let proven = elsewhere.with_digest(&user, &pass).get(&d.url(&format!("/prov/{MAC}.cfg")));
     assert_eq!(proven.status, 200);
