@@ -53,8 +53,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     );
     let prov = Provisioning::new(&config, store.clone(), urls)?;
     let router = |transport| {
-        crate::admin::router(store.clone(), firmware.clone(), config.http.max_body_bytes)
-            .merge(provisioning::http::router(prov.clone(), firmware.clone(), transport))
+        crate::admin::router(store.clone(), firmware.clone(), config.http.max_body_bytes).merge(
+            provisioning::http::router(prov.clone(), firmware.clone(), transport),
+        )
     };
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let mut tasks = tokio::task::JoinSet::new();
@@ -70,16 +71,25 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     if let Some((listener, tls)) = https {
         tracing::info!("listening for HTTPS on {}", listener.local_addr()?);
         let https_router = router(Transport::Https);
-        tasks.spawn(crate::https::serve(listener, tls, https_router, shutdown.clone(), grace));
+        tasks.spawn(crate::https::serve(
+            listener,
+            tls,
+            https_router,
+            shutdown.clone(),
+            grace,
+        ));
     }
     // Last: tests and scripts take this line as "everything is bound".
     tracing::info!("listening for HTTP on {http_addr}");
     let http_router = router(Transport::Http);
     let stop = shutdown.clone();
     let mut server = tokio::spawn(async move {
-        axum::serve(http, http_router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
+        axum::serve(
+            http,
+            http_router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
     });
 
     notify(&[sd_notify::NotifyState::Ready]);

@@ -71,11 +71,16 @@ pub fn certificate_files(
             .mode(mode)
             .open(path)
             .map_err(fail)?;
-        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(fail)
+        f.write_all(text.as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(fail)
     };
     write(&key, &made.key_pair.serialize_pem(), 0o600)?;
     write(&cert, &made.cert.pem(), 0o644)?;
-    tracing::info!("https: made a self-signed certificate for {host} in {}", dir.display());
+    tracing::info!(
+        "https: made a self-signed certificate for {host} in {}",
+        dir.display()
+    );
     Ok((cert, key))
 }
 
@@ -137,7 +142,12 @@ pub async fn serve(
     }
 }
 
-async fn connection(acceptor: TlsAcceptor, tcp: tokio::net::TcpStream, peer: SocketAddr, router: Router) {
+async fn connection(
+    acceptor: TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    router: Router,
+) {
     let tls = match tokio::time::timeout(HANDSHAKE, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => return tracing::debug!("https: handshake with {peer}: {e}"),
@@ -146,17 +156,15 @@ async fn connection(acceptor: TlsAcceptor, tcp: tokio::net::TcpStream, peer: Soc
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let mut router = router.clone();
         let mut req = req.map(axum::body::Body::new);
-        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         async move {
             use tower::Service;
             router.call(req).await
         }
     });
     let builder = hyper::server::conn::http1::Builder::new();
-    if let Err(e) = builder
-        .serve_connection(TokioIo::new(tls), service)
-        .await
-    {
+    if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
         tracing::debug!("https: connection with {peer}: {e}");
     }
 }

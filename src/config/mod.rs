@@ -126,7 +126,8 @@ impl Config {
         let http = http(Section::take(&mut root, "http", &mut problems));
         let tftp = provisioning::tftp(Section::take(&mut root, "tftp", &mut problems));
         let sip = sip(Section::take(&mut root, "sip", &mut problems), &server);
-        let provisioning = provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
+        let provisioning =
+            provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
         let smtp = smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
         for key in root.keys() {
@@ -213,7 +214,10 @@ fn http(mut s: Section) -> HttpConfig {
     let https_listen = match https.as_str() {
         "" => None,
         text => text.parse().map(Some).unwrap_or_else(|_| {
-            s.problem("https_listen", "must be an address like \"0.0.0.0:443\", or \"\" for off");
+            s.problem(
+                "https_listen",
+                "must be an address like \"0.0.0.0:443\", or \"\" for off",
+            );
             None
         }),
     };

@@ -114,14 +114,20 @@ pub(super) fn provisioning(mut s: Section) -> ProvisioningConfig {
     let rate_window_secs: u64 = s.get("rate_window_secs", || 60);
     let ban_secs: u64 = s.get("ban_secs", || 600);
     if rate_limit == 0 || rate_window_secs == 0 {
-        s.problem("rate_limit", "rate_limit and rate_window_secs must be at least 1");
+        s.problem(
+            "rate_limit",
+            "rate_limit and rate_window_secs must be at least 1",
+        );
     }
     let zone: String = s.get("timezone", || "Europe/Berlin".into());
-    let timezone = TIMEZONES.iter().find(|z| z.name == zone).unwrap_or_else(|| {
-        let names: Vec<_> = TIMEZONES.iter().map(|z| z.name).collect();
-        s.problem("timezone", &format!("must be one of {}", names.join(", ")));
-        &TIMEZONES[0]
-    });
+    let timezone = TIMEZONES
+        .iter()
+        .find(|z| z.name == zone)
+        .unwrap_or_else(|| {
+            let names: Vec<_> = TIMEZONES.iter().map(|z| z.name).collect();
+            s.problem("timezone", &format!("must be one of {}", names.join(", ")));
+            &TIMEZONES[0]
+        });
     let ntp_servers: Vec<String> = s.get("ntp_servers", Vec::new);
     let dns_servers: Vec<String> = s.get("dns_servers", Vec::new);
     for (key, list) in [("ntp_servers", &ntp_servers), ("dns_servers", &dns_servers)] {

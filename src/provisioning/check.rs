@@ -1,10 +1,10 @@
 //! Renders every template once with a sample device, so a broken override (an undefined
 //! variable, a typo in a tag) is reported by `zentrale check` and at start, not to a phone.
 
+use super::ProvisioningError;
 use super::context::{Site, Urls};
 use super::manifest::{Catalog, FileKind};
 use super::render::Renderer;
-use super::ProvisioningError;
 use crate::config::Config;
 use crate::store::provisioning::{PhonebookLine, ProvDevice};
 use crate::store::{DeviceKind, ProvState, Vendor};
@@ -39,12 +39,21 @@ pub fn sample_device(vendor: Vendor, display_name: &str) -> ProvDevice {
 
 pub fn sample_phonebook(name: &str) -> Vec<PhonebookLine> {
     vec![
-        PhonebookLine { name: name.into(), number: "100".into(), company: String::new() },
-        PhonebookLine { name: "Zentrale".into(), number: "+4930123456".into(), company: "ACME & Söhne".into() },
+        PhonebookLine {
+            name: name.into(),
+            number: "100".into(),
+            company: String::new(),
+        },
+        PhonebookLine {
+            name: "Zentrale".into(),
+            number: "+4930123456".into(),
+            company: "ACME & Söhne".into(),
+        },
     ]
 }
 
-/// Every file of every vendor rendered from the samples: (vendor, template, text).
+/// Every file of every vendor rendered from the samples: (vendor, template, text); a bootstrap
+/// is named `<template>.tftp`.
 pub fn render_samples(
     catalog: &Catalog,
     renderer: &Renderer,
@@ -56,17 +65,29 @@ pub fn render_samples(
         let dev = sample_device(def.vendor, display_name);
         for f in &def.files {
             let text = match f.kind {
-                FileKind::Device => renderer.render(def.vendor, &f.template, &site.device(def, &dev, Some("fw.rom")))?,
-                FileKind::Common => renderer.render(def.vendor, &f.template, &site.common(def, "M1", "de", Some("fw.rom")))?,
+                FileKind::Device => renderer.render(
+                    def.vendor,
+                    &f.template,
+                    &site.device(def, &dev, Some("fw.rom")),
+                )?,
+                FileKind::Common => renderer.render(
+                    def.vendor,
+                    &f.template,
+                    &site.common(def, "M1", "de", Some("fw.rom")),
+                )?,
             };
             out.push((def.vendor, f.template.clone(), text));
             if let Some(b) = &f.bootstrap {
                 let text = renderer.render(def.vendor, b, &site.common(def, "", "de", None))?;
-                out.push((def.vendor, b.clone(), text));
+                out.push((def.vendor, format!("{b}.tftp"), text));
             }
         }
         let entries = sample_phonebook(display_name);
-        let text = renderer.render(def.vendor, &def.phonebook.template, &site.phonebook(&entries, "de"))?;
+        let text = renderer.render(
+            def.vendor,
+            &def.phonebook.template,
+            &site.phonebook(&entries, "de"),
+        )?;
         out.push((def.vendor, def.phonebook.template.clone(), text));
     }
     Ok(out)
@@ -77,6 +98,9 @@ pub fn check_templates(config: &Config) -> Result<(), ProvisioningError> {
     let catalog = Catalog::load(Some(&config.server.data_dir.join("templates")))?;
     let renderer = Renderer::new(&catalog)?;
     let https = config.http.https_listen.map(|a| a.port());
-    let site = Site::new(config, Urls::new(&config.server.public_host, config.http.listen.port(), https));
+    let site = Site::new(
+        config,
+        Urls::new(&config.server.public_host, config.http.listen.port(), https),
+    );
     render_samples(&catalog, &renderer, &site, "Anna Schmidt").map(|_| ())
 }

@@ -124,7 +124,9 @@ pub struct DeviceCtx<'a> {
 
 impl std::fmt::Debug for DeviceCtx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceCtx").field("mac", &self.mac).finish_non_exhaustive()
+        f.debug_struct("DeviceCtx")
+            .field("mac", &self.mac)
+            .finish_non_exhaustive()
     }
 }
 
@@ -173,7 +175,11 @@ impl Site {
             vendor: def.vendor.as_str(),
             model,
             language,
-            language_name: if language == "de" { "German" } else { "English" },
+            language_name: if language == "de" {
+                "German"
+            } else {
+                "English"
+            },
             server: ServerCtx {
                 host: self.urls.host.clone(),
                 http_url: self.urls.http.clone(),
@@ -242,10 +248,18 @@ impl Site {
         }
     }
 
-    pub fn phonebook<'a>(&self, entries: &'a [PhonebookLine], language: &'a str) -> PhonebookCtx<'a> {
+    pub fn phonebook<'a>(
+        &self,
+        entries: &'a [PhonebookLine],
+        language: &'a str,
+    ) -> PhonebookCtx<'a> {
         PhonebookCtx {
             entries,
-            title: if language == "de" { "Telefonbuch" } else { "Phone book" },
+            title: if language == "de" {
+                "Telefonbuch"
+            } else {
+                "Phone book"
+            },
             language,
         }
     }

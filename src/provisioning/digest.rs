@@ -65,11 +65,20 @@ impl Authenticator {
     }
 
     /// Checks a Digest `Authorization` header for `method` against `user`/`password`.
-    pub fn verify_digest(&self, header: &str, method: &str, user: &str, password: &str, now: u64) -> Verdict {
+    pub fn verify_digest(
+        &self,
+        header: &str,
+        method: &str,
+        user: &str,
+        password: &str,
+        now: u64,
+    ) -> Verdict {
         let Some(p) = parse_digest(header) else {
             return Verdict::Invalid;
         };
-        let (Some(nonce), Some(uri), Some(response)) = (p.get("nonce"), p.get("uri"), p.get("response")) else {
+        let (Some(nonce), Some(uri), Some(response)) =
+            (p.get("nonce"), p.get("uri"), p.get("response"))
+        else {
             return Verdict::Invalid;
         };
         if p.get("username") != Some(user) || p.get("realm") != Some(REALM) {
@@ -84,7 +93,10 @@ impl Authenticator {
             (None, _, _) => md5_hex(&format!("{ha1}:{nonce}:{ha2}")),
             _ => return Verdict::Invalid,
         };
-        if !constant_eq(expected.as_bytes(), response.to_ascii_lowercase().as_bytes()) {
+        if !constant_eq(
+            expected.as_bytes(),
+            response.to_ascii_lowercase().as_bytes(),
+        ) {
             return Verdict::Invalid;
         }
         self.nonce_verdict(nonce, now)
@@ -115,7 +127,10 @@ impl Default for Authenticator {
 /// Checks a Basic `Authorization` header against `user`/`password`.
 pub fn verify_basic(header: &str, user: &str, password: &str) -> bool {
     use base64::Engine;
-    let Some(b64) = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic ")) else {
+    let Some(b64) = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))
+    else {
         return false;
     };
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
@@ -201,25 +216,63 @@ mod tests {
     #[test]
     fn a_right_answer_is_valid_and_a_wrong_password_is_not() {
         let a = Authenticator::new();
-        let h = answer(&a.digest_challenge(1000, false), "u1", "secret", "/prov/x.cfg");
-        assert_eq!(a.verify_digest(&h, "GET", "u1", "secret", 1010), Verdict::Valid);
-        assert_eq!(a.verify_digest(&h, "GET", "u1", "other", 1010), Verdict::Invalid);
-        assert_eq!(a.verify_digest(&h, "GET", "u2", "secret", 1010), Verdict::Invalid);
-        assert_eq!(a.verify_digest(&h, "GET", "u1", "secret", 1000 + NONCE_SECS + 1), Verdict::Stale);
+        let h = answer(
+            &a.digest_challenge(1000, false),
+            "u1",
+            "secret",
+            "/prov/x.cfg",
+        );
+        assert_eq!(
+            a.verify_digest(&h, "GET", "u1", "secret", 1010),
+            Verdict::Valid
+        );
+        assert_eq!(
+            a.verify_digest(&h, "GET", "u1", "other", 1010),
+            Verdict::Invalid
+        );
+        assert_eq!(
+            a.verify_digest(&h, "GET", "u2", "secret", 1010),
+            Verdict::Invalid
+        );
+        assert_eq!(
+            a.verify_digest(&h, "GET", "u1", "secret", 1000 + NONCE_SECS + 1),
+            Verdict::Stale
+        );
     }
 
     #[test]
     fn a_nonce_from_another_process_is_invalid() {
         let (a, b) = (Authenticator::new(), Authenticator::new());
-        let h = answer(&a.digest_challenge(1000, false), "u1", "secret", "/prov/x.cfg");
-        assert_eq!(b.verify_digest(&h, "GET", "u1", "secret", 1000), Verdict::Invalid);
+        let h = answer(
+            &a.digest_challenge(1000, false),
+            "u1",
+            "secret",
+            "/prov/x.cfg",
+        );
+        assert_eq!(
+            b.verify_digest(&h, "GET", "u1", "secret", 1000),
+            Verdict::Invalid
+        );
     }
 
     #[test]
     fn garbage_headers_are_invalid_not_panics() {
         let a = Authenticator::new();
-        for h in ["", "Digest", "Digest ", "Digest a", "Digest a=\"", "Basic xx", "Digest ,,,=,", &"Digest a=b,".repeat(300)] {
-            assert_eq!(a.verify_digest(h, "GET", "u", "p", 0), Verdict::Invalid, "{h:?}");
+        for h in [
+            "",
+            "Digest",
+            "Digest ",
+            "Digest a",
+            "Digest a=\"",
+            "Basic xx",
+            "Digest ,,,=,",
+            &"Digest a=b,".repeat(300),
+        ] {
+            assert_eq!(
+                a.verify_digest(h, "GET", "u", "p", 0),
+                Verdict::Invalid,
+                "{h:?}"
+            );
         }
     }
 

@@ -36,7 +36,7 @@ pub struct Request<'a> {
 pub enum Answer {
     File {
         file: Rendered,
-        content_type: Arc<str>,
+        content_type: axum::http::HeaderValue,
     },
     /// 401 with this `WWW-Authenticate` value.
     Challenge(String),
@@ -65,8 +65,19 @@ impl Provisioning {
         }
     }
 
-    fn common_file(&self, id: &Identified<'_>, file: &FileDef, snap: &Snapshot) -> Result<Answer, ProvisioningError> {
-        self.common_template(id.def, &file.template, id.model.as_deref().unwrap_or(""), file, snap)
+    fn common_file(
+        &self,
+        id: &Identified<'_>,
+        file: &FileDef,
+        snap: &Snapshot,
+    ) -> Result<Answer, ProvisioningError> {
+        self.common_template(
+            id.def,
+            &file.template,
+            id.model.as_deref().unwrap_or(""),
+            file,
+            snap,
+        )
     }
 
     fn common_template(
@@ -108,8 +119,10 @@ impl Provisioning {
         if let (Verdict::Valid, Some(dev)) = (verdict, dev) {
             return self.full_config(req, peer, id, dev, snap);
         }
+        // A banned source may still prove itself (phones behind one NAT with a scanner), but
+        // gets no enrollment window, no auto-registration and no more log lines.
         if self.inner.limiter.is_banned(peer, Instant::now()) {
-            return Ok(Answer::Banned);
+            return Ok(self.challenge(id.def, verdict == Verdict::Stale));
         }
         if verdict == Verdict::Stale {
             return Ok(self.challenge(id.def, true));
@@ -169,20 +182,18 @@ impl Provisioning {
             .iter()
             .find(|f| f.kind == FileKind::Device)
             .unwrap_or(id.file);
-        let key = RenderKey::Device {
-            id: dev.id,
-            template: file.template.clone(),
-        };
+        let key = RenderKey::Device { id: dev.id };
         let site = &self.inner.site;
         let rendered = snap.rendered(key, || {
             let fw = snap.firmware_for(def.vendor, dev.model.as_deref());
             let ctx = site.device(def, dev, fw);
             self.inner.renderer.render(def.vendor, &file.template, &ctx)
         })?;
-        self.inner.recorder.record(Fetch {
+        let now = self.inner.store.now();
+        self.inner.recorder.record(dev.id, peer, now, || Fetch {
             device_id: dev.id,
             ip: peer.to_string(),
-            at: self.inner.store.now(),
+            at: now,
             file: req.name.to_owned(),
             user_agent: req.user_agent.map(|u| u.chars().take(256).collect()),
             model: id.agent.model.clone(),
@@ -193,7 +204,13 @@ impl Provisioning {
 
     /// Checks the request's credentials against the device's; an unknown device is checked
     /// against a throwaway credential so both cost the same.
-    fn check_proof(&self, req: &Request<'_>, def: &VendorDef, dev: Option<&Arc<ProvDevice>>, now: u64) -> Verdict {
+    fn check_proof(
+        &self,
+        req: &Request<'_>,
+        def: &VendorDef,
+        dev: Option<&Arc<ProvDevice>>,
+        now: u64,
+    ) -> Verdict {
         let Some(header) = req.authorization else {
             return Verdict::Invalid;
         };
@@ -215,9 +232,15 @@ impl Provisioning {
                 Verdict::Invalid
             }
         } else {
-            self.inner.auth.verify_digest(header, req.method, user, pass, now)
+            self.inner
+                .auth
+                .verify_digest(header, req.method, user, pass, now)
         };
-        if dev.is_none() { Verdict::Invalid } else { verdict }
+        if dev.is_none() {
+            Verdict::Invalid
+        } else {
+            verdict
+        }
     }
 
     fn challenge(&self, def: &VendorDef, stale: bool) -> Answer {
@@ -240,7 +263,8 @@ impl Provisioning {
     }
 
     async fn maybe_auto_register(&self, peer: IpAddr, id: &Identified<'_>, mac: &str) {
-        let vendor_says = id.agent.vendor == Some(id.def.vendor) && id.agent.mac.as_deref() == Some(mac);
+        let vendor_says =
+            id.agent.vendor == Some(id.def.vendor) && id.agent.mac.as_deref() == Some(mac);
         if !self.inner.auto_register || !(id.def.has_oui(mac) || vendor_says) {
             return;
         }
@@ -251,7 +275,12 @@ impl Provisioning {
             return;
         }
         let vendor = id.def.vendor;
-        match self.inner.store.auto_register(mac, vendor, id.model.as_deref()).await {
+        match self
+            .inner
+            .store
+            .auto_register(mac, vendor, id.model.as_deref())
+            .await
+        {
             Ok(Some(device)) => tracing::info!(
                 "provisioning: auto-registered {mac} ({vendor}) as device {device} from {peer}"
             ),
@@ -262,12 +291,13 @@ impl Provisioning {
 }
 
 fn in_window(dev: &ProvDevice, now: i64) -> bool {
-    dev.prov_state == crate::store::ProvState::Enrolling && dev.enroll_until.is_some_and(|u| u > now)
+    dev.prov_state == crate::store::ProvState::Enrolling
+        && dev.enroll_until.is_some_and(|u| u > now)
 }
 
 fn answer(file: Rendered, def: &FileDef) -> Answer {
     Answer::File {
         file,
-        content_type: def.content_type.as_str().into(),
+        content_type: def.content_type.clone(),
     }
 }

@@ -79,14 +79,20 @@ impl FirmwareDir {
 
     /// Stores `chunks` as `name`: written to a temporary file, fsynced, then renamed into place,
     /// so a phone never fetches half a firmware. Over `max_bytes` nothing is kept.
-    pub async fn save<S, E>(&self, name: &str, mut chunks: S) -> Result<FirmwareFile, ProvisioningError>
+    pub async fn save<S, E>(
+        &self,
+        name: &str,
+        mut chunks: S,
+    ) -> Result<FirmwareFile, ProvisioningError>
     where
         S: futures_core::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let target = self.path(name)?;
         tokio::fs::create_dir_all(&self.dir).await?;
-        let temp = self.dir.join(format!(".upload-{}", crate::store::secret::random_hex(8)));
+        let temp = self
+            .dir
+            .join(format!(".upload-{}", crate::store::secret::random_hex(8)));
         let result = self.write_capped(&temp, &mut chunks).await;
         match result {
             Ok(size) => {
@@ -104,7 +110,11 @@ impl FirmwareDir {
         }
     }
 
-    async fn write_capped<S, E>(&self, temp: &Path, chunks: &mut S) -> Result<u64, ProvisioningError>
+    async fn write_capped<S, E>(
+        &self,
+        temp: &Path,
+        chunks: &mut S,
+    ) -> Result<u64, ProvisioningError>
     where
         S: futures_core::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,

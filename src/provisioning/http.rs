@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -34,24 +34,25 @@ pub fn router(prov: Provisioning, firmware: FirmwareDir, transport: Transport) -
         })
 }
 
+/// The hot path of a provisioning storm: headers are read in place, not copied.
 async fn prov_file(
     State(s): State<PhoneState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers();
     let text = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
     let req = Request {
         name: &name,
         peer: peer.ip(),
         user_agent: text(header::USER_AGENT),
         authorization: text(header::AUTHORIZATION),
-        method: method.as_str(),
+        method: request.method().as_str(),
         transport: s.transport,
     };
     match s.prov.fetch(&req).await {
-        Ok(answer) => respond(answer, &headers),
+        Ok(answer) => respond(answer, headers),
         Err(e) => internal(&e),
     }
 }
@@ -74,7 +75,10 @@ async fn firmware_file(
     Path(name): Path<String>,
 ) -> Response {
     if !s.prov.allows(peer.ip()) {
-        tracing::warn!("provisioning: denied {} network-not-allowed", super::canonical_ip(peer.ip()));
+        tracing::warn!(
+            "provisioning: denied {} network-not-allowed",
+            super::canonical_ip(peer.ip())
+        );
         return plain(StatusCode::FORBIDDEN, "forbidden\n");
     }
     let Ok(path) = s.firmware.path(&name) else {
@@ -91,7 +95,10 @@ async fn firmware_file(
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     resp
 }
@@ -99,22 +106,22 @@ async fn firmware_file(
 fn respond(answer: Answer, request: &HeaderMap) -> Response {
     match answer {
         Answer::File { file, content_type } => {
-            let etag = HeaderValue::from_str(&file.etag).expect("hex ETag is a valid header");
             let unchanged = request
                 .get(header::IF_NONE_MATCH)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.split(',').any(|t| t.trim() == &*file.etag || t.trim() == "*"));
+                .is_some_and(|v| {
+                    v.split(',')
+                        .any(|t| t.trim() == &*file.etag || t.trim() == "*")
+                });
             let mut resp = if unchanged {
                 StatusCode::NOT_MODIFIED.into_response()
             } else {
                 Response::new(Body::from(file.body))
             };
             let h = resp.headers_mut();
-            h.insert(header::ETAG, etag);
+            h.insert(header::ETAG, file.etag_header);
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            if let Ok(ct) = HeaderValue::from_str(&content_type) {
-                h.insert(header::CONTENT_TYPE, ct);
-            }
+            h.insert(header::CONTENT_TYPE, content_type);
             resp
         }
         Answer::Challenge(value) => {

@@ -56,31 +56,37 @@ pub fn identify<'c>(catalog: &'c Catalog, name: &str, agent: UserAgent) -> Optio
         return None;
     }
     let mut candidates: Vec<Identified<'c>> = Vec::new();
-    for def in &catalog.vendors {
-        for file in &def.files {
-            if let Some(c) = file.pattern.captures(name) {
-                let mac = c.name("mac").and_then(|m| canonical_mac(m.as_str()));
-                if c.name("mac").is_some() && mac.is_none() {
-                    continue;
-                }
-                let model = c
-                    .name("model")
-                    .map(|m| m.as_str().to_owned())
-                    .or_else(|| {
-                        let code = c.name("code")?.as_str();
-                        def.model_for_code(code).map(str::to_owned)
-                    })
-                    .or_else(|| agent.model.clone().filter(|_| agent.vendor == Some(def.vendor)));
-                candidates.push(Identified {
-                    def,
-                    file,
-                    mac,
-                    model,
-                    agent: agent.clone(),
-                });
-                break;
-            }
+    for (def, file) in catalog.files_matching(name) {
+        if candidates.iter().any(|c| c.def.vendor == def.vendor) {
+            continue;
         }
+        let Some(c) = file.pattern.captures(name) else {
+            continue;
+        };
+        let mac = c.name("mac").and_then(|m| canonical_mac(m.as_str()));
+        if c.name("mac").is_some() && mac.is_none() {
+            continue;
+        }
+        let model = c
+            .name("model")
+            .map(|m| m.as_str().to_owned())
+            .or_else(|| {
+                let code = c.name("code")?.as_str();
+                def.model_for_code(code).map(str::to_owned)
+            })
+            .or_else(|| {
+                agent
+                    .model
+                    .clone()
+                    .filter(|_| agent.vendor == Some(def.vendor))
+            });
+        candidates.push(Identified {
+            def,
+            file,
+            mac,
+            model,
+            agent: agent.clone(),
+        });
     }
     pick(candidates)
 }

@@ -84,7 +84,8 @@ impl Limiter {
 
     fn forget_idle(&self, sources: &mut HashMap<IpAddr, Source>, now: Instant) {
         sources.retain(|_, s| {
-            s.banned_until.is_some_and(|u| now < u) || now.duration_since(s.window_start) < self.window
+            s.banned_until.is_some_and(|u| now < u)
+                || now.duration_since(s.window_start) < self.window
         });
         if sources.len() >= MAX_SOURCES {
             sources.retain(|_, s| s.banned_until.is_some_and(|u| now < u));

@@ -85,7 +85,8 @@ pub struct FileDef {
     /// Device files: the secret-free stand-in served over TFTP.
     pub bootstrap: Option<String>,
     pub format: Format,
-    pub content_type: String,
+    /// Ready to send, so answering a request does not parse it.
+    pub content_type: axum::http::HeaderValue,
 }
 
 /// One vendor family, compiled.
@@ -127,16 +128,47 @@ impl VendorDef {
 #[derive(Debug)]
 pub struct Catalog {
     pub vendors: Vec<VendorDef>,
+    /// Every file pattern of every vendor at once: one pass over a requested name finds the
+    /// few patterns worth capturing with.
+    names: regex::RegexSet,
+    /// For each pattern in `names`: (vendor index, file index).
+    owners: Vec<(usize, usize)>,
 }
 
 impl Catalog {
     /// The shipped definitions, with templates from `overrides/<vendor>/` where present.
     pub fn load(overrides: Option<&Path>) -> Result<Catalog, ProvisioningError> {
-        let vendors = Vendor::ALL
+        let vendors: Vec<VendorDef> = Vendor::ALL
             .iter()
             .map(|&v| load_vendor(v, overrides))
             .collect::<Result<_, _>>()?;
-        Ok(Catalog { vendors })
+        let mut owners = Vec::new();
+        let mut patterns = Vec::new();
+        for (v, def) in vendors.iter().enumerate() {
+            for (f, file) in def.files.iter().enumerate() {
+                owners.push((v, f));
+                patterns.push(file.pattern.as_str());
+            }
+        }
+        let names = regex::RegexSet::new(patterns)
+            .map_err(|e| ProvisioningError::Manifest(format!("file patterns: {e}")))?;
+        Ok(Catalog {
+            vendors,
+            names,
+            owners,
+        })
+    }
+
+    /// The (vendor, file) pairs whose pattern matches `name`, in catalog order.
+    pub fn files_matching<'c>(
+        &'c self,
+        name: &str,
+    ) -> impl Iterator<Item = (&'c VendorDef, &'c FileDef)> + 'c {
+        let hits: Vec<usize> = self.names.matches(name).into_iter().collect();
+        hits.into_iter().map(move |i| {
+            let (v, f) = self.owners[i];
+            (&self.vendors[v], &self.vendors[v].files[f])
+        })
     }
 
     pub fn get(&self, vendor: Vendor) -> &VendorDef {
@@ -175,15 +207,31 @@ fn load_vendor(vendor: Vendor, overrides: Option<&Path>) -> Result<VendorDef, Pr
         template: m.phonebook.template,
         bootstrap: None,
         format: m.phonebook.format,
-        content_type: m.phonebook.content_type,
+        content_type: header(vendor, &m.phonebook.content_type)?,
     };
-    let mut names: Vec<&String> = files.iter().map(|f| &f.template).collect();
-    names.extend(files.iter().filter_map(|f| f.bootstrap.as_ref()));
-    names.push(&phonebook.template);
-    let templates = names
+    // Every file beside the manifest is a template (includes too), overridable by name.
+    let mut names: Vec<String> = dir
+        .files()
+        .filter_map(|f| f.path().file_name()?.to_str().map(str::to_owned))
+        .filter(|n| n != "manifest.toml")
+        .collect();
+    names.sort();
+    let templates: HashMap<String, String> = names
         .into_iter()
-        .map(|name| Ok((name.clone(), template_source(vendor, dir, name, overrides)?)))
+        .map(|name| {
+            Ok((
+                name.clone(),
+                template_source(vendor, dir, &name, overrides)?,
+            ))
+        })
         .collect::<Result<_, ProvisioningError>>()?;
+    let used = files
+        .iter()
+        .flat_map(|f| std::iter::once(&f.template).chain(f.bootstrap.as_ref()))
+        .chain(std::iter::once(&phonebook.template));
+    if let Some(missing) = used.into_iter().find(|t| !templates.contains_key(*t)) {
+        return Err(bad(vendor, format!("template {missing} is not shipped")));
+    }
     Ok(VendorDef {
         vendor,
         ouis: m.ouis.iter().map(|o| o.to_ascii_lowercase()).collect(),
@@ -208,10 +256,16 @@ fn compile_file(vendor: Vendor, f: FileManifest) -> Result<FileDef, Provisioning
     let pattern = regex(vendor, &f.pattern)?;
     let has_mac = pattern.capture_names().flatten().any(|n| n == "mac");
     if f.kind == FileKind::Device && !has_mac {
-        return Err(bad(vendor, format!("device file {:?} has no `mac` group", f.pattern)));
+        return Err(bad(
+            vendor,
+            format!("device file {:?} has no `mac` group", f.pattern),
+        ));
     }
     if f.kind == FileKind::Device && f.bootstrap.is_none() {
-        return Err(bad(vendor, "the device file needs a bootstrap template for TFTP"));
+        return Err(bad(
+            vendor,
+            "the device file needs a bootstrap template for TFTP",
+        ));
     }
     Ok(FileDef {
         pattern,
@@ -219,7 +273,16 @@ fn compile_file(vendor: Vendor, f: FileManifest) -> Result<FileDef, Provisioning
         template: f.template,
         bootstrap: f.bootstrap,
         format: f.format,
-        content_type: f.content_type,
+        content_type: header(vendor, &f.content_type)?,
+    })
+}
+
+fn header(vendor: Vendor, value: &str) -> Result<axum::http::HeaderValue, ProvisioningError> {
+    axum::http::HeaderValue::from_str(value).map_err(|_| {
+        bad(
+            vendor,
+            format!("content type {value:?} is not a header value"),
+        )
     })
 }
 
@@ -242,7 +305,10 @@ fn template_source(
         let path = root.join(vendor.as_str()).join(name);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                tracing::info!("provisioning: using the template override {}", path.display());
+                tracing::info!(
+                    "provisioning: using the template override {}",
+                    path.display()
+                );
                 return Ok(text);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

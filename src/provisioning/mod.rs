@@ -82,7 +82,11 @@ struct Inner {
 impl Provisioning {
     /// Loads the vendor catalog (with the admin's template overrides) and starts the fetch
     /// recorder. `urls` are the addresses phones reach us at, known once sockets are bound.
-    pub fn new(config: &Config, store: Store, urls: Urls) -> Result<Provisioning, ProvisioningError> {
+    pub fn new(
+        config: &Config,
+        store: Store,
+        urls: Urls,
+    ) -> Result<Provisioning, ProvisioningError> {
         let data = &config.server.data_dir;
         check::check_templates(config)?;
         let catalog = manifest::Catalog::load(Some(&data.join("templates")))?;
@@ -100,7 +104,11 @@ impl Provisioning {
             tftp_secrets: config.tftp.serve_secrets,
             firmware_dir: data.join("firmware"),
             auth: digest::Authenticator::new(),
-            limiter: limiter::Limiter::new(p.rate_limit, secs(p.rate_window_secs), secs(p.ban_secs)),
+            limiter: limiter::Limiter::new(
+                p.rate_limit,
+                secs(p.rate_window_secs),
+                secs(p.ban_secs),
+            ),
             snapshot: RwLock::new(Arc::new(Snapshot::empty())),
             rebuild: tokio::sync::Mutex::new(()),
             // At most this many unknown phones join the device list per minute.
@@ -144,7 +152,11 @@ impl Provisioning {
         }
         let data = self.inner.store.provisioning_data().await?;
         let fresh = Arc::new(Snapshot::new(generation, data));
-        *self.inner.snapshot.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        *self
+            .inner
+            .snapshot
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         Ok(fresh)
     }
 

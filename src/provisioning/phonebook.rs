@@ -9,7 +9,12 @@ use super::snapshot::RenderKey;
 use super::{Provisioning, ProvisioningError, canonical_ip};
 
 impl Provisioning {
-    pub async fn phonebook(&self, token: &str, file: &str, peer: IpAddr) -> Result<Answer, ProvisioningError> {
+    pub async fn phonebook(
+        &self,
+        token: &str,
+        file: &str,
+        peer: IpAddr,
+    ) -> Result<Answer, ProvisioningError> {
         let peer = canonical_ip(peer);
         if !self.allows(peer) {
             tracing::warn!("provisioning: denied {peer} network-not-allowed");
@@ -19,11 +24,17 @@ impl Provisioning {
             return Ok(Answer::Banned);
         }
         let snap = self.snapshot().await?;
-        let Some(dev) = snap.device_by_token(token).filter(|d| token.len() >= 32 && d.vendor.is_some()) else {
+        let Some(dev) = snap
+            .device_by_token(token)
+            .filter(|d| token.len() >= 32 && d.vendor.is_some())
+        else {
             self.deny(peer, "unknown-token");
             return Ok(Answer::NotFound);
         };
-        let def = self.inner.catalog.get(dev.vendor.unwrap_or(crate::store::Vendor::Yealink));
+        let def = self
+            .inner
+            .catalog
+            .get(dev.vendor.unwrap_or(crate::store::Vendor::Yealink));
         if file != def.phonebook_file {
             return Ok(Answer::NotFound);
         }
@@ -35,11 +46,13 @@ impl Provisioning {
         };
         let rendered = snap.rendered(key, || {
             let ctx = site.phonebook(&snap.phonebook, &language);
-            self.inner.renderer.render(def.vendor, &def.phonebook.template, &ctx)
+            self.inner
+                .renderer
+                .render(def.vendor, &def.phonebook.template, &ctx)
         })?;
         Ok(Answer::File {
             file: rendered,
-            content_type: def.phonebook.content_type.as_str().into(),
+            content_type: def.phonebook.content_type.clone(),
         })
     }
 }

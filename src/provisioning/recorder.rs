@@ -19,9 +19,14 @@ enum Msg {
     Flush(oneshot::Sender<()>),
 }
 
+/// A phone asking again from the same address within this many seconds is not recorded again.
+const SAME_FETCH_SECS: i64 = 2;
+
 #[derive(Debug)]
 pub struct Recorder {
     tx: mpsc::Sender<Msg>,
+    /// Device → when and from where it was last recorded (the hot path's cheap filter).
+    recent: std::sync::Mutex<HashMap<i64, (i64, std::net::IpAddr)>>,
 }
 
 impl Recorder {
@@ -29,11 +34,26 @@ impl Recorder {
     pub fn start(store: Store) -> Recorder {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(store, rx));
-        Recorder { tx }
+        Recorder {
+            tx,
+            recent: Default::default(),
+        }
     }
 
-    pub fn record(&self, fetch: Fetch) {
-        if self.tx.try_send(Msg::Fetch(fetch)).is_err() {
+    /// Records a fetch of device `id` from `ip` at `now`, unless the same was recorded just now.
+    pub fn record(&self, id: i64, ip: std::net::IpAddr, now: i64, fetch: impl FnOnce() -> Fetch) {
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            match recent.get(&id) {
+                Some(&(at, from)) if from == ip && now - at < SAME_FETCH_SECS => return,
+                _ => {}
+            }
+            if recent.len() > 100_000 {
+                recent.clear();
+            }
+            recent.insert(id, (now, ip));
+        }
+        if self.tx.try_send(Msg::Fetch(fetch())).is_err() {
             tracing::debug!("provisioning: fetch record dropped (queue full)");
         }
     }

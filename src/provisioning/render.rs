@@ -36,11 +36,24 @@ impl Renderer {
     ) -> Result<String, ProvisioningError> {
         let env = &self.envs[&vendor];
         let fail = |e: Error| ProvisioningError::Template(format!("{vendor}/{name}: {e:#}"));
-        env.get_template(name)
+        let text = env
+            .get_template(name)
             .map_err(fail)?
             .render(Value::from_serialize(ctx))
-            .map_err(fail)
+            .map_err(fail)?;
+        Ok(without_blank_lines(&text))
     }
+}
+
+/// Blank lines mean nothing in any vendor's format; dropping them lets templates use includes
+/// and conditionals without whitespace control, and every file ends with one newline.
+fn without_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 fn environment(def: &VendorDef) -> Result<Environment<'static>, ProvisioningError> {
@@ -54,16 +67,22 @@ fn environment(def: &VendorDef) -> Result<Environment<'static>, ProvisioningErro
             formats.insert(b.clone(), f.format);
         }
     }
-    env.set_auto_escape_callback(move |name| match formats.get(name) {
-        Some(Format::Xml) => AutoEscape::Custom("xml"),
-        _ => AutoEscape::Custom("keyvalue"),
+    // Includes are not in the manifest: their name says it (`*.xml.inc`, `*.htm.inc`).
+    env.set_auto_escape_callback(move |name| {
+        let xml = [".xml", ".htm", ".xhtml"]
+            .iter()
+            .any(|ext| name.contains(ext));
+        match formats.get(name) {
+            Some(Format::Xml) => AutoEscape::Custom("xml"),
+            Some(Format::Keyvalue) => AutoEscape::Custom("keyvalue"),
+            None if xml => AutoEscape::Custom("xml"),
+            None => AutoEscape::Custom("keyvalue"),
+        }
     });
     env.set_formatter(format_value);
     for (name, source) in &def.templates {
         env.add_template_owned(name.clone(), source.clone())
-            .map_err(|e| {
-                ProvisioningError::Template(format!("{}/{name}: {e:#}", def.vendor))
-            })?;
+            .map_err(|e| ProvisioningError::Template(format!("{}/{name}: {e:#}", def.vendor)))?;
     }
     Ok(env)
 }
@@ -121,7 +140,10 @@ mod tests {
 
     #[test]
     fn keyvalue_values_cannot_start_a_new_line() {
-        assert_eq!(strip_controls("Anna\r\naccount.1.password = x"), "Annaaccount.1.password = x");
+        assert_eq!(
+            strip_controls("Anna\r\naccount.1.password = x"),
+            "Annaaccount.1.password = x"
+        );
         assert_eq!(strip_controls("#;\"<&"), "#;\"<&");
     }
 }

@@ -19,15 +19,19 @@ const MAX_RENDERED: usize = 50_000;
 pub struct Rendered {
     pub body: Bytes,
     pub etag: Arc<str>,
+    /// The same, ready to send.
+    pub etag_header: axum::http::HeaderValue,
 }
 
 impl Rendered {
     pub fn new(text: String) -> Rendered {
         let digest = Sha256::digest(text.as_bytes());
         let etag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let etag = format!("\"{etag}\"");
         Rendered {
             body: Bytes::from(text),
-            etag: format!("\"{etag}\"").into(),
+            etag_header: axum::http::HeaderValue::from_str(&etag).expect("hex is a valid header"),
+            etag: etag.into(),
         }
     }
 }
@@ -35,9 +39,19 @@ impl Rendered {
 /// Which rendering of which template: device files per device, common files per model.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RenderKey {
-    Common { vendor: Vendor, template: String, model: String },
-    Device { id: i64, template: String },
-    Phonebook { vendor: Vendor, language: String },
+    Common {
+        vendor: Vendor,
+        template: String,
+        model: String,
+    },
+    /// The device's own file; the vendor's device template is implied.
+    Device {
+        id: i64,
+    },
+    Phonebook {
+        vendor: Vendor,
+        language: String,
+    },
 }
 
 #[derive(Debug)]
@@ -63,7 +77,10 @@ impl Snapshot {
                 .iter()
                 .filter_map(|d| Some((d.mac.clone()?, d.clone())))
                 .collect(),
-            by_token: devices.iter().map(|d| (d.token.clone(), d.clone())).collect(),
+            by_token: devices
+                .iter()
+                .map(|d| (d.token.clone(), d.clone()))
+                .collect(),
             phonebook: data.phonebook,
             firmware: data
                 .firmware

@@ -71,7 +71,9 @@ impl TftpFiles for TftpRoot {
                 true => self.firmware_file(name).await.ok_or(TftpDenied::NotFound),
                 false => Err(TftpDenied::AccessViolation),
             },
-            Ok(Answer::Challenge(_) | Answer::Forbidden | Answer::Banned) => Err(TftpDenied::AccessViolation),
+            Ok(Answer::Challenge(_) | Answer::Forbidden | Answer::Banned) => {
+                Err(TftpDenied::AccessViolation)
+            }
             Err(e) => {
                 tracing::error!("tftp: {name}: {e}");
                 Err(TftpDenied::NotFound)

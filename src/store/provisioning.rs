@@ -127,7 +127,10 @@ impl Changes {
     }
 }
 
-pub(super) async fn install_hooks(conn: &mut SqliteConnection, changes: Arc<Changes>) -> Result<()> {
+pub(super) async fn install_hooks(
+    conn: &mut SqliteConnection,
+    changes: Arc<Changes>,
+) -> Result<()> {
     let mut handle = conn.lock_handle().await?;
     handle.set_update_hook(move |r| changes.touched(r.table));
     Ok(())
@@ -233,30 +236,41 @@ impl Store {
     }
 
     pub async fn firmware_models(&self) -> Result<Vec<FirmwareModel>> {
-        let rows = sqlx::query_as("SELECT vendor, model, file FROM firmware_models ORDER BY vendor, model")
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query_as(
+            "SELECT vendor, model, file FROM firmware_models ORDER BY vendor, model",
+        )
+        .fetch_all(&self.read)
+        .await?;
         Ok(rows)
     }
 
     /// Chooses `file` as the firmware for phones of `vendor`/`model` (None removes the choice).
-    pub async fn set_firmware_model(&self, vendor: Vendor, model: &str, file: Option<&str>) -> Result<()> {
+    pub async fn set_firmware_model(
+        &self,
+        vendor: Vendor,
+        model: &str,
+        file: Option<&str>,
+    ) -> Result<()> {
         super::validate::model("model", model)?;
         match file {
-            Some(file) => sqlx::query(
-                "INSERT INTO firmware_models (vendor, model, file) VALUES ($1, $2, $3)
+            Some(file) => {
+                sqlx::query(
+                    "INSERT INTO firmware_models (vendor, model, file) VALUES ($1, $2, $3)
                  ON CONFLICT (vendor, model) DO UPDATE SET file = $3",
-            )
-            .bind(vendor)
-            .bind(model)
-            .bind(file)
-            .execute(&self.write)
-            .await?,
-            None => sqlx::query("DELETE FROM firmware_models WHERE vendor = $1 AND model = $2")
+                )
                 .bind(vendor)
                 .bind(model)
+                .bind(file)
                 .execute(&self.write)
-                .await?,
+                .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM firmware_models WHERE vendor = $1 AND model = $2")
+                    .bind(vendor)
+                    .bind(model)
+                    .execute(&self.write)
+                    .await?
+            }
         };
         Ok(())
     }

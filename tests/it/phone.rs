@@ -64,15 +64,28 @@ impl Phone {
             cmd.args(["--interface", src]);
         }
         cmd.args(&self.extra).arg(url);
-        let out = cmd.output().expect("curl must be installed (scripts/setup-debian.sh)");
-        assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
-        parse(&std::fs::read_to_string(&head).expect("headers"), std::fs::read(&body).unwrap_or_default())
+        let out = cmd
+            .output()
+            .expect("curl must be installed (scripts/setup-debian.sh)");
+        assert!(
+            out.status.success(),
+            "curl {url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        parse(
+            &std::fs::read_to_string(&head).expect("headers"),
+            std::fs::read(&body).unwrap_or_default(),
+        )
     }
 }
 
 /// The last response in curl's header dump (Digest makes two: the 401, then the answer).
 fn parse(head: &str, body: Vec<u8>) -> Fetched {
-    let last = head.split("\r\n\r\n").filter(|b| b.starts_with("HTTP/")).last().expect("a response");
+    let last = head
+        .split("\r\n\r\n")
+        .filter(|b| b.starts_with("HTTP/"))
+        .last()
+        .expect("a response");
     let mut lines = last.lines();
     let status = lines
         .next()
@@ -83,7 +96,11 @@ fn parse(head: &str, body: Vec<u8>) -> Fetched {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Fetched { status, headers, body }
+    Fetched {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// The value of `key = value` in a key=value config.

@@ -30,19 +30,74 @@ pub struct FirmwareChoice {
 pub(super) fn register(api: Api) -> Api {
     use Area::FirmwareRollout as F;
     use Method as M;
-    api.route(M::GET, "/api/v1/firmware", F, doc("List firmware files", None, Some("FirmwareFile[]"), 200), list)
-        .route(M::PUT, FILE, F, doc("Upload a firmware file (raw bytes)", Some(BINARY), Some("FirmwareFile"), 201), upload)
-        .route(M::DELETE, FILE, F, doc("Delete a firmware file", None, None, 204), delete)
-        .route(M::GET, "/api/v1/firmware-models", F, doc("Firmware chosen per vendor and model", None, Some("FirmwareModel[]"), 200), models)
-        .route(M::PUT, MODEL, F, doc("Choose the firmware of a vendor's model", Some("FirmwareChoice"), None, 204), choose)
-        .route(M::DELETE, MODEL, F, doc("Stop rolling out firmware to a model", None, None, 204), unchoose)
+    api.route(
+        M::GET,
+        "/api/v1/firmware",
+        F,
+        doc("List firmware files", None, Some("FirmwareFile[]"), 200),
+        list,
+    )
+    .route(
+        M::PUT,
+        FILE,
+        F,
+        doc(
+            "Upload a firmware file (raw bytes)",
+            Some(BINARY),
+            Some("FirmwareFile"),
+            201,
+        ),
+        upload,
+    )
+    .route(
+        M::DELETE,
+        FILE,
+        F,
+        doc("Delete a firmware file", None, None, 204),
+        delete,
+    )
+    .route(
+        M::GET,
+        "/api/v1/firmware-models",
+        F,
+        doc(
+            "Firmware chosen per vendor and model",
+            None,
+            Some("FirmwareModel[]"),
+            200,
+        ),
+        models,
+    )
+    .route(
+        M::PUT,
+        MODEL,
+        F,
+        doc(
+            "Choose the firmware of a vendor's model",
+            Some("FirmwareChoice"),
+            None,
+            204,
+        ),
+        choose,
+    )
+    .route(
+        M::DELETE,
+        MODEL,
+        F,
+        doc("Stop rolling out firmware to a model", None, None, 204),
+        unchoose,
+    )
 }
 
 async fn list(State(s): State<ApiState>) -> Found<Vec<FirmwareFile>> {
     found(s.firmware.list().await?)
 }
 
-async fn upload(State(s): State<ApiState>, Path(file): Path<String>, body: Body) -> Created<FirmwareFile> {
+async fn upload(
+    State(s): State<ApiState>,
+    Path(file): Path<String>,
+    body: Body,
+) -> Created<FirmwareFile> {
     created(s.firmware.save(&file, body.into_data_stream()).await?)
 }
 
@@ -70,11 +125,16 @@ async fn choose(
             message: format!("no firmware file {} was uploaded", choice.file),
         });
     }
-    s.store.set_firmware_model(vendor, &model, Some(&choice.file)).await?;
+    s.store
+        .set_firmware_model(vendor, &model, Some(&choice.file))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn unchoose(State(s): State<ApiState>, Path((vendor, model)): Path<(Vendor, String)>) -> Done {
+async fn unchoose(
+    State(s): State<ApiState>,
+    Path((vendor, model)): Path<(Vendor, String)>,
+) -> Done {
     s.store.set_firmware_model(vendor, &model, None).await?;
     done()
 }
