@@ -52,10 +52,22 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         config.provisioning.max_firmware_bytes,
     );
     let prov = Provisioning::new(&config, store.clone(), urls)?;
+    let guard = crate::phone_menu::Guard::new(&config.menu);
+    let menu = crate::phone_menu::PhoneMenu::new(&config, store.clone(), guard.clone());
     let router = |transport| {
-        crate::admin::router(store.clone(), firmware.clone(), config.http.max_body_bytes).merge(
-            provisioning::http::router(prov.clone(), firmware.clone(), transport),
-        )
+        let admin =
+            crate::admin::router(store.clone(), firmware.clone(), config.http.max_body_bytes);
+        admin
+            .layer(axum::Extension(guard.clone()))
+            .merge(provisioning::http::router(
+                prov.clone(),
+                firmware.clone(),
+                transport,
+            ))
+            .merge(crate::phone_menu::http::router(
+                menu.clone(),
+                transport == Transport::Https,
+            ))
     };
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let mut tasks = tokio::task::JoinSet::new();

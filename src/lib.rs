@@ -22,9 +22,11 @@
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
 //! * [`provisioning`] — phone configs per vendor over HTTP(S) and TFTP: vendor manifests and
 //!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
+//! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
+//!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
-//! Still to come (see DESIGN.md): `phone_menu`, `sip`, `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `sip`, `dispatch`, `rtp`,
 //! `media`, `voicemail`, `fax`, `spool`, `mail`, `import`.
 
 pub mod admin;
@@ -32,6 +34,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod https;
+pub mod phone_menu;
 pub mod provisioning;
 pub mod store;
 pub mod tftp;

@@ -26,6 +26,8 @@ fn schemas() -> Map<String, Value> {
         UserPatch,
         User,
         PhoneStatus,
+        PhoneState,
+        crate::phone_menu::Lockout,
         VoicemailSettings,
         FaxSettings,
         UserPhonebook,

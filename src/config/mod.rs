@@ -5,6 +5,7 @@
 //! `deny_unknown_fields`. Defaults are named functions, so the embedded defaults are the same
 //! whether a key is missing or no file is given at all.
 
+mod menu;
 mod provisioning;
 mod section;
 #[cfg(test)]
@@ -13,6 +14,7 @@ mod tests;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
 
@@ -27,6 +29,7 @@ pub struct Config {
     pub tftp: TftpConfig,
     pub sip: SipConfig,
     pub provisioning: ProvisioningConfig,
+    pub menu: MenuConfig,
     pub smtp: SmtpConfig,
     pub store: StoreConfig,
 }
@@ -128,6 +131,7 @@ impl Config {
         let sip = sip(Section::take(&mut root, "sip", &mut problems), &server);
         let provisioning =
             provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
+        let menu = menu::menu(Section::take(&mut root, "menu", &mut problems));
         let smtp = smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
         for key in root.keys() {
@@ -139,6 +143,7 @@ impl Config {
             tftp,
             sip,
             provisioning,
+            menu,
             smtp,
             store,
         })

@@ -23,6 +23,8 @@ fn every_problem_is_reported_at_once_with_its_key() {
         rtp_ports = "20000-10000"
         [smtp]
         url = "http://mail"
+        [menu]
+        lockout_secs = 0
         [cluster]
         nodes = 3
     "#;
@@ -33,6 +35,7 @@ fn every_problem_is_reported_at_once_with_its_key() {
         "http.listen",
         "sip.rtp_ports",
         "smtp.url",
+        "menu.lockout_secs",
         "cluster",
     ] {
         assert!(
@@ -40,7 +43,7 @@ fn every_problem_is_reported_at_once_with_its_key() {
             "{key} missing from {problems:#?}"
         );
     }
-    assert_eq!(problems.len(), 6, "{problems:#?}");
+    assert_eq!(problems.len(), 7, "{problems:#?}");
 }
 
 #[test]

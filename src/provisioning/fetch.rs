@@ -198,6 +198,9 @@ impl Provisioning {
             user_agent: req.user_agent.map(|u| u.chars().take(256).collect()),
             model: id.agent.model.clone(),
             firmware: id.agent.firmware.clone(),
+            // The phone now has every change up to this generation: its resync mark (if one
+            // is older) goes away when the record is written.
+            generation: snap.generation,
         });
         Ok(answer(rendered, file))
     }

@@ -16,6 +16,7 @@ mod devices;
 mod followme;
 mod forwardings;
 mod hasher;
+pub mod menu;
 mod model;
 mod numbers;
 mod phonebook;

@@ -242,9 +242,15 @@ pub struct User {
     pub updated_at: i64,
 }
 
+word_enum!(
+    /// Summary of [`PhoneStatus`]: at a workplace wins over own phones.
+    PhoneState { Workplace = "workplace", Direct = "direct", None = "none" }
+);
+
 /// The user's phone status [Telefonstatus]: logged in at a workplace, has own phones, or none.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PhoneStatus {
+    pub state: PhoneState,
     pub workplace: Option<String>,
     pub logged_in_since: Option<i64>,
     pub direct_devices: i64,

@@ -83,6 +83,8 @@ pub struct Fetch {
     pub user_agent: Option<String>,
     pub model: Option<String>,
     pub firmware: Option<String>,
+    /// The store generation the fetched config was rendered from; clears older resync marks.
+    pub generation: u64,
 }
 
 const DEVICES: &str = "SELECT d.id, d.kind, d.mac, d.vendor, d.model, d.label, d.sip_username,
@@ -115,7 +117,8 @@ pub(super) struct Changes {
 
 impl Changes {
     pub(super) fn touched(&self, table: &str) {
-        if table != "device_fetches" {
+        // Neither a fetch record nor a resync mark changes what a phone is sent.
+        if table != "device_fetches" && table != "device_resync" {
             self.dirty.store(true, Ordering::Release);
         }
     }
@@ -195,6 +198,7 @@ impl Store {
             .bind(&f.firmware)
             .execute(&mut *tx)
             .await?;
+            super::menu::fetched(&mut tx, f.device_id, f.generation).await?;
         }
         tx.commit().await?;
         Ok(())

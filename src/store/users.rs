@@ -10,8 +10,8 @@ use super::hasher::Hasher;
 use super::numbers::{self, Owner as NumberOwner};
 use super::secret::Secret;
 use super::{
-    Auth, DeviceKind, NewUser, PhoneStatus, Result, Role, Store, StoreError, User, UserPatch,
-    VoicemailMode, unique_as_conflict, unix_now, validate,
+    Auth, DeviceKind, NewUser, PhoneState, PhoneStatus, Result, Role, Store, StoreError, User,
+    UserPatch, VoicemailMode, unique_as_conflict, unix_now, validate,
 };
 
 const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.extension, u.auth,
@@ -80,6 +80,11 @@ impl From<Row> for User {
             role: r.role,
             cid_number: r.cid_number,
             phone_status: PhoneStatus {
+                state: match (&r.workplace, r.direct_devices) {
+                    (Some(_), _) => PhoneState::Workplace,
+                    (None, n) if n > 0 => PhoneState::Direct,
+                    _ => PhoneState::None,
+                },
                 workplace: r.workplace,
                 logged_in_since: r.logged_in_at,
                 direct_devices: r.direct_devices,

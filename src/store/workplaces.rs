@@ -188,7 +188,8 @@ impl Store {
     }
 
     /// Logs `username` in at workplace `name`. A user logged in elsewhere moves here; a user
-    /// already here is replaced. A restricted workplace refuses users it does not list.
+    /// already here is replaced. A restricted workplace refuses users it does not list. The
+    /// phones of every workplace this changes are marked for a resync.
     pub async fn login(&self, name: &str, username: &str) -> Result<Workplace> {
         let mut tx = self.write.begin().await?;
         let id = id_of(&mut tx, "workplace", name).await?;
@@ -204,6 +205,13 @@ impl Store {
                 )));
             }
         }
+        // The workplace the user leaves changes its phones' configs too.
+        let previous: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM workplaces WHERE current_user_id = $1 AND id <> $2")
+                .bind(user)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         sqlx::query("UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE current_user_id = $1")
             .bind(user)
             .execute(&mut *tx)
@@ -214,12 +222,15 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let mut changed: Vec<i64> = previous.into_iter().map(|r| r.0).collect();
+        changed.push(id);
+        super::menu::mark_resync(&mut tx, &changed, self.generation()).await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)
     }
 
-    /// Ends whatever login there is at workplace `name`.
+    /// Ends whatever login there is at workplace `name`; its phones are marked for a resync.
     pub async fn logout(&self, name: &str) -> Result<Workplace> {
         let mut tx = self.write.begin().await?;
         let id = id_of(&mut tx, "workplace", name).await?;
@@ -229,6 +240,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        super::menu::mark_resync(&mut tx, &[id], self.generation()).await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)

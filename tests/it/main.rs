@@ -3,6 +3,7 @@
 mod cli;
 mod devices;
 mod harness;
+mod menu;
 mod phone;
 mod provisioning;
 mod provisioning_tftp;

@@ -27,6 +27,7 @@ fn allowed(role: &str, path: &str) -> bool {
         "/api/v1/devices",
         "/api/v1/workplaces",
         "/api/v1/admins",
+        "/api/v1/menu",
     ]
     .iter()
     .any(|p| path.starts_with(p))
@@ -119,6 +120,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
     )
     .replace("{name}", "wp")
     .replace("{file}", "fw.rom")
+    .replace("{kind}", "extension")
+    .replace("{key}", "100")
     .replace("{vendor}", "yealink")
     .replace("{model}", "T54W")
     .replace("{id}", &id.to_string())

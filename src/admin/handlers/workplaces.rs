@@ -1,5 +1,6 @@
 //! `/api/v1/workplaces` [Arbeitsplätze]: shared phones, their FollowMe, and who is logged in.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::Method;
 
@@ -7,7 +8,10 @@ use super::{Created, Done, Found, LoginRequest, created, doc, done, found};
 use crate::admin::body::{Json, OptionalJson, Path};
 use crate::admin::roles::Area;
 use crate::admin::{Api, ApiState};
-use crate::store::{Device, FollowMe, NewWorkplace, OwnerRef, Workplace, WorkplacePatch};
+use crate::phone_menu::{Guard, Lockout, Subject};
+use crate::store::{
+    Device, FollowMe, NewWorkplace, OwnerRef, StoreError, Workplace, WorkplacePatch,
+};
 
 const WORKPLACE: &str = "/api/v1/workplaces/{name}";
 
@@ -85,6 +89,32 @@ pub(super) fn register(api: Api) -> Api {
     )
     .route(
         M::GET,
+        "/api/v1/menu/lockouts",
+        W,
+        doc("Current menu PIN lockouts", None, Some("Lockout[]"), 200),
+        lockouts,
+    )
+    .route(
+        M::DELETE,
+        "/api/v1/menu/lockouts",
+        W,
+        doc("Clear every menu PIN lockout", None, None, 204),
+        clear_lockouts,
+    )
+    .route(
+        M::DELETE,
+        "/api/v1/menu/lockouts/{kind}/{key}",
+        W,
+        doc(
+            "Clear one lockout (kind: extension or device)",
+            None,
+            None,
+            204,
+        ),
+        clear_lockout,
+    )
+    .route(
+        M::GET,
         "/api/v1/workplaces/{name}/devices",
         W,
         super::OWNER_DEVICES,
@@ -141,6 +171,29 @@ async fn login(
 
 async fn logout(State(s): State<ApiState>, Path(name): Path<String>) -> Found<Workplace> {
     found(s.store.logout(&name).await?)
+}
+
+async fn lockouts(Extension(guard): Extension<Guard>) -> Found<Vec<Lockout>> {
+    found(guard.list())
+}
+
+async fn clear_lockouts(Extension(guard): Extension<Guard>) -> Done {
+    let n = guard.clear_all();
+    tracing::info!("menu: admin cleared {n} lockouts");
+    done()
+}
+
+async fn clear_lockout(
+    Extension(guard): Extension<Guard>,
+    Path((kind, key)): Path<(String, String)>,
+) -> Done {
+    let subject = Subject::parse(&kind, &key)
+        .ok_or_else(|| StoreError::NotFound(format!("lockout {kind}/{key}")))?;
+    if !guard.clear(&subject) {
+        return Err(StoreError::NotFound(format!("lockout {kind}/{key}")).into());
+    }
+    tracing::info!("menu: admin cleared lockout {subject}");
+    done()
 }
 
 async fn devices(State(s): State<ApiState>, Path(name): Path<String>) -> Found<Vec<Device>> {
