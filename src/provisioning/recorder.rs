@@ -26,7 +26,7 @@ const SAME_FETCH_SECS: i64 = 2;
 pub struct Recorder {
     tx: mpsc::Sender<Msg>,
     /// Device → when and from where it was last recorded (the hot path's cheap filter).
-    recent: std::sync::Mutex<HashMap<i64, (i64, std::net::IpAddr)>>,
+    recent: std::sync::RwLock<HashMap<i64, (i64, std::net::IpAddr)>>,
 }
 
 impl Recorder {
@@ -42,11 +42,16 @@ impl Recorder {
 
     /// Records a fetch of device `id` from `ip` at `now`, unless the same was recorded just now.
     pub fn record(&self, id: i64, ip: std::net::IpAddr, now: i64, fetch: impl FnOnce() -> Fetch) {
+        let seen = |recent: &HashMap<i64, (i64, std::net::IpAddr)>| {
+            matches!(recent.get(&id), Some(&(at, from)) if from == ip && now - at < SAME_FETCH_SECS)
+        };
+        if seen(&self.recent.read().unwrap_or_else(|e| e.into_inner())) {
+            return;
+        }
         {
-            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-            match recent.get(&id) {
-                Some(&(at, from)) if from == ip && now - at < SAME_FETCH_SECS => return,
-                _ => {}
+            let mut recent = self.recent.write().unwrap_or_else(|e| e.into_inner());
+            if seen(&recent) {
+                return;
             }
             if recent.len() > 100_000 {
                 recent.clear();

@@ -3,7 +3,7 @@
 //! for unchanged input, so ETags survive it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -61,7 +61,9 @@ pub struct Snapshot {
     by_token: HashMap<String, Arc<ProvDevice>>,
     pub phonebook: Vec<PhonebookLine>,
     firmware: HashMap<(Vendor, String), String>,
-    rendered: Mutex<HashMap<RenderKey, Rendered>>,
+    /// Read on every request, written once per file and generation: a read lock keeps the
+    /// workers from waking each other.
+    rendered: RwLock<HashMap<RenderKey, Rendered>>,
 }
 
 impl Snapshot {
@@ -87,7 +89,7 @@ impl Snapshot {
                 .into_iter()
                 .map(|f| ((f.vendor, f.model), f.file))
                 .collect(),
-            rendered: Mutex::default(),
+            rendered: RwLock::default(),
         }
     }
 
@@ -112,19 +114,21 @@ impl Snapshot {
         key: RenderKey,
         render: impl FnOnce() -> Result<String, E>,
     ) -> Result<Rendered, E> {
-        if let Some(r) = self.lock().get(&key) {
-            return Ok(r.clone());
+        let cached = self
+            .rendered
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(r) = cached {
+            return Ok(r);
         }
         let r = Rendered::new(render()?);
-        let mut cache = self.lock();
+        let mut cache = self.rendered.write().unwrap_or_else(|e| e.into_inner());
         // Names a phone picks (a model in a file name) must not grow the cache without bound.
         if cache.len() < MAX_RENDERED {
             cache.insert(key, r.clone());
         }
         Ok(r)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RenderKey, Rendered>> {
-        self.rendered.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
