@@ -42,9 +42,7 @@ impl Recorder {
 
     /// Records a fetch of device `id` from `ip` at `now`, unless the same was recorded just now.
     pub fn record(&self, id: i64, ip: std::net::IpAddr, now: i64, fetch: impl FnOnce() -> Fetch) {
-        let seen = |recent: &HashMap<i64, (i64, std::net::IpAddr)>| {
-            matches!(recent.get(&id), Some(&(at, from)) if from == ip && now - at < SAME_FETCH_SECS)
-        };
+        let seen = |recent: &HashMap<i64, (i64, std::net::IpAddr)>| matches!(recent.get(&id), Some(&(at, from)) if from == ip && now - at < SAME_FETCH_SECS);
         if seen(&self.recent.read().unwrap_or_else(|e| e.into_inner())) {
             return;
         }

@@ -267,6 +267,11 @@ fn three_wrong_pins_lock_the_extension_until_the_admin_clears_it() {
         "{}",
         d.log()
     );
+    assert_eq!(
+        crate::provisioning::fail2ban_matches(&d.log()),
+        1,
+        "fail2ban reads the lockout"
+    );
 
     let (s, list) = d.call("GET", "/api/v1/menu/lockouts", None);
     assert_eq!(s, 200);

@@ -227,6 +227,12 @@ fn a_mac_sweep_gets_no_secret_bans_its_source_and_leaves_other_phones_alone() {
         "30 allowed refusals, the 31st, one line for the ban, then quiet"
     );
 
+    assert_eq!(
+        fail2ban_matches(&log),
+        32,
+        "fail2ban's filter reads every refusal line"
+    );
+
     // Banned: no more enrollment windows for that source, nor common files.
     let (s, _) = d.call(
         "POST",
@@ -589,4 +595,40 @@ fn every_vendor_gets_its_files_and_phonebook_by_its_own_names() {
             "{vendor}: the window closed"
         );
     }
+}
+
+/// How many lines of `log` the shipped fail2ban filter counts as failures (fail2ban-regex, the
+/// real fail2ban, installed by scripts/setup-debian.sh).
+pub fn fail2ban_matches(log: &str) -> usize {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("zentrale.log");
+    std::fs::write(&file, log).expect("log file");
+    let filter = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/fail2ban/zentrale.conf"
+    );
+    let out = std::process::Command::new("fail2ban-regex")
+        .arg(&file)
+        .arg(filter)
+        .output()
+        .expect("fail2ban-regex must be installed (scripts/setup-debian.sh installs fail2ban)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "fail2ban-regex: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Lines:"))
+        .expect("a Lines: summary");
+    let matched = line
+        .split(", ")
+        .find(|p| p.ends_with(" matched"))
+        .expect("matched count");
+    matched
+        .trim_end_matches(" matched")
+        .trim()
+        .parse()
+        .expect("a number")
 }
