@@ -190,7 +190,13 @@ impl Provisioning {
             self.inner.renderer.render(def.vendor, &file.template, &ctx)
         })?;
         let now = self.inner.store.now();
-        self.inner.recorder.record(dev.id, peer, now, || Fetch {
+        let key = super::recorder::FetchKey {
+            id: dev.id,
+            ip: peer,
+            at: now,
+            generation: snap.generation,
+        };
+        self.inner.recorder.record(key, || Fetch {
             device_id: dev.id,
             ip: peer.to_string(),
             at: now,

@@ -22,11 +22,28 @@ enum Msg {
 /// A phone asking again from the same address within this many seconds is not recorded again.
 const SAME_FETCH_SECS: i64 = 2;
 
+/// What tells one fetch from the next: the device, where from, when, which generation.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchKey {
+    pub id: i64,
+    pub ip: std::net::IpAddr,
+    pub at: i64,
+    pub generation: u64,
+}
+
+/// The last recorded fetch of a device.
+#[derive(Debug)]
+struct Seen {
+    at: i64,
+    ip: std::net::IpAddr,
+    generation: u64,
+}
+
 #[derive(Debug)]
 pub struct Recorder {
     tx: mpsc::Sender<Msg>,
     /// Device → when and from where it was last recorded (the hot path's cheap filter).
-    recent: std::sync::RwLock<HashMap<i64, (i64, std::net::IpAddr)>>,
+    recent: std::sync::RwLock<HashMap<i64, Seen>>,
 }
 
 impl Recorder {
@@ -40,9 +57,15 @@ impl Recorder {
         }
     }
 
-    /// Records a fetch of device `id` from `ip` at `now`, unless the same was recorded just now.
-    pub fn record(&self, id: i64, ip: std::net::IpAddr, now: i64, fetch: impl FnOnce() -> Fetch) {
-        let seen = |recent: &HashMap<i64, (i64, std::net::IpAddr)>| matches!(recent.get(&id), Some(&(at, from)) if from == ip && now - at < SAME_FETCH_SECS);
+    /// Records a fetch, unless the same device fetched the same generation from the same
+    /// address just now. A fetch of a newer generation is always recorded: it may clear a
+    /// resync mark.
+    pub fn record(&self, key: FetchKey, fetch: impl FnOnce() -> Fetch) {
+        let seen = |recent: &HashMap<i64, Seen>| {
+            matches!(recent.get(&key.id), Some(s) if s.ip == key.ip
+                && s.generation == key.generation
+                && key.at - s.at < SAME_FETCH_SECS)
+        };
         if seen(&self.recent.read().unwrap_or_else(|e| e.into_inner())) {
             return;
         }
@@ -54,7 +77,12 @@ impl Recorder {
             if recent.len() > 100_000 {
                 recent.clear();
             }
-            recent.insert(id, (now, ip));
+            let seen = Seen {
+                at: key.at,
+                ip: key.ip,
+                generation: key.generation,
+            };
+            recent.insert(key.id, seen);
         }
         if self.tx.try_send(Msg::Fetch(fetch())).is_err() {
             tracing::debug!("provisioning: fetch record dropped (queue full)");

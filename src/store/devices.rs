@@ -34,7 +34,8 @@ const SELECT: &str =
     "SELECT d.id, d.kind, d.mac, d.vendor, d.model, d.label, d.number, d.sip_username,
        u.username, w.name AS workplace, d.prov_state, d.enroll_until,
        COALESCE(df.firmware, d.firmware) AS firmware, df.ip AS last_ip,
-       df.fetched_at AS last_seen, df.file AS last_file, df.model AS reported_model, d.created_at, f.device_id AS fm_device, f.user_configurable,
+       df.fetched_at AS last_seen, df.file AS last_file, df.model AS reported_model,
+       (r.device_id IS NOT NULL) AS resync_pending, d.created_at, f.device_id AS fm_device, f.user_configurable,
        f.internal_enabled, f.internal_wait, f.internal_timeout,
        f.external_enabled, f.external_wait, f.external_timeout,
        f.team_enabled, f.team_wait, f.team_timeout
@@ -42,7 +43,8 @@ const SELECT: &str =
   LEFT JOIN users u ON u.id = d.owner_user_id
   LEFT JOIN workplaces w ON w.id = d.owner_workplace_id
   LEFT JOIN followme f ON f.device_id = d.id
-  LEFT JOIN device_fetches df ON df.device_id = d.id";
+  LEFT JOIN device_fetches df ON df.device_id = d.id
+  LEFT JOIN device_resync r ON r.device_id = d.id";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -63,6 +65,7 @@ struct Row {
     last_seen: Option<i64>,
     last_file: Option<String>,
     reported_model: Option<String>,
+    resync_pending: bool,
     created_at: i64,
     #[sqlx(flatten)]
     followme: followme::Row,
@@ -90,6 +93,7 @@ impl From<Row> for Device {
                 last_seen: r.last_seen,
                 last_file: r.last_file,
                 reported_model: r.reported_model,
+                resync_pending: r.resync_pending,
             },
             created_at: r.created_at,
         }

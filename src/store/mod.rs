@@ -139,6 +139,7 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&write).await?;
+        provisioning::resume_generation(&write, &changes).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))

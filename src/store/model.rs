@@ -430,6 +430,9 @@ pub struct Provisioning {
     pub last_file: Option<String>,
     /// The model the phone reported (User-Agent or file name).
     pub reported_model: Option<String>,
+    /// A login or logout changed its config and the phone has not fetched it yet (the SIP
+    /// work sends it a NOTIFY).
+    pub resync_pending: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

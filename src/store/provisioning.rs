@@ -130,6 +130,18 @@ impl Changes {
     }
 }
 
+/// Starts this process's generations above every one a resync mark was stored with, so a mark
+/// left by an earlier run is cleared by the first fetch after the restart.
+pub(super) async fn resume_generation(pool: &sqlx::SqlitePool, changes: &Changes) -> Result<()> {
+    let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(generation), 0) FROM device_resync")
+        .fetch_one(pool)
+        .await?;
+    changes
+        .generation
+        .store(max.max(0) as u64 + 1, Ordering::Release);
+    Ok(())
+}
+
 pub(super) async fn install_hooks(
     conn: &mut SqliteConnection,
     changes: Arc<Changes>,

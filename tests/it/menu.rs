@@ -291,3 +291,94 @@ fn unknown_tokens_get_a_plain_not_found() {
     let got = Phone::new("Yealink SIP-T54W").get(&d.url(&format!("/menu/{}/", "ab".repeat(16))));
     assert_eq!(got.status, 404);
 }
+
+/// On her own phone a user switches her forwardings and, where the admin allows it, the FollowMe
+/// of her devices; a device the admin did not make configurable cannot be switched.
+#[test]
+fn own_phone_switches_forwardings_and_configurable_followme() {
+    let d = Daemon::start();
+    let phone_id = crate::provisioning::anna_with_phone(&d);
+    let phone = Phone::new(crate::provisioning::YEALINK_UA);
+    let config = phone.get(&d.url("/prov/001565aabbcc.cfg")).text();
+    let at = config.find("/menu/").expect("menu key");
+    let token: String = config[at + 6..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let menu = d.url(&format!("/menu/{token}/"));
+
+    let (s, fwd) = d.call(
+        "POST",
+        "/api/v1/users/anna/forwardings",
+        Some(json!({"target": "+4930999", "active": false})),
+    );
+    assert_eq!(s, 201, "{fwd}");
+    let fwd_id = fwd["id"].as_i64().expect("id");
+    let (s, soft) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "softphone", "user": "anna"})),
+    );
+    assert_eq!(s, 201, "{soft}");
+    let soft_id = soft["id"].as_i64().expect("id");
+    let fm = |configurable: bool| {
+        json!({"user_configurable": configurable,
+        "internal": {"enabled": true, "wait": 0, "timeout": 20},
+        "external": {"enabled": true, "wait": 0, "timeout": 20},
+        "team": {"enabled": true, "wait": 0, "timeout": 20}})
+    };
+    let (s, _) = d.call(
+        "PUT",
+        &format!("/api/v1/users/anna/devices/{soft_id}"),
+        Some(fm(true)),
+    );
+    assert_eq!(s, 200);
+    let (s, _) = d.call(
+        "PUT",
+        &format!("/api/v1/users/anna/devices/{phone_id}"),
+        Some(fm(false)),
+    );
+    assert_eq!(s, 200);
+
+    let list = phone.get(&format!("{menu}forwardings")).text();
+    parse(&list);
+    assert!(
+        list.contains(&format!("forwardings/{fwd_id}/toggle")),
+        "{list}"
+    );
+    parse(
+        &phone
+            .get(&format!("{menu}forwardings/{fwd_id}/toggle"))
+            .text(),
+    );
+    let (_, all) = d.call("GET", "/api/v1/users/anna/forwardings", None);
+    assert_eq!(all[0]["active"], true, "switched on from the phone: {all}");
+
+    let list = phone.get(&format!("{menu}followme")).text();
+    parse(&list);
+    assert!(
+        list.contains(&format!("followme/{soft_id}/toggle")),
+        "{list}"
+    );
+    assert!(
+        !list.contains(&format!("followme/{phone_id}/toggle")),
+        "not configurable: {list}"
+    );
+    phone.get(&format!("{menu}followme/{soft_id}/toggle"));
+    phone.get(&format!("{menu}followme/{phone_id}/toggle"));
+    let (_, devices) = d.call("GET", "/api/v1/users/anna/devices", None);
+    let enabled = |id: i64| {
+        let dev = devices
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|x| x["id"] == id)
+            .expect("device")
+            .clone();
+        dev["followme"]["internal"]["enabled"]
+            .as_bool()
+            .expect("bool")
+    };
+    assert!(!enabled(soft_id), "switched off from the phone");
+    assert!(enabled(phone_id), "the admin's FollowMe stays");
+}

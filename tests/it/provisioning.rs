@@ -314,14 +314,33 @@ fn a_workplace_phone_shows_the_workplace_then_the_logged_in_user() {
     let first = phone.get(&url).text();
     assert!(first.contains("Empfang") && !first.contains("Ben Weber"));
     let (user, pass) = yealink_credentials(&first);
+    // A fetch just before the login: the one after it comes within the recorder's
+    // same-fetch window and must still be recorded, as it clears the resync mark.
+    assert_eq!(
+        phone.clone().with_digest(&user, &pass).get(&url).status,
+        200
+    );
     let (s, _) = d.call(
         "POST",
         "/api/v1/workplaces/empfang/login",
         Some(json!({"username": "ben"})),
     );
     assert_eq!(s, 200);
+    assert_eq!(
+        device(&d, 1)["provisioning"]["resync_pending"],
+        true,
+        "the login changed its config"
+    );
     let after = phone.with_digest(&user, &pass).get(&url).text();
     assert!(after.contains("Ben Weber"), "{after}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while device(&d, 1)["provisioning"]["resync_pending"] == true {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fetching the new config did not clear the resync mark"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -631,4 +650,59 @@ pub fn fail2ban_matches(log: &str) -> usize {
         .trim()
         .parse()
         .expect("a number")
+}
+
+/// A resync mark left by an earlier run goes away with the first fetch after the restart
+/// (regression: generations restarted at zero, below the stored mark, and it never cleared).
+#[test]
+fn a_resync_mark_from_before_a_restart_is_cleared_by_the_next_fetch() {
+    let d = Daemon::start();
+    d.call("POST", "/api/v1/users", Some(json!({"username": "ben", "display_name": "Ben Weber", "extension": "101", "auth": "none"})));
+    d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(json!({"name": "empfang"})),
+    );
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "ip-phone", "mac": MAC, "vendor": "yealink", "workplace": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    let phone = Phone::new(YEALINK_UA);
+    let url = d.url(&format!("/prov/{MAC}.cfg"));
+    let (user, pass) = yealink_credentials(&phone.get(&url).text());
+    // Many changes first, so this run's generation is well above the next run's start.
+    for i in 0..10 {
+        d.call(
+            "PATCH",
+            "/api/v1/workplaces/empfang",
+            Some(json!({"display_name": format!("Empfang {i}")})),
+        );
+    }
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces/empfang/login",
+        Some(json!({"username": "ben"})),
+    );
+    assert_eq!(s, 200);
+    let dir = d.kill9();
+    let d = Daemon::spawn(dir, "info", &[]);
+    assert_eq!(device(&d, 1)["provisioning"]["resync_pending"], true);
+    let url = d.url(&format!("/prov/{MAC}.cfg"));
+    assert!(
+        phone
+            .with_digest(&user, &pass)
+            .get(&url)
+            .text()
+            .contains("Ben Weber")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while device(&d, 1)["provisioning"]["resync_pending"] == true {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mark from before the restart stayed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
