@@ -68,6 +68,13 @@ fn enrollment_serves_the_first_config_once_then_only_with_the_installed_credenti
     let url = d.url(&format!("/prov/{MAC}.cfg"));
     let phone = Phone::new(YEALINK_UA);
 
+    let mut head = phone.clone();
+    head.extra = vec!["-I".into()];
+    assert_eq!(
+        head.get(&url).status,
+        401,
+        "a HEAD does not use up the window"
+    );
     let first = phone.get(&url);
     assert_eq!(first.status, 200, "{}", first.text());
     let config = first.text();
