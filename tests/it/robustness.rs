@@ -112,19 +112,36 @@ fn db_strings(d: &Daemon, sql: &str) -> Vec<String> {
 #[test]
 fn secrets_appear_in_no_response_and_no_log_line() {
     let d = Daemon::start_with_log_level("trace");
+    // PINs long enough that no timestamp, port or counter in a trace log shows them by chance
+    // (a five-digit PIN matched a timestamp's microseconds).
     let body = json!({"username": "anna", "display_name": "Anna", "extension": "100", "password": "Pw-Geheim-4711",
-                      "pin": "98765", "fax_extension": "190", "softphone": true});
+                      "pin": "9876543210987", "fax_extension": "190", "softphone": true});
     let (status, created) = d.call("POST", "/api/v1/users", Some(body));
     assert_eq!(status, 201);
     let phone = json!({"kind": "ip-phone", "mac": "001565aabbcc", "user": "anna", "sip_password": "Sip-Geheim-0815"});
     let (_, device) = d.call("POST", "/api/v1/devices", Some(phone));
     d.call("POST", "/api/v1/workplaces", Some(json!({"name": "wp"})));
-    d.call("PATCH", "/api/v1/users/anna", Some(json!({"pin": "56789"})));
+    d.call(
+        "PATCH",
+        "/api/v1/users/anna",
+        Some(json!({"pin": "5678901234567"})),
+    );
     let (_, token) = d.call("POST", "/api/v1/tokens", Some(json!({"label": "x"})));
     // The generated SIP passwords, straight from the database.
     let mut secrets = db_strings(&d, "SELECT sip_password FROM devices");
     assert_eq!(secrets.len(), 3, "fax, softphone, ip-phone");
-    secrets.extend(["Pw-Geheim-4711", "98765", "56789", "root-password-1"].map(String::from));
+    // And the provisioning credentials each device's config installs.
+    secrets.extend(db_strings(&d, "SELECT prov_password FROM devices"));
+    assert_eq!(secrets.len(), 6);
+    secrets.extend(
+        [
+            "Pw-Geheim-4711",
+            "9876543210987",
+            "5678901234567",
+            "root-password-1",
+        ]
+        .map(String::from),
+    );
     // The Authorization header as a client sends it ("root:root-password-1" in base64).
     secrets.push("cm9vdDpyb290LXBhc3N3b3JkLTE".into());
     let responses = format!("{created}{device}{}", everything(&d));
