@@ -64,11 +64,13 @@ impl Authenticator {
         hex(&mac.finalize().into_bytes()[..16])
     }
 
-    /// Checks a Digest `Authorization` header for `method` against `user`/`password`.
+    /// Checks a Digest `Authorization` header for `method` on `path` against `user`/`password`.
+    /// The answer must name the requested path, so one captured for another file is void.
     pub fn verify_digest(
         &self,
         header: &str,
         method: &str,
+        path: &str,
         user: &str,
         password: &str,
         now: u64,
@@ -81,7 +83,8 @@ impl Authenticator {
         else {
             return Verdict::Invalid;
         };
-        if p.get("username") != Some(user) || p.get("realm") != Some(REALM) {
+        let names_path = uri.split('?').next() == Some(path);
+        if p.get("username") != Some(user) || p.get("realm") != Some(REALM) || !names_path {
             return Verdict::Invalid;
         }
         let ha1 = md5_hex(&format!("{user}:{REALM}:{password}"));
@@ -223,20 +226,42 @@ mod tests {
             "/prov/x.cfg",
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "u1", "secret", 1010),
+            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", 1010),
             Verdict::Valid
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "u1", "other", 1010),
+            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "other", 1010),
             Verdict::Invalid
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "u2", "secret", 1010),
+            a.verify_digest(&h, "GET", "/prov/x.cfg", "u2", "secret", 1010),
             Verdict::Invalid
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "u1", "secret", 1000 + NONCE_SECS + 1),
+            a.verify_digest(
+                &h,
+                "GET",
+                "/prov/x.cfg",
+                "u1",
+                "secret",
+                1000 + NONCE_SECS + 1
+            ),
             Verdict::Stale
+        );
+    }
+
+    #[test]
+    fn an_answer_for_another_path_is_invalid() {
+        let a = Authenticator::new();
+        let h = answer(
+            &a.digest_challenge(1000, false),
+            "u1",
+            "secret",
+            "/prov/x.cfg",
+        );
+        assert_eq!(
+            a.verify_digest(&h, "GET", "/prov/y.cfg", "u1", "secret", 1010),
+            Verdict::Invalid
         );
     }
 
@@ -250,7 +275,7 @@ mod tests {
             "/prov/x.cfg",
         );
         assert_eq!(
-            b.verify_digest(&h, "GET", "u1", "secret", 1000),
+            b.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", 1000),
             Verdict::Invalid
         );
     }
@@ -269,7 +294,7 @@ mod tests {
             &"Digest a=b,".repeat(300),
         ] {
             assert_eq!(
-                a.verify_digest(h, "GET", "u", "p", 0),
+                a.verify_digest(h, "GET", "/prov/x.cfg", "u", "p", 0),
                 Verdict::Invalid,
                 "{h:?}"
             );

@@ -26,8 +26,9 @@ pub struct Request<'a> {
     pub peer: IpAddr,
     pub user_agent: Option<&'a str>,
     pub authorization: Option<&'a str>,
-    /// The HTTP method, part of the Digest answer.
+    /// The HTTP method and path, part of the Digest answer.
     pub method: &'a str,
+    pub path: &'a str,
     pub transport: Transport,
 }
 
@@ -245,7 +246,7 @@ impl Provisioning {
         } else {
             self.inner
                 .auth
-                .verify_digest(header, req.method, user, pass, now)
+                .verify_digest(header, req.method, req.path, user, pass, now)
         };
         if dev.is_none() {
             Verdict::Invalid

@@ -49,6 +49,7 @@ async fn prov_file(
         user_agent: text(header::USER_AGENT),
         authorization: text(header::AUTHORIZATION),
         method: request.method().as_str(),
+        path: request.uri().path(),
         transport: s.transport,
     };
     match s.prov.fetch(&req).await {

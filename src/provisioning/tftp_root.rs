@@ -63,6 +63,7 @@ impl TftpFiles for TftpRoot {
             user_agent: None,
             authorization: None,
             method: "GET",
+            path: "",
             transport: Transport::Tftp,
         };
         match self.prov.fetch(&req).await {
