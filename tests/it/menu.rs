@@ -382,3 +382,35 @@ fn own_phone_switches_forwardings_and_configurable_followme() {
     assert!(!enabled(soft_id), "switched off from the phone");
     assert!(enabled(phone_id), "the admin's FollowMe stays");
 }
+
+/// PINs typed at the phone (they travel in the menu URL's query) show up in no log line, even
+/// at trace level, right or wrong.
+#[test]
+fn typed_pins_appear_in_no_log_line() {
+    let d = Daemon::start_with_log_level("trace");
+    let (s, u) = d.call(
+        "POST",
+        "/api/v1/users",
+        Some(
+            json!({"username": "anna", "display_name": "Anna Schmidt", "extension": "100",
+                    "auth": "none", "pin": "73915820466"}),
+        ),
+    );
+    assert_eq!(s, 201, "{u}");
+    let id = setup(&d, "yealink", "T54W", "001565aabb01");
+    let phone = Phone::new("Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:01");
+    let (_, menu) = config(&d, &phone, id, "001565aabb01.cfg");
+    phone.get(&format!("{menu}login/100/submit?pin=48207319955"));
+    let ok = phone
+        .get(&format!("{menu}login/100/submit?pin=73915820466"))
+        .text();
+    assert!(ok.contains("Anna Schmidt"), "{ok}");
+    let log = d.log();
+    assert!(
+        log.lines().count() > 10,
+        "trace logging produced a log to search"
+    );
+    for pin in ["73915820466", "48207319955"] {
+        assert!(!log.contains(pin), "the log shows PIN {pin}");
+    }
+}
