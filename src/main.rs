@@ -61,10 +61,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Serve(arg) => {
                 let config = load_config(&arg)?;
                 if arg.config.is_none() {
+                    let https = config.http.https_listen.map(|a| a.to_string());
                     println!(
-                        "no config file: embedded defaults, data in {}, HTTP {}, TFTP {}, SIP {}",
+                        "no config file: embedded defaults, data in {}, HTTP {}, HTTPS {}, TFTP {}, SIP {}",
                         config.server.data_dir.display(),
                         config.http.listen,
+                        https.as_deref().unwrap_or("off"),
                         config.tftp.listen,
                         config.sip.listen
                     );
