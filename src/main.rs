@@ -36,7 +36,7 @@ fn check(path: Option<&std::path::Path>) -> ExitCode {
     };
     match result {
         Ok(config) => match zentrale::provisioning::check::check_templates(&config) {
-            Ok(()) => {
+            Ok(_) => {
                 println!("config ok");
                 ExitCode::SUCCESS
             }

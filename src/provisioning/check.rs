@@ -93,14 +93,14 @@ pub fn render_samples(
     Ok(out)
 }
 
-/// Loads the catalog with the admin's overrides and renders every template once.
-pub fn check_templates(config: &Config) -> Result<(), ProvisioningError> {
+/// Loads the catalog with the admin's overrides and renders every template once; the daemon
+/// serves from what this returns, so nothing unchecked reaches a phone.
+pub fn check_templates(config: &Config) -> Result<(Catalog, Renderer), ProvisioningError> {
     let catalog = Catalog::load(Some(&config.server.data_dir.join("templates")))?;
     let renderer = Renderer::new(&catalog)?;
     let https = config.http.https_listen.map(|a| a.port());
-    let site = Site::new(
-        config,
-        Urls::new(&config.server.public_host, config.http.listen.port(), https),
-    );
-    render_samples(&catalog, &renderer, &site, "Anna Schmidt").map(|_| ())
+    let urls = Urls::new(&config.server.public_host, config.http.listen.port(), https);
+    let site = Site::new(config, urls);
+    render_samples(&catalog, &renderer, &site, "Anna Schmidt")?;
+    Ok((catalog, renderer))
 }

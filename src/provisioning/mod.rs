@@ -88,9 +88,7 @@ impl Provisioning {
         urls: Urls,
     ) -> Result<Provisioning, ProvisioningError> {
         let data = &config.server.data_dir;
-        check::check_templates(config)?;
-        let catalog = manifest::Catalog::load(Some(&data.join("templates")))?;
-        let renderer = render::Renderer::new(&catalog)?;
+        let (catalog, renderer) = check::check_templates(config)?;
         let p = &config.provisioning;
         let secs = std::time::Duration::from_secs;
         let inner = Inner {

@@ -237,3 +237,45 @@ fn maintainer_scripts_hold_the_debhelper_token_once_on_its_own_line() {
     }
     assert_eq!(checked, 2);
 }
+
+/// A broken template override is refused by `zentrale check` (and the daemon) with its file
+/// and error, before any phone sees it; a good one passes.
+#[test]
+fn check_renders_the_admins_template_overrides() {
+    let dir = crate::harness::prepared_dir();
+    let overrides = dir.path().join("data/templates/yealink");
+    std::fs::create_dir_all(&overrides).expect("mkdir");
+    std::fs::write(
+        overrides.join("device.cfg"),
+        "#!version:1.0.0.1\naccount.1.label = {{ acount.label }}\n",
+    )
+    .expect("override");
+    let out = crate::harness::zentrale(dir.path(), &["check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a broken override passed");
+    assert!(
+        err.contains("yealink/device.cfg") && err.contains("acount"),
+        "{err}"
+    );
+    let serve = std::process::Command::new(crate::harness::BIN)
+        .args(["serve", "--config"])
+        .arg(crate::harness::config_path(dir.path()))
+        .output()
+        .expect("serve");
+    assert!(
+        !serve.status.success(),
+        "the daemon started with a broken template"
+    );
+
+    std::fs::write(
+        overrides.join("device.cfg"),
+        "#!version:1.0.0.1\naccount.1.label = {{ account.label }}\n",
+    )
+    .expect("override");
+    let out = crate::harness::zentrale(dir.path(), &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
