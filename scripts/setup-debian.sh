@@ -12,7 +12,7 @@ for arg in "$@"; do
 done
 
 # Debian packages the build and the tests need. Extend this list, not the logic below.
-packages=(curl ca-certificates build-essential pkg-config python3 tftp-hpa atftp fail2ban)
+packages=(curl ca-certificates build-essential pkg-config python3 python3-venv tftp-hpa atftp fail2ban)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -41,7 +41,7 @@ if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
 fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: error: cargo not found on PATH nor in \$HOME/.cargo/env;" \
-        "this machine's Rust toolchain (>= 1.85, see Cargo.toml) is expected to be installed" >&2
+        "this machine's Rust toolchain (>= 1.89, see Cargo.toml) is expected to be installed" >&2
     exit 1
 fi
 echo "setup: cargo found: $(cargo --version)"
@@ -52,6 +52,17 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     echo "setup: installing cargo-nextest"
     cargo install cargo-nextest --locked
+fi
+
+# Python packages the tests use as real peers, pinned, in a venv of the project's own:
+# openpyxl fills import files the way a spreadsheet program writes them.
+venv="$(cd "$(dirname "$0")/.." && pwd)/target/test-venv"
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import openpyxl' 2>/dev/null; then
+    echo "setup: test venv present: $venv"
+else
+    echo "setup: creating test venv $venv (openpyxl)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check 'openpyxl==3.1.5'
 fi
 
 if [ "$want_deb" = yes ]; then

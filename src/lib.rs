@@ -8,7 +8,8 @@
 //!  zentrale serve ── app ──┼── provisioning::http (/prov, /phonebook, /firmware)┤
 //!                          │     └── https (TLS listener)                      ├──> store ──> SQLite
 //!                          └── tftp (sans-IO core) ── provisioning::TftpRoot ──┤
-//!  zentrale user|device|… ──── cli ────────────────────────────────────────────┘
+//!  zentrale user|device|… ──── cli ────────────────────────────────────────────┤
+//!  zentrale import, POST /api/v1/import ── import (child reads xlsx) ── Batch ┘
 //! ```
 //!
 //! Layout (kept true by a test that reads this list):
@@ -20,6 +21,8 @@
 //!   phonebook, accounts; the seed's validation rules and quick-create side effects.
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
+//! * [`import`] — the xlsx import and its template: read in a limited child process, every row
+//!   checked with the store's rules, all applied in one transaction or none.
 //! * [`provisioning`] — phone configs per vendor over HTTP(S) and TFTP: vendor manifests and
 //!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
@@ -27,13 +30,14 @@
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
 //! Still to come (see DESIGN.md): `sip`, `dispatch`, `rtp`,
-//! `media`, `voicemail`, `fax`, `spool`, `mail`, `import`.
+//! `media`, `voicemail`, `fax`, `spool`, `mail`.
 
 pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod https;
+pub mod import;
 pub mod phone_menu;
 pub mod provisioning;
 pub mod store;

@@ -9,6 +9,10 @@ use zentrale::config::Config;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The import's reading child: no runtime, no logging, limits first.
+    if matches!(cli.command, Command::ImportRead) {
+        return zentrale::import::child_main();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

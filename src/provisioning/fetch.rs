@@ -130,11 +130,11 @@ impl Provisioning {
         }
         // HEAD gets no body, so it must not use up the one fetch the window allows.
         let window = dev.filter(|d| req.method != "HEAD" && in_window(d, unix));
-        if let Some(dev) = window {
-            if self.inner.store.close_enrollment(dev.id, unix).await? {
-                tracing::info!("provisioning: device {} enrolled from {peer}", dev.id);
-                return self.full_config(req, peer, id, dev, snap);
-            }
+        if let Some(dev) = window
+            && self.inner.store.close_enrollment(dev.id, unix).await?
+        {
+            tracing::info!("provisioning: device {} enrolled from {peer}", dev.id);
+            return self.full_config(req, peer, id, dev, snap);
         }
         let reason = match (dev, req.authorization) {
             (None, _) => "unknown-device",

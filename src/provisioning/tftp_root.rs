@@ -35,10 +35,10 @@ impl TftpRoot {
     async fn firmware_file(&self, name: &str) -> Option<Bytes> {
         let path = self.firmware.path(name).ok()?;
         let modified = tokio::fs::metadata(&path).await.ok()?.modified().ok()?;
-        if let Some((m, data)) = self.lock().get(name) {
-            if *m == modified {
-                return Some(data.clone());
-            }
+        if let Some((m, data)) = self.lock().get(name)
+            && *m == modified
+        {
+            return Some(data.clone());
         }
         let data = self.firmware.read(name).await.ok()??;
         let mut cache = self.lock();

@@ -119,7 +119,7 @@ impl Store {
     pub async fn add_action(&self, username: &str, new: NewAction) -> Result<Action> {
         let mut tx = self.write.begin().await?;
         let user = id_of(&mut tx, "user", username).await?;
-        let target = self.check_target(&mut tx, username, &new).await?;
+        let target = check_target(&mut tx, Some(username), &new).await?;
         let id = insert(
             &mut tx,
             user,
@@ -151,31 +151,31 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
 
-    /// The stored target: `None` for the own voicemail box.
-    async fn check_target(
-        &self,
-        conn: &mut SqliteConnection,
-        owner: &str,
-        new: &NewAction,
-    ) -> Result<Option<String>> {
-        let target = new.target.as_deref();
-        match (new.kind, target) {
-            (ActionKind::Voicemail, None) => Ok(None),
-            (ActionKind::Voicemail, Some(t)) if t == owner => Ok(None),
-            (ActionKind::Voicemail | ActionKind::ForwardUser, Some(t)) => {
-                super::users::referenced(conn, "target", t).await?;
-                Ok(Some(t.to_owned()))
-            }
-            (ActionKind::ForwardNumber, Some(t)) => {
-                validate::phone_number("target", t)?;
-                Ok(Some(t.to_owned()))
-            }
-            (ActionKind::Announcement, Some(t)) => {
-                validate::prompt("target", t)?;
-                Ok(Some(t.to_owned()))
-            }
-            (_, None) => Err(StoreError::invalid("target", "is required for this kind")),
+/// The stored target of an action for `owner` (a template has none): `None` for the own
+/// voicemail box; a user, number or prompt that fits the kind otherwise.
+pub(super) async fn check_target(
+    conn: &mut SqliteConnection,
+    owner: Option<&str>,
+    new: &NewAction,
+) -> Result<Option<String>> {
+    let target = new.target.as_deref();
+    match (new.kind, target) {
+        (ActionKind::Voicemail, None) => Ok(None),
+        (ActionKind::Voicemail, Some(t)) if Some(t) == owner => Ok(None),
+        (ActionKind::Voicemail | ActionKind::ForwardUser, Some(t)) => {
+            super::users::referenced(conn, "target", t).await?;
+            Ok(Some(t.to_owned()))
         }
+        (ActionKind::ForwardNumber, Some(t)) => {
+            validate::phone_number("target", t)?;
+            Ok(Some(t.to_owned()))
+        }
+        (ActionKind::Announcement, Some(t)) => {
+            validate::prompt("target", t)?;
+            Ok(Some(t.to_owned()))
+        }
+        (_, None) => Err(StoreError::invalid("target", "is required for this kind")),
     }
 }

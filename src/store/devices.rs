@@ -162,6 +162,22 @@ fn enrollment(owner: Owner, kind: DeviceKind, now: i64, hours: u64) -> (ProvStat
     }
 }
 
+/// Deletes device `id`; a fax device goes only with its user's fax settings.
+pub(super) async fn remove(conn: &mut SqliteConnection, id: i64) -> Result<()> {
+    let device = one(conn, id).await?;
+    if device.kind == DeviceKind::Fax {
+        return Err(StoreError::invalid(
+            "id",
+            "a fax device is removed with its user's fax settings",
+        ));
+    }
+    sqlx::query("DELETE FROM devices WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Gives a device a new owner; FollowMe starts over at the defaults for the new owner.
 pub(super) async fn assign(
     conn: &mut SqliteConnection,
@@ -234,14 +250,23 @@ pub(super) async fn one(conn: &mut SqliteConnection, id: i64) -> Result<Device> 
 impl Store {
     pub async fn create_device(&self, new: NewDevice) -> Result<Device> {
         let mut tx = self.write.begin().await?;
-        let owner = self
-            .owner(&mut tx, new.user.as_deref(), new.workplace.as_deref())
-            .await?;
-        let spec = device_spec(new, owner)?;
-        let id = insert(&mut tx, spec, self.window_hours).await?;
+        let id = self.add_device(&mut tx, new).await?;
         let device = one(&mut tx, id).await?;
         tx.commit().await?;
         Ok(device)
+    }
+
+    /// Validates and inserts a device inside `conn`'s transaction.
+    pub(super) async fn add_device(
+        &self,
+        conn: &mut SqliteConnection,
+        new: NewDevice,
+    ) -> Result<i64> {
+        let owner = self
+            .owner(conn, new.user.as_deref(), new.workplace.as_deref())
+            .await?;
+        let spec = device_spec(new, owner)?;
+        insert(conn, spec, self.window_hours).await
     }
 
     pub async fn device(&self, id: i64) -> Result<Device> {
@@ -254,14 +279,27 @@ impl Store {
 
     pub async fn update_device(&self, id: i64, patch: DevicePatch) -> Result<Device> {
         let mut tx = self.write.begin().await?;
-        let mut device = one(&mut tx, id).await?;
+        self.change_device(&mut tx, id, &patch).await?;
+        let device = one(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    /// The change itself, inside `conn`'s transaction.
+    pub(super) async fn change_device(
+        &self,
+        conn: &mut SqliteConnection,
+        id: i64,
+        patch: &DevicePatch,
+    ) -> Result<()> {
+        let mut device = one(conn, id).await?;
         if device.kind == DeviceKind::Fax && (patch.user.is_some() || patch.workplace.is_some()) {
             return Err(StoreError::invalid(
                 "user",
                 "a fax device belongs to its user; change it under /users/{username}/fax",
             ));
         }
-        apply_patch(&mut device, &patch)?;
+        apply_patch(&mut device, patch)?;
         check_kind_fields(device.kind, device.mac.as_deref(), device.number.as_deref())?;
         sqlx::query("UPDATE devices SET mac = $1, vendor = $2, model = $3, label = $4, number = $5 WHERE id = $6")
             .bind(&device.mac)
@@ -270,7 +308,7 @@ impl Store {
             .bind(&device.label)
             .bind(&device.number)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(unique_as_conflict("mac", "a device with this MAC exists"))?;
         if let Some(secret) = &patch.sip_password {
@@ -278,38 +316,26 @@ impl Store {
             sqlx::query("UPDATE devices SET sip_password = $1 WHERE id = $2")
                 .bind(secret.expose())
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
         if patch.user.is_some() || patch.workplace.is_some() {
-            let (user, workplace) = new_owner_names(&device, &patch);
+            let (user, workplace) = new_owner_names(&device, patch);
             let owner = self
-                .owner(&mut tx, user.as_deref(), workplace.as_deref())
+                .owner(conn, user.as_deref(), workplace.as_deref())
                 .await?;
             check_owner_kind(device.kind, owner)?;
             // Re-assigning to the same owner would reset its FollowMe.
-            if owner_of(&mut tx, id).await? != owner {
-                assign(&mut tx, id, owner, self.window_hours).await?;
+            if owner_of(conn, id).await? != owner {
+                assign(conn, id, owner, self.window_hours).await?;
             }
         }
-        let device = one(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(device)
+        Ok(())
     }
 
     pub async fn delete_device(&self, id: i64) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let device = one(&mut tx, id).await?;
-        if device.kind == DeviceKind::Fax {
-            return Err(StoreError::invalid(
-                "id",
-                "a fax device is removed with its user's fax settings",
-            ));
-        }
-        sqlx::query("DELETE FROM devices WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        remove(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -491,7 +517,8 @@ fn check_owner_kind(kind: DeviceKind, owner: Owner) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn default_label(
+/// The label a device gets when none is given: vendor, model and MAC; "Mobile <number>", ...
+pub fn default_label(
     kind: DeviceKind,
     vendor: Option<Vendor>,
     model: Option<&str>,

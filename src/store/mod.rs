@@ -6,12 +6,13 @@
 //! same queries later. Writes go through a pool of one connection: SQLite has one writer anyway,
 //! and queueing in-process avoids `SQLITE_BUSY` upgrades; reads use their own pool.
 //!
-//! Every operation that the API, the CLI and (later) the xlsx import share lives here, so all three
-//! get the same validation and side effects.
+//! Every operation that the API, the CLI and the xlsx import share lives here, so all three get
+//! the same validation and side effects; the import runs them in one [`Batch`].
 
 mod accounts;
 mod actions;
 mod assignments;
+mod batch;
 mod devices;
 mod followme;
 mod forwardings;
@@ -23,6 +24,8 @@ mod phonebook;
 mod profile;
 pub mod provisioning;
 pub mod secret;
+mod speed_dials;
+mod templates;
 mod users;
 pub mod validate;
 mod workplaces;
@@ -34,7 +37,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use accounts::{Principal, PrincipalSource};
 pub use assignments::OwnerRef;
+pub use batch::Batch;
+pub use devices::default_label;
 pub use model::*;
+pub use users::Hashed;
 
 /// What can go wrong in the store; the API maps each variant to one HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +158,11 @@ impl Store {
             hasher: hasher::Hasher::for_this_machine(),
             changes,
         })
+    }
+
+    /// The language of users created without one (`server.language`).
+    pub fn default_language(&self) -> &str {
+        &self.default_language
     }
 
     /// A cheap query that proves the database answers (for the systemd watchdog).

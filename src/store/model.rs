@@ -12,7 +12,7 @@ use super::secret::Secret;
 macro_rules! word_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
         pub enum $name { $(#[serde(rename = $word)] #[schema(rename = $word)] $variant),+ }
 
         impl $name {
@@ -130,6 +130,11 @@ word_enum!(
 );
 
 impl Role {
+    /// Whether this role may grant `role` (or change someone who has it): up to its own rank.
+    pub fn may_grant(self, role: Option<Role>) -> bool {
+        role.is_none_or(|r| r.rank() <= self.rank())
+    }
+
     /// How much a role may do; a role may only grant roles up to its own rank.
     pub fn rank(self) -> u8 {
         match self {
@@ -181,6 +186,9 @@ pub struct NewUser {
     pub mobile_number: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
+    /// The action template [Aktionsvorlage] the user follows.
+    #[serde(default)]
+    pub action_template: Option<String>,
 }
 
 /// A change to a user; absent fields stay, `null` clears.
@@ -218,6 +226,9 @@ pub struct UserPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Role>)]
     pub role: Option<Option<Role>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub action_template: Option<Option<String>>,
 }
 
 /// A user as the API shows it. No secrets: only whether they are set.
@@ -237,6 +248,8 @@ pub struct User {
     pub mobile_number: Option<String>,
     pub role: Option<Role>,
     pub cid_number: Option<String>,
+    /// The action template the user follows, if any.
+    pub action_template: Option<String>,
     pub phone_status: PhoneStatus,
     pub created_at: i64,
     pub updated_at: i64,
@@ -505,7 +518,9 @@ pub struct Forwarding {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// An action as given: to a user (`POST /users/{username}/actions`) or as a step of an action
+/// template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAction {
     pub scope: Scope,
@@ -525,6 +540,41 @@ pub struct Action {
     pub kind: ActionKind,
     pub target: Option<String>,
     pub position: i64,
+}
+
+/// An action template [Aktionsvorlage]: actions many users share. A user who follows it gets
+/// its actions for every (scope, timing) they have no own action for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ActionTemplate {
+    pub name: String,
+    pub actions: Vec<NewAction>,
+    /// Users who follow it.
+    pub users: Vec<String>,
+}
+
+/// The body of `PUT /action-templates/{name}`: its actions, in order.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionTemplateBody {
+    pub actions: Vec<NewAction>,
+}
+
+/// A speed dial [Kurzwahl]: a short code anyone dials for a longer number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SpeedDial {
+    /// Digits; unique among all extensions, fax and speed-dial numbers.
+    pub code: String,
+    pub name: String,
+    /// The number it dials: outside (`+49…`) or inside.
+    pub number: String,
+}
+
+/// The body of `PUT /speed-dials/{code}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpeedDialBody {
+    pub name: String,
+    pub number: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

@@ -1,4 +1,4 @@
-//! The dialplan's one namespace: every extension (user and fax now; teams when they come) is a row here, so
+//! The dialplan's one namespace: every extension (user, fax, speed dial; teams when they come) is a row here, so
 //! the primary key makes each number unique across all of them.
 
 use sqlx::SqliteConnection;
@@ -11,6 +11,8 @@ pub enum Owner {
     User(i64),
     /// A virtual fax device, by device id.
     Fax(i64),
+    /// A speed dial [Kurzwahl], by its id.
+    SpeedDial(i64),
 }
 
 impl Owner {
@@ -18,6 +20,7 @@ impl Owner {
         match self {
             Owner::User(id) => ("user", id),
             Owner::Fax(id) => ("fax", id),
+            Owner::SpeedDial(id) => ("speed-dial", id),
         }
     }
 }

@@ -26,10 +26,11 @@ const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.extension, u.au
        (SELECT d.number FROM devices d WHERE d.owner_user_id = u.id AND d.kind = 'mobile'
          ORDER BY d.id LIMIT 1) AS mobile_number,
        (SELECT COUNT(*) FROM devices d WHERE d.owner_user_id = u.id AND d.kind <> 'fax') AS direct_devices,
-       w.name AS workplace, w.logged_in_at
+       w.name AS workplace, w.logged_in_at, t.name AS action_template
   FROM users u
   LEFT JOIN user_fax f ON f.user_id = u.id
-  LEFT JOIN workplaces w ON w.current_user_id = u.id";
+  LEFT JOIN workplaces w ON w.current_user_id = u.id
+  LEFT JOIN action_templates t ON t.id = u.action_template_id";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -54,6 +55,7 @@ struct Row {
     direct_devices: i64,
     workplace: Option<String>,
     logged_in_at: Option<i64>,
+    action_template: Option<String>,
 }
 
 impl From<Row> for User {
@@ -79,6 +81,7 @@ impl From<Row> for User {
             mobile_number: r.mobile_number,
             role: r.role,
             cid_number: r.cid_number,
+            action_template: r.action_template,
             phone_status: PhoneStatus {
                 state: match (&r.workplace, r.direct_devices) {
                     (Some(_), _) => PhoneState::Workplace,
@@ -120,6 +123,14 @@ pub(super) async fn role_of(conn: &mut SqliteConnection, id: i64) -> Result<Opti
     Ok(role)
 }
 
+/// Every user, ordered by username.
+pub(super) async fn all(conn: &mut SqliteConnection) -> Result<Vec<User>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY u.username"))
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
 async fn one(conn: &mut SqliteConnection, username: &str) -> Result<(i64, User)> {
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE u.username = $1"))
         .bind(username)
@@ -129,10 +140,30 @@ async fn one(conn: &mut SqliteConnection, username: &str) -> Result<(i64, User)>
     Ok((row.id, row.into()))
 }
 
-/// Secrets hashed before the write transaction starts, so hashing never holds the writer.
-struct Hashed {
+/// A user's secrets hashed before the write transaction starts, so hashing never holds the
+/// writer. Each is `None` (leave as is), `Some(None)` (clear) or `Some(Some(phc))` (set).
+#[derive(Clone, Default)]
+pub struct Hashed {
     password: Option<Option<String>>,
     pin: Option<Option<String>>,
+}
+
+impl std::fmt::Debug for Hashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hashed { .. }")
+    }
+}
+
+impl Hashed {
+    /// For a dry run, which is always rolled back: the secrets count as set, without the cost
+    /// of hashing them. Never commit a transaction that used one.
+    pub fn placeholder(password: bool, pin: bool) -> Hashed {
+        let mark = |set: bool| set.then(|| Some("dry-run".to_owned()));
+        Hashed {
+            password: mark(password),
+            pin: mark(pin),
+        }
+    }
 }
 
 async fn hash_opt(
@@ -149,23 +180,56 @@ async fn hash_opt(
 impl Store {
     /// Quick-create [Schnellanlage] with every side effect the seed names.
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
-        let auth = new.auth.unwrap_or(Auth::Local);
-        let language = new
-            .language
-            .clone()
-            .unwrap_or_else(|| self.default_language.clone());
-        check_new(&new, auth, &language)?;
+        self.check_new_user(&new)?;
         let hashed = Hashed {
             password: hash_opt(&self.hasher, &new.password.clone().map(Some)).await?,
             pin: hash_opt(&self.hasher, &new.pin.clone().map(Some)).await?,
         };
         let mut tx = self.write.begin().await?;
-        super::accounts::check_name_free(&mut tx, &new.username).await?;
+        self.insert_user(&mut tx, &new, hashed).await?;
+        let (_, user) = one(&mut tx, &new.username).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Hashes the secrets a user row sets (`None` leaves a secret as it is).
+    pub async fn hash_secrets(
+        &self,
+        password: Option<&Secret>,
+        pin: Option<&Secret>,
+    ) -> Result<Hashed> {
+        Ok(Hashed {
+            password: hash_opt(&self.hasher, &password.cloned().map(Some)).await?,
+            pin: hash_opt(&self.hasher, &pin.cloned().map(Some)).await?,
+        })
+    }
+
+    fn check_new_user(&self, new: &NewUser) -> Result<()> {
+        let language = new.language.as_deref().unwrap_or(&self.default_language);
+        check_new(new, new.auth.unwrap_or(Auth::Local), language)
+    }
+
+    /// The insert and every side effect of quick-create, inside `conn`'s transaction; the
+    /// secrets come hashed (`new`'s own are only validated).
+    pub(super) async fn insert_user(
+        &self,
+        conn: &mut SqliteConnection,
+        new: &NewUser,
+        hashed: Hashed,
+    ) -> Result<i64> {
+        self.check_new_user(new)?;
+        let auth = new.auth.unwrap_or(Auth::Local);
+        let language = new.language.as_ref().unwrap_or(&self.default_language);
+        super::accounts::check_name_free(conn, &new.username).await?;
+        let template = match &new.action_template {
+            Some(name) => Some(super::templates::referenced(conn, "action_template", name).await?),
+            None => None,
+        };
         let now = unix_now();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (username, display_name, extension, auth, password_hash, pin_hash,
-                 email, language, role, cid_number, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10) RETURNING id",
+                 email, language, role, cid_number, created_at, updated_at, action_template_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10, $11) RETURNING id",
         )
         .bind(&new.username)
         .bind(&new.display_name)
@@ -174,35 +238,38 @@ impl Store {
         .bind(hashed.password.flatten())
         .bind(hashed.pin.flatten())
         .bind(&new.email)
-        .bind(&language)
+        .bind(language)
         .bind(new.role)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .bind(template)
+        .fetch_one(&mut *conn)
         .await
         .map_err(unique_as_conflict("username", "is already taken"))?;
         if let Some(ext) = &new.extension {
-            numbers::claim(&mut tx, "extension", ext, NumberOwner::User(id)).await?;
+            numbers::claim(conn, "extension", ext, NumberOwner::User(id)).await?;
         }
         sqlx::query("INSERT INTO voicemail_boxes (user_id, keep_messages) VALUES ($1, $2)")
             .bind(id)
             .bind(false)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query("INSERT INTO user_phonebook (user_id, enabled, extra) VALUES ($1, $2, '{}')")
             .bind(id)
             .bind(true)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        self.set_fax_extension(&mut tx, id, new.fax_extension.as_deref())
+        self.set_fax_extension(conn, id, new.fax_extension.as_deref())
             .await?;
-        self.set_softphone(&mut tx, id, new.softphone).await?;
-        self.set_mobile(&mut tx, id, new.mobile_number.as_deref())
+        if new.softphone {
+            self.set_softphone(conn, id, true).await?;
+        }
+        self.set_mobile(conn, id, new.mobile_number.as_deref())
             .await?;
-        super::actions::sync_voicemail(&mut tx, id, new.voicemail.unwrap_or(VoicemailMode::None))
-            .await?;
-        let (_, user) = one(&mut tx, &new.username).await?;
-        tx.commit().await?;
-        Ok(user)
+        let mode = new.voicemail.unwrap_or(VoicemailMode::None);
+        if mode != VoicemailMode::None {
+            super::actions::sync_voicemail(conn, id, mode).await?;
+        }
+        Ok(id)
     }
 
     pub async fn user(&self, username: &str) -> Result<User> {
@@ -210,22 +277,60 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY u.username"))
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.into_iter().map(User::from).collect())
+        all(&mut *self.read.acquire().await?).await
+    }
+
+    /// Whether `password` and `pin` are what user `username` has now (argon2 checks; a secret
+    /// not asked about counts as matching).
+    pub async fn secrets_match(
+        &self,
+        username: &str,
+        password: Option<&Secret>,
+        pin: Option<&Secret>,
+    ) -> Result<(bool, bool)> {
+        let (stored_password, stored_pin): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT password_hash, pin_hash FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+        let matches = async |given: Option<&Secret>, stored: Option<String>| match (given, stored) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(secret), Some(hash)) => self.hasher.verify(secret, &hash).await,
+        };
+        Ok((
+            matches(password, stored_password).await,
+            matches(pin, stored_pin).await,
+        ))
     }
 
     /// Changes a user; quick-create fields keep their side effects (turning `softphone` off
     /// removes the softphone, clearing `fax_extension` removes the fax device, ...).
     pub async fn update_user(&self, username: &str, patch: UserPatch) -> Result<User> {
         check_patch(&patch)?;
-        let mut hashed = Hashed {
+        let hashed = Hashed {
             password: hash_opt(&self.hasher, &patch.password).await?,
             pin: hash_opt(&self.hasher, &patch.pin).await?,
         };
         let mut tx = self.write.begin().await?;
-        let (id, user) = one(&mut tx, username).await?;
+        self.change_user(&mut tx, username, &patch, hashed).await?;
+        let (_, user) = one(&mut tx, username).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// The change itself, inside `conn`'s transaction; the secrets come hashed (`patch`'s own
+    /// are only validated).
+    pub(super) async fn change_user(
+        &self,
+        conn: &mut SqliteConnection,
+        username: &str,
+        patch: &UserPatch,
+        mut hashed: Hashed,
+    ) -> Result<()> {
+        check_patch(patch)?;
+        let (id, user) = one(conn, username).await?;
         let auth = patch.auth.unwrap_or(user.auth);
         let will_have_password = match &hashed.password {
             Some(p) => p.is_some(),
@@ -243,52 +348,71 @@ impl Store {
         }
         if hashed.password.is_some() {
             // A new (or no) password ends the sessions the old one opened.
-            super::accounts::revoke_tokens(&mut tx, &format!("user:{username}")).await?;
+            super::accounts::revoke_tokens(conn, &format!("user:{username}")).await?;
         }
         if let Some(ext) = &patch.extension {
-            numbers::replace(&mut tx, "extension", ext.as_deref(), NumberOwner::User(id)).await?;
+            numbers::replace(conn, "extension", ext.as_deref(), NumberOwner::User(id)).await?;
         }
         if let Some(fax) = &patch.fax_extension {
-            self.set_fax_extension(&mut tx, id, fax.as_deref()).await?;
+            self.set_fax_extension(conn, id, fax.as_deref()).await?;
         }
         if let Some(on) = patch.softphone {
-            self.set_softphone(&mut tx, id, on).await?;
+            self.set_softphone(conn, id, on).await?;
         }
         if let Some(mobile) = &patch.mobile_number {
-            self.set_mobile(&mut tx, id, mobile.as_deref()).await?;
+            self.set_mobile(conn, id, mobile.as_deref()).await?;
         }
         if let Some(mode) = patch.voicemail {
-            super::actions::sync_voicemail(&mut tx, id, mode).await?;
+            super::actions::sync_voicemail(conn, id, mode).await?;
         }
-        update_columns(&mut tx, id, &user, &patch, auth, hashed).await?;
-        let (_, user) = one(&mut tx, username).await?;
-        tx.commit().await?;
-        Ok(user)
+        if let Some(template) = &patch.action_template {
+            let template = match template {
+                Some(name) => {
+                    Some(super::templates::referenced(conn, "action_template", name).await?)
+                }
+                None => None,
+            };
+            sqlx::query("UPDATE users SET action_template_id = $1 WHERE id = $2")
+                .bind(template)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        update_columns(conn, id, &user, patch, auth, hashed).await
     }
 
     /// Deletes a user with their voicemail box, phonebook entry, actions, forwardings and their
     /// personal devices (softphone, mobile, fax); IP phones stay, unassigned.
     pub async fn delete_user(&self, username: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let id = id_of(&mut tx, "user", username).await?;
-        self.set_fax_extension(&mut tx, id, None).await?;
+        self.remove_user(&mut tx, username).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn remove_user(
+        &self,
+        conn: &mut SqliteConnection,
+        username: &str,
+    ) -> Result<()> {
+        let id = id_of(conn, "user", username).await?;
+        self.set_fax_extension(conn, id, None).await?;
         sqlx::query(
             "DELETE FROM devices WHERE owner_user_id = $1 AND kind IN ('softphone', 'mobile')",
         )
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         sqlx::query("DELETE FROM followme WHERE device_id IN (SELECT id FROM devices WHERE owner_user_id = $1)")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        numbers::release(&mut tx, NumberOwner::User(id)).await?;
-        forget_references(&mut tx, id, username).await?;
+        numbers::release(conn, NumberOwner::User(id)).await?;
+        forget_references(conn, id, username).await?;
         sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -412,7 +536,8 @@ impl Store {
 }
 
 /// Removes what points at a user by name, so a later user of the same name inherits nothing:
-/// other users' forwardings and actions to them, their tokens, their workplace login.
+/// other users' forwardings and actions to them (template steps too), their tokens, their
+/// workplace login.
 async fn forget_references(conn: &mut SqliteConnection, id: i64, username: &str) -> Result<()> {
     sqlx::query("DELETE FROM forwardings WHERE target = $1")
         .bind(username)
@@ -422,6 +547,12 @@ async fn forget_references(conn: &mut SqliteConnection, id: i64, username: &str)
         .bind(username)
         .execute(&mut *conn)
         .await?;
+    sqlx::query(
+        "DELETE FROM action_template_steps WHERE target = $1 AND kind IN ('voicemail', 'forward-user')",
+    )
+    .bind(username)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("UPDATE workplaces SET current_user_id = NULL, logged_in_at = NULL WHERE current_user_id = $1")
         .bind(id)
         .execute(&mut *conn)

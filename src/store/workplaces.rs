@@ -110,22 +110,87 @@ async fn set_allowed(
     Ok(())
 }
 
+/// Validates and inserts a workplace with who may log in there.
+pub(super) async fn insert(conn: &mut SqliteConnection, new: &NewWorkplace) -> Result<i64> {
+    validate::username("name", &new.name)?;
+    let display = new.display_name.clone().unwrap_or_else(|| new.name.clone());
+    validate::display_text("display_name", &display)?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO workplaces (name, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(&new.name)
+    .bind(&display)
+    .bind(unix_now())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(unique_as_conflict(
+        "name",
+        "a workplace with this name exists",
+    ))?;
+    set_allowed(conn, id, &new.allowed_users, &new.allowed_roles).await?;
+    Ok(id)
+}
+
+/// Every workplace, ordered by name.
+pub(super) async fn all(conn: &mut SqliteConnection) -> Result<Vec<Workplace>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY w.name"))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(load(conn, row).await?);
+    }
+    Ok(out)
+}
+
+pub(super) async fn change(
+    conn: &mut SqliteConnection,
+    name: &str,
+    patch: &WorkplacePatch,
+) -> Result<()> {
+    if let Some(d) = &patch.display_name {
+        validate::display_text("display_name", d)?;
+    }
+    let id = id_of(conn, "workplace", name).await?;
+    let current = one(conn, name).await?;
+    if let Some(d) = &patch.display_name {
+        sqlx::query("UPDATE workplaces SET display_name = $1 WHERE id = $2")
+            .bind(d)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if patch.allowed_users.is_some() || patch.allowed_roles.is_some() {
+        let users = patch
+            .allowed_users
+            .as_ref()
+            .unwrap_or(&current.allowed_users);
+        let roles = patch
+            .allowed_roles
+            .as_ref()
+            .unwrap_or(&current.allowed_roles);
+        set_allowed(conn, id, users, roles).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn remove(conn: &mut SqliteConnection, name: &str) -> Result<()> {
+    let id = id_of(conn, "workplace", name).await?;
+    sqlx::query("DELETE FROM followme WHERE device_id IN (SELECT id FROM devices WHERE owner_workplace_id = $1)")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM workplaces WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn create_workplace(&self, new: NewWorkplace) -> Result<Workplace> {
-        validate::username("name", &new.name)?;
-        let display = new.display_name.clone().unwrap_or_else(|| new.name.clone());
-        validate::display_text("display_name", &display)?;
         let mut tx = self.write.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO workplaces (name, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(&new.name)
-        .bind(&display)
-        .bind(unix_now())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(unique_as_conflict("name", "a workplace with this name exists"))?;
-        set_allowed(&mut tx, id, &new.allowed_users, &new.allowed_roles).await?;
+        insert(&mut tx, &new).await?;
         let w = one(&mut tx, &new.name).await?;
         tx.commit().await?;
         Ok(w)
@@ -137,35 +202,12 @@ impl Store {
 
     pub async fn workplaces(&self) -> Result<Vec<Workplace>> {
         let mut conn = self.read.acquire().await?;
-        let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY w.name"))
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(load(&mut conn, row).await?);
-        }
-        Ok(out)
+        all(&mut conn).await
     }
 
     pub async fn update_workplace(&self, name: &str, patch: WorkplacePatch) -> Result<Workplace> {
-        if let Some(d) = &patch.display_name {
-            validate::display_text("display_name", d)?;
-        }
         let mut tx = self.write.begin().await?;
-        let id = id_of(&mut tx, "workplace", name).await?;
-        let current = one(&mut tx, name).await?;
-        if let Some(d) = &patch.display_name {
-            sqlx::query("UPDATE workplaces SET display_name = $1 WHERE id = $2")
-                .bind(d)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if patch.allowed_users.is_some() || patch.allowed_roles.is_some() {
-            let users = patch.allowed_users.unwrap_or(current.allowed_users);
-            let roles = patch.allowed_roles.unwrap_or(current.allowed_roles);
-            set_allowed(&mut tx, id, &users, &roles).await?;
-        }
+        change(&mut tx, name, &patch).await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)
@@ -174,15 +216,7 @@ impl Store {
     /// Deletes a workplace; its phones stay, unassigned.
     pub async fn delete_workplace(&self, name: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let id = id_of(&mut tx, "workplace", name).await?;
-        sqlx::query("DELETE FROM followme WHERE device_id IN (SELECT id FROM devices WHERE owner_workplace_id = $1)")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM workplaces WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        remove(&mut tx, name).await?;
         tx.commit().await?;
         Ok(())
     }

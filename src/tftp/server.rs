@@ -233,10 +233,10 @@ fn is_transient(error: &io::Error) -> bool {
 }
 
 fn log_join(joined: Result<(), JoinError>) {
-    if let Err(e) = joined {
-        if e.is_panic() {
-            tracing::error!("TFTP transfer task panicked: {e}");
-        }
+    if let Err(e) = joined
+        && e.is_panic()
+    {
+        tracing::error!("TFTP transfer task panicked: {e}");
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod devices;
+mod dialplan;
 mod firmware;
 mod users;
 mod workplaces;
@@ -50,6 +51,7 @@ pub(super) fn register(api: Api) -> Api {
     let api = devices::register(api);
     let api = workplaces::register(api);
     let api = firmware::register(api);
+    let api = dialplan::register(api);
     accounts::register(api)
 }
 
@@ -62,7 +64,7 @@ pub async fn healthz(State(state): State<ApiState>) -> Result<&'static str, Admi
 /// A caller may give or take only roles up to its own.
 fn check_grant(who: &Principal, role: Option<Role>, field: &str) -> Result<(), AdminError> {
     match role {
-        Some(r) if r.rank() > who.role.rank() => Err(AdminError::Forbidden(format!(
+        Some(r) if !who.role.may_grant(role) => Err(AdminError::Forbidden(format!(
             "{field}: role {} may not grant {r}",
             who.role
         ))),

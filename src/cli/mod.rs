@@ -2,6 +2,8 @@
 //! store through the same [`Store`] operations as the API: same validation, same side effects.
 //! Results print as JSON, like the API returns them.
 
+mod import;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -47,6 +49,45 @@ pub enum Command {
     /// Workplaces [Arbeitsplätze].
     #[command(subcommand)]
     Workplace(WorkplaceCmd),
+    /// Import users, phones, workplaces, phonebook, speed dials and action templates from an
+    /// xlsx file, or write the template (`--template FILE`).
+    Import(ImportArgs),
+    /// Reads an xlsx file from stdin under memory and time limits (the import's child process).
+    #[command(name = "import-read", hide = true)]
+    ImportRead,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The xlsx file to import.
+    #[arg(required_unless_present = "template", conflicts_with = "template")]
+    file: Option<PathBuf>,
+    /// Write the template to this file instead of importing.
+    #[arg(long, value_name = "FILE")]
+    template: Option<PathBuf>,
+    /// With --template: fill it with what the store holds (passwords and PINs stay empty).
+    #[arg(long, requires = "template")]
+    with_data: bool,
+    /// Check every row and print the plan; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also delete what the file's sheets (those with rows) do not list; needs --yes.
+    #[arg(long)]
+    prune: bool,
+    /// Confirm the deletions of --prune.
+    #[arg(long)]
+    yes: bool,
+    /// Replace passwords and PINs users already have with the file's.
+    #[arg(long)]
+    reset_secrets: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// List every change, not only the counts (a dry run always does).
+    #[arg(long)]
+    verbose: bool,
+    #[command(flatten)]
+    config: ConfigArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +150,8 @@ pub struct UserAdd {
     mobile_number: Option<String>,
     #[arg(long, value_parser = parse_role)]
     role: Option<Role>,
+    #[arg(long)]
+    action_template: Option<String>,
     #[command(flatten)]
     config: ConfigArg,
 }
@@ -256,7 +299,10 @@ pub async fn run_offline(command: Command) -> anyhow::Result<()> {
         Command::Workplace(WorkplaceCmd::List(config)) => {
             print(&store(&config).await?.workplaces().await?)
         }
-        Command::Serve(_) | Command::Check(_) => unreachable!("handled by main"),
+        Command::Import(args) => import::run(args).await,
+        Command::Serve(_) | Command::Check(_) | Command::ImportRead => {
+            unreachable!("handled by main")
+        }
     }
 }
 
@@ -287,6 +333,7 @@ async fn user(cmd: UserCmd) -> anyhow::Result<()> {
                 softphone: add.softphone,
                 mobile_number: add.mobile_number,
                 role: add.role,
+                action_template: add.action_template,
             };
             print(&store.create_user(new).await?)
         }

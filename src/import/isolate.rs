@@ -1,0 +1,128 @@
+//! Reading an untrusted file in a child process. calamine cannot be bounded from outside in
+//! every path (it reserves what a file declares: issues 684, 693), so the reading runs in
+//! `zentrale import-read` under an address-space and CPU limit, with a wall-clock timeout.
+//! Whatever a file does to the reader, the daemon only sees the child end: a hostile file gets
+//! its error and everyone else gets on with their work.
+//!
+//! Protocol: the file on the child's stdin, one JSON [`Answer`] on its stdout.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::FileError;
+use super::limits::Limits;
+use super::read::{Workbook, read_workbook};
+
+/// The hidden subcommand the child runs.
+pub const CHILD_COMMAND: &str = "import-read";
+
+/// Address space of the child: calamine, the cells and their JSON fit in a fraction of it.
+const CHILD_MEMORY: u64 = 1 << 30;
+const CHILD_CPU_SECS: u64 = 60;
+/// Wall-clock bound on the child (it may also be starved of CPU by a busy machine).
+const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
+/// The largest answer accepted; the cell limits keep a real one far below.
+const MAX_ANSWER: u64 = 256 << 20;
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Answer {
+    Read(Workbook),
+    Refused(FileError),
+}
+
+/// This program, for re-executing it as the reading child.
+pub fn this_program() -> PathBuf {
+    let proc = PathBuf::from("/proc/self/exe");
+    if proc.exists() {
+        return proc;
+    }
+    std::env::current_exe().unwrap_or(proc)
+}
+
+/// Reads `bytes` with `program import-read` (normally [`this_program`]).
+pub async fn read_in_child(program: &Path, bytes: Vec<u8>) -> Result<Workbook, FileError> {
+    let limits = Limits::default();
+    if bytes.len() > limits.file_bytes {
+        return Err(FileError::TooLarge {
+            what: "the file".into(),
+            limit: limits.file_bytes as u64,
+        });
+    }
+    let mut child = tokio::process::Command::new(program)
+        .arg(CHILD_COMMAND)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .env_remove("RUST_LOG")
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| reader_failed(format!("cannot start the reader: {e}")))?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(reader_failed("the reader has no pipes".into()));
+    };
+    // A child that stops reading must not block us: feed it from its own task.
+    let feed = tokio::spawn(async move {
+        let _ = stdin.write_all(&bytes).await;
+    });
+    let mut answer = Vec::new();
+    let run = async {
+        stdout.take(MAX_ANSWER).read_to_end(&mut answer).await?;
+        child.wait().await
+    };
+    let status = tokio::time::timeout(CHILD_TIMEOUT, run).await;
+    feed.abort();
+    let status = match status {
+        Err(_) => return Err(reader_failed("it took longer than allowed".into())),
+        Ok(Err(e)) => return Err(reader_failed(format!("reading its answer: {e}"))),
+        Ok(Ok(status)) => status,
+    };
+    match serde_json::from_slice::<Answer>(&answer) {
+        Ok(Answer::Read(workbook)) if status.success() => Ok(workbook),
+        Ok(Answer::Refused(e)) => Err(e),
+        _ => Err(reader_failed(match status.code() {
+            Some(code) => format!("the reader failed (exit {code})"),
+            None => "the reader ran out of its memory or time limit".into(),
+        })),
+    }
+}
+
+fn reader_failed(why: String) -> FileError {
+    FileError::Reader(why)
+}
+
+/// The child: limits itself, reads the file from stdin, answers on stdout.
+pub fn child_main() -> ExitCode {
+    let limited = rlimit::setrlimit(rlimit::Resource::AS, CHILD_MEMORY, CHILD_MEMORY)
+        .and_then(|()| rlimit::setrlimit(rlimit::Resource::CPU, CHILD_CPU_SECS, CHILD_CPU_SECS));
+    let answer = match limited {
+        Err(e) => Answer::Refused(reader_failed(format!("cannot limit the reader: {e}"))),
+        Ok(()) => read_stdin(),
+    };
+    let ok = matches!(answer, Answer::Read(_));
+    let written = serde_json::to_writer(std::io::stdout().lock(), &answer)
+        .map_err(std::io::Error::from)
+        .and_then(|()| std::io::stdout().flush());
+    if written.is_ok() && ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn read_stdin() -> Answer {
+    let limits = Limits::default();
+    let mut bytes = Vec::new();
+    let cap = limits.file_bytes as u64 + 1;
+    if let Err(e) = std::io::stdin().lock().take(cap).read_to_end(&mut bytes) {
+        return Answer::Refused(reader_failed(format!("reading the file: {e}")));
+    }
+    match read_workbook(&bytes, &limits) {
+        Ok(workbook) => Answer::Read(workbook),
+        Err(e) => Answer::Refused(e),
+    }
+}

@@ -1,0 +1,427 @@
+//! The sheets of a workbook as typed rows. Only the form of each cell is checked here (a word
+//! from its list, yes/no, text); what a value means (a free extension, an existing user) is
+//! checked by the store, with the API's own rules, when the row is applied.
+
+use std::collections::HashMap;
+
+use super::read::Workbook;
+use super::report::{Problem, Report};
+use super::schema::{self, SheetKind};
+use super::table::{Cells, Field, Table};
+use crate::store::secret::Secret;
+use crate::store::{
+    ActionKind, Auth, NewAction, Role, Scope, Timing, Vendor, VoicemailMode, validate,
+};
+
+#[derive(Debug)]
+pub struct UserRow {
+    pub row: u32,
+    pub username: String,
+    pub display_name: Field<String>,
+    pub extension: Field<String>,
+    pub auth: Field<Auth>,
+    pub password: Field<Secret>,
+    pub pin: Field<Secret>,
+    pub fax_extension: Field<String>,
+    pub email: Field<String>,
+    pub language: Field<String>,
+    pub voicemail: Field<VoicemailMode>,
+    pub softphone: Field<bool>,
+    pub mobile_number: Field<String>,
+    pub role: Field<Role>,
+    pub action_template: Field<String>,
+}
+
+#[derive(Debug)]
+pub struct PhoneRow {
+    pub row: u32,
+    /// As written; normalised when applied.
+    pub mac: String,
+    pub vendor: Field<Vendor>,
+    pub model: Field<String>,
+    pub label: Field<String>,
+    pub user: Field<String>,
+    pub workplace: Field<String>,
+}
+
+#[derive(Debug)]
+pub struct WorkplaceRow {
+    pub row: u32,
+    pub name: String,
+    pub display_name: Field<String>,
+    pub allowed_users: Field<Vec<String>>,
+    pub allowed_roles: Field<Vec<Role>>,
+}
+
+#[derive(Debug)]
+pub struct PhonebookRow {
+    pub row: u32,
+    pub name: String,
+    pub number: Field<String>,
+    pub company: Field<String>,
+    /// The extra fields (email, mobile, fax, notes) by key.
+    pub extra: Vec<(&'static str, Field<String>)>,
+}
+
+#[derive(Debug)]
+pub struct SpeedDialRow {
+    pub row: u32,
+    pub code: String,
+    pub name: Field<String>,
+    pub number: Field<String>,
+}
+
+/// All rows of one action template, in order.
+#[derive(Debug)]
+pub struct TemplateRows {
+    pub name: String,
+    /// The first row that names it.
+    pub first_row: u32,
+    /// Each step with its row.
+    pub steps: Vec<(u32, NewAction)>,
+}
+
+/// The rows of one sheet, with what locates a problem in it.
+#[derive(Debug)]
+pub struct SheetRows<T> {
+    /// The sheet as the file names it.
+    pub sheet: String,
+    /// Zero-based column of each key the header has.
+    pub columns: HashMap<&'static str, u32>,
+    pub rows: Vec<T>,
+}
+
+impl<T> SheetRows<T> {
+    /// A problem at `row`, in the column of `key` when the sheet has one.
+    pub fn problem(&self, row: Option<u32>, key: Option<&str>, message: String) -> Problem {
+        let column = key.and_then(|k| self.columns.get_key_value(k));
+        Problem {
+            sheet: self.sheet.clone(),
+            row,
+            column: column.map(|(k, _)| (*k).to_owned()),
+            cell: row
+                .zip(column)
+                .map(|(r, (_, c))| super::read::cell_name(r, *c)),
+            message,
+        }
+    }
+}
+
+/// The rows of each sheet the file has (with at least one data row).
+#[derive(Debug, Default)]
+pub struct Records {
+    pub users: Option<SheetRows<UserRow>>,
+    pub phones: Option<SheetRows<PhoneRow>>,
+    pub workplaces: Option<SheetRows<WorkplaceRow>>,
+    pub phonebook: Option<SheetRows<PhonebookRow>>,
+    pub speed_dials: Option<SheetRows<SpeedDialRow>>,
+    pub templates: Option<SheetRows<TemplateRows>>,
+}
+
+/// Reads every sheet; what cannot be read goes to `report` as problems.
+pub fn parse(workbook: &Workbook, report: &mut Report) -> Records {
+    let mut records = Records::default();
+    let mut seen: HashMap<SheetKind, &str> = HashMap::new();
+    for sheet in &workbook.sheets {
+        if schema::is_notes(&sheet.name) {
+            continue;
+        }
+        let Some(def) = schema::sheet_named(&sheet.name) else {
+            let known: Vec<&str> = schema::SHEETS.iter().map(|s| s.name).collect();
+            report.problem(sheet_problem(
+                &sheet.name,
+                format!(
+                    "unknown sheet; an import reads {} (and ignores {})",
+                    known.join(", "),
+                    schema::NOTES
+                ),
+            ));
+            continue;
+        };
+        if let Some(first) = seen.insert(def.kind, &sheet.name) {
+            report.problem(sheet_problem(
+                &sheet.name,
+                format!("sheet {first} holds the same records; use one of them"),
+            ));
+            continue;
+        }
+        let mut problems = Vec::new();
+        let table = Table::new(def, sheet, &mut problems);
+        problems.into_iter().for_each(|p| report.problem(p));
+        let Some(table) = table else { continue };
+        // Counts in the file's order of sheets, whatever order they are applied in.
+        report.counts(&sheet.name);
+        match def.kind {
+            SheetKind::Users => {
+                records.users = Some(sheet_rows(&table, rows(&table, report, user)))
+            }
+            SheetKind::Phones => {
+                records.phones = Some(sheet_rows(&table, rows(&table, report, phone)))
+            }
+            SheetKind::Workplaces => {
+                records.workplaces = Some(sheet_rows(&table, rows(&table, report, workplace)));
+            }
+            SheetKind::Phonebook => {
+                records.phonebook = Some(sheet_rows(&table, rows(&table, report, phonebook)));
+            }
+            SheetKind::SpeedDials => {
+                records.speed_dials = Some(sheet_rows(&table, rows(&table, report, speed_dial)));
+            }
+            SheetKind::ActionTemplates => {
+                let steps = group_templates(rows(&table, report, step));
+                records.templates = Some(sheet_rows(&table, steps));
+            }
+        }
+    }
+    records
+}
+
+fn sheet_rows<T>(table: &Table<'_>, rows: Vec<T>) -> SheetRows<T> {
+    SheetRows {
+        sheet: table.sheet.name.clone(),
+        columns: table.columns().clone(),
+        rows,
+    }
+}
+
+fn sheet_problem(sheet: &str, message: String) -> Problem {
+    Problem {
+        sheet: sheet.to_owned(),
+        row: None,
+        column: None,
+        cell: None,
+        message,
+    }
+}
+
+/// Every data row read by `read`, skipping (and reporting) rows with problems and rows whose
+/// key repeats an earlier row's.
+fn rows<T>(
+    table: &Table<'_>,
+    report: &mut Report,
+    read: fn(&mut Cells<'_>) -> Option<(String, T)>,
+) -> Vec<T> {
+    let key = table.def.key();
+    let mut first_row: HashMap<String, u32> = HashMap::new();
+    let mut out = Vec::new();
+    for mut cells in table.rows() {
+        let number = cells.number();
+        let read = read(&mut cells);
+        if let Some((k, _)) = &read {
+            let repeats = table.def.kind != SheetKind::ActionTemplates;
+            match first_row.get(k) {
+                Some(first) if repeats => {
+                    cells.problem(Some(key), format!("{k} is already in row {first}"));
+                }
+                _ => {
+                    first_row.insert(k.clone(), number);
+                }
+            }
+        }
+        let problems = cells.finish();
+        if problems.is_empty() {
+            out.extend(read.map(|(_, row)| row));
+        } else {
+            problems.into_iter().for_each(|p| report.problem(p));
+        }
+    }
+    out
+}
+
+/// The key cell: required.
+fn key(cells: &mut Cells<'_>, key: &str) -> Option<String> {
+    match cells.text(key) {
+        Field::Value(v) => Some(v),
+        Field::Empty => {
+            cells.problem(Some(key), "must not be empty");
+            None
+        }
+        Field::Absent => None,
+    }
+}
+
+fn secret(field: Field<String>) -> Field<Secret> {
+    match field {
+        Field::Value(v) => Field::Value(Secret::new(v)),
+        Field::Empty => Field::Empty,
+        Field::Absent => Field::Absent,
+    }
+}
+
+fn user(c: &mut Cells<'_>) -> Option<(String, UserRow)> {
+    let username = key(c, "username")?;
+    let password = c.text("password");
+    let pin = c.text("pin");
+    let row = UserRow {
+        row: c.number(),
+        display_name: c.text("display_name"),
+        extension: c.text("extension"),
+        auth: c.word("auth", Auth::parse, Auth::ALL),
+        password: secret(password),
+        pin: secret(pin),
+        fax_extension: c.text("fax_extension"),
+        email: c.text("email"),
+        language: c.text("language"),
+        voicemail: c.word("voicemail", VoicemailMode::parse, VoicemailMode::ALL),
+        softphone: c.flag("softphone"),
+        mobile_number: c.text("mobile_number"),
+        role: c.word("role", Role::parse, Role::ALL),
+        action_template: c.text("action_template"),
+        username: username.clone(),
+    };
+    Some((username, row))
+}
+
+fn phone(c: &mut Cells<'_>) -> Option<(String, PhoneRow)> {
+    let mac = key(c, "mac")?;
+    // Rows match by the normalised MAC, so two notations of one phone are one key.
+    let normal = match validate::mac("mac", &mac) {
+        Ok(m) => m,
+        Err(e) => {
+            c.problem(Some("mac"), message_of(&e));
+            return None;
+        }
+    };
+    let row = PhoneRow {
+        row: c.number(),
+        mac,
+        vendor: c.word("vendor", Vendor::parse, Vendor::ALL),
+        model: c.text("model"),
+        label: c.text("label"),
+        user: c.text("user"),
+        workplace: c.text("workplace"),
+    };
+    Some((normal, row))
+}
+
+fn workplace(c: &mut Cells<'_>) -> Option<(String, WorkplaceRow)> {
+    let name = key(c, "name")?;
+    let roles = match c.list("allowed_roles") {
+        Field::Value(words) => {
+            let mut roles = Vec::new();
+            for w in words {
+                match Role::parse(&w.to_lowercase()) {
+                    Some(r) => roles.push(r),
+                    None => c.problem(Some("allowed_roles"), format!("{w:?} is not a role")),
+                }
+            }
+            Field::Value(roles)
+        }
+        Field::Empty => Field::Empty,
+        Field::Absent => Field::Absent,
+    };
+    let row = WorkplaceRow {
+        row: c.number(),
+        display_name: c.text("display_name"),
+        allowed_users: c.list("allowed_users"),
+        allowed_roles: roles,
+        name: name.clone(),
+    };
+    Some((name, row))
+}
+
+/// The phonebook's extra columns, stored in the entry's extra fields.
+pub const PHONEBOOK_EXTRA: [&str; 4] = ["email", "mobile", "fax", "notes"];
+
+fn phonebook(c: &mut Cells<'_>) -> Option<(String, PhonebookRow)> {
+    let name = key(c, "name")?;
+    let number = c.text("number");
+    let row = PhonebookRow {
+        row: c.number(),
+        company: c.text("company"),
+        extra: PHONEBOOK_EXTRA.iter().map(|k| (*k, c.text(k))).collect(),
+        name: name.clone(),
+        number: number.clone(),
+    };
+    let key = format!("{name} / {}", number.value().map_or("", String::as_str));
+    Some((key, row))
+}
+
+fn speed_dial(c: &mut Cells<'_>) -> Option<(String, SpeedDialRow)> {
+    let code = key(c, "code")?;
+    let row = SpeedDialRow {
+        row: c.number(),
+        name: c.text("name"),
+        number: c.text("number"),
+        code: code.clone(),
+    };
+    Some((code, row))
+}
+
+/// A template's name, the row and the step it holds (none: the row only names the template).
+type Step = (String, u32, Option<NewAction>);
+
+/// One step of a template; a row with only the template's name is a template without steps.
+fn step(c: &mut Cells<'_>) -> Option<(String, Step)> {
+    let template = key(c, "template")?;
+    let scope = c.word("scope", Scope::parse, Scope::ALL);
+    let timing = c.word("timing", Timing::parse, Timing::ALL);
+    let kind = c.word("kind", ActionKind::parse, ActionKind::ALL);
+    let target = c.text("target").value().cloned();
+    let named = [
+        matches!(scope, Field::Value(_)),
+        matches!(timing, Field::Value(_)),
+        matches!(kind, Field::Value(_)),
+        target.is_some(),
+    ];
+    if named.iter().all(|n| !n) {
+        return Some((template.clone(), (template, c.number(), None)));
+    }
+    let scope = required(c, scope, "scope");
+    let timing = required(c, timing, "timing");
+    let kind = required(c, kind, "kind");
+    let action = NewAction {
+        scope: scope?,
+        timing: timing?,
+        kind: kind?,
+        target,
+    };
+    Some((template.clone(), (template, c.number(), Some(action))))
+}
+
+fn required<T>(c: &mut Cells<'_>, field: Field<T>, key: &str) -> Option<T> {
+    match field {
+        Field::Value(v) => Some(v),
+        Field::Empty => {
+            c.problem(Some(key), "must not be empty");
+            None
+        }
+        // Absent after a problem with the cell, or because the sheet lacks the column.
+        Field::Absent => {
+            if !c.has(key) {
+                c.problem(None, format!("the sheet needs the column {key}"));
+            }
+            None
+        }
+    }
+}
+
+fn group_templates(steps: Vec<Step>) -> Vec<TemplateRows> {
+    let mut out: Vec<TemplateRows> = Vec::new();
+    for (name, row, action) in steps {
+        let i = match out.iter().position(|t| t.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(TemplateRows {
+                    name,
+                    first_row: row,
+                    steps: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        if let Some(action) = action {
+            out[i].steps.push((row, action));
+        }
+    }
+    out
+}
+
+/// A store error's message without its field (the problem names the column).
+pub fn message_of(e: &crate::store::StoreError) -> String {
+    match e {
+        crate::store::StoreError::Invalid { message, .. }
+        | crate::store::StoreError::Conflict { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}

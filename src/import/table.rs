@@ -1,0 +1,260 @@
+//! One sheet as a table: its header row mapped to our columns, and each data row's cells read
+//! as text, words, yes/no or lists, every problem located at its cell.
+
+use std::collections::HashMap;
+
+use super::read::{Row, Sheet, Value, cell_name};
+use super::report::Problem;
+use super::schema::{ColumnDef, SheetDef};
+
+/// What a row says about one field: the column is not in the file (keep what is there), the
+/// cell is empty (no value, or the default), or a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field<T> {
+    Absent,
+    Empty,
+    Value(T),
+}
+
+impl<T> Field<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A sheet whose header row has been read.
+#[derive(Debug)]
+pub struct Table<'a> {
+    pub def: &'static SheetDef,
+    pub sheet: &'a Sheet,
+    /// Zero-based column index of each key present.
+    columns: HashMap<&'static str, u32>,
+}
+
+impl<'a> Table<'a> {
+    /// Reads the header (the first non-empty row). None, with the reason in `problems`, when
+    /// the sheet cannot be read as `def`; also None for a sheet without data rows.
+    pub fn new(
+        def: &'static SheetDef,
+        sheet: &'a Sheet,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Self> {
+        let header = sheet.rows.first()?;
+        let mut columns = HashMap::new();
+        let mut ok = true;
+        for cell in &header.cells {
+            let at = |message: String| Problem {
+                sheet: sheet.name.clone(),
+                row: Some(header.number),
+                column: None,
+                cell: Some(cell_name(header.number, cell.column)),
+                message,
+            };
+            let Value::Text(text) = &cell.value else {
+                problems.push(at("a header must be text".into()));
+                ok = false;
+                continue;
+            };
+            match def.column_named(text) {
+                Some(c) if columns.insert(c.key, cell.column).is_some() => {
+                    problems.push(at(format!("column {} appears twice", c.key)));
+                    ok = false;
+                }
+                Some(_) => {}
+                None => {
+                    let known: Vec<&str> = def.columns.iter().map(|c| c.key).collect();
+                    problems.push(at(format!(
+                        "unknown column {:?}; this sheet has: {}",
+                        text.trim(),
+                        known.join(", ")
+                    )));
+                    ok = false;
+                }
+            }
+        }
+        if !columns.contains_key(def.key()) {
+            problems.push(Problem {
+                sheet: sheet.name.clone(),
+                row: Some(header.number),
+                column: Some(def.key().into()),
+                cell: None,
+                message: format!("the header row needs the column {}", def.key()),
+            });
+            ok = false;
+        }
+        (ok && sheet.rows.len() > 1).then_some(Table {
+            def,
+            sheet,
+            columns,
+        })
+    }
+
+    /// The data rows (all after the header).
+    pub fn rows(&self) -> impl Iterator<Item = Cells<'_>> {
+        self.sheet.rows[1..].iter().map(move |row| Cells {
+            table: self,
+            row,
+            problems: Vec::new(),
+        })
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.columns.contains_key(key)
+    }
+
+    pub fn columns(&self) -> &HashMap<&'static str, u32> {
+        &self.columns
+    }
+
+    /// The column letter and header of `key`, for a problem.
+    pub fn column_of(&self, key: &str) -> Option<(u32, &'static ColumnDef)> {
+        let index = *self.columns.get(key)?;
+        Some((index, self.def.column_named(key)?))
+    }
+}
+
+/// One data row being read; problems collect until [`Cells::finish`].
+#[derive(Debug)]
+pub struct Cells<'a> {
+    table: &'a Table<'a>,
+    pub row: &'a Row,
+    problems: Vec<Problem>,
+}
+
+impl Cells<'_> {
+    pub fn number(&self) -> u32 {
+        self.row.number
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.table.has(key)
+    }
+
+    /// A problem at the cell of `key` (or the row, for `None`).
+    pub fn problem(&mut self, key: Option<&str>, message: impl Into<String>) {
+        let problem = self.table.problem(self.row.number, key, message.into());
+        self.problems.push(problem);
+    }
+
+    /// The row's problems; empty when it read cleanly.
+    pub fn finish(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    fn raw(&self, key: &str) -> Field<&Value> {
+        let Some(&column) = self.table.columns.get(key) else {
+            return Field::Absent;
+        };
+        match self.row.cells.iter().find(|c| c.column == column) {
+            Some(cell) => Field::Value(&cell.value),
+            None => Field::Empty,
+        }
+    }
+
+    /// Text of a cell, trimmed; numbers as their digits. Blank text is empty.
+    pub fn text(&mut self, key: &str) -> Field<String> {
+        let value = match self.raw(key) {
+            Field::Absent => return Field::Absent,
+            Field::Empty => return Field::Empty,
+            Field::Value(v) => v.clone(),
+        };
+        let text = match value {
+            Value::Text(t) => t.trim().to_owned(),
+            Value::Int(i) => i.to_string(),
+            Value::Number(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            Value::Number(f) => f.to_string(),
+            other => {
+                let why = match other {
+                    Value::Bool(_) => "a TRUE/FALSE value; type the text".to_owned(),
+                    Value::Date(_) => "a date or time; type the text".to_owned(),
+                    Value::Error(e) => format!("an error value ({e})"),
+                    Value::Formula(f) => {
+                        format!("a formula (={f}); formulas are not evaluated, type the value")
+                    }
+                    Value::TooLong(n) => format!("{n} characters; at most 1024 fit a cell"),
+                    _ => "not text".to_owned(),
+                };
+                self.problem(Some(key), why);
+                return Field::Absent;
+            }
+        };
+        if text.is_empty() {
+            Field::Empty
+        } else {
+            Field::Value(text)
+        }
+    }
+
+    /// One of a closed set of words (`parse`), case-insensitive.
+    pub fn word<T>(&mut self, key: &str, parse: fn(&str) -> Option<T>, all: &[T]) -> Field<T>
+    where
+        T: std::fmt::Display,
+    {
+        match self.text(key) {
+            Field::Value(t) => match parse(&t.to_lowercase()) {
+                Some(v) => Field::Value(v),
+                None => {
+                    let words: Vec<String> = all.iter().map(ToString::to_string).collect();
+                    self.problem(
+                        Some(key),
+                        format!("{t:?} is not one of: {}", words.join(", ")),
+                    );
+                    Field::Absent
+                }
+            },
+            Field::Empty => Field::Empty,
+            Field::Absent => Field::Absent,
+        }
+    }
+
+    /// yes/no (also ja/nein, true/false, 1/0, x); a TRUE/FALSE cell too.
+    pub fn flag(&mut self, key: &str) -> Field<bool> {
+        if let Field::Value(Value::Bool(b)) = self.raw(key) {
+            return Field::Value(*b);
+        }
+        match self.text(key) {
+            Field::Value(t) => match t.to_lowercase().as_str() {
+                "yes" | "ja" | "true" | "wahr" | "1" | "x" => Field::Value(true),
+                "no" | "nein" | "false" | "falsch" | "0" => Field::Value(false),
+                _ => {
+                    self.problem(Some(key), format!("{t:?} is neither yes nor no"));
+                    Field::Absent
+                }
+            },
+            Field::Empty => Field::Empty,
+            Field::Absent => Field::Absent,
+        }
+    }
+
+    /// Items separated by commas, semicolons or line breaks.
+    pub fn list(&mut self, key: &str) -> Field<Vec<String>> {
+        match self.text(key) {
+            Field::Value(t) => Field::Value(
+                t.split([',', ';', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            Field::Empty => Field::Empty,
+            Field::Absent => Field::Absent,
+        }
+    }
+}
+
+impl Table<'_> {
+    /// A problem in row `row` at the column of `key` (the row itself when the key has none).
+    pub fn problem(&self, row: u32, key: Option<&str>, message: String) -> Problem {
+        let located = key.and_then(|k| self.column_of(k));
+        Problem {
+            sheet: self.sheet.name.clone(),
+            row: Some(row),
+            column: located.map(|(_, c)| c.key.to_owned()),
+            cell: located.map(|(i, _)| cell_name(row, i)),
+            message,
+        }
+    }
+}
