@@ -31,6 +31,20 @@ pub enum AdminError {
     Method,
     #[error(transparent)]
     Provisioning(#[from] crate::provisioning::ProvisioningError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    /// The file has problems; the report lists them, nothing was changed.
+    #[error("{} problems in the file; nothing was changed", .0.problems.len())]
+    ImportRejected(Box<crate::import::Report>),
+    /// A prune would delete records and was not confirmed.
+    #[error("prune would delete {} records (see the report); repeat with yes=true", .0.total(|s| s.delete))]
+    ImportUnconfirmed(Box<crate::import::Report>),
+}
+
+impl From<crate::import::FileError> for AdminError {
+    fn from(e: crate::import::FileError) -> Self {
+        AdminError::Import(e.into())
+    }
 }
 
 #[derive(Serialize)]
@@ -38,6 +52,9 @@ struct Body<'a> {
     error: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// An import's report, with the problems that stopped it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<&'a crate::import::Report>,
 }
 
 impl AdminError {
@@ -60,6 +77,16 @@ impl AdminError {
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 }
             }
+            AdminError::Import(e) => {
+                use crate::import::ImportError as I;
+                match e {
+                    I::File(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    I::Store(e) => AdminError::status_of(e),
+                    I::Write(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+            AdminError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AdminError::ImportUnconfirmed(_) => StatusCode::CONFLICT,
         }
     }
 
@@ -83,6 +110,9 @@ impl AdminError {
                 Some("file")
             }
             AdminError::Shape { field, .. } => field.as_deref(),
+            AdminError::Import(crate::import::ImportError::File(_))
+            | AdminError::ImportRejected(_) => Some("file"),
+            AdminError::Import(crate::import::ImportError::Store(e)) => e.field(),
             _ => None,
         }
     }
@@ -98,9 +128,14 @@ impl IntoResponse for AdminError {
         } else {
             self.to_string()
         };
+        let report = match &self {
+            AdminError::ImportRejected(r) | AdminError::ImportUnconfirmed(r) => Some(&**r),
+            _ => None,
+        };
         let body = Body {
             error,
             field: self.field(),
+            report,
         };
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

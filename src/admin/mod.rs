@@ -36,6 +36,8 @@ pub struct Doc {
     pub response: Option<&'static str>,
     /// Success status.
     pub status: u16,
+    /// Boolean query parameters the route takes.
+    pub query: &'static [&'static str],
 }
 
 /// One row of the route table.

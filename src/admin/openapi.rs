@@ -11,6 +11,9 @@ use crate::store::*;
 
 /// `Doc::request` of a route whose body is raw bytes (a firmware upload), not JSON.
 pub const BINARY: &str = "binary";
+/// `Doc::request` or `Doc::response` of a route that takes or gives an xlsx workbook.
+pub const XLSX: &str = "xlsx";
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Every schema the API speaks, with the schemas they refer to.
 fn schemas() -> Map<String, Value> {
@@ -73,6 +76,11 @@ fn schemas() -> Map<String, Value> {
         super::handlers::TokenRequest,
         super::handlers::TokenResponse,
         super::handlers::Me,
+        crate::import::Report,
+        crate::import::SheetCounts,
+        crate::import::Change,
+        crate::import::ChangeKind,
+        crate::import::Problem,
     );
     let mut map = Map::new();
     for (name, schema) in list {
@@ -116,6 +124,9 @@ pub fn document() -> Value {
     for route in route_table().routes() {
         let mut responses = Map::new();
         let ok = match route.doc.response {
+            Some(XLSX) => {
+                json!({"description": "success", "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}})
+            }
             Some(name) => {
                 json!({"description": "success", "content": {"application/json": {"schema": schema_ref(name)}}})
             }
@@ -139,11 +150,16 @@ pub fn document() -> Value {
             "x-zentrale-area": format!("{:?}", route.area),
             "responses": responses,
         });
-        let params = path_params(route.path);
+        let mut params = path_params(route.path);
+        params.extend(route.doc.query.iter().map(|name| {
+            json!({"name": name, "in": "query", "required": false, "schema": {"type": "boolean"}})
+        }));
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        if route.doc.request == Some(BINARY) {
+        if route.doc.request == Some(XLSX) {
+            op["requestBody"] = json!({"required": true, "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}});
+        } else if route.doc.request == Some(BINARY) {
             op["requestBody"] = json!({"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}});
         } else if let Some(name) = route.doc.request {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(name)}}});
@@ -222,7 +238,12 @@ mod tests {
             for (method, op) in item.as_object().expect("item") {
                 let declared: Vec<&str> = op["parameters"]
                     .as_array()
-                    .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                    .map(|ps| {
+                        ps.iter()
+                            .filter(|p| p["in"] == "path")
+                            .filter_map(|p| p["name"].as_str())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let used: Vec<&str> = path
                     .split('/')

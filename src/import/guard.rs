@@ -20,7 +20,7 @@ const COMPOUND_FILE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 /// Refuses `bytes` unless they are an xlsx package within `limits`.
 pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     if bytes.len() > limits.file_bytes {
-        return Err(too_large("the file", limits.file_bytes as u64));
+        return Err(too_large("the file", &mib(limits.file_bytes as u64)));
     }
     if bytes.starts_with(&COMPOUND_FILE) {
         return Err(FileError::Compound);
@@ -30,14 +30,17 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     }
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
     if zip.len() > limits.entries {
-        return Err(too_large("entries in the archive", limits.entries as u64));
+        return Err(too_large(
+            "entries in the archive",
+            &limits.entries.to_string(),
+        ));
     }
     let mut total = 0u64;
     for i in 0..zip.len() {
         let entry = zip.by_index(i).map_err(zip_error)?;
         let name = entry.name().map_err(zip_error)?.into_owned();
         if entry.size() > limits.entry_bytes {
-            return Err(too_large(&format!("part {name}"), limits.entry_bytes));
+            return Err(too_large(&format!("part {name}"), &mib(limits.entry_bytes)));
         }
         let mut capped = Capped::new(entry, limits.entry_bytes);
         let scan = if is_xml(&name) {
@@ -48,12 +51,12 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
                 .map_err(|e| FileError::Damaged(format!("part {name}: {e}")))
         };
         if capped.exceeded {
-            return Err(too_large(&format!("part {name}"), limits.entry_bytes));
+            return Err(too_large(&format!("part {name}"), &mib(limits.entry_bytes)));
         }
         scan?;
         total += capped.read;
         if total > limits.total_bytes {
-            return Err(too_large("the unpacked file", limits.total_bytes));
+            return Err(too_large("the unpacked file", &mib(limits.total_bytes)));
         }
     }
     Ok(())
@@ -92,7 +95,10 @@ fn scan_xml<R: Read>(part: &mut R, name: &str, limits: &Limits) -> Result<(), Fi
             _ => {}
         }
         if strings > limits.shared_strings {
-            return Err(too_large("shared strings", limits.shared_strings));
+            return Err(too_large(
+                "shared strings",
+                &limits.shared_strings.to_string(),
+            ));
         }
         buf.clear();
     }
@@ -110,18 +116,28 @@ fn check_declared_counts(
                 Some(n) if n <= limits.shared_strings => {}
                 // A count that does not parse is ignored by calamine; a huge one is reserved.
                 None => {}
-                Some(_) => return Err(too_large("shared strings", limits.shared_strings)),
+                Some(_) => {
+                    return Err(too_large(
+                        "shared strings",
+                        &limits.shared_strings.to_string(),
+                    ));
+                }
             }
         }
     }
     Ok(())
 }
 
-fn too_large(what: &str, limit: u64) -> FileError {
+pub(super) fn too_large(what: &str, limit: &str) -> FileError {
     FileError::TooLarge {
         what: what.to_owned(),
-        limit,
+        limit: limit.to_owned(),
     }
+}
+
+/// A byte count as people read it: `128 MiB`.
+pub(super) fn mib(bytes: u64) -> String {
+    format!("{} MiB", bytes >> 20)
 }
 
 fn zip_error(e: ZipError) -> FileError {

@@ -48,10 +48,10 @@ pub fn this_program() -> PathBuf {
 pub async fn read_in_child(program: &Path, bytes: Vec<u8>) -> Result<Workbook, FileError> {
     let limits = Limits::default();
     if bytes.len() > limits.file_bytes {
-        return Err(FileError::TooLarge {
-            what: "the file".into(),
-            limit: limits.file_bytes as u64,
-        });
+        return Err(super::guard::too_large(
+            "the file",
+            &super::guard::mib(limits.file_bytes as u64),
+        ));
     }
     let mut child = tokio::process::Command::new(program)
         .arg(CHILD_COMMAND)

@@ -24,6 +24,8 @@ mod run;
 mod schema;
 mod table;
 mod template;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +52,7 @@ pub enum FileError {
     #[error("the file is damaged or truncated: {0}")]
     Damaged(String),
     #[error("too large to import: {what} (at most {limit})")]
-    TooLarge { what: String, limit: u64 },
+    TooLarge { what: String, limit: String },
     #[error("sheet {sheet}: cell {cell} is outside the {limit} an import reads")]
     Beyond {
         sheet: String,

@@ -65,7 +65,7 @@ pub fn read_workbook(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileErro
     if names.len() > limits.sheets {
         return Err(FileError::TooLarge {
             what: "sheets".into(),
-            limit: limits.sheets as u64,
+            limit: limits.sheets.to_string(),
         });
     }
     let mut budget = limits.cells;
@@ -119,9 +119,9 @@ fn read_sheet(
         if column >= limits.columns {
             return Err(beyond(format!("{} columns", limits.columns)).into());
         }
-        *budget = budget.checked_sub(1).ok_or(FileError::TooLarge {
+        *budget = budget.checked_sub(1).ok_or_else(|| FileError::TooLarge {
             what: "non-empty cells".into(),
-            limit: limits.cells as u64,
+            limit: limits.cells.to_string(),
         })?;
         rows.entry(row + 1)
             .or_default()

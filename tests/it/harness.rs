@@ -105,6 +105,10 @@ impl Daemon {
         self.tftp.lock().expect("addrs")[1].expect("no listening-for-HTTPS line")
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().expect("log").clone()
     }

@@ -3,6 +3,8 @@
 mod cli;
 mod devices;
 mod harness;
+mod import;
+mod import_hostile;
 mod menu;
 mod phone;
 mod provisioning;

@@ -4,6 +4,7 @@ mod accounts;
 mod devices;
 mod dialplan;
 mod firmware;
+mod import;
 mod users;
 mod workplaces;
 
@@ -28,6 +29,7 @@ const fn doc(
         request,
         response,
         status,
+        query: &[],
     }
 }
 
@@ -52,6 +54,7 @@ pub(super) fn register(api: Api) -> Api {
     let api = workplaces::register(api);
     let api = firmware::register(api);
     let api = dialplan::register(api);
+    let api = import::register(api);
     accounts::register(api)
 }
 

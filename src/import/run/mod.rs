@@ -55,7 +55,7 @@ pub async fn run(
     store: &Store,
     workbook: &Workbook,
     options: &Options,
-    progress: &mut dyn FnMut(Phase, usize, usize),
+    progress: &mut (dyn FnMut(Phase, usize, usize) + Send),
 ) -> Result<Report, ImportError> {
     let mut report = Report {
         dry_run: options.dry_run,
@@ -104,7 +104,7 @@ struct Run<'a> {
     batch: Batch,
     snap: Snapshot,
     report: Report,
-    progress: &'a mut dyn FnMut(Phase, usize, usize),
+    progress: &'a mut (dyn FnMut(Phase, usize, usize) + Send),
     done: usize,
     total: usize,
 }

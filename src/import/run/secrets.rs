@@ -46,7 +46,7 @@ pub(super) async fn plan(
     store: &Store,
     users: &[UserRow],
     options: &Options,
-    progress: &mut dyn FnMut(Phase, usize, usize),
+    progress: &mut (dyn FnMut(Phase, usize, usize) + Send),
 ) -> Result<Secrets> {
     let existing: HashMap<String, (bool, bool)> = store
         .users()

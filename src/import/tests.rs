@@ -1,0 +1,326 @@
+//! The import in-process: the guard and the reader on files written by rust_xlsxwriter and
+//! crafted by hand, and the run against a real store in a temporary directory, with workbooks
+//! given cell by cell (the file side is tested with openpyxl in tests/it/import.rs).
+
+use std::io::{Cursor, Read, Write};
+
+use super::read::{Cell, Row, Sheet, Value};
+use super::*;
+use crate::store::{NewUser, Role, Store, StoreOptions};
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&StoreOptions {
+        url: format!("sqlite://{}", dir.path().join("z.db").display()),
+        default_language: "de".into(),
+        enrollment_window_hours: 24,
+    })
+    .await
+    .expect("store");
+    (dir, store)
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.into())
+}
+
+/// A sheet from rows of optional cells (None: an empty cell); the first row is the header.
+fn sheet(name: &str, rows: &[&[Option<Value>]]) -> Sheet {
+    Sheet {
+        name: name.into(),
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, cells)| Row {
+                number: i as u32 + 1,
+                cells: cells
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, v)| {
+                        Some(Cell {
+                            column: c as u32,
+                            value: v.clone()?,
+                        })
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn t(s: &str) -> Option<Value> {
+    Some(text(s))
+}
+
+async fn import(store: &Store, sheets: Vec<Sheet>, options: &Options) -> Report {
+    run(store, &Workbook { sheets }, options, &mut |_, _, _| {})
+        .await
+        .expect("run")
+}
+
+fn cells(report: &Report) -> Vec<(String, Option<String>)> {
+    report
+        .problems
+        .iter()
+        .map(|p| (p.sheet.clone(), p.cell.clone()))
+        .collect()
+}
+
+#[test]
+fn the_guard_refuses_what_is_no_xlsx() {
+    let limits = Limits::default();
+    let mut compound = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    compound.resize(1024, 0);
+    assert_eq!(guard::check(&compound, &limits), Err(FileError::Compound));
+    assert_eq!(
+        guard::check(b"a,b\n1,2\n", &limits),
+        Err(FileError::NotXlsx)
+    );
+    assert!(matches!(
+        guard::check(b"PK\x03\x04 and then nothing", &limits),
+        Err(FileError::Damaged(_))
+    ));
+    let template = write_template().expect("template");
+    assert_eq!(guard::check(&template, &limits), Ok(()));
+    let small = Limits {
+        total_bytes: 1000,
+        ..limits
+    };
+    assert!(matches!(
+        guard::check(&template, &small),
+        Err(FileError::TooLarge { what, .. }) if what == "the unpacked file"
+    ));
+}
+
+/// The sizes checked are what an entry really unpacks to, whatever its header says.
+#[test]
+fn an_entry_is_counted_as_it_unpacks() {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("xl/media/blob.bin", options).expect("start");
+    zip.write_all(&vec![0u8; 4096]).expect("write");
+    let bytes = zip.finish().expect("finish").into_inner();
+    let limits = Limits {
+        entry_bytes: 4095,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        guard::check(&bytes, &limits),
+        Err(FileError::TooLarge { what, .. }) if what == "part xl/media/blob.bin"
+    ));
+    let mut archive = zip::ZipArchive::new(Cursor::new(&bytes)).expect("zip");
+    let mut all = Vec::new();
+    archive
+        .by_index(0)
+        .expect("entry")
+        .read_to_end(&mut all)
+        .expect("read");
+    assert_eq!(all.len(), 4096);
+}
+
+#[test]
+fn cells_keep_their_kind_and_formulas_are_not_evaluated() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Users").expect("name");
+    sheet.write_string(0, 0, "username").expect("w");
+    sheet.write_number(1, 0, 100.0).expect("w");
+    sheet.write_boolean(1, 1, true).expect("w");
+    sheet
+        .write_formula(
+            1,
+            2,
+            rust_xlsxwriter::Formula::new("=A2*2").set_result("200"),
+        )
+        .expect("w");
+    sheet.write_string(1, 3, "x".repeat(2000)).expect("w");
+    sheet.write_string(4, 5, " spaced ").expect("w");
+    let bytes = book.save_to_buffer().expect("save");
+    let workbook = read_workbook(&bytes, &Limits::default()).expect("read");
+    let rows = &workbook.sheets[0].rows;
+    let values: Vec<&Value> = rows[1].cells.iter().map(|c| &c.value).collect();
+    assert_eq!(
+        values,
+        [
+            &Value::Number(100.0),
+            &Value::Bool(true),
+            &Value::Formula("A2*2".into()),
+            &Value::TooLong(2000)
+        ]
+    );
+    assert_eq!((rows[2].number, rows[2].cells[0].column), (5, 5));
+    let narrow = Limits {
+        columns: 5,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_workbook(&bytes, &narrow),
+        Err(FileError::Beyond { cell, .. }) if cell == "F5"
+    ));
+}
+
+#[tokio::test]
+async fn an_absent_column_keeps_and_an_empty_cell_clears() {
+    let (_dir, store) = store().await;
+    let users = |rows: &[&[Option<Value>]]| vec![sheet("Users", rows)];
+    let header = [
+        t("username"),
+        t("display_name"),
+        t("auth"),
+        t("email"),
+        t("voicemail"),
+    ];
+    let first = [
+        t("anna"),
+        t("Anna"),
+        t("none"),
+        t("anna@example.com"),
+        t("all"),
+    ];
+    let report = import(&store, users(&[&header, &first]), &Options::default()).await;
+    assert!(report.applied && report.problems.is_empty(), "{report:?}");
+
+    // No email column: the email stays. An empty voicemail cell: the default, none.
+    let header = [
+        t("username"),
+        t("display_name"),
+        t("auth"),
+        None,
+        t("voicemail"),
+    ];
+    let second = [t("anna"), t("Anna S."), t("none"), None, None];
+    let report = import(&store, users(&[&header, &second]), &Options::default()).await;
+    assert_eq!(
+        report.changes[0].fields,
+        ["display_name", "voicemail"],
+        "{report:?}"
+    );
+    let anna = store.user("anna").await.expect("anna");
+    assert_eq!(anna.email.as_deref(), Some("anna@example.com"));
+    assert_eq!(anna.voicemail.as_str(), "none");
+    assert!(store.actions("anna").await.expect("actions").is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_step_is_located_at_its_row_and_a_clash_at_its_cell() {
+    let (_dir, store) = store().await;
+    let new = NewUser {
+        username: "anna".into(),
+        display_name: "Anna".into(),
+        extension: Some("801".into()),
+        auth: Some(crate::store::Auth::None),
+        ..NewUser::default()
+    };
+    store.create_user(new).await.expect("anna");
+    let templates = sheet(
+        "ActionTemplates",
+        &[
+            &[
+                t("template"),
+                t("scope"),
+                t("timing"),
+                t("kind"),
+                t("target"),
+            ],
+            &[t("std"), t("external"), t("after"), t("voicemail"), None],
+            &[
+                t("std"),
+                t("internal"),
+                t("after"),
+                t("forward-user"),
+                t("nobody"),
+            ],
+        ],
+    );
+    let dials = sheet(
+        "Kurzwahlen",
+        &[
+            &[t("Kurzwahl"), t("Name"), t("Rufnummer")],
+            &[t("801"), t("Heizung"), t("+4930123")],
+        ],
+    );
+    let report = import(&store, vec![templates, dials], &Options::default()).await;
+    assert_eq!(
+        cells(&report),
+        [
+            ("ActionTemplates".to_owned(), Some("E3".to_owned())),
+            ("Kurzwahlen".to_owned(), Some("A2".to_owned())),
+        ],
+        "{report:?}"
+    );
+    assert!(!report.applied);
+    assert!(
+        store
+            .action_templates()
+            .await
+            .expect("templates")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_prune_needs_confirmation_and_respects_rank() {
+    let (_dir, store) = store().await;
+    for (name, role) in [
+        ("anna", None),
+        ("bernd", None),
+        ("boss", Some(Role::SystemAdmin)),
+    ] {
+        let new = NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            auth: Some(crate::store::Auth::None),
+            role,
+            ..NewUser::default()
+        };
+        store.create_user(new).await.expect("user");
+    }
+    let only_anna = || {
+        vec![sheet(
+            "Users",
+            &[
+                &[t("username"), t("display_name"), t("auth")],
+                &[t("anna"), t("anna"), t("none")],
+            ],
+        )]
+    };
+    let prune = Options {
+        prune: true,
+        ..Options::default()
+    };
+    let report = import(&store, only_anna(), &prune).await;
+    assert!(report.needs_confirmation && !report.applied, "{report:?}");
+    assert_eq!(report.total(|s| s.delete), 2);
+    assert_eq!(
+        store.users().await.expect("users").len(),
+        3,
+        "nothing deleted"
+    );
+
+    let admin = Options {
+        confirmed: true,
+        actor: Some(Actor {
+            role: Role::Admin,
+            username: None,
+        }),
+        ..prune
+    };
+    let report = import(&store, only_anna(), &admin).await;
+    assert!(!report.applied, "boss outranks an admin: {report:?}");
+    assert!(report.problems[0].message.contains("boss"), "{report:?}");
+
+    let machine = Options {
+        actor: None,
+        ..admin
+    };
+    let report = import(&store, only_anna(), &machine).await;
+    assert!(report.applied, "{report:?}");
+    let left: Vec<String> = store
+        .users()
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(left, ["anna"]);
+}
