@@ -62,6 +62,15 @@ impl Batch {
         self.settle(done.map(drop)).await
     }
 
+    /// Quick-creates many users at once; each row's outcome, in order. A failure of the
+    /// database itself undoes all of them.
+    pub async fn create_users(&mut self, rows: Vec<(&NewUser, Hashed)>) -> Result<Vec<Result<()>>> {
+        self.savepoint().await?;
+        let done = self.store.insert_users(&mut self.tx, rows).await;
+        let outcome = self.settle(done).await?;
+        Ok(outcome.into_iter().map(|r| r.map(drop)).collect())
+    }
+
     pub async fn update_user(
         &mut self,
         username: &str,

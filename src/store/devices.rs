@@ -106,43 +106,80 @@ pub(super) async fn insert(
     spec: Spec,
     window_hours: u64,
 ) -> Result<i64> {
+    insert_many(conn, vec![spec], window_hours)
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::NotFound("the new device".into()))
+}
+
+/// Rows per multi-row INSERT: far below SQLite's 32,766 bound parameters.
+const CHUNK: usize = 500;
+
+/// Inserts devices in a few statements; their ids in the order of `specs`.
+pub(super) async fn insert_many(
+    conn: &mut SqliteConnection,
+    specs: Vec<Spec>,
+    window_hours: u64,
+) -> Result<Vec<i64>> {
     let now = unix_now();
-    let (user, workplace) = owner_columns(spec.owner);
-    let (state, until) = enrollment(spec.owner, spec.kind, now, window_hours);
-    let password = spec
-        .sip_password
-        .map(|s| s.expose().to_owned())
-        .unwrap_or_else(|| random_alnum(24));
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO devices (kind, mac, vendor, model, label, number, sip_username, sip_password,
-             token, owner_user_id, owner_workplace_id, prov_state, enroll_until, created_at,
-             prov_username, prov_password)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         RETURNING id",
-    )
-    .bind(spec.kind)
-    .bind(&spec.mac)
-    .bind(spec.vendor)
-    .bind(&spec.model)
-    .bind(&spec.label)
-    .bind(&spec.number)
-    .bind(random_alnum(12).to_ascii_lowercase())
-    .bind(password)
-    .bind(random_hex(16))
-    .bind(user)
-    .bind(workplace)
-    .bind(state)
-    .bind(until)
-    .bind(now)
-    .bind(random_hex(6))
-    .bind(random_hex(16))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(unique_as_conflict("mac", "a device with this MAC exists"))?;
-    if spec.owner != Owner::Nobody {
-        followme::insert(conn, id, &FollowMe::default()).await?;
+    let mut ids = Vec::with_capacity(specs.len());
+    let mut owned = Vec::new();
+    for chunk in specs.chunks(CHUNK) {
+        let names: Vec<String> = chunk
+            .iter()
+            .map(|_| random_alnum(12).to_ascii_lowercase())
+            .collect();
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO devices (kind, mac, vendor, model, label, number, sip_username, sip_password,
+                 token, owner_user_id, owner_workplace_id, prov_state, enroll_until, created_at,
+                 prov_username, prov_password) ",
+        );
+        query.push_values(chunk.iter().zip(&names), |mut b, (spec, name)| {
+            let (user, workplace) = owner_columns(spec.owner);
+            let (state, until) = enrollment(spec.owner, spec.kind, now, window_hours);
+            let password = spec
+                .sip_password
+                .as_ref()
+                .map(|s| s.expose().to_owned())
+                .unwrap_or_else(|| random_alnum(24));
+            b.push_bind(spec.kind)
+                .push_bind(spec.mac.clone())
+                .push_bind(spec.vendor)
+                .push_bind(spec.model.clone())
+                .push_bind(spec.label.clone())
+                .push_bind(spec.number.clone())
+                .push_bind(name.clone())
+                .push_bind(password)
+                .push_bind(random_hex(16))
+                .push_bind(user)
+                .push_bind(workplace)
+                .push_bind(state)
+                .push_bind(until)
+                .push_bind(now)
+                .push_bind(random_hex(6))
+                .push_bind(random_hex(16));
+        });
+        // RETURNING comes in no promised order: match the rows by their unique SIP name.
+        query.push(" RETURNING id, sip_username");
+        let rows: Vec<(i64, String)> = query
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(unique_as_conflict("mac", "a device with this MAC exists"))?;
+        let by_name: std::collections::HashMap<String, i64> =
+            rows.into_iter().map(|(id, name)| (name, id)).collect();
+        for (spec, name) in chunk.iter().zip(&names) {
+            let id = *by_name
+                .get(name)
+                .ok_or_else(|| StoreError::NotFound("the new device".into()))?;
+            if spec.owner != Owner::Nobody {
+                owned.push(id);
+            }
+            ids.push(id);
+        }
     }
-    Ok(id)
+    followme::insert_many(conn, &owned, &FollowMe::default()).await?;
+    Ok(ids)
 }
 
 fn owner_columns(owner: Owner) -> (Option<i64>, Option<i64>) {

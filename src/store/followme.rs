@@ -74,25 +74,31 @@ pub(super) fn validate(fm: &FollowMe) -> Result<()> {
 }
 
 pub(super) async fn insert(conn: &mut SqliteConnection, device: i64, fm: &FollowMe) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO followme (device_id, user_configurable, internal_enabled, internal_wait,
-             internal_timeout, external_enabled, external_wait, external_timeout, team_enabled,
-             team_wait, team_timeout)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(device)
-    .bind(fm.user_configurable)
-    .bind(fm.internal.enabled)
-    .bind(i64::from(fm.internal.wait))
-    .bind(i64::from(fm.internal.timeout))
-    .bind(fm.external.enabled)
-    .bind(i64::from(fm.external.wait))
-    .bind(i64::from(fm.external.timeout))
-    .bind(fm.team.enabled)
-    .bind(i64::from(fm.team.wait))
-    .bind(i64::from(fm.team.timeout))
-    .execute(&mut *conn)
-    .await?;
+    insert_many(conn, &[device], fm).await
+}
+
+/// The same FollowMe for many devices, in a few statements.
+pub(super) async fn insert_many(
+    conn: &mut SqliteConnection,
+    devices: &[i64],
+    fm: &FollowMe,
+) -> Result<()> {
+    for chunk in devices.chunks(500) {
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO followme (device_id, user_configurable, internal_enabled, internal_wait,
+                 internal_timeout, external_enabled, external_wait, external_timeout, team_enabled,
+                 team_wait, team_timeout) ",
+        );
+        query.push_values(chunk, |mut b, device| {
+            b.push_bind(*device).push_bind(fm.user_configurable);
+            for p in [fm.internal, fm.external, fm.team] {
+                b.push_bind(p.enabled)
+                    .push_bind(i64::from(p.wait))
+                    .push_bind(i64::from(p.timeout));
+            }
+        });
+        query.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

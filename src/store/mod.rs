@@ -23,6 +23,7 @@ mod numbers;
 mod phonebook;
 mod profile;
 pub mod provisioning;
+mod quick_create;
 pub mod secret;
 mod speed_dials;
 mod templates;

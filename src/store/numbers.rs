@@ -39,10 +39,7 @@ pub async fn claim(
             .fetch_optional(&mut *conn)
             .await?;
     if let Some((other,)) = taken {
-        return Err(StoreError::conflict(
-            field,
-            format!("{number} is already in use (by a {other})"),
-        ));
+        return Err(in_use(field, number, &other));
     }
     sqlx::query("INSERT INTO numbers (number, owner_kind, owner_id) VALUES ($1, $2, $3)")
         .bind(number)
@@ -51,6 +48,45 @@ pub async fn claim(
         .execute(&mut *conn)
         .await
         .map_err(super::unique_as_conflict(field, "is already in use"))?;
+    Ok(())
+}
+
+/// Which of `numbers` are taken, with the kind of their owner.
+pub async fn taken(
+    conn: &mut SqliteConnection,
+    numbers: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in numbers.chunks(500) {
+        let mut query =
+            sqlx::QueryBuilder::new("SELECT number, owner_kind FROM numbers WHERE number IN (");
+        let mut list = query.separated(", ");
+        for n in chunk {
+            list.push_bind(*n);
+        }
+        query.push(")");
+        let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The conflict a taken number is, in `field`.
+pub fn in_use(field: &str, number: &str, by: &str) -> StoreError {
+    StoreError::conflict(field, format!("{number} is already in use (by a {by})"))
+}
+
+/// Claims numbers nobody holds (checked with [`taken`]), in a few statements.
+pub async fn insert_many(conn: &mut SqliteConnection, claims: &[(String, Owner)]) -> Result<()> {
+    for chunk in claims.chunks(500) {
+        let mut query =
+            sqlx::QueryBuilder::new("INSERT INTO numbers (number, owner_kind, owner_id) ");
+        query.push_values(chunk, |mut b, (number, owner)| {
+            let (kind, id) = owner.parts();
+            b.push_bind(number.clone()).push_bind(kind).push_bind(id);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

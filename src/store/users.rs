@@ -11,7 +11,7 @@ use super::numbers::{self, Owner as NumberOwner};
 use super::secret::Secret;
 use super::{
     Auth, DeviceKind, NewUser, PhoneState, PhoneStatus, Result, Role, Store, StoreError, User,
-    UserPatch, VoicemailMode, unique_as_conflict, unix_now, validate,
+    UserPatch, VoicemailMode, unix_now, validate,
 };
 
 const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.extension, u.auth,
@@ -155,6 +155,14 @@ impl std::fmt::Debug for Hashed {
 }
 
 impl Hashed {
+    pub(super) fn password_hash(&self) -> Option<String> {
+        self.password.clone().flatten()
+    }
+
+    pub(super) fn pin_hash(&self) -> Option<String> {
+        self.pin.clone().flatten()
+    }
+
     /// For a dry run, which is always rolled back: the secrets count as set, without the cost
     /// of hashing them. Never commit a transaction that used one.
     pub fn placeholder(password: bool, pin: bool) -> Hashed {
@@ -204,7 +212,7 @@ impl Store {
         })
     }
 
-    fn check_new_user(&self, new: &NewUser) -> Result<()> {
+    pub(super) fn check_new_user(&self, new: &NewUser) -> Result<()> {
         let language = new.language.as_deref().unwrap_or(&self.default_language);
         check_new(new, new.auth.unwrap_or(Auth::Local), language)
     }
@@ -217,59 +225,10 @@ impl Store {
         new: &NewUser,
         hashed: Hashed,
     ) -> Result<i64> {
-        self.check_new_user(new)?;
-        let auth = new.auth.unwrap_or(Auth::Local);
-        let language = new.language.as_ref().unwrap_or(&self.default_language);
-        super::accounts::check_name_free(conn, &new.username).await?;
-        let template = match &new.action_template {
-            Some(name) => Some(super::templates::referenced(conn, "action_template", name).await?),
-            None => None,
-        };
-        let now = unix_now();
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO users (username, display_name, extension, auth, password_hash, pin_hash,
-                 email, language, role, cid_number, created_at, updated_at, action_template_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10, $11) RETURNING id",
-        )
-        .bind(&new.username)
-        .bind(&new.display_name)
-        .bind(&new.extension)
-        .bind(auth)
-        .bind(hashed.password.flatten())
-        .bind(hashed.pin.flatten())
-        .bind(&new.email)
-        .bind(language)
-        .bind(new.role)
-        .bind(now)
-        .bind(template)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(unique_as_conflict("username", "is already taken"))?;
-        if let Some(ext) = &new.extension {
-            numbers::claim(conn, "extension", ext, NumberOwner::User(id)).await?;
-        }
-        sqlx::query("INSERT INTO voicemail_boxes (user_id, keep_messages) VALUES ($1, $2)")
-            .bind(id)
-            .bind(false)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("INSERT INTO user_phonebook (user_id, enabled, extra) VALUES ($1, $2, '{}')")
-            .bind(id)
-            .bind(true)
-            .execute(&mut *conn)
-            .await?;
-        self.set_fax_extension(conn, id, new.fax_extension.as_deref())
-            .await?;
-        if new.softphone {
-            self.set_softphone(conn, id, true).await?;
-        }
-        self.set_mobile(conn, id, new.mobile_number.as_deref())
-            .await?;
-        let mode = new.voicemail.unwrap_or(VoicemailMode::None);
-        if mode != VoicemailMode::None {
-            super::actions::sync_voicemail(conn, id, mode).await?;
-        }
-        Ok(id)
+        self.insert_users(conn, vec![(new, hashed)])
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::NotFound(format!("user {}", new.username))))
     }
 
     pub async fn user(&self, username: &str) -> Result<User> {
@@ -560,7 +519,7 @@ async fn forget_references(conn: &mut SqliteConnection, id: i64, username: &str)
     super::accounts::revoke_tokens(conn, &format!("user:{username}")).await
 }
 
-fn personal_device(kind: DeviceKind, user: i64, number: Option<&str>) -> Spec {
+pub(super) fn personal_device(kind: DeviceKind, user: i64, number: Option<&str>) -> Spec {
     Spec {
         kind,
         mac: None,

@@ -23,27 +23,53 @@ impl Run<'_> {
         secrets: &mut Secrets,
     ) -> Result<Vec<Link>, ImportError> {
         let mut links = Vec::new();
+        let mut creates = Vec::new();
         for row in &sheet.rows {
             self.step();
             let planned = secrets.planned.remove(&row.username);
             match self.snap.users.get(&row.username).cloned() {
-                None => self.create_user(sheet, row, planned, &mut links).await?,
+                None => creates.extend(self.new_user(sheet, row, planned)),
                 Some(cur) => {
                     self.update_user(sheet, row, &cur, planned, &mut links)
                         .await?
                 }
             }
         }
+        // New users go in together, after the updates (which may free numbers they take).
+        let rows = creates
+            .iter()
+            .map(|(_, new, hashed)| (new, hashed.clone()))
+            .collect();
+        let outcomes = self.batch.create_users(rows).await?;
+        for ((row, _, _), done) in creates.iter().zip(outcomes) {
+            if self.settle(done, sheet, Some(row.row))? {
+                self.record(
+                    sheet,
+                    Some(row.row),
+                    &row.username,
+                    ChangeKind::Create,
+                    Vec::new(),
+                );
+                if let Field::Value(t) = &row.action_template {
+                    links.push(Link {
+                        row: row.row,
+                        username: row.username.clone(),
+                        template: Some(t.clone()),
+                    });
+                }
+            }
+        }
         Ok(links)
     }
 
-    async fn create_user(
+    /// The quick-create of a row, or None (with the problem reported) when the caller may
+    /// not grant its role.
+    fn new_user<'r>(
         &mut self,
         sheet: &SheetRows<UserRow>,
-        row: &UserRow,
+        row: &'r UserRow,
         planned: Option<Planned>,
-        links: &mut Vec<Link>,
-    ) -> Result<(), ImportError> {
+    ) -> Option<(&'r UserRow, NewUser, Hashed)> {
         let new = NewUser {
             username: row.username.clone(),
             display_name: row.display_name.value().cloned().unwrap_or_default(),
@@ -62,7 +88,7 @@ impl Run<'_> {
         };
         if !self.may_grant(new.role) {
             self.refuse_role(sheet, row.row, new.role);
-            return Ok(());
+            return None;
         }
         let planned = planned.unwrap_or_default();
         if new.password.is_some() != planned.password || new.pin.is_some() != planned.pin {
@@ -72,26 +98,9 @@ impl Run<'_> {
                 "the user was created or deleted while the import ran; import again".into(),
             );
             self.report.problem(problem);
-            return Ok(());
+            return None;
         }
-        let done = self.batch.create_user(&new, planned.hashed).await;
-        if self.settle(done, sheet, Some(row.row))? {
-            self.record(
-                sheet,
-                Some(row.row),
-                &row.username,
-                ChangeKind::Create,
-                Vec::new(),
-            );
-            if let Field::Value(t) = &row.action_template {
-                links.push(Link {
-                    row: row.row,
-                    username: row.username.clone(),
-                    template: Some(t.clone()),
-                });
-            }
-        }
-        Ok(())
+        Some((row, new, planned.hashed))
     }
 
     async fn update_user(
