@@ -106,6 +106,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
     notify(&[sd_notify::NotifyState::Ready]);
     let watchdog = tokio::spawn(watchdog(store.clone(), shutdown.clone()));
+    tasks.spawn(follow_other_writers(store.clone(), shutdown.clone()));
     let server_done = tokio::select! {
         () = signals() => { tracing::info!("shutting down"); false }
         () = shutdown.cancelled() => false,
@@ -159,6 +160,22 @@ async fn signals() {
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+    }
+}
+
+/// How soon a change the CLI (or any other process) commits reaches the phones.
+const OTHER_WRITERS_EVERY: Duration = Duration::from_secs(1);
+
+/// Polls for changes other processes commit, so configs are rendered again for them.
+async fn follow_other_writers(store: Store, shutdown: CancellationToken) {
+    loop {
+        if let Err(e) = store.notice_other_writers().await {
+            tracing::warn!("store: cannot read its change count: {e}");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(OTHER_WRITERS_EVERY) => {}
+        }
     }
 }
 

@@ -232,7 +232,7 @@ fn rows<T>(
 fn key(cells: &mut Cells<'_>, key: &str) -> Option<String> {
     match cells.text(key) {
         Field::Value(v) => Some(v),
-        Field::Empty => {
+        Field::Empty | Field::Clear => {
             cells.problem(Some(key), "must not be empty");
             None
         }
@@ -240,9 +240,17 @@ fn key(cells: &mut Cells<'_>, key: &str) -> Option<String> {
     }
 }
 
-fn secret(field: Field<String>) -> Field<Secret> {
-    match field {
+/// A secret cell; `-` does not remove a password or PIN (that is the API's to do).
+fn secret(c: &mut Cells<'_>, key: &str) -> Field<Secret> {
+    match c.text(key) {
         Field::Value(v) => Field::Value(Secret::new(v)),
+        Field::Clear => {
+            c.problem(
+                Some(key),
+                "- does not remove it; leave the cell empty to keep it",
+            );
+            Field::Absent
+        }
         Field::Empty => Field::Empty,
         Field::Absent => Field::Absent,
     }
@@ -250,15 +258,15 @@ fn secret(field: Field<String>) -> Field<Secret> {
 
 fn user(c: &mut Cells<'_>) -> Option<(String, UserRow)> {
     let username = key(c, "username")?;
-    let password = c.text("password");
-    let pin = c.text("pin");
+    let password = secret(c, "password");
+    let pin = secret(c, "pin");
     let row = UserRow {
         row: c.number(),
         display_name: c.text("display_name"),
         extension: c.text("extension"),
         auth: c.word("auth", Auth::parse, Auth::ALL),
-        password: secret(password),
-        pin: secret(pin),
+        password,
+        pin,
         fax_extension: c.text("fax_extension"),
         email: c.text("email"),
         language: c.text("language"),
@@ -308,6 +316,7 @@ fn workplace(c: &mut Cells<'_>) -> Option<(String, WorkplaceRow)> {
             Field::Value(roles)
         }
         Field::Empty => Field::Empty,
+        Field::Clear => Field::Clear,
         Field::Absent => Field::Absent,
     };
     let row = WorkplaceRow {
@@ -382,7 +391,7 @@ fn step(c: &mut Cells<'_>) -> Option<(String, Step)> {
 fn required<T>(c: &mut Cells<'_>, field: Field<T>, key: &str) -> Option<T> {
     match field {
         Field::Value(v) => Some(v),
-        Field::Empty => {
+        Field::Empty | Field::Clear => {
             c.problem(Some(key), "must not be empty");
             None
         }

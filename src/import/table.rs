@@ -7,14 +7,19 @@ use super::read::{Row, Sheet, Value, cell_name};
 use super::report::Problem;
 use super::schema::{ColumnDef, SheetDef};
 
-/// What a row says about one field: the column is not in the file (keep what is there), the
-/// cell is empty (no value, or the default), or a value.
+/// What a row says about one field. An absent column and an empty cell never change an
+/// existing record (an empty cell in a new one is no value, or the default); a lone `-` clears
+/// the field or sets its default; anything else is a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field<T> {
     Absent,
     Empty,
+    Clear,
     Value(T),
 }
+
+/// The cell text that clears a field.
+pub const CLEAR: &str = "-";
 
 impl<T> Field<T> {
     pub fn value(&self) -> Option<&T> {
@@ -157,7 +162,7 @@ impl Cells<'_> {
     /// Text of a cell, trimmed; numbers as their digits. Blank text is empty.
     pub fn text(&mut self, key: &str) -> Field<String> {
         let value = match self.raw(key) {
-            Field::Absent => return Field::Absent,
+            Field::Absent | Field::Clear => return Field::Absent,
             Field::Empty => return Field::Empty,
             Field::Value(v) => v.clone(),
         };
@@ -181,10 +186,10 @@ impl Cells<'_> {
                 return Field::Absent;
             }
         };
-        if text.is_empty() {
-            Field::Empty
-        } else {
-            Field::Value(text)
+        match text.as_str() {
+            "" => Field::Empty,
+            CLEAR => Field::Clear,
+            _ => Field::Value(text),
         }
     }
 
@@ -206,6 +211,7 @@ impl Cells<'_> {
                 }
             },
             Field::Empty => Field::Empty,
+            Field::Clear => Field::Clear,
             Field::Absent => Field::Absent,
         }
     }
@@ -225,6 +231,7 @@ impl Cells<'_> {
                 }
             },
             Field::Empty => Field::Empty,
+            Field::Clear => Field::Clear,
             Field::Absent => Field::Absent,
         }
     }
@@ -240,6 +247,7 @@ impl Cells<'_> {
                     .collect(),
             ),
             Field::Empty => Field::Empty,
+            Field::Clear => Field::Clear,
             Field::Absent => Field::Absent,
         }
     }

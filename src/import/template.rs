@@ -87,7 +87,7 @@ fn write_sheet(sheet: &mut Worksheet, def: &SheetDef, rows: &Rows) -> Result<(),
 const HOW_DE: &[&str] = &[
     "So funktioniert der Import",
     "Jedes Blatt legt an oder ändert: Zeilen werden am Schlüssel erkannt (Anmeldename, MAC-Adresse, Name des Arbeitsplatzes, Kurzwahl, Vorlage; im Telefonbuch Name und Nummer).",
-    "Ein leeres Feld heißt: kein Wert bzw. der Standard. Eine Spalte, die fehlt, bleibt bei vorhandenen Einträgen unverändert. Dieses Blatt wird nicht importiert.",
+    "Ein leeres Feld und eine fehlende Spalte ändern an vorhandenen Einträgen nichts (bei neuen heißt leer: kein Wert bzw. der Standard). Ein einzelnes - leert ein Feld oder setzt seinen Standard. Dieses Blatt wird nicht importiert.",
     "Erst prüfen: zentrale import DATEI.xlsx --dry-run zeigt, was angelegt, geändert und gelöscht würde, und jedes Problem mit Blatt, Zeile und Spalte. Ohne --dry-run gilt: alles oder nichts.",
     "Gelöscht wird nur mit --prune --yes: dann fehlt, was ein Blatt mit Zeilen nicht mehr nennt. Passwörter und PINs werden nie exportiert; vorhandene bleiben, außer mit --reset-secrets.",
     "Formeln werden nicht ausgewertet: bitte Werte eintragen.",
@@ -96,7 +96,7 @@ const HOW_DE: &[&str] = &[
 const HOW_EN: &[&str] = &[
     "How the import works",
     "Each sheet creates or updates: rows match by their key (username, MAC address, workplace name, speed-dial code, template; in the phonebook name and number together).",
-    "An empty cell means no value, or the default. A column left out leaves existing records as they are. This sheet is not imported.",
+    "An empty cell and a missing column change nothing in existing records (in new ones empty means no value, or the default). A lone - clears a field or sets its default. This sheet is not imported.",
     "Check first: zentrale import FILE.xlsx --dry-run shows what would be created, updated and deleted, and every problem by sheet, row and column. Without --dry-run it is all or nothing.",
     "Nothing is deleted unless --prune --yes: then what a sheet with rows no longer lists goes. Passwords and PINs are never exported; existing ones stay unless --reset-secrets.",
     "Formulas are not evaluated: please enter values.",

@@ -160,7 +160,7 @@ fn cells_keep_their_kind_and_formulas_are_not_evaluated() {
 }
 
 #[tokio::test]
-async fn an_absent_column_keeps_and_an_empty_cell_clears() {
+async fn empty_cells_and_absent_columns_keep_and_a_dash_clears() {
     let (_dir, store) = store().await;
     let users = |rows: &[&[Option<Value>]]| vec![sheet("Users", rows)];
     let header = [
@@ -180,7 +180,7 @@ async fn an_absent_column_keeps_and_an_empty_cell_clears() {
     let report = import(&store, users(&[&header, &first]), &Options::default()).await;
     assert!(report.applied && report.problems.is_empty(), "{report:?}");
 
-    // No email column: the email stays. An empty voicemail cell: the default, none.
+    // No email column, empty auth and voicemail cells: all stay. Only the name changes.
     let header = [
         t("username"),
         t("display_name"),
@@ -188,16 +188,30 @@ async fn an_absent_column_keeps_and_an_empty_cell_clears() {
         None,
         t("voicemail"),
     ];
-    let second = [t("anna"), t("Anna S."), t("none"), None, None];
+    let second = [t("anna"), t("Anna S."), None, None, None];
     let report = import(&store, users(&[&header, &second]), &Options::default()).await;
+    assert_eq!(report.changes[0].fields, ["display_name"], "{report:?}");
+    let anna = store.user("anna").await.expect("anna");
+    assert_eq!(
+        (
+            anna.email.as_deref(),
+            anna.voicemail.as_str(),
+            anna.auth.as_str()
+        ),
+        (Some("anna@example.com"), "all", "none")
+    );
+
+    // A dash clears the email and sets voicemail to its default, none.
+    let header = [t("username"), t("email"), t("voicemail")];
+    let third = [t("anna"), t("-"), t("-")];
+    let report = import(&store, users(&[&header, &third]), &Options::default()).await;
     assert_eq!(
         report.changes[0].fields,
-        ["display_name", "voicemail"],
+        ["email", "voicemail"],
         "{report:?}"
     );
     let anna = store.user("anna").await.expect("anna");
-    assert_eq!(anna.email.as_deref(), Some("anna@example.com"));
-    assert_eq!(anna.voicemail.as_str(), "none");
+    assert_eq!((anna.email, anna.voicemail.as_str()), (None, "none"));
     assert!(store.actions("anna").await.expect("actions").is_empty());
 }
 

@@ -113,6 +113,8 @@ SELECT u.display_name, u.extension, '' FROM users u
 pub(super) struct Changes {
     generation: AtomicU64,
     dirty: AtomicBool,
+    /// The triggers' change count last seen (+1; 0: not read yet), see [`Store::notice_other_writers`].
+    counted: AtomicU64,
 }
 
 impl Changes {
@@ -155,6 +157,23 @@ impl Store {
     /// Bumped after every committed change that can alter a phone's config or phonebook.
     pub fn generation(&self) -> u64 {
         self.changes.generation.load(Ordering::Acquire)
+    }
+
+    /// Catches what other processes committed (the CLI beside the daemon): the migration's
+    /// triggers count every change to the tables configs are made from, and a count that moved
+    /// since the last call starts a new generation. True when it did. Our own commits move the
+    /// count too, which costs one more render of what they changed.
+    pub async fn notice_other_writers(&self) -> Result<bool> {
+        let (count,): (i64,) = sqlx::query_as("SELECT changes FROM store_version")
+            .fetch_one(&self.read)
+            .await?;
+        let seen = count.max(0) as u64 + 1;
+        let before = self.changes.counted.swap(seen, Ordering::AcqRel);
+        let moved = before != 0 && before != seen;
+        if moved {
+            self.changes.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(moved)
     }
 
     /// All devices with a MAC, the phonebook and the firmware choices, read in one transaction.

@@ -570,3 +570,45 @@ fn cli_plans_prunes_only_with_yes_and_writes_the_template() {
         "{stdout}"
     );
 }
+
+/// Regression: a change the CLI committed beside the running daemon never reached the phones,
+/// whose configs the daemon had rendered (its update hook sees only its own writes).
+#[test]
+fn a_cli_import_beside_the_daemon_reaches_the_phones() {
+    use crate::phone::Phone;
+    use crate::provisioning::{YEALINK_UA, anna_with_phone, yealink_credentials};
+    let d = Daemon::start();
+    anna_with_phone(&d);
+    let url = d.url("/prov/001565aabbcc.cfg");
+    let first = Phone::new(YEALINK_UA).get(&url).text();
+    assert!(first.contains("Anna Schmidt"), "{first}");
+    let (user, pass) = yealink_credentials(&first);
+    let phone = Phone::new(YEALINK_UA).with_digest(&user, &pass);
+    assert!(
+        phone.get(&url).text().contains("Anna Schmidt"),
+        "rendered and cached"
+    );
+
+    let file = d.dir.path().join("rename.xlsx");
+    let spec = json!({"rows": {"Users": [["anna", "Anna Berger"]]}});
+    std::fs::write(&file, fill(&template(&d, ""), &spec)).expect("write");
+    let out = zentrale(d.dir.path(), &["import", file.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The daemon looks for other writers every second; give it a bounded while.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let renamed = loop {
+        let text = phone.get(&url).text();
+        if text.contains("Anna Berger") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        renamed.contains("Anna Berger"),
+        "still the old config: {renamed}"
+    );
+}

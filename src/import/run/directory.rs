@@ -55,8 +55,8 @@ impl Run<'_> {
                 }
                 Some(w) => {
                     let display = match &row.display_name {
-                        Field::Absent => None,
-                        Field::Empty => Some(row.name.clone()),
+                        Field::Absent | Field::Empty => None,
+                        Field::Clear => Some(row.name.clone()),
                         Field::Value(v) => Some(v.clone()),
                     }
                     .filter(|d| *d != w.display_name);
@@ -184,8 +184,8 @@ impl Run<'_> {
             self.step();
             let cur = self.snap.speed_dials.get(&row.code);
             let pick = |field: &Field<String>, cur: Option<&String>| match field {
-                Field::Absent => cur.cloned().unwrap_or_default(),
-                Field::Empty => String::new(),
+                Field::Absent | Field::Empty => cur.cloned().unwrap_or_default(),
+                Field::Clear => String::new(),
                 Field::Value(v) => v.clone(),
             };
             let body = SpeedDialBody {
@@ -322,8 +322,8 @@ impl Run<'_> {
 /// The list a row wants, when it differs from `cur` (order does not matter).
 fn list<T: Clone + Ord>(field: &Field<Vec<T>>, cur: &[T]) -> Option<Vec<T>> {
     let mut wanted = match field {
-        Field::Absent => return None,
-        Field::Empty => Vec::new(),
+        Field::Absent | Field::Empty => return None,
+        Field::Clear => Vec::new(),
         Field::Value(v) => v.clone(),
     };
     wanted.sort();
@@ -353,8 +353,8 @@ fn extra(row: &PhonebookRow, cur: &BTreeMap<String, String>) -> BTreeMap<String,
     let mut out = cur.clone();
     for (key, field) in &row.extra {
         match field {
-            Field::Absent => {}
-            Field::Empty => {
+            Field::Absent | Field::Empty => {}
+            Field::Clear => {
                 out.remove(*key);
             }
             Field::Value(v) => {
@@ -369,8 +369,8 @@ fn phonebook_diff(row: &PhonebookRow, e: &PhonebookEntry) -> (PhonebookPatch, Ve
     let mut patch = PhonebookPatch::default();
     let mut fields = Vec::new();
     let company = match &row.company {
-        Field::Absent => e.company.clone(),
-        Field::Empty => None,
+        Field::Absent | Field::Empty => e.company.clone(),
+        Field::Clear => None,
         Field::Value(v) => Some(v.clone()),
     };
     if company != e.company {

@@ -92,8 +92,8 @@ fn diff(row: &PhoneRow, device: &Device) -> (DevicePatch, Vec<String>) {
         fields.push("model".to_owned());
     }
     let label = match &row.label {
-        Field::Absent => device.label.clone(),
-        Field::Empty => default_label(
+        Field::Absent | Field::Empty => device.label.clone(),
+        Field::Clear => default_label(
             DeviceKind::IpPhone,
             vendor,
             model.as_deref(),
@@ -124,11 +124,11 @@ fn diff(row: &PhoneRow, device: &Device) -> (DevicePatch, Vec<String>) {
     (patch, fields)
 }
 
-/// The value the row wants: the file's, none for an empty cell, the current for no column.
+/// The value the row wants: the file's, none for `-`, the current for no column or no value.
 fn pick<T: Clone>(field: &Field<T>, cur: Option<T>) -> Option<T> {
     match field {
-        Field::Absent => cur,
-        Field::Empty => None,
+        Field::Absent | Field::Empty => cur,
+        Field::Clear => None,
         Field::Value(v) => Some(v.clone()),
     }
 }

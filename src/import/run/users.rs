@@ -302,13 +302,13 @@ fn diff(row: &UserRow, cur: &User, default_language: &str) -> (UserPatch, Vec<St
         changed
     };
     let display_name = match &row.display_name {
-        Field::Absent => None,
-        Field::Empty => Some(String::new()),
+        Field::Absent | Field::Empty => None,
+        Field::Clear => Some(String::new()),
         Field::Value(v) => (*v != cur.display_name).then(|| v.clone()),
     };
     let language = match &row.language {
-        Field::Absent => None,
-        Field::Empty => Some(default_language.to_owned()),
+        Field::Absent | Field::Empty => None,
+        Field::Clear => Some(default_language.to_owned()),
         Field::Value(v) => Some(v.clone()),
     }
     .filter(|l| *l != cur.language);
@@ -343,18 +343,18 @@ fn diff(row: &UserRow, cur: &User, default_language: &str) -> (UserPatch, Vec<St
 /// A change of an optional field: `Some(new)` when the file says otherwise than `cur`.
 fn optional<T: Clone + PartialEq>(field: &Field<T>, cur: &Option<T>) -> Option<Option<T>> {
     let wanted = match field {
-        Field::Absent => return None,
-        Field::Empty => None,
+        Field::Absent | Field::Empty => return None,
+        Field::Clear => None,
         Field::Value(v) => Some(v.clone()),
     };
     (wanted != *cur).then_some(wanted)
 }
 
-/// A change of a field with a default (an empty cell means the default).
+/// A change of a field with a default (`-` sets the default).
 fn word<T: Copy + PartialEq>(field: &Field<T>, cur: T, default: T) -> Option<T> {
     let wanted = match field {
-        Field::Absent => return None,
-        Field::Empty => default,
+        Field::Absent | Field::Empty => return None,
+        Field::Clear => default,
         Field::Value(v) => *v,
     };
     (wanted != cur).then_some(wanted)
