@@ -6,18 +6,10 @@ use std::io::{Cursor, Read, Write};
 
 use super::read::{Cell, Row, Sheet, Value};
 use super::*;
-use crate::store::{NewUser, Role, Store, StoreOptions};
+use crate::store::{NewUser, Role, Store};
 
 async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&StoreOptions {
-        url: format!("sqlite://{}", dir.path().join("z.db").display()),
-        default_language: "de".into(),
-        enrollment_window_hours: 24,
-    })
-    .await
-    .expect("store");
-    (dir, store)
+    crate::store::temp_store().await
 }
 
 fn text(s: &str) -> Value {

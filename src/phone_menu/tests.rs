@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::*;
 use crate::store::secret::Secret;
-use crate::store::{NewDevice, NewUser, NewWorkplace, StoreOptions, Vendor};
+use crate::store::{NewDevice, NewUser, NewWorkplace, Vendor};
 
 struct Site {
     _dir: tempfile::TempDir,
@@ -14,14 +14,7 @@ struct Site {
 }
 
 async fn site(extra: &str) -> Site {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&StoreOptions {
-        url: format!("sqlite://{}", dir.path().join("z.db").display()),
-        default_language: "de".into(),
-        enrollment_window_hours: 24,
-    })
-    .await
-    .expect("store");
+    let (dir, store) = crate::store::temp_store().await;
     let config = Config::parse(extra).expect("config");
     let menu = PhoneMenu::new(&config, store.clone(), Guard::new(&config.menu));
     Site {

@@ -189,6 +189,20 @@ impl Store {
     }
 }
 
+/// A store in a fresh temporary directory (German by default), for tests.
+#[cfg(test)]
+pub(crate) async fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&StoreOptions {
+        url: format!("sqlite://{}", dir.path().join("z.db").display()),
+        default_language: "de".into(),
+        enrollment_window_hours: 24,
+    })
+    .await
+    .expect("store");
+    (dir, store)
+}
+
 /// Seconds since the Unix epoch; the store's timestamp unit.
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()

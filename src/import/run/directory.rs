@@ -12,6 +12,14 @@ use crate::store::{
     StoreError, WorkplacePatch,
 };
 
+/// The kinds of records keyed by a name (or code), for a prune.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ByName {
+    SpeedDial,
+    Template,
+    Workplace,
+}
+
 /// Who may log in at a workplace, set after the users exist.
 #[derive(Debug)]
 pub(super) struct Access {
@@ -218,28 +226,6 @@ impl Run<'_> {
         Ok(())
     }
 
-    pub(super) async fn prune_speed_dials(
-        &mut self,
-        sheet: &SheetRows<SpeedDialRow>,
-    ) -> Result<(), ImportError> {
-        let listed: HashSet<&str> = sheet.rows.iter().map(|r| r.code.as_str()).collect();
-        let mut gone: Vec<String> = self
-            .snap
-            .speed_dials
-            .keys()
-            .filter(|c| !listed.contains(c.as_str()))
-            .cloned()
-            .collect();
-        gone.sort();
-        for code in gone {
-            let done = self.batch.delete_speed_dial(&code).await;
-            if self.settle(done, sheet, None)? {
-                self.record(sheet, None, &code, ChangeKind::Delete, Vec::new());
-            }
-        }
-        Ok(())
-    }
-
     pub(super) async fn templates(
         &mut self,
         sheet: &SheetRows<TemplateRows>,
@@ -274,43 +260,31 @@ impl Run<'_> {
         Ok(())
     }
 
-    pub(super) async fn prune_templates(
+    /// Deletes the records of a kind keyed by name that `sheet` does not list.
+    pub(super) async fn prune_by_name<T>(
         &mut self,
-        sheet: &SheetRows<TemplateRows>,
+        sheet: &SheetRows<T>,
+        key: fn(&T) -> &str,
+        kind: ByName,
     ) -> Result<(), ImportError> {
-        let listed: HashSet<&str> = sheet.rows.iter().map(|t| t.name.as_str()).collect();
-        let mut gone: Vec<String> = self
-            .snap
-            .templates
-            .keys()
-            .filter(|n| !listed.contains(n.as_str()))
+        let listed: HashSet<&str> = sheet.rows.iter().map(key).collect();
+        let existing: Vec<&String> = match kind {
+            ByName::SpeedDial => self.snap.speed_dials.keys().collect(),
+            ByName::Template => self.snap.templates.keys().collect(),
+            ByName::Workplace => self.snap.workplaces.keys().collect(),
+        };
+        let mut gone: Vec<String> = existing
+            .into_iter()
+            .filter(|k| !listed.contains(k.as_str()))
             .cloned()
             .collect();
         gone.sort();
         for name in gone {
-            let done = self.batch.delete_action_template(&name).await;
-            if self.settle(done, sheet, None)? {
-                self.record(sheet, None, &name, ChangeKind::Delete, Vec::new());
-            }
-        }
-        Ok(())
-    }
-
-    pub(super) async fn prune_workplaces(
-        &mut self,
-        sheet: &SheetRows<WorkplaceRow>,
-    ) -> Result<(), ImportError> {
-        let listed: HashSet<&str> = sheet.rows.iter().map(|r| r.name.as_str()).collect();
-        let mut gone: Vec<String> = self
-            .snap
-            .workplaces
-            .keys()
-            .filter(|n| !listed.contains(n.as_str()))
-            .cloned()
-            .collect();
-        gone.sort();
-        for name in gone {
-            let done = self.batch.delete_workplace(&name).await;
+            let done = match kind {
+                ByName::SpeedDial => self.batch.delete_speed_dial(&name).await,
+                ByName::Template => self.batch.delete_action_template(&name).await,
+                ByName::Workplace => self.batch.delete_workplace(&name).await,
+            };
             if self.settle(done, sheet, None)? {
                 self.record(sheet, None, &name, ChangeKind::Delete, Vec::new());
             }

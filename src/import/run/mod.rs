@@ -16,6 +16,7 @@ use super::read::Workbook;
 use super::records::{self, Records, SheetRows};
 use super::report::{ChangeKind, Problem, Report};
 use crate::store::{Batch, Role, Store, StoreError};
+use directory::ByName;
 use snapshot::Snapshot;
 
 /// How to run an import.
@@ -205,19 +206,22 @@ impl Run<'_> {
             self.prune_phones(sheet).await?;
         }
         if let Some(sheet) = &records.speed_dials {
-            self.prune_speed_dials(sheet).await?;
+            self.prune_by_name(sheet, |r| &r.code, ByName::SpeedDial)
+                .await?;
         }
         if let Some(sheet) = &records.phonebook {
             self.prune_phonebook(sheet).await?;
         }
         if let Some(sheet) = &records.templates {
-            self.prune_templates(sheet).await?;
+            self.prune_by_name(sheet, |t| &t.name, ByName::Template)
+                .await?;
         }
         if let Some(sheet) = &records.users {
             self.prune_users(sheet).await?;
         }
         if let Some(sheet) = &records.workplaces {
-            self.prune_workplaces(sheet).await?;
+            self.prune_by_name(sheet, |w| &w.name, ByName::Workplace)
+                .await?;
         }
         Ok(())
     }
