@@ -34,7 +34,7 @@ pub enum AdminError {
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
     /// The file has problems; the report lists them, nothing was changed.
-    #[error("{} problems in the file; nothing was changed", .0.problems.len())]
+    #[error("{} problems in the file; nothing was changed", .0.problem_count())]
     ImportRejected(Box<crate::import::Report>),
     /// A prune would delete records and was not confirmed.
     #[error("prune would delete {} records (see the report); repeat with yes=true", .0.total(|s| s.delete))]

@@ -80,6 +80,8 @@ pub struct ApiState {
     pub firmware: crate::provisioning::firmware::FirmwareDir,
     table: Arc<RouteTable>,
     credentials: Arc<auth::CredentialCache>,
+    /// One import at a time: each may use a reading child of up to 1 GiB and holds the writer.
+    imports: Arc<tokio::sync::Semaphore>,
 }
 
 /// Builds the router and the route table side by side.
@@ -145,6 +147,7 @@ pub fn router(
         firmware,
         table: Arc::new(api.table),
         credentials: Arc::default(),
+        imports: Arc::new(tokio::sync::Semaphore::new(1)),
     };
     let limit = body::BodyLimit(max_body_bytes);
     let guarded = api.router.route_layer(axum::middleware::from_fn_with_state(

@@ -75,7 +75,7 @@ fn outcome(report: &Report) -> anyhow::Result<()> {
     if !report.problems.is_empty() {
         anyhow::bail!(
             "{} problems in the file; nothing was changed",
-            report.problems.len()
+            report.problem_count()
         );
     }
     if report.needs_confirmation {
@@ -119,6 +119,9 @@ pub fn render(report: &Report, changes: bool) -> String {
     if !report.problems.is_empty() {
         out.push("problems:".into());
         out.extend(report.problems.iter().map(|p| format!("  {p}")));
+    }
+    if report.more_problems > 0 {
+        out.push(format!("  … and {} more", report.more_problems));
     }
     out.extend(report.notices.iter().map(|n| format!("note: {n}")));
     out.push(

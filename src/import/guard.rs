@@ -73,7 +73,8 @@ fn is_xml(name: &str) -> bool {
 /// shared-strings table, no more strings than allowed, declared or present.
 fn scan_xml<R: Read>(part: &mut R, name: &str, limits: &Limits) -> Result<(), FileError> {
     let mut xml = quick_xml::Reader::from_reader(BufReader::new(part));
-    let shared = name.eq_ignore_ascii_case("xl/sharedStrings.xml");
+    // Wherever the package keeps it (calamine follows `_rels/.rels` to the workbook's folder).
+    let shared = name.to_ascii_lowercase().ends_with("sharedstrings.xml");
     let mut strings = 0u64;
     let mut buf = Vec::new();
     loop {

@@ -26,8 +26,9 @@ const CHILD_MEMORY: u64 = 1 << 30;
 const CHILD_CPU_SECS: u64 = 60;
 /// Wall-clock bound on the child (it may also be starved of CPU by a busy machine).
 const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
-/// The largest answer accepted; the cell limits keep a real one far below.
-const MAX_ANSWER: u64 = 256 << 20;
+/// The largest answer the child sends (and the parent reads): what the parsed cells may cost
+/// the daemon. 50,000 rows of the Users sheet take about 25 MiB.
+const MAX_ANSWER: usize = 64 << 20;
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Answer {
@@ -58,7 +59,7 @@ pub async fn read_in_child(program: &Path, bytes: Vec<u8>) -> Result<Workbook, F
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .env_remove("RUST_LOG")
+        .env_clear()
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| reader_failed(format!("cannot start the reader: {e}")))?;
@@ -71,7 +72,10 @@ pub async fn read_in_child(program: &Path, bytes: Vec<u8>) -> Result<Workbook, F
     });
     let mut answer = Vec::new();
     let run = async {
-        stdout.take(MAX_ANSWER).read_to_end(&mut answer).await?;
+        stdout
+            .take(MAX_ANSWER as u64 + 1)
+            .read_to_end(&mut answer)
+            .await?;
         child.wait().await
     };
     let status = tokio::time::timeout(CHILD_TIMEOUT, run).await;
@@ -81,6 +85,12 @@ pub async fn read_in_child(program: &Path, bytes: Vec<u8>) -> Result<Workbook, F
         Ok(Err(e)) => return Err(reader_failed(format!("reading its answer: {e}"))),
         Ok(Ok(status)) => status,
     };
+    if answer.len() > MAX_ANSWER {
+        return Err(FileError::TooLarge {
+            what: "the text in its cells".into(),
+            limit: format!("{} MiB", MAX_ANSWER >> 20),
+        });
+    }
     match serde_json::from_slice::<Answer>(&answer) {
         Ok(Answer::Read(workbook)) if status.success() => Ok(workbook),
         Ok(Answer::Refused(e)) => Err(e),
@@ -95,18 +105,29 @@ fn reader_failed(why: String) -> FileError {
     FileError::Reader(why)
 }
 
-/// The child: limits itself, reads the file from stdin, answers on stdout.
+/// The child: limits itself, reads the file from stdin, answers on stdout. No core dump: the
+/// file's passwords and PINs are in its memory.
 pub fn child_main() -> ExitCode {
-    let limited = rlimit::setrlimit(rlimit::Resource::AS, CHILD_MEMORY, CHILD_MEMORY)
-        .and_then(|()| rlimit::setrlimit(rlimit::Resource::CPU, CHILD_CPU_SECS, CHILD_CPU_SECS));
+    use rlimit::{Resource, setrlimit};
+    let limited = setrlimit(Resource::CORE, 0, 0)
+        .and_then(|()| setrlimit(Resource::AS, CHILD_MEMORY, CHILD_MEMORY))
+        .and_then(|()| setrlimit(Resource::CPU, CHILD_CPU_SECS, CHILD_CPU_SECS));
     let answer = match limited {
         Err(e) => Answer::Refused(reader_failed(format!("cannot limit the reader: {e}"))),
         Ok(()) => read_stdin(),
     };
-    let ok = matches!(answer, Answer::Read(_));
-    let written = serde_json::to_writer(std::io::stdout().lock(), &answer)
-        .map_err(std::io::Error::from)
-        .and_then(|()| std::io::stdout().flush());
+    let (bytes, ok) = match serde_json::to_vec(&answer) {
+        Ok(bytes) if bytes.len() <= MAX_ANSWER => (bytes, matches!(answer, Answer::Read(_))),
+        _ => {
+            let refused = Answer::Refused(FileError::TooLarge {
+                what: "the text in its cells".into(),
+                limit: format!("{} MiB", MAX_ANSWER >> 20),
+            });
+            (serde_json::to_vec(&refused).unwrap_or_default(), false)
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(&bytes).and_then(|()| out.flush());
     if written.is_ok() && ok {
         ExitCode::SUCCESS
     } else {

@@ -23,6 +23,8 @@ pub struct Limits {
     pub cells: usize,
     /// Characters of one cell; a longer one becomes a problem at that cell, not a string in memory.
     pub cell_chars: usize,
+    /// Bytes of text in all cells together (one shared string may be used by every cell).
+    pub text_bytes: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +40,7 @@ impl Default for Limits {
             columns: 64,
             cells: 1_000_000,
             cell_chars: 1024,
+            text_bytes: 48 << 20,
         }
     }
 }

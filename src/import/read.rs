@@ -14,34 +14,48 @@ use super::FileError;
 use super::guard;
 use super::limits::Limits;
 
+// The short serde names keep the child's answer small: a cell costs a few bytes besides its text.
+
 /// What one non-empty cell holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
+    #[serde(rename = "t")]
     Text(String),
+    #[serde(rename = "i")]
     Int(i64),
+    #[serde(rename = "n")]
     Number(f64),
+    #[serde(rename = "b")]
     Bool(bool),
     /// A date, time or duration (never right for any column of ours).
+    #[serde(rename = "d")]
     Date(String),
     /// An error value such as `#N/A`.
+    #[serde(rename = "e")]
     Error(String),
     /// A formula (its text, shortened); its cached value is not used.
+    #[serde(rename = "f")]
     Formula(String),
     /// Text longer than [`Limits::cell_chars`]: its length, not the text.
+    #[serde(rename = "l")]
     TooLong(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     /// Zero-based (A is 0).
+    #[serde(rename = "c")]
     pub column: u32,
+    #[serde(rename = "v")]
     pub value: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// One-based, as the spreadsheet shows it.
+    #[serde(rename = "n")]
     pub number: u32,
+    #[serde(rename = "c")]
     pub cells: Vec<Cell>,
 }
 
@@ -68,7 +82,10 @@ pub fn read_workbook(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileErro
             limit: limits.sheets.to_string(),
         });
     }
-    let mut budget = limits.cells;
+    let mut budget = Budget {
+        cells: limits.cells,
+        text: limits.text_bytes,
+    };
     let mut sheets = Vec::new();
     for name in names {
         match read_sheet(&mut xlsx, &name, limits, &mut budget) {
@@ -85,6 +102,12 @@ enum Skip {
     Refused(FileError),
 }
 
+/// What is left of the workbook's cells and text.
+struct Budget {
+    cells: usize,
+    text: usize,
+}
+
 impl From<FileError> for Skip {
     fn from(e: FileError) -> Self {
         Skip::Refused(e)
@@ -95,7 +118,7 @@ fn read_sheet(
     xlsx: &mut Xlsx<Cursor<&[u8]>>,
     name: &str,
     limits: &Limits,
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> Result<Vec<Row>, Skip> {
     let mut reader = match xlsx.worksheet_cells_reader(name) {
         Ok(r) => r,
@@ -119,10 +142,24 @@ fn read_sheet(
         if column >= limits.columns {
             return Err(beyond(format!("{} columns", limits.columns)).into());
         }
-        *budget = budget.checked_sub(1).ok_or_else(|| FileError::TooLarge {
-            what: "non-empty cells".into(),
-            limit: limits.cells.to_string(),
-        })?;
+        budget.cells = budget
+            .cells
+            .checked_sub(1)
+            .ok_or_else(|| FileError::TooLarge {
+                what: "non-empty cells".into(),
+                limit: limits.cells.to_string(),
+            })?;
+        let text = match &value {
+            Value::Text(t) => t.len(),
+            _ => 0,
+        };
+        budget.text = budget
+            .text
+            .checked_sub(text)
+            .ok_or_else(|| FileError::TooLarge {
+                what: "the text in its cells".into(),
+                limit: super::guard::mib(limits.text_bytes as u64),
+            })?;
         rows.entry(row + 1)
             .or_default()
             .push(Cell { column, value });

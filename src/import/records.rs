@@ -2,7 +2,7 @@
 //! from its list, yes/no, text); what a value means (a free extension, an existing user) is
 //! checked by the store, with the API's own rules, when the row is applied.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::read::Workbook;
 use super::report::{Problem, Report};
@@ -77,6 +77,8 @@ pub struct TemplateRows {
     pub name: String,
     /// The first row that names it.
     pub first_row: u32,
+    /// A row said `-` as the kind: no actions (rather than "keep them").
+    pub clear: bool,
     /// Each step with its row.
     pub steps: Vec<(u32, NewAction)>,
 }
@@ -89,6 +91,8 @@ pub struct SheetRows<T> {
     /// Zero-based column of each key the header has.
     pub columns: HashMap<&'static str, u32>,
     pub rows: Vec<T>,
+    /// The key of every row, whether it read cleanly or not: what a prune keeps.
+    pub keys: HashSet<String>,
 }
 
 impl<T> SheetRows<T> {
@@ -168,19 +172,20 @@ pub fn parse(workbook: &Workbook, report: &mut Report) -> Records {
                 records.speed_dials = Some(sheet_rows(&table, rows(&table, report, speed_dial)));
             }
             SheetKind::ActionTemplates => {
-                let steps = group_templates(rows(&table, report, step));
-                records.templates = Some(sheet_rows(&table, steps));
+                let (steps, keys) = rows(&table, report, step);
+                records.templates = Some(sheet_rows(&table, (group_templates(steps), keys)));
             }
         }
     }
     records
 }
 
-fn sheet_rows<T>(table: &Table<'_>, rows: Vec<T>) -> SheetRows<T> {
+fn sheet_rows<T>(table: &Table<'_>, (rows, keys): (Vec<T>, HashSet<String>)) -> SheetRows<T> {
     SheetRows {
         sheet: table.sheet.name.clone(),
         columns: table.columns().clone(),
         rows,
+        keys,
     }
 }
 
@@ -200,12 +205,14 @@ fn rows<T>(
     table: &Table<'_>,
     report: &mut Report,
     read: fn(&mut Cells<'_>) -> Option<(String, T)>,
-) -> Vec<T> {
+) -> (Vec<T>, HashSet<String>) {
     let key = table.def.key();
     let mut first_row: HashMap<String, u32> = HashMap::new();
     let mut out = Vec::new();
+    let mut keys = HashSet::new();
     for mut cells in table.rows() {
         let number = cells.number();
+        keys.extend(key_of(table.def.kind, &cells));
         let read = read(&mut cells);
         if let Some((k, _)) = &read {
             let repeats = table.def.kind != SheetKind::ActionTemplates;
@@ -225,7 +232,29 @@ fn rows<T>(
             problems.into_iter().for_each(|p| report.problem(p));
         }
     }
-    out
+    (out, keys)
+}
+
+/// A row's key as a prune compares it (a MAC normalised when it can be).
+fn key_of(kind: SheetKind, cells: &Cells<'_>) -> Option<String> {
+    match kind {
+        SheetKind::Users => cells.peek("username"),
+        SheetKind::Phones => cells
+            .peek("mac")
+            .map(|m| validate::mac("mac", &m).unwrap_or(m)),
+        SheetKind::Workplaces => cells.peek("name"),
+        SheetKind::Phonebook => Some(phonebook_key(
+            &cells.peek("name")?,
+            &cells.peek("number").unwrap_or_default(),
+        )),
+        SheetKind::SpeedDials => cells.peek("code"),
+        SheetKind::ActionTemplates => cells.peek("template"),
+    }
+}
+
+/// The key of a phonebook entry: name and number together.
+pub fn phonebook_key(name: &str, number: &str) -> String {
+    format!("{name} / {number}")
 }
 
 /// The key cell: required.
@@ -242,7 +271,7 @@ fn key(cells: &mut Cells<'_>, key: &str) -> Option<String> {
 
 /// A secret cell; `-` does not remove a password or PIN (that is the API's to do).
 fn secret(c: &mut Cells<'_>, key: &str) -> Field<Secret> {
-    match c.text(key) {
+    match c.secret_text(key) {
         Field::Value(v) => Field::Value(Secret::new(v)),
         Field::Clear => {
             c.problem(
@@ -306,14 +335,23 @@ fn workplace(c: &mut Cells<'_>) -> Option<(String, WorkplaceRow)> {
     let name = key(c, "name")?;
     let roles = match c.list("allowed_roles") {
         Field::Value(words) => {
-            let mut roles = Vec::new();
-            for w in words {
-                match Role::parse(&w.to_lowercase()) {
-                    Some(r) => roles.push(r),
-                    None => c.problem(Some("allowed_roles"), format!("{w:?} is not a role")),
-                }
+            let roles: Vec<Option<Role>> = words
+                .iter()
+                .map(|w| Role::parse(&w.to_lowercase()))
+                .collect();
+            let unknown: Vec<&String> = words
+                .iter()
+                .zip(&roles)
+                .filter(|(_, r)| r.is_none())
+                .map(|(w, _)| w)
+                .take(3)
+                .collect();
+            if unknown.is_empty() {
+                Field::Value(roles.into_iter().flatten().collect())
+            } else {
+                c.problem(Some("allowed_roles"), format!("not roles: {unknown:?}"));
+                Field::Absent
             }
-            Field::Value(roles)
         }
         Field::Empty => Field::Empty,
         Field::Clear => Field::Clear,
@@ -342,7 +380,7 @@ fn phonebook(c: &mut Cells<'_>) -> Option<(String, PhonebookRow)> {
         name: name.clone(),
         number: number.clone(),
     };
-    let key = format!("{name} / {}", number.value().map_or("", String::as_str));
+    let key = phonebook_key(&name, number.value().map_or("", String::as_str));
     Some((key, row))
 }
 
@@ -357,8 +395,18 @@ fn speed_dial(c: &mut Cells<'_>) -> Option<(String, SpeedDialRow)> {
     Some((code, row))
 }
 
-/// A template's name, the row and the step it holds (none: the row only names the template).
-type Step = (String, u32, Option<NewAction>);
+/// What one row of the ActionTemplates sheet says about its template.
+#[derive(Debug)]
+enum Line {
+    Action(NewAction),
+    /// Only the template's name: a new template without actions; an existing one stays.
+    Name,
+    /// `-` as the kind: the template has no actions.
+    Clear,
+}
+
+/// A template's name, the row and what it says.
+type Step = (String, u32, Line);
 
 /// One step of a template; a row with only the template's name is a template without steps.
 fn step(c: &mut Cells<'_>) -> Option<(String, Step)> {
@@ -374,7 +422,12 @@ fn step(c: &mut Cells<'_>) -> Option<(String, Step)> {
         target.is_some(),
     ];
     if named.iter().all(|n| !n) {
-        return Some((template.clone(), (template, c.number(), None)));
+        let line = if matches!(kind, Field::Clear) {
+            Line::Clear
+        } else {
+            Line::Name
+        };
+        return Some((template.clone(), (template, c.number(), line)));
     }
     let scope = required(c, scope, "scope");
     let timing = required(c, timing, "timing");
@@ -385,7 +438,10 @@ fn step(c: &mut Cells<'_>) -> Option<(String, Step)> {
         kind: kind?,
         target,
     };
-    Some((template.clone(), (template, c.number(), Some(action))))
+    Some((
+        template.clone(),
+        (template, c.number(), Line::Action(action)),
+    ))
 }
 
 fn required<T>(c: &mut Cells<'_>, field: Field<T>, key: &str) -> Option<T> {
@@ -407,20 +463,21 @@ fn required<T>(c: &mut Cells<'_>, field: Field<T>, key: &str) -> Option<T> {
 
 fn group_templates(steps: Vec<Step>) -> Vec<TemplateRows> {
     let mut out: Vec<TemplateRows> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for (name, row, action) in steps {
-        let i = match out.iter().position(|t| t.name == name) {
-            Some(i) => i,
-            None => {
-                out.push(TemplateRows {
-                    name,
-                    first_row: row,
-                    steps: Vec::new(),
-                });
-                out.len() - 1
-            }
-        };
-        if let Some(action) = action {
-            out[i].steps.push((row, action));
+        let i = *index.entry(name.clone()).or_insert_with(|| {
+            out.push(TemplateRows {
+                name,
+                first_row: row,
+                steps: Vec::new(),
+                clear: false,
+            });
+            out.len() - 1
+        });
+        match action {
+            Line::Action(action) => out[i].steps.push((row, action)),
+            Line::Clear => out[i].clear = true,
+            Line::Name => {}
         }
     }
     out

@@ -75,9 +75,14 @@ pub struct Report {
     pub sheets: Vec<SheetCounts>,
     pub changes: Vec<Change>,
     pub problems: Vec<Problem>,
+    /// Problems beyond the first [`MAX_PROBLEMS`], counted but not listed.
+    pub more_problems: usize,
     /// Things worth knowing that do not stop the import.
     pub notices: Vec<String>,
 }
+
+/// Problems listed in a report; a file with more has them counted (per sheet too).
+pub const MAX_PROBLEMS: usize = 1000;
 
 impl Report {
     pub fn counts(&mut self, sheet: &str) -> &mut SheetCounts {
@@ -122,7 +127,16 @@ impl Report {
 
     pub fn problem(&mut self, problem: Problem) {
         self.counts(&problem.sheet.clone()).problems += 1;
-        self.problems.push(problem);
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(problem);
+        } else {
+            self.more_problems += 1;
+        }
+    }
+
+    /// All problems, listed or not.
+    pub fn problem_count(&self) -> usize {
+        self.problems.len() + self.more_problems
     }
 
     pub fn total(&self, pick: impl Fn(&SheetCounts) -> usize) -> usize {
@@ -144,7 +158,7 @@ impl Report {
             self.total(|s| s.update),
             self.total(|s| s.unchanged),
             self.total(|s| s.delete),
-            self.problems.len()
+            self.problem_count()
         ));
         out
     }

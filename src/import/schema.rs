@@ -371,8 +371,8 @@ pub const SHEETS: &[SheetDef] = &[
         kind: SheetKind::ActionTemplates,
         name: "ActionTemplates",
         german: "Aktionsvorlagen",
-        about_de: "Aktionsvorlagen: eine Zeile je Aktion, mehrere Zeilen mit demselben Vorlagennamen bilden eine Vorlage (in dieser Reihenfolge).",
-        about_en: "Action templates: one row per action; rows with the same template name make one template (in this order).",
+        about_de: "Aktionsvorlagen: eine Zeile je Aktion, mehrere Zeilen mit demselben Vorlagennamen bilden eine Vorlage (in dieser Reihenfolge). Eine Zeile nur mit dem Namen legt eine leere Vorlage an (eine vorhandene bleibt, wie sie ist); - als Aktion leert sie.",
+        about_en: "Action templates: one row per action; rows with the same template name make one template (in this order). A row with only the name makes an empty template (an existing one stays as it is); - as the kind empties it.",
         columns: &[
             col(
                 "template",

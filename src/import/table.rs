@@ -149,6 +149,16 @@ impl Cells<'_> {
         self.problems
     }
 
+    /// The text of `key`'s cell as the row's key, without judging it (no problem recorded).
+    pub fn peek(&self, key: &str) -> Option<String> {
+        match self.raw(key) {
+            Field::Value(Value::Text(t)) => Some(t.trim().to_owned()),
+            Field::Value(Value::Int(i)) => Some(i.to_string()),
+            Field::Value(Value::Number(f)) => Some(format!("{f}")),
+            _ => None,
+        }
+    }
+
     fn raw(&self, key: &str) -> Field<&Value> {
         let Some(&column) = self.table.columns.get(key) else {
             return Field::Absent;
@@ -161,13 +171,33 @@ impl Cells<'_> {
 
     /// Text of a cell, trimmed; numbers as their digits. Blank text is empty.
     pub fn text(&mut self, key: &str) -> Field<String> {
+        self.text_as(key, true)
+    }
+
+    /// A secret's text: as typed (a space may belong to a password), and a cell that is not
+    /// text is refused without repeating it.
+    pub fn secret_text(&mut self, key: &str) -> Field<String> {
+        self.text_as(key, false)
+    }
+
+    fn text_as(&mut self, key: &str, plain: bool) -> Field<String> {
         let value = match self.raw(key) {
             Field::Absent | Field::Clear => return Field::Absent,
             Field::Empty => return Field::Empty,
             Field::Value(v) => v.clone(),
         };
         let text = match value {
-            Value::Text(t) => t.trim().to_owned(),
+            Value::Text(t) if plain => t.trim().to_owned(),
+            Value::Text(t) if t.trim().is_empty() || t.trim() == CLEAR => t.trim().to_owned(),
+            Value::Text(t) => t,
+            // A number cell has lost a PIN's leading zeros; a formula is not repeated.
+            _ if !plain => {
+                self.problem(
+                    Some(key),
+                    "must be typed as text, not as a number or formula",
+                );
+                return Field::Absent;
+            }
             Value::Int(i) => i.to_string(),
             Value::Number(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
             Value::Number(f) => f.to_string(),

@@ -7,12 +7,15 @@
 //! shows and re-imports the text as it is, and Excel never takes it for a formula when someone
 //! edits it. Secrets are never exported.
 
-use rust_xlsxwriter::{Color, DataValidation, Format, Note, Workbook, Worksheet};
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationErrorStyle, Format, Note, Workbook, Worksheet,
+};
 
 use super::ImportError;
 use super::limits::Limits;
 use super::records::PHONEBOOK_EXTRA;
 use super::schema::{self, SheetDef, SheetKind};
+use super::table::CLEAR;
 use crate::store::{Result as StoreResult, Store};
 
 /// Rows of text per sheet, in the schema's column order.
@@ -64,9 +67,13 @@ fn write_sheet(sheet: &mut Worksheet, def: &SheetDef, rows: &Rows) -> Result<(),
         sheet.set_column_format(col, &text)?;
         sheet.set_column_width(col, (column.key.len().max(column.example.len()) + 4) as f64)?;
         if !column.choices.is_empty() {
+            // '-' clears a field; a typo only warns, and the import names it at its cell.
+            let mut words = column.choices.to_vec();
+            words.push(CLEAR);
             let list = DataValidation::new()
-                .allow_list_strings(column.choices)?
-                .set_error_message(format!("one of: {}", column.choices.join(", ")))?;
+                .allow_list_strings(&words)?
+                .set_error_style(DataValidationErrorStyle::Warning)
+                .set_error_message(format!("one of: {}", words.join(", ")))?;
             sheet.add_data_validation(1, col, last_row, col, &list)?;
         }
     }

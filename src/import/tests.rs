@@ -330,3 +330,150 @@ async fn a_prune_needs_confirmation_and_respects_rank() {
         .collect();
     assert_eq!(left, ["anna"]);
 }
+
+fn user_sheet(header: &[Option<Value>], rows: &[&[Option<Value>]]) -> Vec<Sheet> {
+    let mut all: Vec<&[Option<Value>]> = vec![header];
+    all.extend_from_slice(rows);
+    vec![sheet("Users", &all)]
+}
+
+/// Regression (review): the password of a user without local auth was "set" on every import
+/// (and their tokens revoked), so a repeated import was never unchanged.
+#[tokio::test]
+async fn a_user_without_local_auth_imports_unchanged_again() {
+    let (_dir, store) = store().await;
+    let header = [t("username"), t("display_name"), t("auth"), t("password")];
+    let row = [t("bob"), t("Bob"), t("ldap"), t("bobs-password-1")];
+    let first = import(&store, user_sheet(&header, &[&row]), &Options::default()).await;
+    assert!(first.applied, "{first:?}");
+    let second = import(&store, user_sheet(&header, &[&row]), &Options::default()).await;
+    assert!(second.changes.is_empty(), "{second:?}");
+    assert_eq!(second.sheets[0].unchanged, 1);
+    assert!(!store.user("bob").await.expect("bob").has_password);
+}
+
+/// Regression (review): a row naming only an existing template emptied it.
+#[tokio::test]
+async fn a_row_naming_an_existing_template_keeps_it_and_a_dash_empties_it() {
+    let (_dir, store) = store().await;
+    let step = crate::store::NewAction {
+        scope: crate::store::Scope::External,
+        timing: crate::store::Timing::After,
+        kind: crate::store::ActionKind::Voicemail,
+        target: None,
+    };
+    store
+        .put_action_template("std", std::slice::from_ref(&step))
+        .await
+        .expect("template");
+    let header = [t("template"), t("scope"), t("timing"), t("kind")];
+    let only_name = vec![sheet("ActionTemplates", &[&header, &[t("std")]])];
+    let report = import(&store, only_name, &Options::default()).await;
+    assert!(report.applied && report.changes.is_empty(), "{report:?}");
+    let actions = store.action_template("std").await.expect("std").actions;
+    assert_eq!(actions, [step]);
+    let dash = vec![sheet(
+        "ActionTemplates",
+        &[&header, &[t("std"), None, None, t("-")]],
+    )];
+    let report = import(&store, dash, &Options::default()).await;
+    assert_eq!(report.changes[0].fields, ["actions"], "{report:?}");
+    assert!(
+        store
+            .action_template("std")
+            .await
+            .expect("std")
+            .actions
+            .is_empty()
+    );
+}
+
+/// Regression (review): naming the workplace of a user's phone, with the user cell empty,
+/// was refused as "a user or a workplace, not both".
+#[tokio::test]
+async fn naming_a_workplace_moves_a_phone_off_its_user() {
+    let (_dir, store) = store().await;
+    let anna = NewUser {
+        username: "anna".into(),
+        display_name: "Anna".into(),
+        auth: Some(crate::store::Auth::None),
+        ..NewUser::default()
+    };
+    store.create_user(anna).await.expect("anna");
+    let empfang = crate::store::NewWorkplace {
+        name: "empfang".into(),
+        ..Default::default()
+    };
+    store.create_workplace(empfang).await.expect("workplace");
+    let phone = crate::store::NewDevice {
+        kind: Some(crate::store::DeviceKind::IpPhone),
+        mac: Some("001565aabbcc".into()),
+        user: Some("anna".into()),
+        ..Default::default()
+    };
+    let id = store.create_device(phone).await.expect("phone").id;
+    let phones = vec![sheet(
+        "Phones",
+        &[
+            &[t("mac"), t("user"), t("workplace")],
+            &[t("00:15:65:AA:BB:CC"), None, t("empfang")],
+        ],
+    )];
+    let report = import(&store, phones, &Options::default()).await;
+    assert!(report.applied, "{report:?}");
+    assert_eq!(report.changes[0].fields, ["user", "workplace"]);
+    let device = store.device(id).await.expect("device");
+    assert_eq!(
+        (device.user, device.workplace.as_deref()),
+        (None, Some("empfang"))
+    );
+}
+
+/// Regression (review): with reset_secrets the stored password was compared first, so a
+/// dry run told any admin whether a guessed password of a user above them was right.
+#[tokio::test]
+async fn reset_secrets_answers_a_right_and_a_wrong_guess_alike() {
+    let (_dir, store) = store().await;
+    let boss = NewUser {
+        username: "boss".into(),
+        display_name: "Boss".into(),
+        password: Some(crate::store::secret::Secret::new("boss-password-1")),
+        role: Some(Role::SystemAdmin),
+        ..NewUser::default()
+    };
+    store.create_user(boss).await.expect("boss");
+    let options = Options {
+        dry_run: true,
+        reset_secrets: true,
+        actor: Some(Actor {
+            role: Role::Admin,
+            username: None,
+        }),
+        ..Options::default()
+    };
+    let header = [t("username"), t("password")];
+    let mut answers = Vec::new();
+    for guess in ["boss-password-1", "wrong-guess-22"] {
+        let row = [t("boss"), t(guess)];
+        let report = import(&store, user_sheet(&header, &[&row]), &options).await;
+        answers.push(serde_json::to_string(&report).expect("json"));
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
+/// Regression (review): the shared-strings check only looked in `xl/`, where calamine follows
+/// the package's relationships to wherever the workbook is.
+#[test]
+fn shared_strings_are_checked_wherever_they_are() {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("y/sharedStrings.xml", options)
+        .expect("start");
+    zip.write_all(br#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="4000000000"/>"#)
+        .expect("write");
+    let bytes = zip.finish().expect("finish").into_inner();
+    assert!(matches!(
+        guard::check(&bytes, &Limits::default()),
+        Err(FileError::TooLarge { what, .. }) if what == "shared strings"
+    ));
+}

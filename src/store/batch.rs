@@ -22,11 +22,13 @@ pub struct Batch {
 }
 
 impl Store {
-    /// Starts a batch (takes the writer).
+    /// Starts a batch. It takes SQLite's write lock at once (`BEGIN IMMEDIATE`): a deferred
+    /// transaction that reads first would fail on its first write if another process (the
+    /// daemon beside a CLI import) committed in between.
     pub async fn batch(&self) -> Result<Batch> {
         Ok(Batch {
             store: self.clone(),
-            tx: self.write.begin().await?,
+            tx: self.write.begin_with("BEGIN IMMEDIATE").await?,
         })
     }
 }
@@ -175,8 +177,10 @@ impl Batch {
         Ok(())
     }
 
-    /// Undoes everything (a dry run, or a batch with refused changes).
+    /// Undoes everything (a dry run, or a batch with refused changes). What was undone is no
+    /// change for the phones' configs either.
     pub async fn rollback(self) -> Result<()> {
+        self.store.changes.forget_uncommitted();
         self.tx.rollback().await?;
         Ok(())
     }
@@ -190,10 +194,14 @@ impl Batch {
 
     /// Keeps a change that succeeded; undoes every statement of one that failed.
     async fn settle<T>(&mut self, done: Result<T>) -> Result<T> {
-        if done.is_err() {
-            sqlx::query("ROLLBACK TO change")
+        if let Err(refused) = &done
+            && let Err(e) = sqlx::query("ROLLBACK TO change")
                 .execute(&mut *self.tx)
-                .await?;
+                .await
+        {
+            // The batch cannot go on; the cause comes first in the log.
+            tracing::error!("store: undoing a refused change ({refused}) failed: {e}");
+            return Err(e.into());
         }
         sqlx::query("RELEASE change").execute(&mut *self.tx).await?;
         done

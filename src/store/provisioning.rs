@@ -125,6 +125,11 @@ impl Changes {
         }
     }
 
+    /// A transaction is being rolled back: what it touched did not change.
+    pub(super) fn forget_uncommitted(&self) {
+        self.dirty.store(false, Ordering::Release);
+    }
+
     pub(super) fn released(&self) {
         if self.dirty.swap(false, Ordering::AcqRel) {
             self.generation.fetch_add(1, Ordering::AcqRel);

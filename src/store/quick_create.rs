@@ -40,9 +40,11 @@ impl Store {
                 outcome[i] = Err(e);
             }
         }
+        // Every refusal a row can get alone comes before it reserves a name or a number, so a
+        // refused row never makes a later one conflict.
+        let templates = resolve_templates(conn, &rows, &mut outcome).await?;
         refuse_taken_names(conn, &rows, &mut outcome).await?;
         refuse_taken_numbers(conn, &rows, &mut outcome).await?;
-        let templates = resolve_templates(conn, &rows, &mut outcome).await?;
         let ready: Vec<Ready<'_>> = rows
             .into_iter()
             .enumerate()
@@ -126,11 +128,14 @@ impl Store {
         );
         query.push_values(chunk, |mut b, r| {
             let new = r.new;
+            let auth = new.auth.unwrap_or(Auth::Local);
+            // A password only local auth can use is not kept for any other (as on a change).
+            let password = r.hashed.password_hash().filter(|_| auth == Auth::Local);
             b.push_bind(new.username.clone())
                 .push_bind(new.display_name.clone())
                 .push_bind(new.extension.clone())
-                .push_bind(new.auth.unwrap_or(Auth::Local))
-                .push_bind(r.hashed.password_hash())
+                .push_bind(auth)
+                .push_bind(password)
                 .push_bind(r.hashed.pin_hash())
                 .push_bind(new.email.clone())
                 .push_bind(
@@ -249,20 +254,23 @@ async fn resolve_templates(
     rows: &[(&NewUser, Hashed)],
     outcome: &mut [Result<i64>],
 ) -> Result<HashMap<String, i64>> {
-    let names: HashSet<&str> = rows
+    let names: Vec<&str> = rows
         .iter()
         .filter_map(|(new, _)| new.action_template.as_deref())
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
     let mut ids = HashMap::new();
-    for name in names {
-        let found: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM action_templates WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if let Some((id,)) = found {
-            ids.insert(name.to_owned(), id);
+    for chunk in names.chunks(CHUNK) {
+        let mut query =
+            sqlx::QueryBuilder::new("SELECT name, id FROM action_templates WHERE name IN (");
+        let mut list = query.separated(", ");
+        for n in chunk {
+            list.push_bind(*n);
         }
+        query.push(")");
+        let found: Vec<(String, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        ids.extend(found);
     }
     for (i, (new, _)) in rows.iter().enumerate() {
         if let Some(name) = &new.action_template

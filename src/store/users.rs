@@ -239,31 +239,6 @@ impl Store {
         all(&mut *self.read.acquire().await?).await
     }
 
-    /// Whether `password` and `pin` are what user `username` has now (argon2 checks; a secret
-    /// not asked about counts as matching).
-    pub async fn secrets_match(
-        &self,
-        username: &str,
-        password: Option<&Secret>,
-        pin: Option<&Secret>,
-    ) -> Result<(bool, bool)> {
-        let (stored_password, stored_pin): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT password_hash, pin_hash FROM users WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&self.read)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
-        let matches = async |given: Option<&Secret>, stored: Option<String>| match (given, stored) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(secret), Some(hash)) => self.hasher.verify(secret, &hash).await,
-        };
-        Ok((
-            matches(password, stored_password).await,
-            matches(pin, stored_pin).await,
-        ))
-    }
-
     /// Changes a user; quick-create fields keep their side effects (turning `softphone` off
     /// removes the softphone, clearing `fax_extension` removes the fax device, ...).
     pub async fn update_user(&self, username: &str, patch: UserPatch) -> Result<User> {
@@ -301,13 +276,20 @@ impl Store {
                 "is required when auth is local",
             ));
         }
-        if auth != Auth::Local {
+        if auth != Auth::Local && (user.has_password || hashed.password.is_some()) {
             // A password that cannot be used must not come back when auth returns to local.
             hashed.password = Some(None);
         }
-        if hashed.password.is_some() {
+        let password_changes = match &hashed.password {
+            Some(Some(_)) => true,
+            Some(None) => user.has_password,
+            None => false,
+        };
+        if password_changes {
             // A new (or no) password ends the sessions the old one opened.
             super::accounts::revoke_tokens(conn, &format!("user:{username}")).await?;
+        } else {
+            hashed.password = None;
         }
         if let Some(ext) = &patch.extension {
             numbers::replace(conn, "extension", ext.as_deref(), NumberOwner::User(id)).await?;

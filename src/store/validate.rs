@@ -33,6 +33,10 @@ pub fn display_text(field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(StoreError::invalid(field, "must not be empty"));
     }
+    if value.trim() == "-" {
+        // In an import file a lone '-' clears a field; as a value it could not come back.
+        return Err(StoreError::invalid(field, "must be more than '-'"));
+    }
     if value.chars().count() > MAX_NAME {
         return Err(StoreError::invalid(
             field,
@@ -176,6 +180,7 @@ pub fn prompt(field: &str, value: &str) -> Result<()> {
 /// Model names go into file names on the provisioning side: keep them tame.
 pub fn model(field: &str, value: &str) -> Result<()> {
     let ok = (1..=32).contains(&value.len())
+        && value != "-"
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_+.".contains(&b));
@@ -257,7 +262,8 @@ mod tests {
     #[test]
     fn display_text_rejects_control_characters() {
         assert!(display_text("display_name", "Anna \"A&B\" <Schmidt>; #1").is_ok());
-        for bad in ["a\r\nb", "a\0", "\t", "   "] {
+        // A lone '-' clears a field in an import file, so it cannot be a value.
+        for bad in ["a\r\nb", "a\0", "\t", "   ", "-", " - "] {
             assert!(display_text("display_name", bad).is_err(), "{bad:?}");
         }
     }

@@ -500,7 +500,7 @@ fn cli_plans_prunes_only_with_yes_and_writes_the_template() {
     assert_eq!(users["rows"][0][0], json!("username"));
     assert_eq!(
         users["validations"]["D2:D50001"],
-        json!("\"local,ldap,none\"")
+        json!("\"local,ldap,none,-\"")
     );
     assert!(
         users["column_formats"]

@@ -65,6 +65,25 @@ fn hostile_files_get_their_error_and_the_daemon_stays_well() {
     let mut bomb = sheet("A1", "").into_iter().take(60).collect::<Vec<u8>>();
     bomb.resize(130 << 20, b' ');
     let laughs = br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="&lol3;" sheetId="1"/></sheets></workbook>"#.to_vec();
+    // One 1,000-character shared string in 60,000 cells: 2 MB of XML, 60 MB of text.
+    let long = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>username</t></si><si><t>{}</t></si></sst>"#,
+        "x".repeat(1000)
+    );
+    let mut cells = String::from(r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#);
+    for r in 2..=20_001 {
+        cells.push_str(&format!(
+            r#"<row r="{r}"><c r="A{r}" t="s"><v>1</v></c><c r="B{r}" t="s"><v>1</v></c><c r="C{r}" t="s"><v>1</v></c></row>"#
+        ));
+    }
+    let text_bomb = rezip(
+        &base,
+        &[
+            ("xl/sharedStrings.xml", long.into_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet("A1:C20001", &cells)),
+        ],
+        0,
+    );
     let mut compound = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     compound.resize(4096, 0);
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
@@ -97,6 +116,12 @@ fn hostile_files_get_their_error_and_the_daemon_stays_well() {
             rezip(&base, &[], 1001),
             422,
             "entries in the archive",
+        ),
+        (
+            "one long shared string in every cell",
+            text_bomb,
+            422,
+            "the text in its cells",
         ),
         ("an encrypted workbook", compound, 422, "password-protected"),
         (

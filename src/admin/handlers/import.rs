@@ -101,6 +101,8 @@ async fn run(
     body: Body,
 ) -> Result<axum::Json<Report>, AdminError> {
     let q = query(q)?;
+    // The next import waits; it would wait for the writer anyway.
+    let _turn = s.imports.acquire().await.map_err(|_| AdminError::NoRoute)?;
     let limit = Limits::default().file_bytes;
     let bytes = axum::body::to_bytes(body, limit)
         .await
@@ -117,7 +119,7 @@ async fn run(
         }),
     };
     let report = import::run(&s.store, &workbook, &options, &mut |_, _, _| {}).await?;
-    if !report.problems.is_empty() {
+    if report.problem_count() > 0 {
         return Err(AdminError::ImportRejected(Box::new(report)));
     }
     if report.needs_confirmation {

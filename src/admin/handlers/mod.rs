@@ -67,7 +67,7 @@ pub async fn healthz(State(state): State<ApiState>) -> Result<&'static str, Admi
 /// A caller may give or take only roles up to its own.
 fn check_grant(who: &Principal, role: Option<Role>, field: &str) -> Result<(), AdminError> {
     match role {
-        Some(r) if !who.role.may_grant(role) => Err(AdminError::Forbidden(format!(
+        Some(r) if !who.role.may_grant(Some(r)) => Err(AdminError::Forbidden(format!(
             "{field}: role {} may not grant {r}",
             who.role
         ))),

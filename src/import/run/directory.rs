@@ -1,10 +1,12 @@
 //! The sheets beside users and phones: workplaces (who may log in is set once the users are
 //! in), the global phonebook, speed dials and action templates.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::{ImportError, Run};
-use crate::import::records::{PhonebookRow, SheetRows, SpeedDialRow, TemplateRows, WorkplaceRow};
+use crate::import::records::{
+    PhonebookRow, SheetRows, SpeedDialRow, TemplateRows, WorkplaceRow, phonebook_key,
+};
 use crate::import::report::ChangeKind;
 use crate::import::table::Field;
 use crate::store::{
@@ -122,7 +124,11 @@ impl Run<'_> {
         &mut self,
         sheet: &SheetRows<PhonebookRow>,
     ) -> Result<(), ImportError> {
-        let matched = match_phonebook(&sheet.rows, &self.snap.phonebook);
+        let matched: Vec<Option<PhonebookEntry>> =
+            match_phonebook(&sheet.rows, &self.snap.phonebook)
+                .into_iter()
+                .map(|e| e.cloned())
+                .collect();
         for (row, entry) in sheet.rows.iter().zip(matched) {
             self.step();
             let key = format!(
@@ -130,8 +136,7 @@ impl Run<'_> {
                 row.name,
                 row.number.value().map_or("", String::as_str)
             );
-            let current = entry.and_then(|id| self.snap.phonebook.iter().find(|e| e.id == id));
-            let (done, action, fields) = match current.cloned() {
+            let (done, action, fields) = match entry {
                 None => {
                     let new = NewPhonebookEntry {
                         name: row.name.clone(),
@@ -163,15 +168,11 @@ impl Run<'_> {
         &mut self,
         sheet: &SheetRows<PhonebookRow>,
     ) -> Result<(), ImportError> {
-        let kept: HashSet<i64> = match_phonebook(&sheet.rows, &self.snap.phonebook)
-            .into_iter()
-            .flatten()
-            .collect();
         let gone: Vec<PhonebookEntry> = self
             .snap
             .phonebook
             .iter()
-            .filter(|e| !kept.contains(&e.id))
+            .filter(|e| !sheet.keys.contains(&phonebook_key(&e.name, &e.number)))
             .cloned()
             .collect();
         for e in gone {
@@ -235,9 +236,11 @@ impl Run<'_> {
             let first = Some(template.first_row);
             let actions: Vec<NewAction> = template.steps.iter().map(|(_, a)| a.clone()).collect();
             let cur = self.snap.templates.get(&template.name);
+            // Rows that only name an existing template leave its actions alone.
+            let keeps = actions.is_empty() && !template.clear;
             let (action, fields) = match cur {
                 None => (ChangeKind::Create, Vec::new()),
-                Some(t) if t.actions == actions => (ChangeKind::Update, Vec::new()),
+                Some(t) if t.actions == actions || keeps => (ChangeKind::Update, Vec::new()),
                 Some(_) => (ChangeKind::Update, vec!["actions".to_owned()]),
             };
             if action == ChangeKind::Update && fields.is_empty() {
@@ -264,10 +267,8 @@ impl Run<'_> {
     pub(super) async fn prune_by_name<T>(
         &mut self,
         sheet: &SheetRows<T>,
-        key: fn(&T) -> &str,
         kind: ByName,
     ) -> Result<(), ImportError> {
-        let listed: HashSet<&str> = sheet.rows.iter().map(key).collect();
         let existing: Vec<&String> = match kind {
             ByName::SpeedDial => self.snap.speed_dials.keys().collect(),
             ByName::Template => self.snap.templates.keys().collect(),
@@ -275,7 +276,7 @@ impl Run<'_> {
         };
         let mut gone: Vec<String> = existing
             .into_iter()
-            .filter(|k| !listed.contains(k.as_str()))
+            .filter(|k| !sheet.keys.contains(*k))
             .cloned()
             .collect();
         gone.sort();
@@ -308,16 +309,21 @@ fn list<T: Clone + Ord>(field: &Field<Vec<T>>, cur: &[T]) -> Option<Vec<T>> {
 }
 
 /// For each row, the entry it updates: the first not yet taken with the same name and number.
-fn match_phonebook(rows: &[PhonebookRow], entries: &[PhonebookEntry]) -> Vec<Option<i64>> {
-    let mut taken = HashSet::new();
+fn match_phonebook<'e>(
+    rows: &[PhonebookRow],
+    entries: &'e [PhonebookEntry],
+) -> Vec<Option<&'e PhonebookEntry>> {
+    let mut by_key: HashMap<String, VecDeque<&PhonebookEntry>> = HashMap::new();
+    for e in entries {
+        by_key
+            .entry(phonebook_key(&e.name, &e.number))
+            .or_default()
+            .push_back(e);
+    }
     rows.iter()
         .map(|row| {
-            let number = row.number.value()?;
-            let entry = entries
-                .iter()
-                .find(|e| e.name == row.name && e.number == *number && !taken.contains(&e.id))?;
-            taken.insert(entry.id);
-            Some(entry.id)
+            let key = phonebook_key(&row.name, row.number.value()?);
+            by_key.get_mut(&key)?.pop_front()
         })
         .collect()
 }

@@ -206,22 +206,19 @@ impl Run<'_> {
             self.prune_phones(sheet).await?;
         }
         if let Some(sheet) = &records.speed_dials {
-            self.prune_by_name(sheet, |r| &r.code, ByName::SpeedDial)
-                .await?;
+            self.prune_by_name(sheet, ByName::SpeedDial).await?;
         }
         if let Some(sheet) = &records.phonebook {
             self.prune_phonebook(sheet).await?;
         }
         if let Some(sheet) = &records.templates {
-            self.prune_by_name(sheet, |t| &t.name, ByName::Template)
-                .await?;
+            self.prune_by_name(sheet, ByName::Template).await?;
         }
         if let Some(sheet) = &records.users {
             self.prune_users(sheet).await?;
         }
         if let Some(sheet) = &records.workplaces {
-            self.prune_by_name(sheet, |w| &w.name, ByName::Workplace)
-                .await?;
+            self.prune_by_name(sheet, ByName::Workplace).await?;
         }
         Ok(())
     }

@@ -54,16 +54,11 @@ impl Run<'_> {
         &mut self,
         sheet: &SheetRows<PhoneRow>,
     ) -> Result<(), ImportError> {
-        let listed: std::collections::HashSet<String> = sheet
-            .rows
-            .iter()
-            .filter_map(|r| validate::mac("mac", &r.mac).ok())
-            .collect();
         let mut gone: Vec<(String, i64)> = self
             .snap
             .phones
             .iter()
-            .filter(|(mac, d)| d.kind == DeviceKind::IpPhone && !listed.contains(*mac))
+            .filter(|(mac, d)| d.kind == DeviceKind::IpPhone && !sheet.keys.contains(*mac))
             .map(|(mac, d)| (mac.clone(), d.id))
             .collect();
         gone.sort();
@@ -106,22 +101,30 @@ fn diff(row: &PhoneRow, device: &Device) -> (DevicePatch, Vec<String>) {
         patch.label = Some(label);
         fields.push("label".to_owned());
     }
-    let user = pick(&row.user, device.user.clone());
-    let workplace = pick(&row.workplace, device.workplace.clone());
-    let moved = [
-        ("user", user != device.user),
-        ("workplace", workplace != device.workplace),
-    ];
-    for (name, changed) in moved {
-        if changed {
-            fields.push(name.to_owned());
-        }
-    }
-    if moved.iter().any(|(_, changed)| *changed) {
+    let (user, workplace) = owner(row, device);
+    if user != device.user {
+        fields.push("user".to_owned());
         patch.user = Some(user);
+    }
+    if workplace != device.workplace {
+        fields.push("workplace".to_owned());
         patch.workplace = Some(workplace);
     }
     (patch, fields)
+}
+
+/// The owner a row wants. Naming one side moves the phone off the other, as in the API; a
+/// `-` unassigns its side; both named is the store's to refuse.
+fn owner(row: &PhoneRow, device: &Device) -> (Option<String>, Option<String>) {
+    match (&row.user, &row.workplace) {
+        (Field::Value(u), Field::Value(w)) => (Some(u.clone()), Some(w.clone())),
+        (Field::Value(u), _) => (Some(u.clone()), None),
+        (_, Field::Value(w)) => (None, Some(w.clone())),
+        (u, w) => (
+            pick(u, device.user.clone()),
+            pick(w, device.workplace.clone()),
+        ),
+    }
 }
 
 /// The value the row wants: the file's, none for `-`, the current for no column or no value.

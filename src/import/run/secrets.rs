@@ -3,8 +3,11 @@
 //!
 //! A user created by the import gets the file's secrets. A user who exists keeps the secrets
 //! they have: people change their password in the client, and re-importing the first file must
-//! not undo that. A secret the user does not have yet is set. With `reset_secrets`, a file's
-//! secret that differs from the stored one (argon2 check) replaces it.
+//! not undo that. A secret the user does not have yet is set. With `reset_secrets`, the file's
+//! secrets replace the stored ones, unchecked: comparing them first would tell the caller
+//! whether a guess was right. A password of a user whose auth is not local is never set, and
+//! nothing is planned for a user the caller may not change (whatever the file says, such a row
+//! gets the same answer).
 
 use std::collections::HashMap;
 
@@ -13,7 +16,7 @@ use tokio::task::JoinSet;
 use super::{Options, Phase};
 use crate::import::records::UserRow;
 use crate::store::secret::Secret;
-use crate::store::{Hashed, Result, Store, StoreError};
+use crate::store::{Auth, Hashed, Result, Store, StoreError, User};
 
 /// Argon2 jobs in flight: enough to keep every hashing worker busy.
 const IN_FLIGHT: usize = 8;
@@ -33,13 +36,11 @@ pub(in crate::import) struct Secrets {
     pub kept: usize,
 }
 
-/// One row's secrets and what the user has.
+/// One row's secrets to hash.
 struct Job {
     username: String,
     password: Option<Secret>,
     pin: Option<Secret>,
-    /// (has a password, has a PIN) for an existing user.
-    has: Option<(bool, bool)>,
 }
 
 pub(super) async fn plan(
@@ -48,87 +49,88 @@ pub(super) async fn plan(
     options: &Options,
     progress: &mut (dyn FnMut(Phase, usize, usize) + Send),
 ) -> Result<Secrets> {
-    let existing: HashMap<String, (bool, bool)> = store
+    let existing: HashMap<String, User> = store
         .users()
         .await?
         .into_iter()
-        .map(|u| (u.username, (u.has_password, u.has_pin)))
+        .map(|u| (u.username.clone(), u))
         .collect();
-    let mut jobs: Vec<Job> = users
-        .iter()
-        .filter(|r| r.password.value().is_some() || r.pin.value().is_some())
-        .map(|r| Job {
-            username: r.username.clone(),
-            password: r.password.value().cloned(),
-            pin: r.pin.value().cloned(),
-            has: existing.get(&r.username).copied(),
-        })
-        .collect();
-    let total = jobs.len();
     let mut secrets = Secrets::default();
+    let mut jobs: Vec<Job> = Vec::new();
+    for row in users {
+        let (job, kept) = decide(row, existing.get(&row.username), options);
+        secrets.kept += usize::from(kept);
+        jobs.extend(job);
+    }
+    let total = jobs.len();
     let mut running = JoinSet::new();
     let mut done = 0;
     while !jobs.is_empty() || !running.is_empty() {
         while running.len() < IN_FLIGHT {
             let Some(job) = jobs.pop() else { break };
-            let (store, options) = (store.clone(), (options.reset_secrets, options.dry_run));
-            running.spawn(async move { decide(&store, job, options.0, options.1).await });
+            let (store, dry_run) = (store.clone(), options.dry_run);
+            running.spawn(async move { hash(&store, job, dry_run).await });
         }
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let (username, planned, kept) =
+        let (username, planned) =
             joined.map_err(|e| StoreError::Hash(format!("hashing task: {e}")))??;
-        secrets.kept += usize::from(kept);
-        if let Some(p) = planned {
-            secrets.planned.insert(username, p);
-        }
+        secrets.planned.insert(username, planned);
         done += 1;
         progress(Phase::Secrets, done, total);
     }
     Ok(secrets)
 }
 
-/// Which secrets a row sets, hashed (a dry run only marks them), and whether the user keeps one.
-async fn decide(
-    store: &Store,
-    job: Job,
-    reset: bool,
-    dry_run: bool,
-) -> Result<(String, Option<Planned>, bool)> {
-    let (has_password, has_pin) = job.has.unwrap_or((false, false));
-    let mut password = job.password.clone().filter(|_| !has_password);
-    let mut pin = job.pin.clone().filter(|_| !has_pin);
-    let stored_password = job.password.as_ref().filter(|_| has_password);
-    let stored_pin = job.pin.as_ref().filter(|_| has_pin);
+/// Which of a row's secrets are set (a job to hash them), and whether the user keeps one the
+/// file has.
+fn decide(row: &UserRow, cur: Option<&User>, options: &Options) -> (Option<Job>, bool) {
+    let mut password = row.password.value().cloned();
+    let mut pin = row.pin.value().cloned();
     let mut kept = false;
-    if stored_password.is_some() || stored_pin.is_some() {
-        if reset {
-            let (same_password, same_pin) = store
-                .secrets_match(&job.username, stored_password, stored_pin)
-                .await?;
-            if !same_password {
-                password = stored_password.cloned();
-            }
-            if !same_pin {
-                pin = stored_pin.cloned();
-            }
-        } else {
-            kept = true;
+    if let Some(cur) = cur {
+        let may = options
+            .actor
+            .as_ref()
+            .is_none_or(|a| a.role.may_grant(cur.role));
+        if !may {
+            return (None, false);
+        }
+        let auth = row.auth.value().copied().unwrap_or(cur.auth);
+        if auth != Auth::Local {
+            password = None;
+        }
+        if !options.reset_secrets {
+            kept = (password.is_some() && cur.has_password) || (pin.is_some() && cur.has_pin);
+            password = password.filter(|_| !cur.has_password);
+            pin = pin.filter(|_| !cur.has_pin);
         }
     }
     if password.is_none() && pin.is_none() {
-        return Ok((job.username, None, kept));
+        return (None, kept);
     }
+    let job = Job {
+        username: row.username.clone(),
+        password,
+        pin,
+    };
+    (Some(job), kept)
+}
+
+/// The job's secrets hashed (a dry run only marks them).
+async fn hash(store: &Store, job: Job, dry_run: bool) -> Result<(String, Planned)> {
     let hashed = if dry_run {
-        Hashed::placeholder(password.is_some(), pin.is_some())
+        Hashed::placeholder(job.password.is_some(), job.pin.is_some())
     } else {
-        store.hash_secrets(password.as_ref(), pin.as_ref()).await?
+        store
+            .hash_secrets(job.password.as_ref(), job.pin.as_ref())
+            .await?
     };
     let planned = Planned {
         hashed,
-        password: password.is_some(),
-        pin: pin.is_some(),
+        password: job.password.is_some(),
+        pin: job.pin.is_some(),
     };
-    Ok((job.username, Some(planned), kept))
+    Ok((job.username, planned))
 }

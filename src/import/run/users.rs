@@ -114,13 +114,9 @@ impl Run<'_> {
         let language = self.store.default_language().to_owned();
         let (mut patch, mut fields) = diff(row, cur, &language);
         let hashed = self.secrets(sheet, row, planned, &mut patch, &mut fields);
-        if let Some(template) = template_change(&row.action_template, &cur.action_template) {
+        let template = template_change(&row.action_template, &cur.action_template);
+        if template.is_some() {
             fields.push("action_template".into());
-            links.push(Link {
-                row: row.row,
-                username: row.username.clone(),
-                template,
-            });
         }
         if fields.is_empty() {
             self.record(
@@ -147,6 +143,13 @@ impl Run<'_> {
         {
             self.refuse_role(sheet, row.row, Some(role));
             return Ok(());
+        }
+        if let Some(template) = template {
+            links.push(Link {
+                row: row.row,
+                username: row.username.clone(),
+                template,
+            });
         }
         let only_link = fields.len() == 1 && fields[0] == "action_template";
         let done = if only_link {
@@ -234,13 +237,11 @@ impl Run<'_> {
         &mut self,
         sheet: &SheetRows<UserRow>,
     ) -> Result<(), ImportError> {
-        let listed: std::collections::HashSet<&str> =
-            sheet.rows.iter().map(|r| r.username.as_str()).collect();
         let mut gone: Vec<User> = self
             .snap
             .users
             .values()
-            .filter(|u| !listed.contains(u.username.as_str()))
+            .filter(|u| !sheet.keys.contains(&u.username))
             .cloned()
             .collect();
         gone.sort_by(|a, b| a.username.cmp(&b.username));
