@@ -35,7 +35,7 @@ pub struct UserRow {
 #[derive(Debug)]
 pub struct PhoneRow {
     pub row: u32,
-    /// As written; normalised when applied.
+    /// Normalised: 12 lowercase hex digits.
     pub mac: String,
     pub vendor: Field<Vendor>,
     pub model: Field<String>,
@@ -98,16 +98,7 @@ pub struct SheetRows<T> {
 impl<T> SheetRows<T> {
     /// A problem at `row`, in the column of `key` when the sheet has one.
     pub fn problem(&self, row: Option<u32>, key: Option<&str>, message: String) -> Problem {
-        let column = key.and_then(|k| self.columns.get_key_value(k));
-        Problem {
-            sheet: self.sheet.clone(),
-            row,
-            column: column.map(|(k, _)| (*k).to_owned()),
-            cell: row
-                .zip(column)
-                .map(|(r, (_, c))| super::read::cell_name(r, *c)),
-            message,
-        }
+        super::table::locate(&self.sheet, &self.columns, row, key, message)
     }
 }
 
@@ -321,7 +312,7 @@ fn phone(c: &mut Cells<'_>) -> Option<(String, PhoneRow)> {
     };
     let row = PhoneRow {
         row: c.number(),
-        mac,
+        mac: normal.clone(),
         vendor: c.word("vendor", Vendor::parse, Vendor::ALL),
         model: c.text("model"),
         label: c.text("label"),
@@ -333,30 +324,25 @@ fn phone(c: &mut Cells<'_>) -> Option<(String, PhoneRow)> {
 
 fn workplace(c: &mut Cells<'_>) -> Option<(String, WorkplaceRow)> {
     let name = key(c, "name")?;
-    let roles = match c.list("allowed_roles") {
-        Field::Value(words) => {
-            let roles: Vec<Option<Role>> = words
-                .iter()
-                .map(|w| Role::parse(&w.to_lowercase()))
-                .collect();
-            let unknown: Vec<&String> = words
-                .iter()
-                .zip(&roles)
-                .filter(|(_, r)| r.is_none())
-                .map(|(w, _)| w)
-                .take(3)
-                .collect();
-            if unknown.is_empty() {
-                Field::Value(roles.into_iter().flatten().collect())
-            } else {
-                c.problem(Some("allowed_roles"), format!("not roles: {unknown:?}"));
-                Field::Absent
-            }
+    let roles = c.list("allowed_roles").and_then(|words| {
+        let roles: Vec<Option<Role>> = words
+            .iter()
+            .map(|w| Role::parse(&w.to_lowercase()))
+            .collect();
+        let unknown: Vec<&String> = words
+            .iter()
+            .zip(&roles)
+            .filter(|(_, r)| r.is_none())
+            .map(|(w, _)| w)
+            .take(3)
+            .collect();
+        if unknown.is_empty() {
+            Field::Value(roles.into_iter().flatten().collect())
+        } else {
+            c.problem(Some("allowed_roles"), format!("not roles: {unknown:?}"));
+            Field::Absent
         }
-        Field::Empty => Field::Empty,
-        Field::Clear => Field::Clear,
-        Field::Absent => Field::Absent,
-    };
+    });
     let row = WorkplaceRow {
         row: c.number(),
         display_name: c.text("display_name"),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::read::{Row, Sheet, Value, cell_name};
 use super::report::Problem;
-use super::schema::{ColumnDef, SheetDef};
+use super::schema::SheetDef;
 
 /// What a row says about one field. An absent column and an empty cell never change an
 /// existing record (an empty cell in a new one is no value, or the default); a lone `-` clears
@@ -26,6 +26,16 @@ impl<T> Field<T> {
         match self {
             Field::Value(v) => Some(v),
             _ => None,
+        }
+    }
+
+    /// What `read` makes of a value; absent, empty and clear stay what they are.
+    pub fn and_then<U>(self, read: impl FnOnce(T) -> Field<U>) -> Field<U> {
+        match self {
+            Field::Value(v) => read(v),
+            Field::Absent => Field::Absent,
+            Field::Empty => Field::Empty,
+            Field::Clear => Field::Clear,
         }
     }
 }
@@ -112,12 +122,6 @@ impl<'a> Table<'a> {
 
     pub fn columns(&self) -> &HashMap<&'static str, u32> {
         &self.columns
-    }
-
-    /// The column letter and header of `key`, for a problem.
-    pub fn column_of(&self, key: &str) -> Option<(u32, &'static ColumnDef)> {
-        let index = *self.columns.get(key)?;
-        Some((index, self.def.column_named(key)?))
     }
 }
 
@@ -228,22 +232,17 @@ impl Cells<'_> {
     where
         T: std::fmt::Display,
     {
-        match self.text(key) {
-            Field::Value(t) => match parse(&t.to_lowercase()) {
-                Some(v) => Field::Value(v),
-                None => {
-                    let words: Vec<String> = all.iter().map(ToString::to_string).collect();
-                    self.problem(
-                        Some(key),
-                        format!("{t:?} is not one of: {}", words.join(", ")),
-                    );
-                    Field::Absent
-                }
-            },
-            Field::Empty => Field::Empty,
-            Field::Clear => Field::Clear,
-            Field::Absent => Field::Absent,
-        }
+        self.text(key).and_then(|t| match parse(&t.to_lowercase()) {
+            Some(v) => Field::Value(v),
+            None => {
+                let words: Vec<String> = all.iter().map(ToString::to_string).collect();
+                self.problem(
+                    Some(key),
+                    format!("{t:?} is not one of: {}", words.join(", ")),
+                );
+                Field::Absent
+            }
+        })
     }
 
     /// yes/no (also ja/nein, true/false, 1/0, x); a TRUE/FALSE cell too.
@@ -251,48 +250,53 @@ impl Cells<'_> {
         if let Field::Value(Value::Bool(b)) = self.raw(key) {
             return Field::Value(*b);
         }
-        match self.text(key) {
-            Field::Value(t) => match t.to_lowercase().as_str() {
+        self.text(key)
+            .and_then(|t| match t.to_lowercase().as_str() {
                 "yes" | "ja" | "true" | "wahr" | "1" | "x" => Field::Value(true),
                 "no" | "nein" | "false" | "falsch" | "0" => Field::Value(false),
                 _ => {
                     self.problem(Some(key), format!("{t:?} is neither yes nor no"));
                     Field::Absent
                 }
-            },
-            Field::Empty => Field::Empty,
-            Field::Clear => Field::Clear,
-            Field::Absent => Field::Absent,
-        }
+            })
     }
 
     /// Items separated by commas, semicolons or line breaks.
     pub fn list(&mut self, key: &str) -> Field<Vec<String>> {
-        match self.text(key) {
-            Field::Value(t) => Field::Value(
+        self.text(key).and_then(|t| {
+            Field::Value(
                 t.split([',', ';', '\n'])
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
                     .collect(),
-            ),
-            Field::Empty => Field::Empty,
-            Field::Clear => Field::Clear,
-            Field::Absent => Field::Absent,
-        }
+            )
+        })
     }
 }
 
 impl Table<'_> {
     /// A problem in row `row` at the column of `key` (the row itself when the key has none).
     pub fn problem(&self, row: u32, key: Option<&str>, message: String) -> Problem {
-        let located = key.and_then(|k| self.column_of(k));
-        Problem {
-            sheet: self.sheet.name.clone(),
-            row: Some(row),
-            column: located.map(|(_, c)| c.key.to_owned()),
-            cell: located.map(|(i, _)| cell_name(row, i)),
-            message,
-        }
+        locate(&self.sheet.name, &self.columns, Some(row), key, message)
+    }
+}
+
+/// A problem in `sheet` at `row` (None: the sheet), in the column of `key` when `columns`
+/// (each key's zero-based index) has it.
+pub fn locate(
+    sheet: &str,
+    columns: &HashMap<&'static str, u32>,
+    row: Option<u32>,
+    key: Option<&str>,
+    message: String,
+) -> Problem {
+    let column = key.and_then(|k| columns.get_key_value(k));
+    Problem {
+        sheet: sheet.to_owned(),
+        row,
+        column: column.map(|(k, _)| (*k).to_owned()),
+        cell: row.zip(column).map(|(r, (_, c))| cell_name(r, *c)),
+        message,
     }
 }

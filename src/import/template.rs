@@ -23,21 +23,20 @@ type Rows = Vec<Vec<String>>;
 
 /// The empty template.
 pub fn write_template() -> Result<Vec<u8>, ImportError> {
-    write(&|_| Vec::new())
+    write(&Export::default())
 }
 
 /// A workbook holding everything the import reads, as the store has it now.
 pub async fn write_export(store: &Store) -> Result<Vec<u8>, ImportError> {
-    let data = Export::load(store).await?;
-    write(&|kind| data.rows(kind))
+    write(&Export::load(store).await?)
 }
 
-fn write(rows: &dyn Fn(SheetKind) -> Rows) -> Result<Vec<u8>, ImportError> {
+fn write(data: &Export) -> Result<Vec<u8>, ImportError> {
     let mut book = Workbook::new();
     for def in schema::SHEETS {
         let sheet = book.add_worksheet();
         sheet.set_name(def.name)?;
-        write_sheet(sheet, def, &rows(def.kind))?;
+        write_sheet(sheet, def, data.rows(def.kind))?;
     }
     let notes = book.add_worksheet();
     notes.set_name(schema::NOTES)?;
@@ -247,14 +246,14 @@ impl Export {
         })
     }
 
-    fn rows(&self, kind: SheetKind) -> Rows {
+    fn rows(&self, kind: SheetKind) -> &Rows {
         match kind {
-            SheetKind::Users => self.users.clone(),
-            SheetKind::Phones => self.phones.clone(),
-            SheetKind::Workplaces => self.workplaces.clone(),
-            SheetKind::Phonebook => self.phonebook.clone(),
-            SheetKind::SpeedDials => self.speed_dials.clone(),
-            SheetKind::ActionTemplates => self.templates.clone(),
+            SheetKind::Users => &self.users,
+            SheetKind::Phones => &self.phones,
+            SheetKind::Workplaces => &self.workplaces,
+            SheetKind::Phonebook => &self.phonebook,
+            SheetKind::SpeedDials => &self.speed_dials,
+            SheetKind::ActionTemplates => &self.templates,
         }
     }
 }

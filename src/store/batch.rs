@@ -58,12 +58,6 @@ impl Batch {
         super::templates::select(&mut self.tx, None).await
     }
 
-    pub async fn create_user(&mut self, new: &NewUser, hashed: Hashed) -> Result<()> {
-        self.savepoint().await?;
-        let done = self.store.insert_user(&mut self.tx, new, hashed).await;
-        self.settle(done.map(drop)).await
-    }
-
     /// Quick-creates many users at once; each row's outcome, in order. A failure of the
     /// database itself undoes all of them.
     pub async fn create_users(&mut self, rows: Vec<(&NewUser, Hashed)>) -> Result<Vec<Result<()>>> {

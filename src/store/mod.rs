@@ -189,6 +189,29 @@ impl Store {
     }
 }
 
+/// The rows `select` (a query ending in `IN (`) finds for `values`, asked 500 at a time (far
+/// below SQLite's bound on parameters).
+pub(crate) async fn select_in<T>(
+    conn: &mut sqlx::SqliteConnection,
+    select: &str,
+    values: &[&str],
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    let mut out = Vec::new();
+    for chunk in values.chunks(500) {
+        let mut query = sqlx::QueryBuilder::new(select);
+        let mut list = query.separated(", ");
+        for v in chunk {
+            list.push_bind(*v);
+        }
+        query.push(")");
+        out.extend(query.build_query_as::<T>().fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
 /// A store in a fresh temporary directory (German by default), for tests.
 #[cfg(test)]
 pub(crate) async fn temp_store() -> (tempfile::TempDir, Store) {

@@ -32,23 +32,10 @@ pub async fn claim(
     number: &str,
     owner: Owner,
 ) -> Result<()> {
-    let (kind, id) = owner.parts();
-    let taken: Option<(String,)> =
-        sqlx::query_as("SELECT owner_kind FROM numbers WHERE number = $1")
-            .bind(number)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some((other,)) = taken {
-        return Err(in_use(field, number, &other));
+    if let Some(other) = taken(conn, &[number]).await?.get(number) {
+        return Err(in_use(field, number, other));
     }
-    sqlx::query("INSERT INTO numbers (number, owner_kind, owner_id) VALUES ($1, $2, $3)")
-        .bind(number)
-        .bind(kind)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(super::unique_as_conflict(field, "is already in use"))?;
-    Ok(())
+    insert_many(conn, &[(number.to_owned(), owner)]).await
 }
 
 /// Which of `numbers` are taken, with the kind of their owner.
@@ -56,19 +43,9 @@ pub async fn taken(
     conn: &mut SqliteConnection,
     numbers: &[&str],
 ) -> Result<std::collections::HashMap<String, String>> {
-    let mut out = std::collections::HashMap::new();
-    for chunk in numbers.chunks(500) {
-        let mut query =
-            sqlx::QueryBuilder::new("SELECT number, owner_kind FROM numbers WHERE number IN (");
-        let mut list = query.separated(", ");
-        for n in chunk {
-            list.push_bind(*n);
-        }
-        query.push(")");
-        let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        out.extend(rows);
-    }
-    Ok(out)
+    let select = "SELECT number, owner_kind FROM numbers WHERE number IN (";
+    let rows: Vec<(String, String)> = super::select_in(conn, select, numbers).await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The conflict a taken number is, in `field`.

@@ -183,19 +183,10 @@ async fn refuse_taken_names(
 ) -> Result<()> {
     let names: Vec<&str> = rows.iter().map(|(n, _)| n.username.as_str()).collect();
     let mut taken: HashSet<String> = HashSet::new();
-    for chunk in names.chunks(CHUNK) {
-        for table in ["users", "admins"] {
-            let mut query = sqlx::QueryBuilder::new(format!(
-                "SELECT username FROM {table} WHERE username IN ("
-            ));
-            let mut list = query.separated(", ");
-            for n in chunk {
-                list.push_bind(*n);
-            }
-            query.push(")");
-            let found: Vec<(String,)> = query.build_query_as().fetch_all(&mut *conn).await?;
-            taken.extend(found.into_iter().map(|(n,)| n));
-        }
+    for table in ["users", "admins"] {
+        let select = format!("SELECT username FROM {table} WHERE username IN (");
+        let found: Vec<(String,)> = super::select_in(conn, &select, &names).await?;
+        taken.extend(found.into_iter().map(|(n,)| n));
     }
     for (i, name) in names.iter().enumerate() {
         if outcome[i].is_ok() && !taken.insert((*name).to_owned()) {
@@ -260,18 +251,9 @@ async fn resolve_templates(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut ids = HashMap::new();
-    for chunk in names.chunks(CHUNK) {
-        let mut query =
-            sqlx::QueryBuilder::new("SELECT name, id FROM action_templates WHERE name IN (");
-        let mut list = query.separated(", ");
-        for n in chunk {
-            list.push_bind(*n);
-        }
-        query.push(")");
-        let found: Vec<(String, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        ids.extend(found);
-    }
+    let select = "SELECT name, id FROM action_templates WHERE name IN (";
+    let found: Vec<(String, i64)> = super::select_in(conn, select, &names).await?;
+    let ids: HashMap<String, i64> = found.into_iter().collect();
     for (i, (new, _)) in rows.iter().enumerate() {
         if let Some(name) = &new.action_template
             && outcome[i].is_ok()

@@ -189,10 +189,9 @@ impl Store {
     /// Quick-create [Schnellanlage] with every side effect the seed names.
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
         self.check_new_user(&new)?;
-        let hashed = Hashed {
-            password: hash_opt(&self.hasher, &new.password.clone().map(Some)).await?,
-            pin: hash_opt(&self.hasher, &new.pin.clone().map(Some)).await?,
-        };
+        let hashed = self
+            .hash_secrets(new.password.as_ref(), new.pin.as_ref())
+            .await?;
         let mut tx = self.write.begin().await?;
         self.insert_user(&mut tx, &new, hashed).await?;
         let (_, user) = one(&mut tx, &new.username).await?;

@@ -112,10 +112,7 @@ impl Run<'_> {
     ) -> Result<(), ImportError> {
         for a in access {
             let done = self.batch.update_workplace(&a.name, &a.patch).await;
-            if let Err(e) = done {
-                let problem = super::refused(e, sheet, Some(a.row))?;
-                self.report.problem(problem);
-            }
+            self.settle(done, sheet, Some(a.row))?;
         }
         Ok(())
     }

@@ -114,7 +114,7 @@ impl Run<'_> {
         let language = self.store.default_language().to_owned();
         let (mut patch, mut fields) = diff(row, cur, &language);
         let hashed = self.secrets(sheet, row, planned, &mut patch, &mut fields);
-        let template = template_change(&row.action_template, &cur.action_template);
+        let template = optional(&row.action_template, &cur.action_template);
         if template.is_some() {
             fields.push("action_template".into());
         }
@@ -225,10 +225,7 @@ impl Run<'_> {
                 .batch
                 .update_user(&link.username, &patch, Hashed::default())
                 .await;
-            if let Err(e) = done {
-                let problem = super::refused(e, sheet, Some(link.row))?;
-                self.report.problem(problem);
-            }
+            self.settle(done, sheet, Some(link.row))?;
         }
         Ok(())
     }
@@ -359,8 +356,4 @@ fn word<T: Copy + PartialEq>(field: &Field<T>, cur: T, default: T) -> Option<T> 
         Field::Value(v) => *v,
     };
     (wanted != cur).then_some(wanted)
-}
-
-fn template_change(field: &Field<String>, cur: &Option<String>) -> Option<Option<String>> {
-    optional(field, cur)
 }
