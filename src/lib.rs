@@ -15,6 +15,8 @@
 //! Layout (kept true by a test that reads this list):
 //!
 //! * [`app`] — composition root: open the store, bind sockets, serve, notify systemd, drain.
+//! * [`clock`] — the two kinds of time: a monotonic instant the drivers read and pass into the
+//!   sans-IO cores as `now`, and the wall-clock [`clock::UnixTime`] the store keeps.
 //! * [`cli`] — the command line; offline subcommands call the same store operations as the API.
 //! * [`config`] — the TOML config, loaded once, every problem reported with its key.
 //! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
@@ -35,6 +37,7 @@
 pub mod admin;
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod https;
 pub mod import;
