@@ -166,11 +166,11 @@ async fn signals() {
 /// How soon a change the CLI (or any other process) commits reaches the phones.
 const OTHER_WRITERS_EVERY: Duration = Duration::from_secs(1);
 
-/// Polls for changes other processes commit, so configs are rendered again for them.
+/// Reads the change log for what other processes commit, so configs are rendered again for them.
 async fn follow_other_writers(store: Store, shutdown: CancellationToken) {
     loop {
-        if let Err(e) = store.notice_other_writers().await {
-            tracing::warn!("store: cannot read its change count: {e}");
+        if let Err(e) = store.catch_up().await {
+            tracing::warn!("store: cannot read the change log: {e}");
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -6,6 +6,8 @@ use hmac::{Hmac, Mac};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
+use crate::clock::UnixTime;
+
 pub const REALM: &str = "zentrale provisioning";
 /// How long a nonce is accepted.
 pub const NONCE_SECS: u64 = 300;
@@ -41,7 +43,7 @@ impl Authenticator {
     }
 
     /// The `WWW-Authenticate` value for a Digest challenge at unix time `now`.
-    pub fn digest_challenge(&self, now: u64, stale: bool) -> String {
+    pub fn digest_challenge(&self, now: UnixTime, stale: bool) -> String {
         let stale = if stale { ", stale=true" } else { "" };
         format!(
             "Digest realm=\"{REALM}\", qop=\"auth\", algorithm=MD5, nonce=\"{}\"{stale}",
@@ -53,8 +55,8 @@ impl Authenticator {
         format!("Basic realm=\"{REALM}\"")
     }
 
-    fn nonce(&self, now: u64) -> String {
-        let ts = format!("{now:016x}");
+    fn nonce(&self, now: UnixTime) -> String {
+        let ts = format!("{:016x}", now.secs().max(0));
         format!("{ts}{}", self.mac(&ts))
     }
 
@@ -73,7 +75,7 @@ impl Authenticator {
         path: &str,
         user: &str,
         password: &str,
-        now: u64,
+        now: UnixTime,
     ) -> Verdict {
         let Some(p) = parse_digest(header) else {
             return Verdict::Invalid;
@@ -105,7 +107,8 @@ impl Authenticator {
         self.nonce_verdict(nonce, now)
     }
 
-    fn nonce_verdict(&self, nonce: &str, now: u64) -> Verdict {
+    fn nonce_verdict(&self, nonce: &str, now: UnixTime) -> Verdict {
+        let now = now.secs().max(0) as u64;
         if nonce.len() != 48 || !nonce.is_ascii() {
             return Verdict::Invalid;
         }
@@ -220,21 +223,21 @@ mod tests {
     fn a_right_answer_is_valid_and_a_wrong_password_is_not() {
         let a = Authenticator::new();
         let h = answer(
-            &a.digest_challenge(1000, false),
+            &a.digest_challenge(UnixTime::from_secs(1000), false),
             "u1",
             "secret",
             "/prov/x.cfg",
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", 1010),
+            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", UnixTime::from_secs(1010)),
             Verdict::Valid
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "other", 1010),
+            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "other", UnixTime::from_secs(1010)),
             Verdict::Invalid
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/x.cfg", "u2", "secret", 1010),
+            a.verify_digest(&h, "GET", "/prov/x.cfg", "u2", "secret", UnixTime::from_secs(1010)),
             Verdict::Invalid
         );
         assert_eq!(
@@ -244,7 +247,7 @@ mod tests {
                 "/prov/x.cfg",
                 "u1",
                 "secret",
-                1000 + NONCE_SECS + 1
+                UnixTime::from_secs(1000 + NONCE_SECS as i64 + 1)
             ),
             Verdict::Stale
         );
@@ -254,13 +257,13 @@ mod tests {
     fn an_answer_for_another_path_is_invalid() {
         let a = Authenticator::new();
         let h = answer(
-            &a.digest_challenge(1000, false),
+            &a.digest_challenge(UnixTime::from_secs(1000), false),
             "u1",
             "secret",
             "/prov/x.cfg",
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/y.cfg", "u1", "secret", 1010),
+            a.verify_digest(&h, "GET", "/prov/y.cfg", "u1", "secret", UnixTime::from_secs(1010)),
             Verdict::Invalid
         );
     }
@@ -269,13 +272,13 @@ mod tests {
     fn a_nonce_from_another_process_is_invalid() {
         let (a, b) = (Authenticator::new(), Authenticator::new());
         let h = answer(
-            &a.digest_challenge(1000, false),
+            &a.digest_challenge(UnixTime::from_secs(1000), false),
             "u1",
             "secret",
             "/prov/x.cfg",
         );
         assert_eq!(
-            b.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", 1000),
+            b.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", UnixTime::from_secs(1000)),
             Verdict::Invalid
         );
     }
@@ -294,7 +297,7 @@ mod tests {
             &"Digest a=b,".repeat(300),
         ] {
             assert_eq!(
-                a.verify_digest(h, "GET", "/prov/x.cfg", "u", "p", 0),
+                a.verify_digest(h, "GET", "/prov/x.cfg", "u", "p", UnixTime::from_secs(0)),
                 Verdict::Invalid,
                 "{h:?}"
             );

@@ -51,6 +51,7 @@ async fn prov_file(
         method: request.method().as_str(),
         path: request.uri().path(),
         transport: s.transport,
+        now: crate::clock::Now::read(),
     };
     match s.prov.fetch(&req).await {
         Ok(answer) => respond(answer, headers),
@@ -64,7 +65,7 @@ async fn phonebook(
     headers: HeaderMap,
     Path((token, file)): Path<(String, String)>,
 ) -> Response {
-    match s.prov.phonebook(&token, &file, peer.ip()).await {
+    match s.prov.phonebook(&token, &file, peer.ip(), crate::clock::now()).await {
         Ok(answer) => respond(answer, &headers),
         Err(e) => internal(&e),
     }

@@ -19,6 +19,7 @@ pub mod limiter;
 pub mod manifest;
 mod phonebook;
 mod recorder;
+mod refresh;
 pub mod render;
 mod snapshot;
 mod tftp_root;
@@ -134,36 +135,6 @@ impl Provisioning {
     /// Writes out the fetch records still queued (on shutdown).
     pub async fn flush(&self) {
         self.inner.recorder.flush().await;
-    }
-
-    /// The snapshot of the current store generation, rebuilt if the store changed.
-    async fn snapshot(&self) -> Result<Arc<Snapshot>, ProvisioningError> {
-        let generation = self.inner.store.generation();
-        let current = self.current();
-        if current.generation == generation {
-            return Ok(current);
-        }
-        let _one_rebuild = self.inner.rebuild.lock().await;
-        let current = self.current();
-        if current.generation == generation {
-            return Ok(current);
-        }
-        let data = self.inner.store.provisioning_data().await?;
-        let fresh = Arc::new(Snapshot::new(generation, data));
-        *self
-            .inner
-            .snapshot
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
-        Ok(fresh)
-    }
-
-    fn current(&self) -> Arc<Snapshot> {
-        self.inner
-            .snapshot
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
     }
 }
 

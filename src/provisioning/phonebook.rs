@@ -2,7 +2,6 @@
 //! the global phonebook and every user whose phonebook entry is enabled.
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use super::fetch::Answer;
 use super::snapshot::RenderKey;
@@ -14,13 +13,14 @@ impl Provisioning {
         token: &str,
         file: &str,
         peer: IpAddr,
+        now: crate::clock::Instant,
     ) -> Result<Answer, ProvisioningError> {
         let peer = canonical_ip(peer);
         if !self.allows(peer) {
             tracing::warn!("provisioning: denied {peer} network-not-allowed");
             return Ok(Answer::Forbidden);
         }
-        if self.inner.limiter.is_banned(peer, Instant::now()) {
+        if self.inner.limiter.is_banned(peer, now) {
             return Ok(Answer::Banned);
         }
         let snap = self.snapshot().await?;
@@ -28,7 +28,7 @@ impl Provisioning {
             .device_by_token(token)
             .filter(|d| token.len() >= 32 && d.vendor.is_some())
         else {
-            self.deny(peer, "unknown-token");
+            self.deny(peer, "unknown-token", now);
             return Ok(Answer::NotFound);
         };
         let def = self

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::UnixTime;
 use crate::store::Store;
 use crate::store::provisioning::Fetch;
 
@@ -20,21 +21,21 @@ enum Msg {
 }
 
 /// A phone asking again from the same address within this many seconds is not recorded again.
-const SAME_FETCH_SECS: i64 = 2;
+const SAME_FETCH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What tells one fetch from the next: the device, where from, when, which generation.
 #[derive(Debug, Clone, Copy)]
 pub struct FetchKey {
     pub id: i64,
     pub ip: std::net::IpAddr,
-    pub at: i64,
+    pub at: UnixTime,
     pub generation: u64,
 }
 
 /// The last recorded fetch of a device.
 #[derive(Debug)]
 struct Seen {
-    at: i64,
+    at: UnixTime,
     ip: std::net::IpAddr,
     generation: u64,
 }
@@ -64,7 +65,7 @@ impl Recorder {
         let seen = |recent: &HashMap<i64, Seen>| {
             matches!(recent.get(&key.id), Some(s) if s.ip == key.ip
                 && s.generation == key.generation
-                && key.at - s.at < SAME_FETCH_SECS)
+                && key.at.since(s.at) < SAME_FETCH)
         };
         if seen(&self.recent.read().unwrap_or_else(|e| e.into_inner())) {
             return;

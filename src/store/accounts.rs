@@ -80,7 +80,7 @@ impl Store {
     }
 
     pub async fn admins(&self) -> Result<Vec<Admin>> {
-        let rows: Vec<(String, Role, i64)> =
+        let rows: Vec<(String, Role, crate::clock::UnixTime)> =
             sqlx::query_as("SELECT username, role, created_at FROM admins ORDER BY username")
                 .fetch_all(&self.read)
                 .await?;

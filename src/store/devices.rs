@@ -1,6 +1,7 @@
 //! Devices [Endgeräte]: IP phones, softphones, mobiles and virtual fax devices, each with its own
 //! random SIP credentials and menu token, owned by one user, one workplace or nobody.
 
+use crate::clock::UnixTime;
 use sqlx::SqliteConnection;
 
 use super::secret::{Secret, random_alnum, random_hex};
@@ -59,14 +60,14 @@ struct Row {
     username: Option<String>,
     workplace: Option<String>,
     prov_state: ProvState,
-    enroll_until: Option<i64>,
+    enroll_until: Option<UnixTime>,
     firmware: Option<String>,
     last_ip: Option<String>,
-    last_seen: Option<i64>,
+    last_seen: Option<UnixTime>,
     last_file: Option<String>,
     reported_model: Option<String>,
     resync_pending: bool,
-    created_at: i64,
+    created_at: UnixTime,
     #[sqlx(flatten)]
     followme: followme::Row,
 }
@@ -191,12 +192,22 @@ fn owner_columns(owner: Owner) -> (Option<i64>, Option<i64>) {
 }
 
 /// An assigned phone may fetch its first full config for a while; others wait for the admin.
-fn enrollment(owner: Owner, kind: DeviceKind, now: i64, hours: u64) -> (ProvState, Option<i64>) {
+fn enrollment(
+    owner: Owner,
+    kind: DeviceKind,
+    now: UnixTime,
+    hours: u64,
+) -> (ProvState, Option<UnixTime>) {
     if owner == Owner::Nobody || kind != DeviceKind::IpPhone {
         (ProvState::New, None)
     } else {
-        (ProvState::Enrolling, Some(now + hours as i64 * 3600))
+        (ProvState::Enrolling, Some(window_end(now, hours)))
     }
+}
+
+/// When an enrollment window opened at `now` for `hours` closes.
+fn window_end(now: UnixTime, hours: u64) -> UnixTime {
+    now.after(std::time::Duration::from_secs(hours.saturating_mul(3600)))
 }
 
 /// Deletes device `id`; a fax device goes only with its user's fax settings.
@@ -382,7 +393,7 @@ impl Store {
     pub async fn enroll_device(&self, id: i64) -> Result<Device> {
         let mut tx = self.write.begin().await?;
         one(&mut tx, id).await?;
-        let until = unix_now() + self.window_hours as i64 * 3600;
+        let until = window_end(unix_now(), self.window_hours);
         sqlx::query(
             "UPDATE devices SET prov_state = $1, enroll_until = $2, token = $3,
                  prov_username = $4, prov_password = $5 WHERE id = $6",

@@ -13,6 +13,7 @@ mod accounts;
 mod actions;
 mod assignments;
 mod batch;
+pub mod changes;
 mod devices;
 mod followme;
 mod forwardings;
@@ -34,6 +35,7 @@ mod workplaces;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::clock::UnixTime;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use accounts::{Principal, PrincipalSource};
@@ -102,7 +104,7 @@ pub struct Store {
     default_language: String,
     window_hours: u64,
     hasher: hasher::Hasher,
-    changes: std::sync::Arc<provisioning::Changes>,
+    changes: std::sync::Arc<changes::Feed>,
 }
 
 /// Settings the store needs from the config.
@@ -127,26 +129,36 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
-        let changes = std::sync::Arc::<provisioning::Changes>::default();
-        let (hooked, released) = (changes.clone(), changes.clone());
+        let feed: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<changes::Feed>>> =
+            Default::default();
+        let (hooked, released) = (feed.clone(), feed.clone());
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .after_connect(move |conn, _| {
-                let changes = hooked.clone();
+                let feed = hooked.clone();
                 Box::pin(async move {
-                    provisioning::install_hooks(conn, changes)
-                        .await
-                        .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))
+                    let mut handle = conn.lock_handle().await?;
+                    handle.set_update_hook(move |r| {
+                        if let Some(feed) = feed.get() {
+                            feed.touched(r.table);
+                        }
+                    });
+                    Ok(())
                 })
             })
             .after_release(move |_, _| {
-                released.released();
+                if let Some(feed) = released.get() {
+                    feed.released();
+                }
                 Box::pin(async { Ok(true) })
             })
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&write).await?;
-        provisioning::resume_generation(&write, &changes).await?;
+        let changes = std::sync::Arc::new(changes::Feed::new(
+            changes::last_generation(&write).await?,
+        ));
+        let _ = feed.set(changes.clone());
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
@@ -226,12 +238,9 @@ pub(crate) async fn temp_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-/// Seconds since the Unix epoch; the store's timestamp unit.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
+/// The wall clock now, as the store keeps it.
+pub(crate) fn unix_now() -> UnixTime {
+    UnixTime::now()
 }
 
 /// The id `sql` (a `SELECT id ... WHERE name = $1`) finds for `name`; none is `NotFound`.

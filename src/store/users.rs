@@ -3,6 +3,7 @@
 //! A user's voicemail mode, softphone, mobile number and fax extension are read back from the
 //! actions and devices that quick-create made, so the user record can never disagree with them.
 
+use crate::clock::UnixTime;
 use sqlx::SqliteConnection;
 
 use super::devices::{self, Owner, Spec};
@@ -45,8 +46,8 @@ struct Row {
     language: String,
     role: Option<Role>,
     cid_number: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: UnixTime,
+    updated_at: UnixTime,
     fax_extension: Option<String>,
     vm_internal: bool,
     vm_external: bool,
@@ -54,7 +55,7 @@ struct Row {
     mobile_number: Option<String>,
     direct_devices: i64,
     workplace: Option<String>,
-    logged_in_at: Option<i64>,
+    logged_in_at: Option<UnixTime>,
     action_template: Option<String>,
 }
 

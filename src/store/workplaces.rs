@@ -1,6 +1,7 @@
 //! Workplaces [Arbeitsplätze]: shared phones a user logs in at. A user is at one workplace at
 //! most and a workplace has one user at most (both enforced by a UNIQUE column).
 
+use crate::clock::UnixTime;
 use sqlx::SqliteConnection;
 
 use super::{
@@ -14,7 +15,7 @@ struct Row {
     name: String,
     display_name: String,
     current_user: Option<String>,
-    logged_in_at: Option<i64>,
+    logged_in_at: Option<UnixTime>,
 }
 
 const SELECT: &str =
@@ -258,7 +259,7 @@ impl Store {
             .await?;
         let mut changed: Vec<i64> = previous.into_iter().map(|r| r.0).collect();
         changed.push(id);
-        super::menu::mark_resync(&mut tx, &changed, self.generation()).await?;
+        super::menu::mark_resync(&mut tx, &changed).await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)
@@ -274,7 +275,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        super::menu::mark_resync(&mut tx, &[id], self.generation()).await?;
+        super::menu::mark_resync(&mut tx, &[id]).await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)
