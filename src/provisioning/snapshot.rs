@@ -208,3 +208,65 @@ impl Snapshot {
         Ok(r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::provisioning::ProvDevice;
+
+    fn device(id: i64, user: i64, name: &str) -> ProvDevice {
+        let mut d = crate::provisioning::check::sample_device(Vendor::Yealink, name);
+        d.id = id;
+        d.mac = Some(format!("0015650000{id:02x}"));
+        d.token = format!("token-{id}");
+        d.user_id = Some(user);
+        d
+    }
+
+    fn render(snap: &Snapshot, id: i64, text: &str) -> Rendered {
+        snap.rendered(RenderKey::Device { id }, || Ok::<_, ()>(text.to_owned()))
+            .expect("render")
+    }
+
+    #[test]
+    fn a_change_renders_only_the_devices_it_reaches_again() {
+        let data = ProvisioningData {
+            devices: vec![device(1, 10, "Anna"), device(2, 20, "Ben")],
+            ..ProvisioningData::default()
+        };
+        let snap = Snapshot::new(5, data);
+        render(&snap, 1, "anna v1");
+        render(&snap, 2, "ben v1");
+        let pb = RenderKey::Phonebook {
+            vendor: Vendor::Yealink,
+            language: "de".into(),
+        };
+        snap.rendered(pb.clone(), || Ok::<_, ()>("book".into()))
+            .expect("render");
+
+        // User 10 was renamed: device 1 reaches it, device 2 does not.
+        let gone = snap.related(&HashSet::from([10]), &HashSet::new());
+        assert_eq!(gone, HashSet::from([1]));
+        let next = snap.updated(6, vec![device(1, 10, "Anna B.")], &gone, Some(Vec::new()));
+        assert_eq!(next.generation, 6);
+        assert_eq!(render(&next, 1, "anna v2").body, "anna v2");
+        assert_eq!(render(&next, 2, "ben v2").body, "ben v1", "kept its render");
+        let kept = next.rendered(pb, || Err::<String, _>("rendered again"));
+        assert_eq!(kept.expect("same phonebook: kept").body, "book");
+        let anna = next.device_by_mac("001565000001").expect("still there");
+        assert_eq!(anna.user_display.as_deref(), Some("Anna B."));
+    }
+
+    #[test]
+    fn a_device_that_is_gone_leaves_the_snapshot() {
+        let data = ProvisioningData {
+            devices: vec![device(1, 10, "Anna"), device(2, 20, "Ben")],
+            ..ProvisioningData::default()
+        };
+        let snap = Snapshot::new(5, data);
+        let next = snap.updated(6, Vec::new(), &HashSet::from([2]), None);
+        assert!(next.device_by_token("token-2").is_none());
+        assert!(next.device_by_token("token-1").is_some());
+        assert!(!Snapshot::empty().is_loaded() && next.is_loaded());
+    }
+}
