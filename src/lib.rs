@@ -4,12 +4,18 @@
 //! the admin. This crate is the library; `src/main.rs` only parses the command line.
 //!
 //! ```text
-//!                          ┌── admin (HTTP(S) /api/v1, /healthz) ─────────────┐
-//!  zentrale serve ── app ──┼── provisioning::http (/prov, /phonebook, /firmware)┤
-//!                          │     └── https (TLS listener)                      ├──> store ──> SQLite
-//!                          └── tftp (sans-IO core) ── provisioning::TftpRoot ──┤
-//!  zentrale user|device|… ──── cli ────────────────────────────────────────────┤
-//!  zentrale import, POST /api/v1/import ── import (child reads xlsx) ── Batch ┘
+//!                      net (bind, accept, HTTP(S) serving, UDP with local addresses)
+//!                       │
+//!  zentrale serve ── app::Services ─┬─ HTTP(S) ─┬─ admin (/api/v1) ── import (child reads xlsx)─┐
+//!   (one JoinSet,                   │           ├─ provisioning::http (/prov, /phonebook, /fw) ─┤
+//!    drained on SIGTERM)            │           └─ phone_menu (/menu: login, lockouts) ─────────┤
+//!                                   ├─ TFTP ── tftp (sans-IO) ── provisioning::TftpRoot ────────┤
+//!                                   ├─ fetch records (provisioning::RecordWriter, batched) ─────┼─> store ─> SQLite
+//!                                   ├─ change feed follower (change_log → generations) ─────────┤
+//!                                   └─ watchdog (systemd)                                       │
+//!  zentrale user|device|import|… ── cli ────────────────────────────────────────────────────────┘
+//!
+//!  store ──(change feed: entity, id, generation)──> provisioning (renders only what changed)
 //! ```
 //!
 //! Layout (kept true by a test that reads this list):
@@ -27,6 +33,8 @@
 //!   checked with the store's rules, all applied in one transaction or none.
 //! * [`provisioning`] — phone configs per vendor over HTTP(S) and TFTP: vendor manifests and
 //!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
+//! * [`net`] — binding, the `listening for` lines, capped accept loops, HTTP(S) serving with
+//!   header-read timeouts, and UDP sockets that know each datagram's local address.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
 //!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
@@ -41,6 +49,7 @@ pub mod clock;
 pub mod config;
 pub mod https;
 pub mod import;
+pub mod net;
 pub mod phone_menu;
 pub mod provisioning;
 pub mod store;

@@ -210,7 +210,8 @@ impl Lockouts {
             e.locked_until = None;
             e.failures.clear();
         }
-        e.failures.retain(|t| now.saturating_duration_since(*t) < window);
+        e.failures
+            .retain(|t| now.saturating_duration_since(*t) < window);
         if e.failures.is_empty() && e.locked_until.is_none() {
             self.entries.remove(s);
         }

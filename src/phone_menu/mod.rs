@@ -135,7 +135,7 @@ impl PhoneMenu {
 
     /// Answers one menu request.
     pub async fn handle(&self, req: &Request<'_>) -> Result<Reply, MenuError> {
-        let peer = crate::provisioning::canonical_ip(req.peer);
+        let peer = crate::net::canonical_ip(req.peer);
         let allowed = &self.inner.allowed;
         if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&peer)) {
             tracing::warn!("menu: denied {peer} network-not-allowed");

@@ -229,15 +229,36 @@ mod tests {
             "/prov/x.cfg",
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", UnixTime::from_secs(1010)),
+            a.verify_digest(
+                &h,
+                "GET",
+                "/prov/x.cfg",
+                "u1",
+                "secret",
+                UnixTime::from_secs(1010)
+            ),
             Verdict::Valid
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "other", UnixTime::from_secs(1010)),
+            a.verify_digest(
+                &h,
+                "GET",
+                "/prov/x.cfg",
+                "u1",
+                "other",
+                UnixTime::from_secs(1010)
+            ),
             Verdict::Invalid
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/x.cfg", "u2", "secret", UnixTime::from_secs(1010)),
+            a.verify_digest(
+                &h,
+                "GET",
+                "/prov/x.cfg",
+                "u2",
+                "secret",
+                UnixTime::from_secs(1010)
+            ),
             Verdict::Invalid
         );
         assert_eq!(
@@ -263,7 +284,14 @@ mod tests {
             "/prov/x.cfg",
         );
         assert_eq!(
-            a.verify_digest(&h, "GET", "/prov/y.cfg", "u1", "secret", UnixTime::from_secs(1010)),
+            a.verify_digest(
+                &h,
+                "GET",
+                "/prov/y.cfg",
+                "u1",
+                "secret",
+                UnixTime::from_secs(1010)
+            ),
             Verdict::Invalid
         );
     }
@@ -278,7 +306,14 @@ mod tests {
             "/prov/x.cfg",
         );
         assert_eq!(
-            b.verify_digest(&h, "GET", "/prov/x.cfg", "u1", "secret", UnixTime::from_secs(1000)),
+            b.verify_digest(
+                &h,
+                "GET",
+                "/prov/x.cfg",
+                "u1",
+                "secret",
+                UnixTime::from_secs(1000)
+            ),
             Verdict::Invalid
         );
     }

@@ -8,8 +8,9 @@ use super::digest::{self, Verdict};
 use super::identify::{self, Identified};
 use super::manifest::{AuthScheme, FileDef, FileKind, VendorDef};
 use super::snapshot::{RenderKey, Rendered, Snapshot};
-use super::{Provisioning, ProvisioningError, canonical_ip};
+use super::{Provisioning, ProvisioningError};
 use crate::clock::{Instant, Now};
+use crate::net::canonical_ip;
 use crate::store::provisioning::{Fetch, ProvDevice};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,10 +259,7 @@ impl Provisioning {
 
     fn challenge(&self, def: &VendorDef, stale: bool, now: crate::clock::UnixTime) -> Answer {
         Answer::Challenge(match def.auth {
-            AuthScheme::Digest => self
-                .inner
-                .auth
-                .digest_challenge(now, stale),
+            AuthScheme::Digest => self.inner.auth.digest_challenge(now, stale),
             AuthScheme::Basic => digest::Authenticator::basic_challenge(),
         })
     }
@@ -275,7 +273,13 @@ impl Provisioning {
         }
     }
 
-    async fn maybe_auto_register(&self, peer: IpAddr, id: &Identified<'_>, mac: &str, now: Instant) {
+    async fn maybe_auto_register(
+        &self,
+        peer: IpAddr,
+        id: &Identified<'_>,
+        mac: &str,
+        now: Instant,
+    ) {
         let vendor_says =
             id.agent.vendor == Some(id.def.vendor) && id.agent.mac.as_deref() == Some(mac);
         if !self.inner.auto_register || !(id.def.has_oui(mac) || vendor_says) {

@@ -65,7 +65,11 @@ async fn phonebook(
     headers: HeaderMap,
     Path((token, file)): Path<(String, String)>,
 ) -> Response {
-    match s.prov.phonebook(&token, &file, peer.ip(), crate::clock::now()).await {
+    match s
+        .prov
+        .phonebook(&token, &file, peer.ip(), crate::clock::now())
+        .await
+    {
         Ok(answer) => respond(answer, &headers),
         Err(e) => internal(&e),
     }
@@ -79,7 +83,7 @@ async fn firmware_file(
     if !s.prov.allows(peer.ip()) {
         tracing::warn!(
             "provisioning: denied {} network-not-allowed",
-            super::canonical_ip(peer.ip())
+            crate::net::canonical_ip(peer.ip())
         );
         return plain(StatusCode::FORBIDDEN, "forbidden\n");
     }

@@ -25,11 +25,14 @@ mod snapshot;
 mod tftp_root;
 
 use std::net::IpAddr;
+
+use crate::net::canonical_ip;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 pub use context::{Site, Urls};
 pub use fetch::{Answer, Request, Transport};
+pub use recorder::{FetchLog, RecordWriter};
 pub use snapshot::Rendered;
 pub use tftp_root::TftpRoot;
 
@@ -81,19 +84,21 @@ struct Inner {
 }
 
 impl Provisioning {
-    /// Loads the vendor catalog (with the admin's template overrides) and starts the fetch
-    /// recorder. `urls` are the addresses phones reach us at, known once sockets are bound.
+    /// Loads the vendor catalog (with the admin's template overrides). `urls` are the
+    /// addresses phones reach us at, known once sockets are bound. The [`RecordWriter`] is the
+    /// service that writes fetch records; the caller runs it.
     pub fn new(
         config: &Config,
         store: Store,
         urls: Urls,
-    ) -> Result<Provisioning, ProvisioningError> {
+    ) -> Result<(Provisioning, RecordWriter), ProvisioningError> {
         let data = &config.server.data_dir;
         let (catalog, renderer) = check::check_templates(config)?;
         let p = &config.provisioning;
         let secs = std::time::Duration::from_secs;
+        let (recorder, writer) = recorder::Recorder::new(store.clone());
         let inner = Inner {
-            recorder: recorder::Recorder::start(store.clone()),
+            recorder,
             store,
             catalog,
             renderer,
@@ -113,9 +118,10 @@ impl Provisioning {
             // At most this many unknown phones join the device list per minute.
             auto_registered: limiter::Limiter::new(30, secs(60), secs(60)),
         };
-        Ok(Provisioning {
+        let prov = Provisioning {
             inner: Arc::new(inner),
-        })
+        };
+        Ok((prov, writer))
     }
 
     pub fn catalog(&self) -> &manifest::Catalog {
@@ -132,18 +138,11 @@ impl Provisioning {
         self.inner.allowed.is_empty() || self.inner.allowed.iter().any(|n| n.contains(&ip))
     }
 
-    /// Writes out the fetch records still queued (on shutdown).
-    pub async fn flush(&self) {
-        self.inner.recorder.flush().await;
+    /// A handle that waits for queued fetch records to be written.
+    pub fn fetch_log(&self) -> FetchLog {
+        self.inner.recorder.fetch_log()
     }
 }
 
-/// An IPv4 peer on a dual-stack socket arrives as `::ffff:a.b.c.d`; rules are written for a.b.c.d.
-pub fn canonical_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
 #[cfg(test)]
 mod tests;

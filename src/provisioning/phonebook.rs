@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use super::fetch::Answer;
 use super::snapshot::RenderKey;
-use super::{Provisioning, ProvisioningError, canonical_ip};
+use super::{Provisioning, ProvisioningError};
+use crate::net::canonical_ip;
 
 impl Provisioning {
     pub async fn phonebook(

@@ -51,7 +51,9 @@ impl Provisioning {
     /// The snapshot of the current store generation, brought up to date if the store changed.
     pub(super) async fn snapshot(&self) -> Result<Arc<Snapshot>, ProvisioningError> {
         let current = self.current();
-        if current.is_loaded() && no_news(&self.inner.store.changes_since(current.generation).await?) {
+        if current.is_loaded()
+            && no_news(&self.inner.store.changes_since(current.generation).await?)
+        {
             return Ok(current);
         }
         let _one_rebuild = self.inner.rebuild.lock().await;

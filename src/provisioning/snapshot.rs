@@ -142,11 +142,14 @@ impl Snapshot {
             .collect();
         devices.extend(fresh.into_iter().map(Arc::new));
         let phonebook_changed = phonebook.as_ref().is_some_and(|p| *p != self.phonebook);
-        let firmware = self.firmware.iter().map(|((vendor, model), file)| FirmwareModel {
-            vendor: *vendor,
-            model: model.clone(),
-            file: file.clone(),
-        });
+        let firmware = self
+            .firmware
+            .iter()
+            .map(|((vendor, model), file)| FirmwareModel {
+                vendor: *vendor,
+                model: model.clone(),
+                file: file.clone(),
+            });
         let next = Snapshot::indexed(
             generation,
             devices,

@@ -37,7 +37,12 @@ async fn own_writes_are_in_the_feed_at_once_with_entity_and_id() {
     assert_eq!(seen.last(), Some(&(Entity::Phonebook, entry.id)));
     assert!(store.generation() > before);
     assert_eq!(
-        changes(store.changes_since(store.generation()).await.expect("since")),
+        changes(
+            store
+                .changes_since(store.generation())
+                .await
+                .expect("since")
+        ),
         vec![]
     );
 }

@@ -155,9 +155,8 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&write).await?;
-        let changes = std::sync::Arc::new(changes::Feed::new(
-            changes::last_generation(&write).await?,
-        ));
+        let changes =
+            std::sync::Arc::new(changes::Feed::new(changes::last_generation(&write).await?));
         let _ = feed.set(changes.clone());
         let read = SqlitePoolOptions::new()
             .max_connections(4)

@@ -2,9 +2,9 @@
 //! phone configs (secrets included, so none of these types is serializable), the close of an
 //! enrollment window, fetch records, firmware per model, and auto-registered phones.
 
-use crate::clock::UnixTime;
 use super::devices::{Owner, Spec};
 use super::{DeviceKind, ProvState, Result, Store, StoreError, Vendor};
+use crate::clock::UnixTime;
 
 /// Everything a phone config or phonebook is rendered from, as of one store generation.
 #[derive(Debug, Default)]
@@ -279,5 +279,4 @@ impl Store {
         };
         Ok(())
     }
-
 }

@@ -14,6 +14,23 @@ use serde_json::Value;
 pub const BIN: &str = env!("CARGO_BIN_EXE_zentrale");
 pub const ROOT: (&str, &str) = ("root", "root-password-1");
 
+/// Polls `check` every 50 ms until it gives a value or `limit` has passed. For what the daemon
+/// does on its own schedule (reading another process's commits), never for readiness (that is
+/// what the `listening for` lines are for).
+#[allow(clippy::disallowed_methods)] // the test's own deadline
+pub fn eventually<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A running daemon with its own data directory.
 pub struct Daemon {
     child: Option<Child>,
