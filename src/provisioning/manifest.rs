@@ -15,6 +15,9 @@ use crate::store::Vendor;
 
 static SHIPPED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/provisioning-templates");
 
+/// Each vendor's checked keys with their sources (documentation and tests, not a template).
+pub const FACTS_FILE: &str = "facts.toml";
+
 /// Whether a file is the same for everyone or carries one device's secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -213,7 +216,7 @@ fn load_vendor(vendor: Vendor, overrides: Option<&Path>) -> Result<VendorDef, Pr
     let mut names: Vec<String> = dir
         .files()
         .filter_map(|f| f.path().file_name()?.to_str().map(str::to_owned))
-        .filter(|n| n != "manifest.toml")
+        .filter(|n| n != "manifest.toml" && n != FACTS_FILE)
         .collect();
     names.sort();
     let templates: HashMap<String, String> = names

@@ -22,6 +22,7 @@ mod recorder;
 pub mod render;
 mod snapshot;
 mod tftp_root;
+mod tzrule;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -174,5 +175,7 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
         v4 => v4,
     }
 }
+#[cfg(test)]
+mod facts_tests;
 #[cfg(test)]
 mod tests;
