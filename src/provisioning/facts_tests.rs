@@ -31,7 +31,7 @@ struct Fact {
     key: String,
     meaning: String,
     value: String,
-    /// The device value this key carries (one of [`ROLES`]).
+    /// The device values this key carries (roles from [`roles`], comma-separated).
     #[serde(default)]
     carries: Option<String>,
     source: String,
@@ -92,8 +92,8 @@ fn rendered() -> HashMap<Vendor, Vec<(String, Format, bool, String)>> {
     let catalog = Catalog::load(None).expect("shipped catalog");
     let renderer = Renderer::new(&catalog).expect("templates compile");
     let mut out: HashMap<Vendor, Vec<_>> = HashMap::new();
-    for (vendor, name, text) in render_samples(&catalog, &renderer, &site(), "Anna Schmidt")
-        .expect("renders")
+    for (vendor, name, text) in
+        render_samples(&catalog, &renderer, &site(), "Anna Schmidt").expect("renders")
     {
         let def = catalog.get(vendor);
         let base = name.trim_end_matches(".tftp");
@@ -161,7 +161,11 @@ fn every_key_the_templates_set_is_in_the_facts_and_every_fact_is_set() {
     for &vendor in Vendor::ALL {
         let facts = facts(vendor);
         let known: BTreeSet<&str> = facts.fact.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(known.len(), facts.fact.len(), "{vendor}: a key listed twice");
+        assert_eq!(
+            known.len(),
+            facts.fact.len(),
+            "{vendor}: a key listed twice"
+        );
         let mut set = BTreeSet::new();
         for (name, format, _, text) in &all[&vendor] {
             for (key, _) in settings(*format, text) {
@@ -194,16 +198,13 @@ fn every_device_file_carries_account_credentials_menu_and_phonebook_under_the_fa
     for &vendor in Vendor::ALL {
         let facts = facts(vendor);
         let def = catalog.get(vendor);
-        let (name, format, _, text) = all[&vendor]
-            .iter()
-            .find(|f| f.2)
-            .expect("a device file");
+        let (name, format, _, text) = all[&vendor].iter().find(|f| f.2).expect("a device file");
         let values = settings(*format, text);
         for (role, expected) in roles(&def.phonebook_file) {
             let keys: Vec<&Fact> = facts
                 .fact
                 .iter()
-                .filter(|f| f.carries.as_deref() == Some(role))
+                .filter(|f| carried(f).any(|r| r == role))
                 .collect();
             let lacks = facts.lacks.iter().any(|l| l.role == role);
             assert!(
@@ -222,15 +223,22 @@ fn every_device_file_carries_account_credentials_menu_and_phonebook_under_the_fa
             }
         }
         for f in &facts.fact {
-            if let Some(role) = &f.carries {
+            for role in carried(f) {
                 assert!(
-                    roles("").iter().any(|(r, _)| r == role),
+                    roles("").iter().any(|(r, _)| *r == role),
                     "{vendor}: {} carries unknown role {role}",
                     f.key
                 );
             }
         }
     }
+}
+
+fn carried(fact: &Fact) -> impl Iterator<Item = &str> {
+    fact.carries
+        .iter()
+        .flat_map(|c| c.split(','))
+        .map(str::trim)
 }
 
 /// The facts tables as the README shows them.
@@ -277,7 +285,10 @@ fn the_readme_facts_tables_are_the_facts_files() {
     let path = root().join("provisioning-templates/README.md");
     let readme = std::fs::read_to_string(&path).expect("README");
     let start = readme.find(BEGIN).expect("README has the facts marker") + BEGIN.len();
-    let end = start + readme[start..].find(END).expect("README has the end marker");
+    let end = start
+        + readme[start..]
+            .find(END)
+            .expect("README has the end marker");
     let tables = readme_tables();
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         let text = format!("{}{tables}{}", &readme[..start], &readme[end..]);

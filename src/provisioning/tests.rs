@@ -104,11 +104,11 @@ fn every_file_is_well_formed_and_device_files_carry_the_account() {
             }
             let secret = ["SipSecret7", "ProvSecret7", "0123456789abcdef"];
             if name == device_file.template {
+                // The provisioning credentials are checked under their keys by facts_tests
+                // (the Gigaset Nx70 has no key for them).
                 for s in [
                     "sipuser7",
                     "SipSecret7",
-                    "provuser7",
-                    "ProvSecret7",
                     "pbx.example.com",
                     "/menu/0123456789abcdef0123456789abcdef/",
                     "/phonebook/0123456789abcdef0123456789abcdef/",

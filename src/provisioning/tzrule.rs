@@ -31,9 +31,8 @@ impl Rule {
     pub fn parse(posix: &str) -> Rule {
         let (zone, rules) = posix.split_once(',').unwrap_or((posix, ""));
         let std_abbr = abbr(zone);
-        let after_offset = zone[std_abbr.len()..].trim_start_matches(|c: char| {
-            c.is_ascii_digit() || matches!(c, '+' | '-' | ':')
-        });
+        let after_offset = zone[std_abbr.len()..]
+            .trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | ':'));
         let dst_abbr = abbr(after_offset);
         let mut parts = rules.split(',');
         let start = parts.next().and_then(change);
@@ -57,9 +56,13 @@ impl Rule {
 /// A zone abbreviation at the start of `text`: letters, or `<…>` quoted.
 fn abbr(text: &str) -> String {
     if text.starts_with('<') {
-        return text.find('>').map_or(String::new(), |i| text[..=i].to_owned());
+        return text
+            .find('>')
+            .map_or(String::new(), |i| text[..=i].to_owned());
     }
-    text.chars().take_while(|c| c.is_ascii_alphabetic()).collect()
+    text.chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect()
 }
 
 /// `Mm.w.d[/h]`, the hour defaulting to 2 (POSIX).
@@ -90,7 +93,10 @@ mod tests {
         assert_eq!((r.std_abbr.as_str(), r.dst_abbr.as_str()), ("CET", "CEST"));
         let s = r.start.expect("start");
         let e = r.end.expect("end");
-        assert_eq!((s.month, s.week, s.weekday, s.weekday_iso, s.hour), (3, 5, 0, 7, 2));
+        assert_eq!(
+            (s.month, s.week, s.weekday, s.weekday_iso, s.hour),
+            (3, 5, 0, 7, 2)
+        );
         assert_eq!((e.month, e.week, e.weekday, e.hour), (10, 5, 0, 3));
         let london = Rule::parse("GMT0BST,M3.5.0/1,M10.5.0");
         assert_eq!(london.start.map(|c| c.hour), Some(1));
