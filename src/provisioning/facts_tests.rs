@@ -38,6 +38,12 @@ struct Fact {
     /// Why no source confirms the key (or its value).
     #[serde(default)]
     unverified: Option<String>,
+    /// The exact value with `provisioning.timezone = "Europe/Berlin"` ("-": not set).
+    #[serde(default)]
+    berlin: Option<String>,
+    /// The exact value for Europe/Istanbul, a zone without DST ("-": not set).
+    #[serde(default)]
+    istanbul: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,22 +84,23 @@ fn facts(vendor: Vendor) -> Facts {
     toml::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
 }
 
-fn site() -> Site {
-    let config = Config::parse(
+fn site(timezone: &str) -> Site {
+    let config = Config::parse(&format!(
         "[server]\npublic_host = \"pbx.example.com\"\n[sip]\nlisten = \"0.0.0.0:5060\"\n\
-         [provisioning]\nntp_servers = [\"ntp.example.com\", \"ntp2.example.com\"]\ndns_servers = [\"192.0.2.53\", \"192.0.2.54\"]\n",
-    )
+         [provisioning]\nntp_servers = [\"ntp.example.com\", \"ntp2.example.com\"]\n\
+         dns_servers = [\"192.0.2.53\", \"192.0.2.54\"]\ntimezone = \"{timezone}\"\n"
+    ))
     .expect("fixture config");
     Site::new(&config, Urls::new("pbx.example.com", 80, Some(443)))
 }
 
 /// Every rendered config file (not phonebooks) per vendor: (template, format, is device, text).
-fn rendered() -> HashMap<Vendor, Vec<(String, Format, bool, String)>> {
+fn rendered(timezone: &str) -> HashMap<Vendor, Vec<(String, Format, bool, String)>> {
     let catalog = Catalog::load(None).expect("shipped catalog");
     let renderer = Renderer::new(&catalog).expect("templates compile");
     let mut out: HashMap<Vendor, Vec<_>> = HashMap::new();
     for (vendor, name, text) in
-        render_samples(&catalog, &renderer, &site(), "Anna Schmidt").expect("renders")
+        render_samples(&catalog, &renderer, &site(timezone), "Anna Schmidt").expect("renders")
     {
         let def = catalog.get(vendor);
         let base = name.trim_end_matches(".tftp");
@@ -157,7 +164,7 @@ fn settings(format: Format, text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_key_the_templates_set_is_in_the_facts_and_every_fact_is_set() {
-    let all = rendered();
+    let all = rendered("Europe/Berlin");
     for &vendor in Vendor::ALL {
         let facts = facts(vendor);
         let known: BTreeSet<&str> = facts.fact.iter().map(|f| f.key.as_str()).collect();
@@ -194,7 +201,7 @@ fn every_key_the_templates_set_is_in_the_facts_and_every_fact_is_set() {
 #[test]
 fn every_device_file_carries_account_credentials_menu_and_phonebook_under_the_fact_keys() {
     let catalog = Catalog::load(None).expect("shipped catalog");
-    let all = rendered();
+    let all = rendered("Europe/Berlin");
     for &vendor in Vendor::ALL {
         let facts = facts(vendor);
         let def = catalog.get(vendor);
@@ -241,6 +248,45 @@ fn carried(fact: &Fact) -> impl Iterator<Item = &str> {
         .map(str::trim)
 }
 
+#[test]
+fn berlin_gets_the_european_switch_dates_and_istanbul_none_on_every_family() {
+    for (zone, pick) in [
+        (
+            "Europe/Berlin",
+            (|f: &Fact| f.berlin.clone()) as fn(&Fact) -> Option<String>,
+        ),
+        ("Europe/Istanbul", |f: &Fact| f.istanbul.clone()),
+    ] {
+        let all = rendered(zone);
+        for &vendor in Vendor::ALL {
+            let facts = facts(vendor);
+            let (name, format, _, text) = all[&vendor].iter().find(|f| f.2).expect("device");
+            let values = settings(*format, text);
+            let mut checked = 0;
+            for f in &facts.fact {
+                let Some(expected) = pick(f) else { continue };
+                let got: Vec<&str> = values
+                    .iter()
+                    .filter(|(k, _)| *k == f.key)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                if expected == "-" {
+                    assert!(got.is_empty(), "{vendor}/{name} ({zone}): {} is set", f.key);
+                } else {
+                    assert_eq!(
+                        got,
+                        [expected.as_str()],
+                        "{vendor}/{name} ({zone}): {}",
+                        f.key
+                    );
+                }
+                checked += 1;
+            }
+            assert!(checked > 0, "{vendor}: no time zone facts for {zone}");
+        }
+    }
+}
+
 /// The facts tables as the README shows them.
 fn readme_tables() -> String {
     let mut out = String::new();
@@ -260,11 +306,21 @@ fn readme_tables() -> String {
                 Some(why) => format!("{} — **unverified:** {why}", f.source),
                 None => f.source.clone(),
             };
+            let mut value = format!("`{}`", cell(&f.value));
+            for (zone, v) in [
+                ("Europe/Berlin", &f.berlin),
+                ("Europe/Istanbul", &f.istanbul),
+            ] {
+                match v.as_deref() {
+                    Some("-") => value += &format!("; {zone}: not set"),
+                    Some(v) => value += &format!("; {zone}: `{}`", cell(v)),
+                    None => {}
+                }
+            }
             out += &format!(
-                "| `{}` | {} | `{}` | {} |\n",
+                "| `{}` | {} | {value} | {} |\n",
                 cell(&f.key),
                 cell(&f.meaning),
-                cell(&f.value),
                 cell(&source)
             );
         }
