@@ -23,6 +23,7 @@ mod refresh;
 pub mod render;
 mod snapshot;
 mod tftp_root;
+mod tzrule;
 
 use std::net::IpAddr;
 
@@ -144,5 +145,7 @@ impl Provisioning {
     }
 }
 
+#[cfg(test)]
+mod facts_tests;
 #[cfg(test)]
 mod tests;
