@@ -25,6 +25,7 @@
 //!   sans-IO cores as `now`, and the wall-clock [`clock::UnixTime`] the store keeps.
 //! * [`cli`] — the command line; offline subcommands call the same store operations as the API.
 //! * [`config`] — the TOML config, loaded once, every problem reported with its key.
+//! * [`rules`] — what both config and store check: the languages, what an email address is.
 //! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
 //!   phonebook, accounts; the seed's validation rules and quick-create side effects.
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
@@ -37,6 +38,7 @@
 //!   header-read timeouts, and UDP sockets that know each datagram's local address.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
 //!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
+//! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
 //! Still to come (see DESIGN.md): `sip`, `dispatch`, `rtp`,
@@ -52,8 +54,10 @@ pub mod import;
 pub mod net;
 pub mod phone_menu;
 pub mod provisioning;
+pub mod rules;
 pub mod store;
 pub mod tftp;
+pub mod xml;
 
 #[cfg(test)]
 mod tests {

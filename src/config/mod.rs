@@ -18,8 +18,7 @@ pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
 
-/// The languages zentrale has prompts and texts for.
-pub const LANGUAGES: &[&str] = &["de", "en"];
+pub use crate::rules::LANGUAGES;
 
 /// Everything the daemon reads from its config file.
 #[derive(Debug, Clone, PartialEq)]
@@ -296,7 +295,7 @@ fn smtp(mut s: Section) -> SmtpConfig {
         s.problem("url", "must start with smtp:// or smtps://");
     }
     let from: String = s.get("from", String::new);
-    if !from.is_empty() && crate::store::validate::email("from", &from).is_err() {
+    if !from.is_empty() && !crate::rules::is_email(&from) {
         s.problem("from", "is not an email address");
     }
     let username = s.get("username", String::new);

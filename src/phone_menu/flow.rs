@@ -304,7 +304,7 @@ impl<'a> Flow<'a> {
     async fn toggle_followme(&self, user: &str, id: &str) -> Shown {
         if let Ok(id) = id.parse::<i64>() {
             match self.menu.inner.store.toggle_own_followme(user, id).await {
-                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Ok(_) | Err(StoreError::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }

@@ -41,14 +41,20 @@ use crate::config::Config;
 use crate::store::{Store, StoreError};
 use snapshot::Snapshot;
 
+/// What can go wrong serving phones; whose fault it is shows in the variant.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProvisioningError {
     /// A shipped manifest is broken (our bug, caught by the tests).
     #[error("provisioning manifest: {0}")]
     Manifest(String),
     /// A template failed to compile or render (ours, or the admin's override).
-    #[error("provisioning template {0}")]
-    Template(String),
+    #[error("provisioning template {vendor}/{template}: {message}")]
+    Template {
+        vendor: crate::store::Vendor,
+        template: String,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A bad firmware name or upload (the admin's).

@@ -110,7 +110,7 @@ pub(super) async fn insert(
     insert_many(conn, vec![spec], window_hours)
         .await?
         .pop()
-        .ok_or_else(|| StoreError::NotFound("the new device".into()))
+        .ok_or_else(|| StoreError::not_found("device", "just created"))
 }
 
 /// Rows per multi-row INSERT: far below SQLite's 32,766 bound parameters.
@@ -172,7 +172,7 @@ pub(super) async fn insert_many(
         for (spec, name) in chunk.iter().zip(&names) {
             let id = *by_name
                 .get(name)
-                .ok_or_else(|| StoreError::NotFound("the new device".into()))?;
+                .ok_or_else(|| StoreError::not_found("device", "just created"))?;
             if spec.owner != Owner::Nobody {
                 owned.push(id);
             }
@@ -238,7 +238,7 @@ pub(super) async fn assign(
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("device {id}")))?;
+        .ok_or_else(|| StoreError::not_found("device", id))?;
     let (state, until) = enrollment(owner, kind.0, unix_now(), window_hours);
     sqlx::query(
         "UPDATE devices SET owner_user_id = $1, owner_workplace_id = $2,
@@ -268,7 +268,7 @@ pub(super) async fn owner_of(conn: &mut SqliteConnection, id: i64) -> Result<Own
             .fetch_optional(&mut *conn)
             .await?;
     match row {
-        None => Err(StoreError::NotFound(format!("device {id}"))),
+        None => Err(StoreError::not_found("device", id)),
         Some((Some(user), _)) => Ok(Owner::User(user)),
         Some((None, Some(workplace))) => Ok(Owner::Workplace(workplace)),
         Some((None, None)) => Ok(Owner::Nobody),
@@ -292,7 +292,7 @@ pub(super) async fn one(conn: &mut SqliteConnection, id: i64) -> Result<Device> 
     select(conn, "d.id = $1", id)
         .await?
         .pop()
-        .ok_or_else(|| StoreError::NotFound(format!("device {id}")))
+        .ok_or_else(|| StoreError::not_found("device", id))
 }
 
 impl Store {

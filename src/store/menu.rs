@@ -153,7 +153,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((on,)) = row else {
-            return Err(StoreError::NotFound(format!("configurable device {id}")));
+            return Err(StoreError::not_found("configurable device", id));
         };
         sqlx::query(
             "UPDATE followme SET internal_enabled = $1, external_enabled = $1, team_enabled = $1

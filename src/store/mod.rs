@@ -45,8 +45,10 @@ pub use devices::default_label;
 pub use model::*;
 pub use users::Hashed;
 
-/// What can go wrong in the store; the API maps each variant to one HTTP status.
+/// What can go wrong in the store; the API maps each variant to one HTTP status (and SIP will
+/// map it to a response code), so what went wrong is structured, never only text.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// Input broke a rule of the seed (the caller's fault).
     #[error("{field}: {message}")]
@@ -54,8 +56,8 @@ pub enum StoreError {
     /// Input collides with existing data, e.g. a taken extension.
     #[error("{field}: {message}")]
     Conflict { field: String, message: String },
-    #[error("{0} not found")]
-    NotFound(String),
+    #[error("{kind} {key} not found")]
+    NotFound { kind: &'static str, key: String },
     /// The caller may not do this (e.g. grant a role above its own).
     #[error("{0}")]
     Forbidden(String),
@@ -75,6 +77,13 @@ impl StoreError {
         StoreError::Invalid {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(kind: &'static str, key: impl ToString) -> Self {
+        StoreError::NotFound {
+            kind,
+            key: key.to_string(),
         }
     }
 
@@ -246,7 +255,7 @@ pub(crate) fn unix_now() -> UnixTime {
 pub(crate) async fn find_id(
     conn: &mut sqlx::SqliteConnection,
     sql: &str,
-    what: &str,
+    what: &'static str,
     name: &str,
 ) -> Result<i64> {
     let row: Option<(i64,)> = sqlx::query_as(sql)
@@ -254,7 +263,7 @@ pub(crate) async fn find_id(
         .fetch_optional(&mut *conn)
         .await?;
     row.map(|r| r.0)
-        .ok_or_else(|| StoreError::NotFound(format!("{what} {name}")))
+        .ok_or_else(|| StoreError::not_found(what, name))
 }
 
 /// For a name given in a request body, unknown is the caller's mistake in `field` (422), not a
@@ -262,7 +271,9 @@ pub(crate) async fn find_id(
 pub(crate) fn named_in_body(field: &str) -> impl FnOnce(StoreError) -> StoreError {
     let field = field.to_owned();
     move |e| match e {
-        StoreError::NotFound(what) => StoreError::invalid(&field, format!("there is no {what}")),
+        StoreError::NotFound { kind, key } => {
+            StoreError::invalid(&field, format!("there is no {kind} {key}"))
+        }
         other => other,
     }
 }

@@ -111,7 +111,11 @@ pub(super) async fn referenced(
         .map_err(super::named_in_body(field))
 }
 
-pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
+pub(super) async fn id_of(
+    conn: &mut SqliteConnection,
+    what: &'static str,
+    name: &str,
+) -> Result<i64> {
     super::find_id(conn, "SELECT id FROM users WHERE username = $1", what, name).await
 }
 
@@ -137,7 +141,7 @@ async fn one(conn: &mut SqliteConnection, username: &str) -> Result<(i64, User)>
         .bind(username)
         .fetch_optional(&mut *conn)
         .await?;
-    let row = row.ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+    let row = row.ok_or_else(|| StoreError::not_found("user", username))?;
     Ok((row.id, row.into()))
 }
 
@@ -228,7 +232,7 @@ impl Store {
         self.insert_users(conn, vec![(new, hashed)])
             .await?
             .pop()
-            .unwrap_or_else(|| Err(StoreError::NotFound(format!("user {}", new.username))))
+            .unwrap_or_else(|| Err(StoreError::not_found("user", &new.username)))
     }
 
     pub async fn user(&self, username: &str) -> Result<User> {

@@ -33,7 +33,11 @@ pub(super) async fn referenced(
         .map_err(super::named_in_body(field))
 }
 
-pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
+pub(super) async fn id_of(
+    conn: &mut SqliteConnection,
+    what: &'static str,
+    name: &str,
+) -> Result<i64> {
     super::find_id(
         conn,
         "SELECT id FROM workplaces WHERE name = $1",
@@ -74,7 +78,7 @@ async fn one(conn: &mut SqliteConnection, name: &str) -> Result<Workplace> {
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
-    let row = row.ok_or_else(|| StoreError::NotFound(format!("workplace {name}")))?;
+    let row = row.ok_or_else(|| StoreError::not_found("workplace", name))?;
     load(conn, row).await
 }
 

@@ -1,7 +1,9 @@
 //! Runs the real `zentrale` binary on port 0 in a temporary data directory, reads the bound
 //! address from its `listening for HTTP on ADDR` log line, and kills it on drop.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -31,14 +33,21 @@ pub fn eventually<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> O
     }
 }
 
+/// The protocol and address of a `listening for <PROTO> on <addr>` log line.
+fn listening(line: &str) -> Option<(String, SocketAddr)> {
+    let rest = line.split("listening for ").nth(1)?;
+    let (proto, addr) = rest.split_once(" on ")?;
+    Some((proto.to_owned(), addr.trim().parse().ok()?))
+}
+
 /// A running daemon with its own data directory.
 pub struct Daemon {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     pub base: String,
     log: Arc<Mutex<String>>,
-    /// TFTP and HTTPS addresses from their log lines (logged before the HTTP one).
-    tftp: Arc<Mutex<[Option<std::net::SocketAddr>; 2]>>,
+    /// Every `listening for <PROTO> on <addr>` line, by protocol (all logged before HTTP's).
+    addrs: Arc<Mutex<HashMap<String, SocketAddr>>>,
     client: Client,
 }
 
@@ -78,17 +87,15 @@ impl Daemon {
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let sink = Arc::clone(&log);
-        let tftp = Arc::new(Mutex::new([None, None]));
-        let tftp_sink = Arc::clone(&tftp);
+        let addrs = Arc::new(Mutex::new(HashMap::new()));
+        let addrs_sink = Arc::clone(&addrs);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening for HTTP on ").nth(1) {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-                for (proto, slot) in [("TFTP", 0), ("HTTPS", 1)] {
-                    if let Some(addr) = line.split(&format!("listening for {proto} on ")).nth(1) {
-                        tftp_sink.lock().expect("addrs")[slot] = addr.trim().parse().ok();
+                if let Some((proto, addr)) = listening(&line) {
+                    if proto == "HTTP" {
+                        let _ = tx.send(addr.to_string());
                     }
+                    addrs_sink.lock().expect("addrs").insert(proto, addr);
                 }
                 let mut log = sink.lock().expect("log");
                 log.push_str(&line);
@@ -104,7 +111,7 @@ impl Daemon {
             dir,
             base: format!("http://{addr}"),
             log,
-            tftp,
+            addrs,
             client: Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -112,14 +119,20 @@ impl Daemon {
         }
     }
 
-    /// The TFTP address from the `listening for TFTP on` line.
-    pub fn tftp_addr(&self) -> std::net::SocketAddr {
-        self.tftp.lock().expect("addrs")[0].expect("no listening-for-TFTP line")
+    /// The address from the `listening for <proto> on` line (`TFTP`, `HTTPS`, `SIP/UDP`, …).
+    pub fn addr(&self, proto: &str) -> SocketAddr {
+        let addrs = self.addrs.lock().expect("addrs");
+        *addrs
+            .get(proto)
+            .unwrap_or_else(|| panic!("no listening-for-{proto} line"))
     }
 
-    /// The HTTPS address from the `listening for HTTPS on` line.
-    pub fn https_addr(&self) -> std::net::SocketAddr {
-        self.tftp.lock().expect("addrs")[1].expect("no listening-for-HTTPS line")
+    pub fn tftp_addr(&self) -> SocketAddr {
+        self.addr("TFTP")
+    }
+
+    pub fn https_addr(&self) -> SocketAddr {
+        self.addr("HTTPS")
     }
 
     pub fn pid(&self) -> u32 {

@@ -187,9 +187,9 @@ async fn clear_lockout(
     Path((kind, key)): Path<(String, String)>,
 ) -> Done {
     let subject = Subject::parse(&kind, &key)
-        .ok_or_else(|| StoreError::NotFound(format!("lockout {kind}/{key}")))?;
+        .ok_or_else(|| StoreError::not_found("lockout", format!("{kind}/{key}")))?;
     if !s.guard.clear(&subject) {
-        return Err(StoreError::NotFound(format!("lockout {kind}/{key}")).into());
+        return Err(StoreError::not_found("lockout", format!("{kind}/{key}")).into());
     }
     tracing::info!("menu: admin cleared lockout {subject}");
     done()
