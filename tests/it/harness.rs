@@ -72,6 +72,18 @@ impl Daemon {
         Self::spawn(dir, "info", &[])
     }
 
+    /// Like [`Daemon::start`], with `keys` (TOML lines) added to the test config's `[table]`.
+    pub fn start_with_keys(table: &str, keys: &str) -> Daemon {
+        let dir = prepared_dir();
+        let path = config_path(dir.path());
+        let text = std::fs::read_to_string(&path).expect("config");
+        let header = format!("[{table}]\n");
+        assert!(text.contains(&header), "the test config has no {header}");
+        let text = text.replacen(&header, &format!("{header}{keys}\n"), 1);
+        std::fs::write(&path, text).expect("config");
+        Self::spawn(dir, "info", &[])
+    }
+
     /// Starts the daemon on an existing data directory (after a restart), with extra environment.
     pub fn spawn(dir: tempfile::TempDir, level: &str, env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(BIN)
