@@ -29,6 +29,8 @@
 //! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
 //!   phonebook, accounts; the seed's validation rules and quick-create side effects.
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
+//! * [`digest`] — HTTP Digest (MD5, SHA-256) for provisioning and SIP: stateless nonces,
+//!   challenges, answers checked against a password.
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
 //! * [`import`] — the xlsx import and its template: read in a limited child process, every row
 //!   checked with the store's rules, all applied in one transaction or none.
@@ -49,6 +51,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod digest;
 pub mod https;
 pub mod import;
 pub mod net;
