@@ -25,6 +25,7 @@ mod phonebook;
 mod profile;
 pub mod provisioning;
 mod quick_create;
+pub mod registrations;
 pub mod secret;
 mod speed_dials;
 mod templates;
