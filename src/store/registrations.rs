@@ -205,7 +205,10 @@ mod tests {
                 .expect("load")
                 .is_empty()
         );
-        store.save_bindings(&[a.clone()], &[]).await.expect("save");
+        store
+            .save_bindings(std::slice::from_ref(&a), &[])
+            .await
+            .expect("save");
         store.delete_device(dev.id).await.expect("delete");
         assert!(
             store
