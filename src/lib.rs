@@ -25,6 +25,8 @@
 //!   sans-IO cores as `now`, and the wall-clock [`clock::UnixTime`] the store keeps.
 //! * [`cli`] — the command line; offline subcommands call the same store operations as the API.
 //! * [`config`] — the TOML config, loaded once, every problem reported with its key.
+//! * [`registrar`] — the location service: which contacts each device registered, until when
+//!   (sans-IO, bounded, written behind to the store).
 //! * [`rules`] — what both config and store check: the languages, what an email address is.
 //! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
 //!   phonebook, accounts; the seed's validation rules and quick-create side effects.
@@ -57,6 +59,7 @@ pub mod import;
 pub mod net;
 pub mod phone_menu;
 pub mod provisioning;
+pub mod registrar;
 pub mod rules;
 pub mod store;
 pub mod tftp;
