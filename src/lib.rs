@@ -29,9 +29,11 @@
 //!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
 //!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
+//! * [`sip`] — SIP message codec (parse, print, stream framing, stateless rejects) and the
+//!   RFC 3261 transaction state machines, sans-IO.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
-//! Still to come (see DESIGN.md): `sip`, `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `dispatch`, `rtp`,
 //! `media`, `voicemail`, `fax`, `spool`, `mail`.
 
 pub mod admin;
@@ -43,6 +45,7 @@ pub mod https;
 pub mod import;
 pub mod phone_menu;
 pub mod provisioning;
+pub mod sip;
 pub mod store;
 pub mod tftp;
 

@@ -1,0 +1,162 @@
+//! Framing SIP on a stream (RFC 3261 §18.3, RFC 5626 §3.5.1), in the manner of mini-redis'
+//! `Frame::check`: look at the buffered bytes and say how long the next frame is, or that more
+//! bytes are needed — which is not an error. The driver then hands exactly that many bytes to
+//! [`super::Message::parse`] and drops them from its buffer.
+//!
+//! A stream message must have a Content-Length (§18.3, §20.14), and only one: with none or two
+//! (RFC 4475 `mcl01`) the next message's start is unknown and the connection has to be closed.
+
+use super::error::SipError;
+use super::lex;
+use super::limits::SipLimits;
+use super::message::find;
+
+/// The next thing on a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    /// `CRLF CRLF`, a keep-alive ping: answer with one CRLF (RFC 5626 §3.5.1).
+    Ping,
+    /// A lone `CRLF` (a pong, or the noise §7.5 says to ignore before a start line).
+    Pong,
+    /// A message of this many bytes.
+    Message(usize),
+}
+
+impl Frame {
+    /// How many bytes of the buffer this frame takes.
+    pub fn len(&self) -> usize {
+        match self {
+            Frame::Ping => 4,
+            Frame::Pong => 2,
+            Frame::Message(n) => *n,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The frame at the start of `buf`; `Ok(None)` when more bytes are needed. An error means the
+/// stream cannot be framed any more: close it (after a 400 or 513 if the driver wants).
+pub fn check_frame(buf: &[u8], limits: &SipLimits) -> Result<Option<Frame>, SipError> {
+    if let Some(rest) = buf.strip_prefix(b"\r\n") {
+        return Ok(match rest {
+            [] | [b'\r'] => None,
+            [b'\r', b'\n', ..] => Some(Frame::Ping),
+            _ => Some(Frame::Pong),
+        });
+    }
+    let window = &buf[..buf.len().min(limits.max_message)];
+    let Some(end) = find(window, b"\r\n\r\n") else {
+        if buf.len() >= limits.max_message {
+            return Err(SipError::TooLarge(limits.max_message));
+        }
+        return Ok(None);
+    };
+    let length = content_length(&buf[..end])?.ok_or(SipError::NoContentLength)?;
+    let total = (end + 4).saturating_add(length);
+    if total > limits.max_message {
+        return Err(SipError::TooLarge(limits.max_message));
+    }
+    Ok((buf.len() >= total).then_some(Frame::Message(total)))
+}
+
+/// The Content-Length among the head's fields, folded lines joined; the head may be any bytes.
+fn content_length(head: &[u8]) -> Result<Option<usize>, SipError> {
+    let bad = |reason| SipError::BadHeader {
+        header: "Content-Length",
+        reason,
+    };
+    let mut values: Vec<Vec<u8>> = Vec::new();
+    let mut in_field = false;
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first().is_some_and(|&b| lex::is_ws(b)) {
+            if in_field && let Some(v) = values.last_mut() {
+                v.extend_from_slice(line);
+            }
+            continue;
+        }
+        in_field = false;
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
+            in_field = true;
+            values.push(line[colon + 1..].to_vec());
+        }
+    }
+    match values.as_slice() {
+        [] => Ok(None),
+        [one] => {
+            let text = std::str::from_utf8(one.trim_ascii()).map_err(|_| bad("not a number"))?;
+            let n = lex::digits_saturating(text).ok_or(bad("not a number"))?;
+            Ok(Some(usize::try_from(n).unwrap_or(usize::MAX)))
+        }
+        _ => Err(SipError::DuplicateHeader("Content-Length")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &[u8] = b"OPTIONS sip:a@b SIP/2.0\r\nl: 5\r\n\r\nhello";
+
+    #[test]
+    fn need_more_bytes_is_not_an_error() {
+        let limits = SipLimits::default();
+        for cut in 0..MSG.len() {
+            assert_eq!(check_frame(&MSG[..cut], &limits), Ok(None), "{cut}");
+        }
+        let mut two = MSG.to_vec();
+        two.extend_from_slice(MSG);
+        assert_eq!(
+            check_frame(&two, &limits),
+            Ok(Some(Frame::Message(MSG.len())))
+        );
+    }
+
+    #[test]
+    fn keep_alives() {
+        let limits = SipLimits::default();
+        assert_eq!(check_frame(b"\r\n\r\nOPT", &limits), Ok(Some(Frame::Ping)));
+        assert_eq!(check_frame(b"\r\nOPT", &limits), Ok(Some(Frame::Pong)));
+        assert_eq!(check_frame(b"\r\n\r", &limits), Ok(None));
+        assert_eq!(check_frame(b"\r\n", &limits), Ok(None));
+        assert_eq!(Frame::Ping.len() + Frame::Pong.len(), 6);
+    }
+
+    #[test]
+    fn folded_content_length_counts() {
+        let m = b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length:\r\n 2\r\n\r\nhi";
+        assert_eq!(
+            check_frame(m, &SipLimits::default()),
+            Ok(Some(Frame::Message(m.len())))
+        );
+    }
+
+    #[test]
+    fn unframeable_streams_fail() {
+        let limits = SipLimits {
+            max_message: 64,
+            ..SipLimits::default()
+        };
+        let none = b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n";
+        assert_eq!(check_frame(none, &limits), Err(SipError::NoContentLength));
+        let two = b"OPTIONS sip:a@b SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\n";
+        assert_eq!(
+            check_frame(two, &limits),
+            Err(SipError::DuplicateHeader("Content-Length"))
+        );
+        let big = b"OPTIONS sip:a@b SIP/2.0\r\nl: 100\r\n\r\n";
+        assert_eq!(check_frame(big, &limits), Err(SipError::TooLarge(64)));
+        assert_eq!(
+            check_frame(&[b'a'; 64], &limits),
+            Err(SipError::TooLarge(64))
+        );
+        assert!(check_frame(b"X\r\nl: -3\r\n\r\n", &limits).is_err());
+    }
+}
