@@ -58,9 +58,14 @@ impl Message {
         while let Some(rest) = buf.strip_prefix(b"\r\n") {
             buf = rest;
         }
-        let end = find(buf, b"\r\n\r\n").ok_or(SipError::NoEndOfHeaders)?;
+        // A datagram that ends right after a header line lacks only the empty line: it is read
+        // as a message without body (RFC 4475 `baddn` is sent that way) rather than refused.
+        let (end, rest) = match find(buf, b"\r\n\r\n") {
+            Some(end) => (end, &buf[end + 4..]),
+            None if buf.ends_with(b"\r\n") => (buf.len() - 2, &buf[buf.len()..]),
+            None => return Err(SipError::NoEndOfHeaders),
+        };
         let head = std::str::from_utf8(&buf[..end]).map_err(|_| SipError::NotUtf8)?;
-        let rest = &buf[end + 4..];
         let mut lines = head.split("\r\n");
         let first = lines.next().unwrap_or_default();
         let start = parse_start_line(first, limits)?;

@@ -36,6 +36,8 @@ mod params;
 mod reject;
 mod screen;
 //pub mod transaction;
+#[cfg(test)]
+mod tests;
 mod uri;
 mod via;
 

@@ -117,7 +117,10 @@ fn start_line_faults_are_named() {
         ),
         (b"SIP/2.0 1000 x\r\n\r\n", SipError::BadStatus),
         (b"SIP/2.0 099 x\r\n\r\n", SipError::BadStatus),
-        (b"OPTIONS sip:a@b SIP/2.0\r\n", SipError::NoEndOfHeaders),
+        (
+            b"OPTIONS sip:a@b SIP/2.0\r\nVia: x",
+            SipError::NoEndOfHeaders,
+        ),
         (
             b"OPTIONS sip:a@b SIP/2.0\r\n\xff: x\r\n\r\n",
             SipError::NotUtf8,

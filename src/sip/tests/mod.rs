@@ -1,0 +1,3 @@
+//! Tests across the SIP modules: the RFC 4475 torture messages.
+
+mod rfc4475;
