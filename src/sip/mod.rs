@@ -35,9 +35,9 @@ mod name_addr;
 mod params;
 mod reject;
 mod screen;
-//pub mod transaction;
 #[cfg(test)]
 mod tests;
+pub mod transaction;
 mod uri;
 mod via;
 
@@ -57,6 +57,6 @@ pub use name_addr::NameAddr;
 pub use params::{Param, Params};
 pub use reject::{disposition, reject};
 pub use screen::{Capabilities, Refusal, screen};
-//pub use transaction::{Timers, TransactionError, TransactionId, Transactions};
+pub use transaction::{Timers, TransactionError, TransactionId, Transactions};
 pub use uri::{SipUri, Uri};
 pub use via::{MAGIC_COOKIE, Via};
