@@ -163,7 +163,11 @@ fn parse_start_line(line: &str, limits: &SipLimits) -> Result<StartLine, SipErro
         return Err(SipError::LineTooLong(limits.max_line));
     }
     let (first, rest) = line.split_once(' ').ok_or(SipError::BadStartLine)?;
-    if first.len() > 4 && first[..4].eq_ignore_ascii_case("SIP/") {
+    if first
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+        && first.len() > 4
+    {
         check_version(first)?;
         let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
         let status = match code.parse::<u16>() {
@@ -190,11 +194,11 @@ fn check_version(v: &str) -> Result<(), SipError> {
     if v.eq_ignore_ascii_case("SIP/2.0") {
         return Ok(());
     }
-    let numbers = v[4.min(v.len())..].split_once('.');
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let looks_like_version = v.len() > 4
-        && v[..4].eq_ignore_ascii_case("SIP/")
-        && numbers.is_some_and(|(a, b)| digits(a) && digits(b));
+    let looks_like_version = v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+        && v.get(4..)
+            .and_then(|n| n.split_once('.'))
+            .is_some_and(|(a, b)| digits(a) && digits(b));
     Err(if looks_like_version {
         SipError::BadVersion
     } else {

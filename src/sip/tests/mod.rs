@@ -1,3 +1,4 @@
 //! Tests across the SIP modules: the RFC 4475 torture messages.
 
+mod fuzz_regressions;
 mod rfc4475;
