@@ -37,6 +37,13 @@ impl Frame {
     }
 }
 
+/// Whether a datagram is a keep-alive rather than a message: nothing but CR, LF and NUL, as
+/// phones send them over UDP to keep a NAT binding open (the `CRLF CRLF` of RFC 5626 §3.5.1
+/// carried in a datagram, or `\0\0\0\0`). Not answered, not an error.
+pub fn is_keepalive(datagram: &[u8]) -> bool {
+    !datagram.is_empty() && datagram.len() <= 16 && datagram.iter().all(|b| b"\r\n\0".contains(b))
+}
+
 /// The frame at the start of `buf`; `Ok(None)` when more bytes are needed. An error means the
 /// stream cannot be framed any more: close it (after a 400 or 513 if the driver wants).
 pub fn check_frame(buf: &[u8], limits: &SipLimits) -> Result<Option<Frame>, SipError> {
@@ -127,6 +134,8 @@ mod tests {
         assert_eq!(check_frame(b"\r\n\r", &limits), Ok(None));
         assert_eq!(check_frame(b"\r\n", &limits), Ok(None));
         assert_eq!(Frame::Ping.len() + Frame::Pong.len(), 6);
+        assert!(is_keepalive(b"\r\n\r\n") && is_keepalive(b"\0\0\0\0") && is_keepalive(b"\r\n"));
+        assert!(!is_keepalive(b"") && !is_keepalive(b"\r\nOPTIONS") && !is_keepalive(&[b'\n'; 17]));
     }
 
     #[test]

@@ -87,7 +87,9 @@ impl Param {
             return None;
         }
         if let Some(v) = value {
-            let ok = lex::is_token(v) || lex::is_host(v) || lex::is_quoted_string(v);
+            // An IPv6 `received` is written without brackets (RFC 3261 §25.1, RFC 5118 §4.5).
+            let ipv6 = v.parse::<std::net::Ipv6Addr>().is_ok();
+            let ok = lex::is_token(v) || lex::is_host(v) || lex::is_quoted_string(v) || ipv6;
             if !ok {
                 return None;
             }

@@ -82,11 +82,8 @@ impl Via {
 
     /// Records where the request really came from (§18.2.1, RFC 3581 §4).
     pub fn set_received(&mut self, ip: std::net::IpAddr, port: u16) {
-        let ip = match ip {
-            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
-            v4 => v4.to_string(),
-        };
-        self.params.set("received", Some(ip));
+        // Without brackets for IPv6 (RFC 5118 §4.5).
+        self.params.set("received", Some(ip.to_string()));
         if self.params.contains("rport") {
             self.params.set("rport", Some(port.to_string()));
         }
@@ -147,6 +144,11 @@ mod tests {
 
     #[test]
     fn rport_and_received() {
+        let mut v6 = Via::parse("SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bKb").expect("valid");
+        v6.set_received("2001:db8::9:255".parse().expect("valid"), 5060);
+        assert_eq!(v6.received().as_deref(), Some("2001:db8::9:255"));
+        assert_eq!(v6.rport(), None, "rport only when asked for");
+        assert_eq!(Via::parse(&v6.to_string()).as_ref(), Ok(&v6));
         let mut v =
             Via::parse("SIP/2.0/UDP [2001:db8::9]:5060;rport;branch=z9hG4bKa").expect("valid");
         assert_eq!(v.rport(), Some(None));

@@ -8,9 +8,11 @@
 //! * `id` — [`TransactionId`], with the RFC 2543 fallback; `timers` — [`Timers`] (T1, T2, T4).
 //!
 //! Over a reliable transport the retransmission timers (A, E, G) never start and the waiting
-//! ones (D, I, J, K) are zero. RFC 6026's Accepted states are not modelled: a 2xx ends the
-//! INVITE transaction and its retransmission and ACK are the dialog's business (RFC 3261 as
-//! written).
+//! ones (D, I, J, K) are zero. The INVITE server transaction has RFC 6026's Accepted state
+//! (Timer L), so an INVITE retransmitted after the 2xx is absorbed rather than seen as new; the
+//! client side ends at the 2xx as in RFC 3261, its retransmissions come out of
+//! [`Transactions::handle_response`] as strays, which is what RFC 6026's Accepted would do too
+//! (pass them to the TU).
 
 mod client;
 mod id;

@@ -3,6 +3,10 @@
 //! (Figure 8, Timer J). Retransmitted requests are absorbed here: they re-send the last
 //! response and never reach the TU.
 //!
+//! A 2xx to an INVITE moves it to RFC 6026's Accepted state for Timer L (64·T1): INVITE
+//! retransmissions are absorbed there instead of reaching the TU as a new INVITE, the TU's own
+//! 2xx retransmissions go out through it, and an ACK passes to the TU.
+//!
 //! Sans-IO like [`super::ClientTransaction`]: the TU answers with `respond`, the driver sends
 //! what `poll_transmit` yields to where the request came from (§18.2.2).
 
@@ -22,7 +26,9 @@ pub enum ServerState {
     Trying,
     Proceeding,
     Completed,
-    /// INVITE only: the ACK came.
+    /// INVITE only: a 2xx went out (RFC 6026 §7.1).
+    Accepted,
+    /// INVITE only: the ACK of a non-2xx came.
     Confirmed,
     Terminated,
 }
@@ -50,7 +56,7 @@ pub struct ServerTransaction {
     retransmit: Option<(Instant, Duration)>,
     /// Timer H.
     timeout: Option<Instant>,
-    /// Timer I or J.
+    /// Timer I, J or L.
     linger: Option<Instant>,
     transmits: VecDeque<Bytes>,
     events: VecDeque<ServerEvent>,
@@ -92,10 +98,12 @@ impl ServerTransaction {
         &self.request
     }
 
-    /// A retransmission of the request, or (INVITE) the ACK of a non-2xx final response.
-    pub fn handle_request(&mut self, request: &Request, now: Instant) {
+    /// A retransmission of the request, or (INVITE) an ACK. Returns `false` for what the
+    /// transaction does not absorb: an ACK in Accepted, which is the 2xx's and goes to the TU.
+    pub fn handle_request(&mut self, request: &Request, now: Instant) -> bool {
         use ServerState::*;
         match (self.state, &request.method) {
+            (Accepted, Method::Ack) => return false,
             (Completed, Method::Ack) if self.invite => {
                 self.state = Confirmed;
                 self.retransmit = None;
@@ -108,11 +116,18 @@ impl ServerTransaction {
             }
             _ => {}
         }
+        true
     }
 
-    /// The TU's response. After a final response, further ones are refused.
+    /// The TU's response. After a final response, further ones are refused — except the TU's
+    /// retransmissions of its 2xx to an INVITE (§13.3.1.4), which go out unchanged in state.
     pub fn respond(&mut self, response: Response, now: Instant) -> Result<(), TransactionError> {
         use ServerState::*;
+        let retransmitted_2xx = self.state == Accepted && (200..300).contains(&response.status);
+        if retransmitted_2xx {
+            self.transmits.push_back(Bytes::from(response.print()));
+            return Ok(());
+        }
         if !matches!(self.state, Trying | Proceeding) {
             return Err(TransactionError::AlreadyAnswered);
         }
@@ -122,7 +137,10 @@ impl ServerTransaction {
         self.trying = None;
         match response.status {
             100..=199 => self.state = Proceeding,
-            200..=299 if self.invite => self.terminate(),
+            200..=299 if self.invite => {
+                self.state = Accepted;
+                self.linger = Some(now + self.timers.timeout());
+            }
             _ if self.invite => {
                 self.state = Completed;
                 let t1 = self.timers.t1;

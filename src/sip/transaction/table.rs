@@ -115,9 +115,12 @@ impl<A: Clone> Transactions<A> {
     ) -> Incoming {
         let id = TransactionId::server(&request);
         if let Some(entry) = self.servers.get_mut(&id) {
-            entry.tx.handle_request(&request, now);
+            let absorbed = entry.tx.handle_request(&request, now);
             self.drain_server(&id);
-            return Incoming::Absorbed;
+            return match absorbed {
+                true => Incoming::Absorbed,
+                false => Incoming::Ack(request),
+            };
         }
         if request.method == Method::Ack {
             return Incoming::Ack(request);

@@ -324,12 +324,40 @@ fn invite_server_over_tcp_no_timer_g_zero_timer_i() {
 }
 
 #[test]
-fn invite_server_2xx_ends_it() {
+fn invite_server_2xx_is_accepted_until_timer_l() {
     let t0 = base();
     let req = request("INVITE", "z9hG4bKi");
     let mut tx = ServerTransaction::new(&req, false, Timers::default(), t0);
     tx.respond(response(&req, 200), t0 + ms(10)).expect("open");
-    assert!(tx.is_terminated() && tx.poll_transmit().is_some());
+    assert_eq!(tx.state(), ServerState::Accepted);
+    assert!(tx.poll_transmit().is_some());
+    assert!(
+        tx.handle_request(&req, t0 + ms(500)),
+        "INVITE retransmission absorbed"
+    );
+    assert_eq!(
+        tx.poll_transmit(),
+        None,
+        "the TU retransmits its 2xx, not the transaction"
+    );
+    tx.respond(response(&req, 200), t0 + ms(510))
+        .expect("2xx retransmission");
+    assert!(tx.poll_transmit().is_some());
+    assert_eq!(
+        tx.respond(response(&req, 486), t0 + ms(520)),
+        Err(TransactionError::AlreadyAnswered)
+    );
+    assert!(
+        !tx.handle_request(&request("ACK", "z9hG4bKi"), t0 + ms(600)),
+        "the ACK goes to the TU"
+    );
+    assert_eq!(
+        tx.poll_timeout(),
+        Some(t0 + ms(10) + Duration::from_secs(32)),
+        "Timer L = 64*T1"
+    );
+    tx.handle_timeout(t0 + ms(10) + Duration::from_secs(32));
+    assert!(tx.is_terminated() && tx.poll_event().is_none());
 }
 
 #[test]

@@ -210,3 +210,26 @@ fn timeouts_surface_as_events_with_the_transaction_id() {
     assert_eq!(t.poll_event(), Some((id, TransactionEvent::Timeout)));
     assert!(t.is_empty());
 }
+
+#[test]
+fn an_invite_retransmitted_after_the_2xx_reaches_the_tu_once() {
+    let t0 = base();
+    let mut t = table(10);
+    let invite = request("INVITE", "z9hG4bKa");
+    let Incoming::New(id, _) = t.handle_request(invite.clone(), "phone", false, t0) else {
+        panic!("new")
+    };
+    t.respond(&id, response(&invite, 200), t0 + ms(20))
+        .expect("open");
+    assert_eq!(
+        t.handle_request(invite, "phone", false, t0 + ms(500)),
+        Incoming::Absorbed
+    );
+    let ack = request("ACK", "z9hG4bKa");
+    assert_eq!(
+        t.handle_request(ack.clone(), "phone", false, t0 + ms(600)),
+        Incoming::Ack(ack)
+    );
+    t.handle_timeout(t0 + ms(20) + Duration::from_secs(32));
+    assert!(t.is_empty(), "Timer L removed it");
+}
