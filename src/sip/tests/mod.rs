@@ -2,3 +2,4 @@
 
 mod fuzz_regressions;
 mod rfc4475;
+mod rfc4475_cases;
