@@ -47,26 +47,50 @@ pub fn is_keepalive(datagram: &[u8]) -> bool {
 /// The frame at the start of `buf`; `Ok(None)` when more bytes are needed. An error means the
 /// stream cannot be framed any more: close it (after a 400 or 513 if the driver wants).
 pub fn check_frame(buf: &[u8], limits: &SipLimits) -> Result<Option<Frame>, SipError> {
-    if let Some(rest) = buf.strip_prefix(b"\r\n") {
-        return Ok(match rest {
-            [] | [b'\r'] => None,
-            [b'\r', b'\n', ..] => Some(Frame::Ping),
-            _ => Some(Frame::Pong),
-        });
-    }
-    let window = &buf[..buf.len().min(limits.max_message)];
-    let Some(end) = find(window, b"\r\n\r\n") else {
-        if buf.len() >= limits.max_message {
+    Framer::default().check(buf, limits)
+}
+
+/// [`check_frame`] for one connection that remembers how far it has searched for the end of
+/// the head, so a head arriving a byte at a time costs linear, not quadratic, time. Call
+/// [`Framer::check`] with the connection's buffer (same start) until it returns a frame, then
+/// drop that frame's bytes from the buffer.
+#[derive(Debug, Default, Clone)]
+pub struct Framer {
+    searched: usize,
+}
+
+impl Framer {
+    pub fn check(&mut self, buf: &[u8], limits: &SipLimits) -> Result<Option<Frame>, SipError> {
+        if let Some(rest) = buf.strip_prefix(b"\r\n") {
+            let frame = match rest {
+                [] | [b'\r'] => return Ok(None),
+                [b'\r', b'\n', ..] => Frame::Ping,
+                _ => Frame::Pong,
+            };
+            self.searched = 0;
+            return Ok(Some(frame));
+        }
+        let window = &buf[..buf.len().min(limits.max_message)];
+        let from = self.searched.saturating_sub(3).min(window.len());
+        let Some(end) = find(&window[from..], b"\r\n\r\n").map(|i| i + from) else {
+            self.searched = window.len();
+            if buf.len() >= limits.max_message {
+                return Err(SipError::TooLarge(limits.max_message));
+            }
+            return Ok(None);
+        };
+        self.searched = end;
+        let length = content_length(&buf[..end])?.ok_or(SipError::NoContentLength)?;
+        let total = (end + 4).saturating_add(length);
+        if total > limits.max_message {
             return Err(SipError::TooLarge(limits.max_message));
         }
-        return Ok(None);
-    };
-    let length = content_length(&buf[..end])?.ok_or(SipError::NoContentLength)?;
-    let total = (end + 4).saturating_add(length);
-    if total > limits.max_message {
-        return Err(SipError::TooLarge(limits.max_message));
+        if buf.len() < total {
+            return Ok(None);
+        }
+        self.searched = 0;
+        Ok(Some(Frame::Message(total)))
     }
-    Ok((buf.len() >= total).then_some(Frame::Message(total)))
 }
 
 /// The Content-Length among the head's fields, folded lines joined; the head may be any bytes.
@@ -124,6 +148,25 @@ mod tests {
             check_frame(&two, &limits),
             Ok(Some(Frame::Message(MSG.len())))
         );
+    }
+
+    #[test]
+    fn a_framer_fed_byte_by_byte_finds_each_message() {
+        let limits = SipLimits::default();
+        let mut stream = MSG.to_vec();
+        stream.extend_from_slice(b"\r\n\r\n");
+        stream.extend_from_slice(MSG);
+        let (mut framer, mut buf, mut frames) = (Framer::default(), Vec::new(), Vec::new());
+        for &b in &stream {
+            buf.push(b);
+            while let Some(frame) = framer.check(&buf, &limits).expect("frames") {
+                frames.push(frame);
+                buf.drain(..frame.len());
+            }
+        }
+        let whole = Frame::Message(MSG.len());
+        assert_eq!(frames, [whole, Frame::Ping, whole]);
+        assert!(buf.is_empty());
     }
 
     #[test]

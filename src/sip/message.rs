@@ -222,11 +222,11 @@ fn unfold<'a>(
             if last.len() + line.len() > limits.max_line {
                 return Err(SipError::LineTooLong(limits.max_line));
             }
-            let joined = format!(
-                "{} {}",
-                last.trim_end_matches([' ', '\t']),
-                line.trim_start()
-            );
+            // Appending in place keeps a field of many short continuation lines linear.
+            let mut joined = std::mem::take(last).into_owned();
+            joined.truncate(joined.trim_end_matches([' ', '\t']).len());
+            joined.push(' ');
+            joined.push_str(line.trim_start_matches([' ', '\t']));
             *last = Cow::Owned(joined);
             continue;
         }

@@ -46,7 +46,7 @@ pub use contact::Contacts;
 pub use cseq::CSeq;
 pub use error::{Disposition, SipError};
 pub use event::Event;
-pub use framer::{Frame, check_frame, is_keepalive};
+pub use framer::{Frame, Framer, check_frame, is_keepalive};
 pub use head::Head;
 pub use header_name::HeaderName;
 pub use headers::{Header, Headers};
