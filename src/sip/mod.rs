@@ -16,7 +16,10 @@
 //!
 //! Hand-written: the grammar a registrar and PBX need is small, and owning it lets every
 //! RFC 4475 verdict (strict 400s for `lwsruri`, `escruri`, `mismatch01`, `scalar02`, liberal
-//! parsing of `wsinv`) be a decision in this module rather than a crate's default.
+//! parsing of `wsinv`) be a decision in this module rather than a crate's default. `rsip` 0.4,
+//! run over the 49 messages, refused six of the thirteen valid ones (`wsinv`, `esc01`, `esc02`,
+//! `intmeth`, `longreq`, `semiuri`) and `unkscm`, and took `badinv01`, `clerr`, `ncl`,
+//! `quotbal`, `ltgtruri`, `mismatch01`, `multi01` and `mcl01` without complaint.
 
 mod auth;
 mod contact;
