@@ -42,6 +42,7 @@ mod screen;
 mod tests;
 pub mod transaction;
 mod uri;
+mod uri_eq;
 mod via;
 
 pub use auth::{Auth, AuthParam};
