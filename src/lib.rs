@@ -42,10 +42,12 @@
 //!   header-read timeouts, and UDP sockets that know each datagram's local address.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
 //!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
+//! * [`sip`] — SIP message codec (parse, print, stream framing, stateless rejects) and the
+//!   RFC 3261 transaction state machines, sans-IO.
 //! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
-//! Still to come (see DESIGN.md): `sip`, `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `dispatch`, `rtp`,
 //! `media`, `voicemail`, `fax`, `spool`, `mail`.
 
 pub mod admin;
@@ -61,6 +63,7 @@ pub mod phone_menu;
 pub mod provisioning;
 pub mod registrar;
 pub mod rules;
+pub mod sip;
 pub mod store;
 pub mod tftp;
 pub mod xml;
