@@ -33,6 +33,8 @@
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
 //! * [`digest`] — HTTP Digest (MD5, SHA-256) for provisioning and SIP: stateless nonces,
 //!   challenges, answers checked against a password.
+//! * [`endpoint`] — zentrale's SIP endpoint: the transaction user (REGISTER, OPTIONS, refusals)
+//!   as a sans-IO core, and its UDP/TCP driver with write-behind bindings.
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
 //! * [`import`] — the xlsx import and its template: read in a limited child process, every row
 //!   checked with the store's rules, all applied in one transaction or none.
@@ -56,6 +58,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod digest;
+pub mod endpoint;
 pub mod https;
 pub mod import;
 pub mod net;

@@ -42,6 +42,13 @@ impl Accounts {
         }
     }
 
+    /// Whether `device` has an account that may register.
+    pub fn allows(&self, device: i64) -> bool {
+        self.0
+            .values()
+            .any(|a| a.device_id == device && a.may_register())
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

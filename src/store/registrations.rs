@@ -33,6 +33,13 @@ impl SipAccount {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct SipAccountRow {
+    username: String,
+    #[sqlx(flatten)]
+    account: SipAccount,
+}
+
 /// One binding as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredBinding {
@@ -61,6 +68,15 @@ impl Store {
             .fetch_optional(&self.read)
             .await?;
         Ok(row)
+    }
+
+    /// Every SIP account, by username (the registrar keeps them in memory).
+    pub async fn sip_account_list(&self) -> Result<Vec<(String, SipAccount)>> {
+        let rows: Vec<SipAccountRow> =
+            sqlx::query_as(&ACCOUNT.replace("SELECT ", "SELECT sip_username AS username, "))
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.into_iter().map(|r| (r.username, r.account)).collect())
     }
 
     /// The accounts of `devices` that still exist (to drop bindings of those that may no
