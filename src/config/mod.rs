@@ -18,8 +18,7 @@ pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
 
-/// The languages zentrale has prompts and texts for.
-pub const LANGUAGES: &[&str] = &["de", "en"];
+pub use crate::rules::LANGUAGES;
 
 /// Everything the daemon reads from its config file.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +55,11 @@ pub struct HttpConfig {
     pub tls_key: PathBuf,
     /// Largest request body accepted; bigger ones get 413.
     pub max_body_bytes: usize,
+    /// A client must send its request head (and finish a TLS handshake) within this many
+    /// seconds, or the connection is closed: slow clients cannot hold connections open.
+    pub header_read_timeout_secs: u64,
+    /// Connections open at once per listener; more wait in the kernel's backlog.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -235,6 +239,14 @@ fn http(mut s: Section) -> HttpConfig {
     if max_body_bytes < 1024 {
         s.problem("max_body_bytes", "must be at least 1024");
     }
+    let header_read_timeout_secs: u64 = s.get("header_read_timeout_secs", || 10);
+    if !(1..=300).contains(&header_read_timeout_secs) {
+        s.problem("header_read_timeout_secs", "must be between 1 and 300");
+    }
+    let max_connections: usize = s.get("max_connections", || 4096);
+    if max_connections == 0 {
+        s.problem("max_connections", "must be at least 1");
+    }
     s.finish();
     HttpConfig {
         listen,
@@ -242,6 +254,8 @@ fn http(mut s: Section) -> HttpConfig {
         tls_cert,
         tls_key,
         max_body_bytes,
+        header_read_timeout_secs,
+        max_connections,
     }
 }
 
@@ -261,12 +275,15 @@ fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
     }
 }
 
+/// RTP takes an even port and RTCP the odd one above it (RFC 3550 §11), so the range
+/// `low-high` (high exclusive) must start even and hold whole pairs.
 fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
-    const MSG: &str = "must be a range like \"10000-20000\" of even size within 1024-65535";
+    const MSG: &str =
+        "must be a range like \"10000-20000\" of even start and size within 1024-65535";
     let (low, high) = text.split_once('-').ok_or(MSG)?;
     let low: u16 = low.trim().parse().map_err(|_| MSG)?;
     let high: u16 = high.trim().parse().map_err(|_| MSG)?;
-    if low < 1024 || high <= low {
+    if low < 1024 || high <= low || !low.is_multiple_of(2) || !(high - low).is_multiple_of(2) {
         return Err(MSG);
     }
     Ok((low, high))
@@ -278,7 +295,7 @@ fn smtp(mut s: Section) -> SmtpConfig {
         s.problem("url", "must start with smtp:// or smtps://");
     }
     let from: String = s.get("from", String::new);
-    if !from.is_empty() && crate::store::validate::email("from", &from).is_err() {
+    if !from.is_empty() && !crate::rules::is_email(&from) {
         s.problem("from", "is not an email address");
     }
     let username = s.get("username", String::new);
