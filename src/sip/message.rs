@@ -154,8 +154,18 @@ impl Response {
     }
 }
 
+/// Where `needle` (non-empty) first occurs: a scan for its first byte, then a comparison.
 pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    let (&first, _) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(p) = haystack.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + p;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn parse_start_line(line: &str, limits: &SipLimits) -> Result<StartLine, SipError> {
@@ -214,7 +224,7 @@ fn unfold<'a>(
 ) -> Result<Vec<Cow<'a, str>>, SipError> {
     let mut fields: Vec<Cow<'a, str>> = Vec::new();
     for line in lines {
-        if line.contains(['\r', '\n']) {
+        if line.bytes().any(|b| b == b'\r' || b == b'\n') {
             return Err(SipError::BadHeaderLine);
         }
         if line.starts_with([' ', '\t']) {
