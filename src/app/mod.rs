@@ -19,6 +19,8 @@ pub use services::{ServiceError, Services};
 pub use watchdog::Watchdog;
 
 use crate::config::Config;
+use crate::endpoint::EndpointConfig;
+use crate::endpoint::driver::{Bans, SipServer};
 use crate::net::{self, http::HttpLimits, http::HttpServer};
 use crate::provisioning::firmware::FirmwareDir;
 use crate::provisioning::{self, Provisioning, Transport, Urls};
@@ -45,6 +47,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let store = open_store(&config).await?;
     let http = net::bind_tcp(config.http.listen, "HTTP").await?;
     let tftp = net::Udp::bind(config.tftp.listen, "TFTP").await?;
+    let (sip_udp, sip_tcp) = bind_sip(&config).await?;
     let https = match config.http.https_listen {
         Some(addr) => Some((net::bind_tcp(addr, "HTTPS").await?, tls_config(&config)?)),
         None => None,
@@ -92,6 +95,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         limits,
     };
     net::listening("TFTP", tftp.local_addr()?);
+    net::listening("SIP/UDP", sip_udp.local_addr()?);
+    net::listening("SIP/TCP", sip_tcp.local_addr()?);
     let https = https.map(|(listener, tls)| server(listener, Some(tls), Transport::Https, "HTTPS"));
     if let Some(addr) = https_addr {
         net::listening("HTTPS", addr);
@@ -105,6 +110,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             limits: config.tftp.limits,
         },
         fetch_records,
+        sip: sip_server(&config, sip_udp, sip_tcp, store.clone()),
         changes: ChangeFollower {
             store: store.clone(),
         },
@@ -120,6 +126,44 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     store.close().await;
     tracing::info!("stopped");
     Ok(result?)
+}
+
+/// SIP/UDP and SIP/TCP on the same address (TCP takes the port UDP got when `listen` asks
+/// for port 0).
+async fn bind_sip(config: &Config) -> anyhow::Result<(net::Udp, tokio::net::TcpListener)> {
+    let udp = net::Udp::bind(config.sip.listen, "SIP/UDP").await?;
+    let port = udp.local_addr()?.port();
+    let tcp_addr = std::net::SocketAddr::new(config.sip.listen.ip(), port);
+    let tcp = net::bind_tcp(tcp_addr, "SIP/TCP").await?;
+    Ok((udp, tcp))
+}
+
+fn sip_server(
+    config: &Config,
+    udp: net::Udp,
+    tcp: tokio::net::TcpListener,
+    store: Store,
+) -> SipServer {
+    let sip = &config.sip;
+    SipServer {
+        udp,
+        tcp: net::Acceptor::new(tcp, sip.max_connections, "SIP/TCP"),
+        store,
+        config: EndpointConfig {
+            domain: sip.domain.clone(),
+            timers: sip.timers,
+            limits: crate::sip::SipLimits::default(),
+            registrar: sip.registrar,
+            max_transactions: sip.max_transactions,
+            nonce_secs: sip.nonce_secs,
+            algorithms: sip.digest_algorithms.clone(),
+        },
+        bans: Bans {
+            failures: sip.auth_failures,
+            window: Duration::from_secs(sip.auth_window_secs),
+            ban: Duration::from_secs(sip.ban_secs),
+        },
+    }
 }
 
 /// The TLS setup from the admin's certificate, or our self-signed one.

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::follower::ChangeFollower;
 use super::watchdog::Watchdog;
+use crate::endpoint::driver::SipServer;
 use crate::net::http::HttpServer;
 use crate::provisioning::{RecordWriter, TftpRoot};
 use crate::tftp::TftpServer;
@@ -30,6 +31,7 @@ pub struct Services {
     pub https: Option<HttpServer>,
     pub tftp: TftpServer<TftpRoot>,
     pub fetch_records: RecordWriter,
+    pub sip: SipServer,
     pub changes: ChangeFollower,
     pub watchdog: Watchdog,
 }
@@ -50,6 +52,7 @@ impl Services {
         }
         spawn(&mut set, "TFTP", self.tftp.run(stop()));
         spawn(&mut set, "fetch records", self.fetch_records.run(stop()));
+        spawn(&mut set, "SIP", self.sip.run(stop()));
         spawn(&mut set, "change feed", self.changes.run(stop()));
         spawn(&mut set, "watchdog", self.watchdog.run(stop()));
         let mut failure = None;

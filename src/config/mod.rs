@@ -8,6 +8,7 @@
 mod menu;
 mod provisioning;
 mod section;
+mod sip;
 #[cfg(test)]
 mod tests;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
+pub use sip::SipConfig;
 
 pub use crate::rules::LANGUAGES;
 
@@ -60,14 +62,6 @@ pub struct HttpConfig {
     pub header_read_timeout_secs: u64,
     /// Connections open at once per listener; more wait in the kernel's backlog.
     pub max_connections: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SipConfig {
-    pub listen: SocketAddr,
-    /// The SIP domain; `server.public_host` when not set.
-    pub domain: String,
-    pub rtp_ports: (u16, u16),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +126,7 @@ impl Config {
         let server = server(Section::take(&mut root, "server", &mut problems));
         let http = http(Section::take(&mut root, "http", &mut problems));
         let tftp = provisioning::tftp(Section::take(&mut root, "tftp", &mut problems));
-        let sip = sip(Section::take(&mut root, "sip", &mut problems), &server);
+        let sip = sip::sip(Section::take(&mut root, "sip", &mut problems), &server);
         let provisioning =
             provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
         let menu = menu::menu(Section::take(&mut root, "menu", &mut problems));
@@ -183,12 +177,6 @@ fn default_http_listen() -> SocketAddr {
 }
 fn default_max_body() -> usize {
     1024 * 1024
-}
-fn default_sip_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 5060))
-}
-fn default_rtp_ports() -> String {
-    "10000-20000".into()
 }
 
 fn server(mut s: Section) -> ServerConfig {
@@ -257,36 +245,6 @@ fn http(mut s: Section) -> HttpConfig {
         header_read_timeout_secs,
         max_connections,
     }
-}
-
-fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
-    let listen = s.get("listen", default_sip_listen);
-    let domain = s.get("domain", || server.public_host.clone());
-    let ports: String = s.get("rtp_ports", default_rtp_ports);
-    let rtp_ports = parse_port_range(&ports).unwrap_or_else(|msg| {
-        s.problem("rtp_ports", msg);
-        (10000, 20000)
-    });
-    s.finish();
-    SipConfig {
-        listen,
-        domain,
-        rtp_ports,
-    }
-}
-
-/// RTP takes an even port and RTCP the odd one above it (RFC 3550 §11), so the range
-/// `low-high` (high exclusive) must start even and hold whole pairs.
-fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
-    const MSG: &str =
-        "must be a range like \"10000-20000\" of even start and size within 1024-65535";
-    let (low, high) = text.split_once('-').ok_or(MSG)?;
-    let low: u16 = low.trim().parse().map_err(|_| MSG)?;
-    let high: u16 = high.trim().parse().map_err(|_| MSG)?;
-    if low < 1024 || high <= low || !low.is_multiple_of(2) || !(high - low).is_multiple_of(2) {
-        return Err(MSG);
-    }
-    Ok((low, high))
 }
 
 fn smtp(mut s: Section) -> SmtpConfig {

@@ -188,9 +188,9 @@ impl Driver {
     async fn follow_changes(&mut self) {
         use crate::store::changes::{Entity, Since};
         let relevant = match self.store.changes_since(self.seen_generation).await {
-            Ok(Since::Changes(list)) => list.iter().any(|c| {
-                matches!(c.entity, Entity::Device | Entity::User | Entity::Workplace)
-            }),
+            Ok(Since::Changes(list)) => list
+                .iter()
+                .any(|c| matches!(c.entity, Entity::Device | Entity::User | Entity::Workplace)),
             Ok(Since::Lagged) => true,
             Err(e) => {
                 tracing::warn!("sip: reading the change feed: {e}");

@@ -39,6 +39,8 @@ pub struct EndpointConfig {
     pub max_transactions: usize,
     /// How long a nonce is good for.
     pub nonce_secs: u64,
+    /// Digest algorithms offered, most preferred first.
+    pub algorithms: Vec<crate::digest::Algorithm>,
 }
 
 /// What the driver must act on.
@@ -171,6 +173,7 @@ impl Endpoint {
             realm: &self.config.domain,
             nonces: &self.nonces,
             accounts: &self.accounts,
+            algorithms: &self.config.algorithms,
         };
         let answer = register(request, &origin, &mut self.registrar, &ctx, wall);
         if let Some(reason) = answer.denied {

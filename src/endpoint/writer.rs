@@ -63,7 +63,10 @@ impl BindingWriter {
             }
         }
         if let Err(e) = self.store.save_bindings(&upserts, &removals).await {
-            tracing::warn!("sip: writing {} binding changes: {e}", upserts.len() + removals.len());
+            tracing::warn!(
+                "sip: writing {} binding changes: {e}",
+                upserts.len() + removals.len()
+            );
         }
     }
 }

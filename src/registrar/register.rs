@@ -1,5 +1,5 @@
-//! Answering a REGISTER (RFC 3261 §10.3): Digest authentication (RFC 8760: SHA-256 offered
-//! first, MD5 for older phones) against the device's SIP account, then the bindings.
+//! Answering a REGISTER (RFC 3261 §10.3): Digest authentication (RFC 8760: SHA-256 and MD5,
+//! offered in the configured order) against the device's SIP account, then the bindings.
 //!
 //! Sans-IO: the accounts come from an in-memory [`Accounts`] kept current from the store's
 //! change feed, the time is passed in. Unknown users and wrong passwords get the same 401, so a
@@ -65,6 +65,9 @@ pub struct Context<'a> {
     pub realm: &'a str,
     pub nonces: &'a Nonces,
     pub accounts: &'a Accounts,
+    /// The algorithms offered, most preferred first (RFC 8760 §2.4); answers in either of MD5
+    /// and SHA-256 are accepted whatever is offered.
+    pub algorithms: &'a [Algorithm],
 }
 
 /// The response, and why the request counts as a failed attempt, if it does.
@@ -165,11 +168,11 @@ fn authenticate<'a, 'r>(
     Err(challenge(stale, if stale { None } else { tried }))
 }
 
-/// 401 with one challenge per algorithm, SHA-256 first (RFC 8760 §2.4).
+/// 401 with one challenge per offered algorithm, in order of preference (RFC 8760 §2.4).
 fn challenge(req: &Request, ctx: &Context<'_>, now: UnixTime, stale: bool) -> Response {
     let mut r = reply(req, 401, "Unauthorized");
     let nonce = ctx.nonces.issue(now);
-    for algorithm in [Algorithm::Sha256, Algorithm::Md5] {
+    for &algorithm in ctx.algorithms {
         let value = crate::digest::challenge(ctx.realm, algorithm, &nonce, stale);
         r.head.headers.push(HeaderName::WWW_AUTHENTICATE, value);
     }
@@ -200,26 +203,12 @@ fn changes(req: &Request) -> Result<Change, RegisterError> {
     }
 }
 
-/// What makes two contact URIs the same (RFC 3261 §19.1.4, simplified: scheme, user, host
-/// without case, port, and the parameters that always count).
+/// What makes two contact URIs the same (RFC 3261 §19.1.4, see [`crate::sip::SipUri::comparison_key`]).
 pub fn uri_key(uri: &Uri) -> String {
-    let Some(sip) = uri.as_sip() else {
-        return uri.to_string();
-    };
-    let scheme = if sip.secure { "sips" } else { "sip" };
-    let user = sip.user.as_deref().unwrap_or("");
-    let host = sip.host.to_ascii_lowercase();
-    let port = sip.port.unwrap_or(if sip.secure { 5061 } else { 5060 });
-    let mut key = format!("{scheme}:{user}@{host}:{port}");
-    for name in ["transport", "user", "ttl", "method", "maddr"] {
-        if let Some(value) = sip.param(name) {
-            key.push_str(&format!(
-                ";{name}={}",
-                value.unwrap_or("").to_ascii_lowercase()
-            ));
-        }
+    match uri.as_sip() {
+        Some(sip) => sip.comparison_key(),
+        None => uri.to_string(),
     }
-    key
 }
 
 fn error_reply(req: &Request, e: &RegisterError) -> Response {

@@ -253,7 +253,7 @@ pub fn config_path(dir: &Path) -> PathBuf {
 
 fn write_config(dir: &Path) {
     let text = format!(
-        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n[tftp]\nlisten = \"127.0.0.1:0\"\n",
+        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n[sip]\nlisten = \"127.0.0.1:0\"\n[tftp]\nlisten = \"127.0.0.1:0\"\n",
         dir.join("data").display()
     );
     std::fs::write(config_path(dir), text).expect("config");
