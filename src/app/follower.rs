@@ -1,5 +1,6 @@
-//! Reads the store's change log every second, so what other processes commit (the CLI beside
-//! the daemon) reaches the phones; prunes old log rows now and then.
+//! Reads the store's change log as soon as this process commits and every second besides, so
+//! what other processes commit (the CLI beside the daemon) reaches the phones too; prunes old
+//! log rows now and then.
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ impl ChangeFollower {
             }
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
+                () = self.store.committed() => {}
                 () = tokio::time::sleep(EVERY) => {}
             }
         }

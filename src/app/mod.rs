@@ -128,14 +128,23 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     Ok(result?)
 }
 
-/// SIP/UDP and SIP/TCP on the same address (TCP takes the port UDP got when `listen` asks
-/// for port 0).
+/// SIP/UDP and SIP/TCP on the same address. With port 0 (tests), TCP takes the port UDP got;
+/// if another process holds that port for TCP, both try again on a new one.
 async fn bind_sip(config: &Config) -> anyhow::Result<(net::Udp, tokio::net::TcpListener)> {
-    let udp = net::Udp::bind(config.sip.listen, "SIP/UDP").await?;
-    let port = udp.local_addr()?.port();
-    let tcp_addr = std::net::SocketAddr::new(config.sip.listen.ip(), port);
-    let tcp = net::bind_tcp(tcp_addr, "SIP/TCP").await?;
-    Ok((udp, tcp))
+    let listen = config.sip.listen;
+    let mut attempts = if listen.port() == 0 { 20 } else { 1 };
+    loop {
+        let udp = net::Udp::bind(listen, "SIP/UDP").await?;
+        let tcp_addr = std::net::SocketAddr::new(listen.ip(), udp.local_addr()?.port());
+        match net::bind_tcp(tcp_addr, "SIP/TCP").await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) if attempts > 1 => {
+                tracing::debug!("{e}; trying another port");
+                attempts -= 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn sip_server(

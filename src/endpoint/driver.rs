@@ -100,12 +100,16 @@ impl SipServer {
                     Ok(dg) => {
                         let local = SocketAddr::new(dg.local.unwrap_or(d.udp_local.ip()), d.udp_local.port());
                         let peer = Peer { transport: Transport::Udp, addr: dg.from, local };
+                        d.catch_up().await;
                         d.message(buf.get(..dg.len).unwrap_or_default(), peer);
                     }
                     Err(e) if transient(&e) => {}
                     Err(e) => break Err(EndpointError::Udp(e)),
                 },
-                Some(msg) = conn_rx.recv() => d.connection(msg),
+                Some(msg) = conn_rx.recv() => {
+                    d.catch_up().await;
+                    d.connection(msg);
+                }
                 () = tokio::time::sleep_until(deadline.into()) => {
                     d.endpoint.handle_timeout(now(), UnixTime::now());
                 }
@@ -180,6 +184,14 @@ impl Driver {
         if self.limiter.hit(ip, now()) == Hit::Banned {
             let secs = self.limiter.ban().as_secs();
             tracing::warn!("sip: denied {ip} banned-for-{secs}s");
+        }
+    }
+
+    /// Follows changes this process just committed (an account the API created a moment ago
+    /// must register at once); a cheap check when there are none.
+    async fn catch_up(&mut self) {
+        if self.store.has_unread_commits() || self.store.generation() != self.seen_generation {
+            self.follow_changes().await;
         }
     }
 

@@ -107,6 +107,8 @@ pub(super) struct Feed {
     /// One reader of the log at a time.
     reading: tokio::sync::Mutex<()>,
     notify: watch::Sender<u64>,
+    /// Woken when this process commits a change, so the log is read at once.
+    committed: tokio::sync::Notify,
 }
 
 impl Feed {
@@ -122,6 +124,7 @@ impl Feed {
             }),
             reading: tokio::sync::Mutex::new(()),
             notify: watch::Sender::new(generation),
+            committed: tokio::sync::Notify::new(),
         }
     }
 
@@ -142,6 +145,7 @@ impl Feed {
     pub(super) fn released(&self) {
         if self.dirty.swap(false, Ordering::AcqRel) {
             self.local.fetch_add(1, Ordering::AcqRel);
+            self.committed.notify_one();
         }
     }
 
@@ -218,6 +222,16 @@ impl Store {
     /// The store generation: the last change this process has read from the log.
     pub fn generation(&self) -> u64 {
         self.changes.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether this process committed changes the log has not been read for yet.
+    pub fn has_unread_commits(&self) -> bool {
+        self.changes.local_pending()
+    }
+
+    /// Resolves when this process commits a change (the follower then reads the log).
+    pub async fn committed(&self) {
+        self.changes.committed.notified().await;
     }
 
     /// Wakes on every new generation (for services that react to changes).

@@ -11,5 +11,6 @@ mod provisioning;
 mod provisioning_tftp;
 mod robustness;
 mod roles;
+mod sip;
 mod tftp;
 mod users;
