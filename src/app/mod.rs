@@ -64,7 +64,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let (prov, fetch_records) = Provisioning::new(&config, store.clone(), urls)?;
     let guard = crate::phone_menu::Guard::new(&config.menu);
     let menu = crate::phone_menu::PhoneMenu::new(&config, store.clone(), guard.clone());
+    let presence = crate::registrar::presence::Presence::default();
     let admin = crate::admin::AdminParts {
+        presence: presence.clone(),
         store: store.clone(),
         firmware: firmware.clone(),
         guard,
@@ -110,7 +112,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             limits: config.tftp.limits,
         },
         fetch_records,
-        sip: sip_server(&config, sip_udp, sip_tcp, store.clone()),
+        sip: sip_server(&config, sip_udp, sip_tcp, store.clone(), presence),
         changes: ChangeFollower {
             store: store.clone(),
         },
@@ -152,6 +154,7 @@ fn sip_server(
     udp: net::Udp,
     tcp: tokio::net::TcpListener,
     store: Store,
+    presence: crate::registrar::presence::Presence,
 ) -> SipServer {
     let sip = &config.sip;
     SipServer {
@@ -172,6 +175,7 @@ fn sip_server(
             window: Duration::from_secs(sip.auth_window_secs),
             ban: Duration::from_secs(sip.ban_secs),
         },
+        presence,
     }
 }
 
