@@ -112,7 +112,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             limits: config.tftp.limits,
         },
         fetch_records,
-        sip: sip_server(&config, sip_udp, sip_tcp, store.clone(), presence),
+        sip: sip_server(&config, sip_udp, sip_tcp, store.clone(), presence, &prov),
         changes: ChangeFollower {
             store: store.clone(),
         },
@@ -155,7 +155,12 @@ fn sip_server(
     tcp: tokio::net::TcpListener,
     store: Store,
     presence: crate::registrar::presence::Presence,
+    prov: &Provisioning,
 ) -> SipServer {
+    let notify_events = crate::store::Vendor::ALL
+        .iter()
+        .map(|v| (*v, prov.catalog().get(*v).notify_event.clone()))
+        .collect();
     let sip = &config.sip;
     SipServer {
         udp,
@@ -176,6 +181,7 @@ fn sip_server(
             ban: Duration::from_secs(sip.ban_secs),
         },
         presence,
+        notify_events,
     }
 }
 

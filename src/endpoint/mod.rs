@@ -9,11 +9,10 @@
 
 pub mod driver;
 mod peer;
-mod tcp;
-mod writer;
+pub mod resync;
 
-use std::collections::VecDeque;
-use std::net::IpAddr;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 
@@ -65,6 +64,15 @@ pub struct Endpoint {
     /// Stateless answers (to messages that failed to parse, or when the table is full).
     direct: VecDeque<Transmit<Peer>>,
     events: VecDeque<EndpointEvent>,
+    resyncs: resync::Resyncs,
+    /// The resync event of each device that is waiting for one.
+    resync_events: HashMap<i64, String>,
+    /// Live TCP connections by the address they come from (requests to a phone that
+    /// registered over TCP reuse its connection).
+    connections: HashMap<SocketAddr, u64>,
+    /// Makes Call-IDs, tags and branches of our own requests unique.
+    seed: u64,
+    sent: u64,
 }
 
 impl Endpoint {
@@ -77,6 +85,79 @@ impl Endpoint {
             config,
             direct: VecDeque::new(),
             events: VecDeque::new(),
+            resyncs: resync::Resyncs::default(),
+            resync_events: HashMap::new(),
+            connections: HashMap::new(),
+            seed: rand::random(),
+            sent: 0,
+        }
+    }
+
+    /// A TCP connection from `addr` opened (`Some(id)`) or closed.
+    pub fn handle_connection(&mut self, addr: SocketAddr, id: Option<u64>) {
+        match id {
+            Some(id) => _ = self.connections.insert(addr, id),
+            None => _ = self.connections.remove(&addr),
+        }
+    }
+
+    /// The configs of `devices` changed (each with its vendor's resync event): registered ones
+    /// get a NOTIFY once the changes settle.
+    pub fn handle_config_change(&mut self, devices: Vec<(i64, String)>, now: Instant) {
+        let registered: Vec<(i64, String)> = devices
+            .into_iter()
+            .filter(|(d, _)| !self.registrar.bindings(*d).is_empty())
+            .collect();
+        self.resyncs
+            .changed(registered.iter().map(|(d, _)| *d), now);
+        self.resync_events.extend(registered);
+    }
+
+    /// Sends the NOTIFYs that are due.
+    fn send_resyncs(&mut self, now: Instant) {
+        for device in self.resyncs.due(now) {
+            let Some(event) = self.resync_events.remove(&device) else {
+                continue;
+            };
+            let bindings = self.registrar.bindings(device).to_vec();
+            for b in &bindings {
+                self.send_notify(b, &event, now);
+            }
+        }
+    }
+
+    fn send_notify(&mut self, b: &crate::registrar::Binding, event: &str, now: Instant) {
+        let parse = |s: &str| s.parse::<SocketAddr>();
+        let (Ok(addr), Ok(local)) = (parse(&b.origin.source), parse(&b.origin.local)) else {
+            return;
+        };
+        let transport = match b.origin.transport.as_str() {
+            "tcp" => match self.connections.get(&addr) {
+                Some(id) => Transport::Tcp(*id),
+                // The phone's connection is gone; it re-registers and fetches anyway.
+                None => return,
+            },
+            _ => Transport::Udp,
+        };
+        self.sent += 1;
+        let unique = format!("{:x}{:x}", self.seed, self.sent);
+        let local_text = local.to_string();
+        let from = resync::NotifyFrom {
+            local: &local_text,
+            domain: &self.config.domain,
+            unique: &unique,
+        };
+        let Some(request) = resync::notify(b, event, &from) else {
+            return;
+        };
+        let peer = Peer {
+            transport,
+            addr,
+            local,
+        };
+        let reliable = transport.is_reliable();
+        if let Err(e) = self.transactions.send_request(request, peer, reliable, now) {
+            tracing::debug!("sip: NOTIFY to device {}: {e}", b.device_id);
         }
     }
 
@@ -218,6 +299,7 @@ impl Endpoint {
     /// Timers: transactions at `now`, binding expiry at `wall`.
     pub fn handle_timeout(&mut self, now: Instant, wall: UnixTime) {
         self.transactions.handle_timeout(now);
+        self.send_resyncs(now);
         self.registrar.handle_timeout(wall);
         while self.registrar.poll_event().is_some() {}
         self.flush_writes();
@@ -226,7 +308,11 @@ impl Endpoint {
     /// When the transactions next need [`Endpoint::handle_timeout`]. Binding expiry is
     /// coarse (seconds): the driver also calls it once a second.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.transactions.poll_timeout()
+        let resync = self.resyncs.poll_timeout();
+        match (self.transactions.poll_timeout(), resync) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit<Peer>> {

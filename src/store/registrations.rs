@@ -242,3 +242,35 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod reach_tests {
+    use crate::store::{NewDevice, NewWorkplace, temp_store};
+
+    #[tokio::test]
+    async fn a_workplace_change_reaches_its_phones() {
+        let (_dir, store) = temp_store().await;
+        store
+            .create_workplace(NewWorkplace {
+                name: "empfang".into(),
+                ..NewWorkplace::default()
+            })
+            .await
+            .expect("workplace");
+        let dev = store
+            .create_device(NewDevice {
+                kind: Some(crate::store::DeviceKind::IpPhone),
+                mac: Some("00:15:65:AA:BB:CC".into()),
+                vendor: Some(crate::store::Vendor::Yealink),
+                workplace: Some("empfang".into()),
+                ..NewDevice::default()
+            })
+            .await
+            .expect("device");
+        let found = store
+            .provisioning_devices(&[], &[], &[1])
+            .await
+            .expect("query");
+        assert_eq!(found.iter().map(|d| d.id).collect::<Vec<_>>(), vec![dev.id]);
+    }
+}

@@ -14,6 +14,11 @@ use crate::phone::Phone;
 /// The SIP account of a Yealink phone assigned to a new user, read from the device file the
 /// phone fetches in its enrollment window.
 fn phone_account(d: &Daemon) -> (String, String) {
+    phone_account_at(d, json!({"user": "anna"}))
+}
+
+/// Like [`phone_account`], with the phone owned by `owner` (`{"user": …}` or `{"workplace": …}`).
+fn phone_account_at(d: &Daemon, owner: serde_json::Value) -> (String, String) {
     let (s, _) = d.call(
         "POST",
         "/api/v1/users",
@@ -22,14 +27,11 @@ fn phone_account(d: &Daemon) -> (String, String) {
         ),
     );
     assert_eq!(s, 201);
-    let (s, _) = d.call(
-        "POST",
-        "/api/v1/devices",
-        Some(
-            json!({"kind": "ip-phone", "mac": "00:15:65:AA:BB:CC", "vendor": "yealink",
-                    "model": "T54W", "user": "anna"}),
-        ),
-    );
+    let mut device = json!({"kind": "ip-phone", "mac": "00:15:65:AA:BB:CC", "vendor": "yealink",
+                            "model": "T54W"});
+    let fields = device.as_object_mut().expect("object");
+    fields.extend(owner.as_object().expect("owner").clone());
+    let (s, _) = d.call("POST", "/api/v1/devices", Some(device));
     assert_eq!(s, 201);
     let file = Phone::new("Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc")
         .get(&d.url("/prov/001565aabbcc.cfg"))
@@ -44,8 +46,28 @@ fn phone_account(d: &Daemon) -> (String, String) {
 }
 
 /// Runs sipp with `scenario` from tests/sipp against the daemon's SIP address; true when every
-/// call of the scenario succeeded.
+/// call of the scenario succeeded (its message trace is printed when not).
 fn sipp(d: &Daemon, scenario: &str, transport: &str, user: &str, password: &str) -> bool {
+    let (mut cmd, dir) = sipp_command(d, scenario, transport, user, password, "0");
+    let status = cmd
+        .status()
+        .expect("sipp must be installed (scripts/setup-debian.sh installs sip-tester)");
+    if !status.success() {
+        print_logs(dir.path());
+    }
+    status.success()
+}
+
+/// The sipp command for `scenario` from local port `port` ("0": any), and the directory it
+/// runs in (its logs go there). sipp reads no option after the target address.
+fn sipp_command(
+    d: &Daemon,
+    scenario: &str,
+    transport: &str,
+    user: &str,
+    password: &str,
+    port: &str,
+) -> (Command, tempfile::TempDir) {
     let proto = if transport == "t1" {
         "SIP/TCP"
     } else {
@@ -58,38 +80,37 @@ fn sipp(d: &Daemon, scenario: &str, transport: &str, user: &str, password: &str)
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sipp")
         .join(scenario);
-    let out = Command::new("sipp")
-        .current_dir(dir.path())
+    let mut cmd = Command::new("sipp");
+    cmd.current_dir(dir.path())
         .arg("-sf")
         .arg(&file)
         .arg("-inf")
         .arg(&csv)
-        .args([
-            "-au", user, "-ap", password, "-t", transport, "-m", "1", "-p", "0",
-        ])
+        .args(["-au", user, "-ap", password, "-t", transport, "-m", "1"])
         .args([
             "-i",
             "127.0.0.1",
             "-timeout",
-            "20s",
+            "30s",
             "-recv_timeout",
             "5000",
             "-nostdin",
         ])
-        .args(["-trace_err", "-trace_msg"])
+        .args(["-trace_err", "-trace_msg", "-p", port])
         .arg(target.to_string())
-        .output()
-        .expect("sipp must be installed (scripts/setup-debian.sh installs sip-tester)");
-    if !out.status.success() {
-        for entry in std::fs::read_dir(dir.path()).expect("dir").flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".log") {
-                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                eprintln!("--- {name}\n{text}");
-            }
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    (cmd, dir)
+}
+
+fn print_logs(dir: &Path) {
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".log") {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            eprintln!("--- {name}\n{text}");
         }
     }
-    out.status.success()
 }
 
 /// The phone status [Telefonstatus] of device 1 as the API shows it.
@@ -186,6 +207,48 @@ fn bindings_survive_kill_9_and_restart() {
     assert!(
         sipp(&d, "query.xml", "u1", &user, &password),
         "the binding from before the kill is listed"
+    );
+}
+
+#[test]
+fn a_workplace_login_sends_the_phone_its_resync_notify() {
+    let d = Daemon::start();
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(json!({"name": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    let (user, password) = phone_account_at(&d, json!({"workplace": "empfang"}));
+    // The phone registers from one port, then listens there as a UAS (a NOTIFY goes where the
+    // REGISTER came from). A free port: bound, read back, released.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port()
+        .to_string();
+    let (mut register, dir) = sipp_command(&d, "register.xml", "u1", &user, &password, &port);
+    let ok = register.status().expect("sipp");
+    if !ok.success() {
+        print_logs(dir.path());
+    }
+    assert!(ok.success(), "the phone did not register");
+    let (mut uas, dir) = sipp_command(&d, "notify_uas.xml", "u1", &user, &password, &port);
+    let mut phone = uas.spawn().expect("sipp");
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces/empfang/login",
+        Some(json!({"username": "anna"})),
+    );
+    assert_eq!(s, 200);
+    // Retransmitted (Timer E) until the UAS answers, so it may start listening late.
+    let status = phone.wait().expect("sipp ends");
+    if !status.success() {
+        print_logs(dir.path());
+    }
+    assert!(
+        status.success(),
+        "the phone got no NOTIFY with the Yealink event"
     );
 }
 

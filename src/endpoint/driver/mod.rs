@@ -14,15 +14,18 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::tcp::{self, ConnMsg};
-use super::writer::BindingWriter;
+mod tcp;
+mod writer;
+
+use self::tcp::ConnMsg;
+use self::writer::BindingWriter;
 use super::{Endpoint, EndpointConfig, EndpointEvent, Peer, Transport};
 use crate::clock::{UnixTime, now};
 use crate::net::{Acceptor, Udp};
 use crate::provisioning::limiter::{Hit, Limiter};
 use crate::registrar::presence::Presence;
 use crate::registrar::register::Accounts;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Vendor};
 
 /// The largest datagram read (a UDP payload cannot be larger).
 const MAX_DATAGRAM: usize = 65_535;
@@ -56,6 +59,8 @@ pub struct SipServer {
     pub bans: Bans,
     /// Where the admin API reads phone status.
     pub presence: Presence,
+    /// Each vendor's resync event (its provisioning manifest's `notify_event`).
+    pub notify_events: HashMap<Vendor, String>,
 }
 
 struct Driver {
@@ -63,11 +68,12 @@ struct Driver {
     udp: Udp,
     udp_local: SocketAddr,
     store: Store,
-    conns: HashMap<u64, mpsc::Sender<Bytes>>,
+    conns: HashMap<u64, (mpsc::Sender<Bytes>, SocketAddr)>,
     limiter: Limiter,
     writes: mpsc::UnboundedSender<crate::registrar::Write>,
     seen_generation: u64,
     presence: Presence,
+    notify_events: HashMap<Vendor, String>,
 }
 
 impl SipServer {
@@ -78,7 +84,7 @@ impl SipServer {
         let stored = self.store.load_bindings(UnixTime::now()).await?;
         endpoint
             .registrar_mut()
-            .load(stored.into_iter().map(super::writer::from_stored));
+            .load(stored.into_iter().map(writer::from_stored));
         let (writes, writer) = BindingWriter::new(self.store.clone());
         let writer = tokio::spawn(writer.run());
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
@@ -94,6 +100,7 @@ impl SipServer {
             writes,
             seen_generation,
             presence: self.presence,
+            notify_events: self.notify_events,
         };
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
         for device in devices {
@@ -150,9 +157,16 @@ impl Driver {
 
     fn connection(&mut self, msg: ConnMsg) {
         match msg {
-            ConnMsg::Opened { id, tx } => _ = self.conns.insert(id, tx),
+            ConnMsg::Opened { id, addr, tx } => {
+                self.conns.insert(id, (tx, addr));
+                self.endpoint.handle_connection(addr, Some(id));
+            }
             ConnMsg::Message { peer, bytes } => self.message(&bytes, peer),
-            ConnMsg::Closed { id } => _ = self.conns.remove(&id),
+            ConnMsg::Closed { id } => {
+                if let Some((_, addr)) = self.conns.remove(&id) {
+                    self.endpoint.handle_connection(addr, None);
+                }
+            }
         }
     }
 
@@ -167,7 +181,7 @@ impl Driver {
                     }
                 }
                 Transport::Tcp(id) => {
-                    if let Some(tx) = self.conns.get(&id)
+                    if let Some((tx, _)) = self.conns.get(&id)
                         && tx.try_send(t.bytes).is_err()
                     {
                         tracing::debug!("sip: connection {id} is not taking more");
@@ -211,31 +225,40 @@ impl Driver {
         }
     }
 
-    /// Reloads the accounts when devices, users or workplaces changed; bindings of devices
-    /// that may no longer register go at once.
+    /// Follows the change feed: reloads the accounts when devices, users or workplaces
+    /// changed (bindings of devices that may no longer register go at once), and has the
+    /// registered phones whose config changed told to fetch it.
     async fn follow_changes(&mut self) {
-        use crate::store::changes::{Entity, Since};
-        let relevant = match self.store.changes_since(self.seen_generation).await {
-            Ok(Since::Changes(list)) => list
-                .iter()
-                .any(|c| matches!(c.entity, Entity::Device | Entity::User | Entity::Workplace)),
-            Ok(Since::Lagged) => true,
-            Err(e) => {
-                tracing::warn!("sip: reading the change feed: {e}");
-                return;
-            }
+        let since = match self.store.changes_since(self.seen_generation).await {
+            Ok(since) => since,
+            Err(e) => return tracing::warn!("sip: reading the change feed: {e}"),
         };
         self.seen_generation = self.store.generation();
-        if !relevant {
+        let touched = Touched::of(&since);
+        if touched.accounts {
+            self.reload_accounts().await;
+        }
+        if touched.is_empty() {
             return;
         }
+        match self.changed_devices(&touched).await {
+            Ok(devices) => {
+                tracing::debug!("sip: {touched:?} reaches devices {devices:?}");
+                self.endpoint.handle_config_change(devices, now());
+            }
+            Err(e) => tracing::warn!("sip: finding the phones a change reaches: {e}"),
+        }
+    }
+
+    async fn reload_accounts(&mut self) {
         let list = match self.store.sip_account_list().await {
             Ok(list) => list,
             Err(e) => return tracing::warn!("sip: reloading accounts: {e}"),
         };
         let accounts = Accounts::new(list);
-        let registrar = self.endpoint.registrar();
-        let gone: Vec<i64> = registrar
+        let gone: Vec<i64> = self
+            .endpoint
+            .registrar()
             .devices()
             .filter(|d| !accounts.allows(*d))
             .collect();
@@ -245,6 +268,71 @@ impl Driver {
             self.endpoint.registrar_mut().remove_device(device);
         }
         self.endpoint.handle_timeout(now(), UnixTime::now());
+    }
+
+    /// The registered devices a change reaches, each with its vendor's resync event.
+    async fn changed_devices(&self, t: &Touched) -> Result<Vec<(i64, String)>, StoreError> {
+        let registered: Vec<i64> = self.endpoint.registrar().devices().collect();
+        let devices = match t.everything {
+            true => registered,
+            false => t.devices.clone(),
+        };
+        let found = self
+            .store
+            .provisioning_devices(&devices, &t.users, &t.workplaces)
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|d| Some((d.id, self.notify_events.get(&d.vendor?)?.clone())))
+            .collect())
+    }
+}
+
+/// What a stretch of the change feed touched, as far as SIP cares.
+#[derive(Debug, Default)]
+struct Touched {
+    /// Devices, users or workplaces changed: who may register may have changed.
+    accounts: bool,
+    devices: Vec<i64>,
+    users: Vec<i64>,
+    workplaces: Vec<i64>,
+    /// A firmware choice, or more than the feed's window: every registered phone.
+    everything: bool,
+}
+
+impl Touched {
+    fn of(since: &crate::store::changes::Since) -> Touched {
+        use crate::store::changes::{Entity, Since};
+        let Since::Changes(list) = since else {
+            return Touched {
+                accounts: true,
+                everything: true,
+                ..Touched::default()
+            };
+        };
+        let mut t = Touched::default();
+        for c in list {
+            match c.entity {
+                Entity::Device | Entity::FollowMe => t.devices.push(c.id),
+                Entity::User => t.users.push(c.id),
+                Entity::Workplace => t.workplaces.push(c.id),
+                Entity::Firmware => t.everything = true,
+                _ => continue,
+            }
+            t.accounts |= matches!(c.entity, Entity::Device | Entity::User | Entity::Workplace);
+        }
+        for list in [&mut t.devices, &mut t.users, &mut t.workplaces] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        t
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.everything
+            && self.devices.is_empty()
+            && self.users.is_empty()
+            && self.workplaces.is_empty()
     }
 }
 

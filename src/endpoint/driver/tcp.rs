@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Peer, Transport};
+use crate::endpoint::{Peer, Transport};
 use crate::net::Acceptor;
 use crate::sip::{Frame, Framer, SipLimits};
 
@@ -21,9 +21,18 @@ const QUEUE: usize = 64;
 /// What connection tasks tell the endpoint task.
 #[derive(Debug)]
 pub enum ConnMsg {
-    Opened { id: u64, tx: mpsc::Sender<Bytes> },
-    Message { peer: Peer, bytes: Bytes },
-    Closed { id: u64 },
+    Opened {
+        id: u64,
+        addr: std::net::SocketAddr,
+        tx: mpsc::Sender<Bytes>,
+    },
+    Message {
+        peer: Peer,
+        bytes: Bytes,
+    },
+    Closed {
+        id: u64,
+    },
 }
 
 /// Accepts connections until `shutdown`; each gets a task and a number.
@@ -60,7 +69,12 @@ async fn connection(
         return;
     };
     let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
-    if to.send(ConnMsg::Opened { id, tx }).await.is_err() {
+    let opened = ConnMsg::Opened {
+        id,
+        addr: peer.addr,
+        tx,
+    };
+    if to.send(opened).await.is_err() {
         return;
     }
     let (mut read, mut write) = stream.into_split();
