@@ -70,7 +70,12 @@ mod tests {
     fn unix_time_arithmetic_saturates() {
         let t = UnixTime::from_secs(100);
         assert_eq!(t.after(Duration::from_secs(5)).secs(), 105);
-        assert_eq!(UnixTime::from_secs(i64::MAX - 1).after(Duration::MAX).secs(), i64::MAX);
+        assert_eq!(
+            UnixTime::from_secs(i64::MAX - 1)
+                .after(Duration::MAX)
+                .secs(),
+            i64::MAX
+        );
         assert_eq!(t.since(UnixTime::from_secs(40)), Duration::from_secs(60));
         assert_eq!(t.since(UnixTime::from_secs(400)), Duration::ZERO);
     }

@@ -29,10 +29,14 @@
 //!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
 //!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
+//! * [`spool`] — the durable mail queue: enqueue fsyncs before it returns, entries carry state,
+//!   attempts and a stable Message-ID, recovery on start; the retry policy is a pure function.
+//! * [`mail`] — SMTP delivery of the spool with lettre (pooled, STARTTLS/implicit TLS, AUTH),
+//!   message building, minijinja templates per language, admin notices for failed messages.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
 //! Still to come (see DESIGN.md): `sip`, `dispatch`, `rtp`,
-//! `media`, `voicemail`, `fax`, `spool`, `mail`.
+//! `media`, `voicemail`, `fax`.
 
 pub mod admin;
 pub mod app;
@@ -41,8 +45,10 @@ pub mod clock;
 pub mod config;
 pub mod https;
 pub mod import;
+pub mod mail;
 pub mod phone_menu;
 pub mod provisioning;
+pub mod spool;
 pub mod store;
 pub mod tftp;
 
