@@ -8,6 +8,7 @@
 mod menu;
 mod provisioning;
 mod section;
+mod smtp;
 #[cfg(test)]
 mod tests;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
+pub use smtp::{SmtpConfig, SmtpServer, StartTls};
 
 /// The languages zentrale has prompts and texts for.
 pub const LANGUAGES: &[&str] = &["de", "en"];
@@ -64,15 +66,6 @@ pub struct SipConfig {
     /// The SIP domain; `server.public_host` when not set.
     pub domain: String,
     pub rtp_ports: (u16, u16),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SmtpConfig {
-    /// `smtp://host:port` or `smtps://host:port`; no mail is sent when empty.
-    pub url: String,
-    pub from: String,
-    pub username: String,
-    pub password: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +125,7 @@ impl Config {
         let provisioning =
             provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
         let menu = menu::menu(Section::take(&mut root, "menu", &mut problems));
-        let smtp = smtp(Section::take(&mut root, "smtp", &mut problems));
+        let smtp = smtp::smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
         for key in root.keys() {
             problems.push(key, "unknown table");
@@ -270,26 +263,6 @@ fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
         return Err(MSG);
     }
     Ok((low, high))
-}
-
-fn smtp(mut s: Section) -> SmtpConfig {
-    let url: String = s.get("url", String::new);
-    if !url.is_empty() && !url.starts_with("smtp://") && !url.starts_with("smtps://") {
-        s.problem("url", "must start with smtp:// or smtps://");
-    }
-    let from: String = s.get("from", String::new);
-    if !from.is_empty() && crate::store::validate::email("from", &from).is_err() {
-        s.problem("from", "is not an email address");
-    }
-    let username = s.get("username", String::new);
-    let password = s.get("password", String::new);
-    s.finish();
-    SmtpConfig {
-        url,
-        from,
-        username,
-        password,
-    }
 }
 
 fn store(mut s: Section) -> StoreConfig {
