@@ -34,6 +34,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// Runs the daemon until SIGTERM/SIGINT (or `shutdown` is cancelled).
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
+    let mail = crate::mail::MailHandle::open(&config).context("mail")?;
     let http = bind(config.http.listen, "HTTP").await?;
     let tftp = tokio::net::UdpSocket::bind(config.tftp.listen)
         .await
@@ -59,6 +60,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             crate::admin::router(store.clone(), firmware.clone(), config.http.max_body_bytes);
         admin
             .layer(axum::Extension(guard.clone()))
+            .layer(axum::Extension(mail.clone()))
             .merge(provisioning::http::router(
                 prov.clone(),
                 firmware.clone(),
@@ -107,6 +109,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     notify(&[sd_notify::NotifyState::Ready]);
     let watchdog = tokio::spawn(watchdog(store.clone(), shutdown.clone()));
     tasks.spawn(follow_other_writers(store.clone(), shutdown.clone()));
+    let mail = mail.service(&config).run(shutdown.clone());
+    tasks.spawn(async move { mail.await.unwrap_or_else(|e| tracing::error!("mail: {e}")) });
     let server_done = tokio::select! {
         () = signals() => { tracing::info!("shutting down"); false }
         () = shutdown.cancelled() => false,

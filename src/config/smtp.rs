@@ -50,7 +50,11 @@ pub struct SmtpConfig {
 
 impl std::fmt::Debug for SmtpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let password = if self.password.is_empty() { "" } else { "<hidden>" };
+        let password = if self.password.is_empty() {
+            ""
+        } else {
+            "<hidden>"
+        };
         f.debug_struct("SmtpConfig")
             .field("url", &self.url)
             .field("starttls", &self.starttls)
@@ -136,6 +140,13 @@ pub(super) fn smtp(mut s: Section) -> SmtpConfig {
     if username.is_empty() != password.is_empty() {
         s.problem("username", "username and password go together");
     }
+    let plain_possible = server.as_ref().is_some_and(|v| !v.implicit_tls);
+    if !username.is_empty() && plain_possible && starttls == StartTls::Opportunistic {
+        s.problem(
+            "starttls",
+            "\"opportunistic\" could send the password unencrypted; use \"required\" or smtps://",
+        );
+    }
     let c = SmtpConfig {
         url,
         server,
@@ -182,12 +193,25 @@ mod tests {
     #[test]
     fn urls_give_host_port_and_tls_mode() {
         let s = parse_url("smtp://mail.example.com").expect("plain");
-        assert_eq!((s.implicit_tls, s.host.as_str(), s.port), (false, "mail.example.com", 25));
+        assert_eq!(
+            (s.implicit_tls, s.host.as_str(), s.port),
+            (false, "mail.example.com", 25)
+        );
         let s = parse_url("smtps://10.0.0.5:2465/").expect("tls");
-        assert_eq!((s.implicit_tls, s.host.as_str(), s.port), (true, "10.0.0.5", 2465));
+        assert_eq!(
+            (s.implicit_tls, s.host.as_str(), s.port),
+            (true, "10.0.0.5", 2465)
+        );
         let s = parse_url("smtp://[::1]:2525").expect("v6");
         assert_eq!((s.host.as_str(), s.port), ("::1", 2525));
-        for bad in ["http://x", "smtp://", "smtp://h:0", "smtp://h:99999", "smtp://u:p@h", "smtp://h/x"] {
+        for bad in [
+            "http://x",
+            "smtp://",
+            "smtp://h:0",
+            "smtp://h:99999",
+            "smtp://u:p@h",
+            "smtp://h/x",
+        ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
     }
@@ -209,11 +233,21 @@ mod tests {
         "#;
         let problems = Config::parse(text).expect_err("invalid").problems();
         for key in [
-            "url", "starttls", "from", "admin_email", "username", "timeout_secs", "lifetime_secs",
-            "concurrency", "backoff_scale", "retention_days",
+            "url",
+            "starttls",
+            "from",
+            "admin_email",
+            "username",
+            "timeout_secs",
+            "lifetime_secs",
+            "concurrency",
+            "backoff_scale",
+            "retention_days",
         ] {
             assert!(
-                problems.iter().any(|p| p.starts_with(&format!("smtp.{key}:"))),
+                problems
+                    .iter()
+                    .any(|p| p.starts_with(&format!("smtp.{key}:"))),
                 "{key} missing from {problems:#?}"
             );
         }
@@ -221,10 +255,15 @@ mod tests {
 
     #[test]
     fn a_url_needs_a_sender_and_defaults_are_postfix_like() {
-        let problems = Config::parse("[smtp]\nurl = \"smtp://mail\"\n").expect_err("no from").problems();
+        let problems = Config::parse("[smtp]\nurl = \"smtp://mail\"\n")
+            .expect_err("no from")
+            .problems();
         assert!(problems[0].starts_with("smtp.from:"), "{problems:?}");
         let c = Config::default().smtp;
-        assert_eq!((c.lifetime_secs, c.concurrency, c.starttls), (432_000, 4, StartTls::Required));
+        assert_eq!(
+            (c.lifetime_secs, c.concurrency, c.starttls),
+            (432_000, 4, StartTls::Required)
+        );
         assert!(c.server.is_none());
     }
 

@@ -50,6 +50,11 @@ pub enum SpoolError {
 }
 
 impl SpoolError {
+    /// An I/O error on `path`; a full disk becomes [`SpoolError::Full`].
+    pub fn from_io(path: &Path, source: std::io::Error) -> SpoolError {
+        SpoolError::io(path)(source)
+    }
+
     fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SpoolError + '_ {
         move |source| {
             if durable::is_full(&source) {
