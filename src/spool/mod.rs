@@ -10,7 +10,7 @@
 //! [`Spool::enqueue`] builds the entry in `tmp/`, fsyncs its files and directories, renames it
 //! into `queue/` and fsyncs `queue/`; only then does it return the [`Id`]. So a message the
 //! caller was told about survives `kill -9` and power loss, and a half-written one never looks
-//! complete. Opening the spool removes what `tmp/` holds; every pending entry in `queue/` is sent
+//! complete. Opening the spool removes what `tmp/` holds from processes no longer running; every pending entry in `queue/` is sent
 //! (again, if an attempt was interrupted: with the same Message-ID).
 //!
 //! The delivery policy is in [`retry`] (pure); the driver that sends is [`crate::mail`].
@@ -88,7 +88,11 @@ impl Spool {
         let tmp = root.join("tmp");
         let mut removed = 0;
         for item in std::fs::read_dir(&tmp).map_err(SpoolError::io(&tmp))? {
-            let path = item.map_err(SpoolError::io(&tmp))?.path();
+            let item = item.map_err(SpoolError::io(&tmp))?;
+            if writer_alive(&item.file_name().to_string_lossy()) {
+                continue;
+            }
+            let path = item.path();
             let gone = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
             gone.map_err(SpoolError::io(&path))?;
             removed += 1;
@@ -198,7 +202,7 @@ impl Spool {
                 *last = (*last + 1).max(floor);
                 Id(*last)
             };
-            let tmp = self.root.join("tmp").join(id.to_string());
+            let tmp = self.root.join("tmp").join(tmp_name(&id.to_string()));
             let taken = self.root.join("queue").join(id.to_string()).exists();
             match std::fs::create_dir(&tmp) {
                 Ok(()) if !taken => return Ok((id, tmp)),
@@ -246,6 +250,23 @@ impl Spool {
 
     fn lock_ids(&self) -> std::sync::MutexGuard<'_, u64> {
         self.last_id.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A name in `tmp/`: prefixed with our process id, so that opening the spool in one process
+/// (the CLI beside the daemon) never removes what another live process is writing.
+fn tmp_name(name: &str) -> String {
+    format!("{}.{name}", std::process::id())
+}
+
+/// Whether the process that made `tmp/<name>` is another one still running.
+fn writer_alive(name: &str) -> bool {
+    match name
+        .split_once('.')
+        .and_then(|(pid, _)| pid.parse::<u32>().ok())
+    {
+        Some(pid) if pid != std::process::id() => Path::new(&format!("/proc/{pid}")).exists(),
+        _ => false,
     }
 }
 

@@ -82,7 +82,10 @@ impl Spool {
     /// leaves garbage in `tmp/` (removed at the next open), never a half entry in `queue/`.
     pub fn remove(&self, id: Id) -> Result<(), SpoolError> {
         let dir = self.entry_dir(id);
-        let trash = self.root.join("tmp").join(format!("gone-{id}"));
+        let trash = self
+            .root
+            .join("tmp")
+            .join(super::tmp_name(&format!("gone-{id}")));
         std::fs::rename(&dir, &trash).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => SpoolError::NotFound(id),
             _ => SpoolError::io(&dir)(e),

@@ -82,11 +82,18 @@ fn opening_removes_half_written_entries_and_keeps_complete_ones() {
         .enqueue_blocking(message(&spool, Some(b"x")), NOW)
         .expect("enqueue");
     // What a crash inside enqueue leaves: an entry directory in tmp/ without its rename.
-    let half = dir.path().join("spool/tmp/1234");
+    // (pid 0 is never a writer that could still be running).
+    let half = dir.path().join("spool/tmp/0.1234");
+    let live = dir.path().join(format!("spool/tmp/1.{}", id.0 + 1));
+    std::fs::create_dir(&live).expect("live");
     std::fs::create_dir(&half).expect("half");
     std::fs::write(half.join("att-0"), b"partial").expect("partial");
     let spool = Spool::open(&dir.path().join("spool"), "h").expect("reopen");
     assert!(!half.exists());
+    assert!(
+        live.exists(),
+        "init (pid 1) is alive: its entry is being written"
+    );
     assert_eq!(spool.ids().expect("ids"), vec![id]);
     assert_eq!(spool.status(id).expect("status").state, State::Queued);
 }
