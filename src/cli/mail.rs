@@ -51,6 +51,9 @@ pub struct TestArgs {
     /// The recipient's display name.
     #[arg(long, hide = true)]
     to_name: Option<String>,
+    /// Keep the entry after delivery, as for an owner who keeps voicemails.
+    #[arg(long, hide = true)]
+    keep: bool,
     #[command(flatten)]
     config: ConfigArg,
 }
@@ -92,6 +95,7 @@ async fn test(args: TestArgs) -> anyhow::Result<()> {
             email: args.to.clone(),
             name: args.to_name.clone(),
         };
+        message.keep = args.keep;
         if let Some(file) = &args.attach {
             message.attachments.push(copy_in(&mail, file, n)?);
         }

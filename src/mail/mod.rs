@@ -53,7 +53,7 @@ impl MailHandle {
     pub fn open(config: &Config) -> Result<MailHandle, MailError> {
         let templates = Templates::load(Some(&template_dir(config)))?;
         if let Some(server) = &config.smtp.server {
-            transport::transport(&config.smtp, server, &config.server.public_host)?;
+            transport::tls_parameters(&config.smtp, server)?;
         }
         let spool = Spool::open(
             &config.server.data_dir.join("spool"),
@@ -165,7 +165,7 @@ pub fn template_dir(config: &Config) -> std::path::PathBuf {
 pub fn check(config: &Config) -> Result<(), MailError> {
     Templates::load(Some(&template_dir(config)))?;
     if let Some(server) = &config.smtp.server {
-        transport::transport(&config.smtp, server, &config.server.public_host)?;
+        transport::tls_parameters(&config.smtp, server)?;
     }
     Ok(())
 }

@@ -15,24 +15,36 @@ use crate::spool::retry::Outcome;
 
 pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
-/// The transport for `server`, or a clear error (an unreadable CA file, say).
-pub fn transport(
+/// The TLS setup for `server`: the system's CA store, or only the CA in `ca_file`.
+pub fn tls_parameters(
     config: &SmtpConfig,
     server: &SmtpServer,
-    hello: &str,
-) -> Result<Transport, MailError> {
+) -> Result<TlsParameters, MailError> {
     let tls_err = |e: &dyn std::fmt::Display| MailError::Tls(format!("smtp.ca_file: {e}"));
     let mut params = TlsParameters::builder(server.host.clone());
     if !config.ca_file.as_os_str().is_empty() {
         let pem = std::fs::read(&config.ca_file)
             .map_err(|e| tls_err(&format!("cannot read {}: {e}", config.ca_file.display())))?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            let file = config.ca_file.display();
+            return Err(tls_err(&format!("{file} holds no PEM certificate")));
+        }
         let cert = Certificate::from_pem(&pem).map_err(|e| tls_err(&e))?;
         // A private relay's CA replaces the public ones rather than adding to them.
         params = params
             .certificate_store(CertificateStore::None)
             .add_root_certificate(cert);
     }
-    let params = params.build_rustls().map_err(|e| tls_err(&e))?;
+    params.build_rustls().map_err(|e| tls_err(&e))
+}
+
+/// The pooled transport for `server` (needs a tokio runtime: the pool spawns its reaper).
+pub fn transport(
+    config: &SmtpConfig,
+    server: &SmtpServer,
+    hello: &str,
+) -> Result<Transport, MailError> {
+    let params = tls_parameters(config, server)?;
     let tls = match (server.implicit_tls, config.starttls) {
         (true, _) => Tls::Wrapper(params),
         (false, StartTls::Required) => Tls::Required(params),

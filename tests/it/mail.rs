@@ -305,3 +305,77 @@ fn caller_names_with_line_breaks_and_umlauts_stay_inside_their_headers() {
             .contains("Jürgen Weiß – Büro (+49 30 1234)")
     );
 }
+
+#[test]
+fn a_kept_message_stays_delivered_in_the_queue() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let d = Daemon::start_with_config(&smtp_config(smtp.port, ""));
+    let ids = cli_ids(&zentrale(
+        d.dir.path(),
+        &["mail", "test", "--to", "anna@example.com", "--keep"],
+    ));
+    smtp.wait_for("accepted", to("anna@example.com"), 1);
+    wait_until("the entry marked delivered", || {
+        queue(&d)["counts"]["delivered"] == 1
+    });
+    let q = queue(&d);
+    assert_eq!(
+        (
+            q["entries"][0]["id"].as_u64(),
+            q["entries"][0]["attempts"].as_u64()
+        ),
+        (Some(ids[0]), Some(1))
+    );
+}
+
+#[test]
+fn check_and_serve_refuse_bad_smtp_settings_and_broken_mail_templates() {
+    let dir = crate::harness::prepared_dir();
+    let path = crate::harness::config_path(dir.path());
+    let base = std::fs::read_to_string(&path).expect("config");
+    let check = |extra: &str| {
+        std::fs::write(&path, format!("{base}{extra}")).expect("config");
+        let out = zentrale(dir.path(), &["check"]);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = check(
+        "[smtp]\nurl = \"smtp://user:pw@mail\"\nstarttls = \"sometimes\"\nconcurrency = 0\nadmin_email = \"root\"\n",
+    );
+    assert!(!ok);
+    for key in [
+        "smtp.url:",
+        "smtp.starttls:",
+        "smtp.concurrency:",
+        "smtp.admin_email:",
+    ] {
+        assert!(err.contains(key), "{key} missing: {err}");
+    }
+    let good = "[smtp]\nurl = \"smtp://127.0.0.1:25\"\nfrom = \"pbx@example.com\"\n";
+    let (ok, err) = check(&format!("{good}ca_file = \"/nonexistent/ca.pem\"\n"));
+    assert!(
+        !ok && err.contains("smtp.ca_file") && err.contains("/nonexistent/ca.pem"),
+        "{err}"
+    );
+
+    let overrides = dir.path().join("data/templates/mail/de");
+    std::fs::create_dir_all(&overrides).expect("mkdir");
+    std::fs::write(overrides.join("voicemail.subject"), "Von {{ caler_name }}").expect("override");
+    let (ok, err) = check(good);
+    assert!(!ok && err.contains("de/voicemail.subject"), "{err}");
+    let serve = std::process::Command::new(crate::harness::BIN)
+        .args(["serve", "--config"])
+        .arg(&path)
+        .output()
+        .expect("serve");
+    assert!(
+        !serve.status.success(),
+        "the daemon started with a broken mail template"
+    );
+
+    std::fs::write(overrides.join("voicemail.subject"), "Von {{ caller_name }}").expect("override");
+    let (ok, err) = check(good);
+    assert!(ok, "{err}");
+}
