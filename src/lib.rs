@@ -10,6 +10,8 @@
 //!                          └── tftp (sans-IO core) ── provisioning::TftpRoot ──┤
 //!  zentrale user|device|… ──── cli ────────────────────────────────────────────┤
 //!  zentrale import, POST /api/v1/import ── import (child reads xlsx) ── Batch ┘
+//!  voicemail/fax (to come), POST /api/v1/mail/test, zentrale mail ── mail::MailHandle
+//!        └─> spool (<data_dir>/spool, fsync + rename) ─> mail::MailService ─> SMTP (lettre)
 //! ```
 //!
 //! Layout (kept true by a test that reads this list):
