@@ -64,7 +64,8 @@ impl MailService {
             known: HashSet::new(),
             busy: HashSet::new(),
         };
-        d.rescan(true, clock::now(), UnixTime::now())?;
+        d.handle.spool.ids()?; // an unreadable spool is an error at start, later only logged
+        d.rescan(true, clock::now(), UnixTime::now());
         if transport.is_none() && !d.schedule.is_empty() {
             tracing::warn!(
                 "mail: smtp.url is empty; {} messages wait in the spool",
@@ -99,11 +100,11 @@ impl MailService {
                     }
                 }
                 () = sleep_until(next), if next.is_some() => {}
-                () = d.handle.wake.notified() => d.rescan(true, clock::now(), UnixTime::now())?,
+                () = d.handle.wake.notified() => d.rescan(true, clock::now(), UnixTime::now()),
                 _ = tick.tick() => {
                     let (now, unix) = (clock::now(), UnixTime::now());
                     let kicked = d.handle.spool.take_kick();
-                    d.rescan(kicked, now, unix)?;
+                    d.rescan(kicked, now, unix);
                     if last_expire.is_none_or(|t| now.duration_since(t) >= EXPIRE_EVERY) {
                         last_expire = Some(now);
                         d.expire(unix);
@@ -111,8 +112,13 @@ impl MailService {
                 }
             }
         }
-        // Interrupted attempts stay pending and are sent again (same Message-ID) next start.
-        inflight.abort_all();
+        // Running attempts may finish (the app bounds this by its grace period); one cut off
+        // stays pending and is sent again, with the same Message-ID, at the next start.
+        while let Some(done) = inflight.join_next().await {
+            if let Ok(attempt) = done {
+                d.finish(attempt, clock::now(), UnixTime::now()).await;
+            }
+        }
         Ok(())
     }
 }
@@ -147,8 +153,11 @@ async fn attempt(spool: Spool, transport: Transport, from: String, id: Id) -> At
 impl Driver {
     /// Plans pending entries: on a full rescan every entry is read again, otherwise only ones
     /// not seen before. Entries that vanished are forgotten.
-    fn rescan(&mut self, full: bool, now: Instant, unix: UnixTime) -> Result<(), MailError> {
-        let ids = self.handle.spool.ids()?;
+    fn rescan(&mut self, full: bool, now: Instant, unix: UnixTime) {
+        let ids = match self.handle.spool.ids() {
+            Ok(ids) => ids,
+            Err(e) => return tracing::warn!("mail: cannot list the spool: {e}"),
+        };
         let present: HashSet<Id> = ids.iter().copied().collect();
         for gone in self.known.difference(&present).copied().collect::<Vec<_>>() {
             self.known.remove(&gone);
@@ -168,7 +177,6 @@ impl Driver {
                 Err(e) => tracing::warn!("mail: {e}"),
             }
         }
-        Ok(())
     }
 
     /// Records an attempt's outcome and does what follows from it.
