@@ -6,6 +6,13 @@
 //! * `templates.rs` renders subjects and bodies per language; `compose.rs` builds the RFC 5322
 //!   message with lettre's builder; `transport.rs` maps `[smtp]` onto lettre and its answers
 //!   onto the spool's retry policy (2xx delivered, 4xx/network deferred, 5xx failed).
+//!
+//! How voicemail and fax hand over a message: write the recording or the PDF into
+//! [`Spool::incoming_dir`] and fsync it; render the text with
+//! `handle.templates().render(lang, "voicemail", &VoicemailFacts { … })` (or `"fax"` with
+//! [`FaxFacts`]); then `handle.enqueue(Message { kind, to, subject, body, attachments, keep },
+//! now)`. When that returns `Ok(id)` the message is on disk and will be delivered or reported;
+//! `Err(SpoolError::Full)` is the caller's "mailbox unavailable".
 
 mod compose;
 mod schedule;

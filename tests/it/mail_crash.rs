@@ -143,7 +143,7 @@ fn a_full_disk_refuses_new_mail_and_delivers_what_was_queued() {
     let port = free_port();
     let dir = prepared_dir();
     let spool = dir.path().join("data/spool");
-    let _tmpfs = Tmpfs::mount(&spool, "2m");
+    let tmpfs = Tmpfs::mount(&spool, "2m");
     let mut text = std::fs::read_to_string(config_path(dir.path())).expect("config");
     text.push_str(&smtp_config(port, ""));
     std::fs::write(config_path(dir.path()), text).expect("config");
@@ -193,4 +193,6 @@ fn a_full_disk_refuses_new_mail_and_delivers_what_was_queued() {
     );
     assert!(send().status.success(), "enqueue works again");
     smtp.wait_for("accepted", |_| true, 4);
+    // Unmounted before the data directory goes, so the mount point can be removed with it.
+    drop(tmpfs);
 }
