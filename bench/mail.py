@@ -21,7 +21,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target/release/zentrale")
+BIN = os.environ.get("ZENTRALE_BIN", os.path.join(ROOT, "target/release/zentrale"))
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
 
 
@@ -32,7 +32,7 @@ def free_port():
 
 
 class Sink:
-    """smtp-sink with running counters (-c); `count` follows its msg=N output."""
+    """smtp-sink with running counters (-c); `count` follows its mesg=N output."""
 
     def __init__(self, port):
         self.count = 0
@@ -48,7 +48,7 @@ class Sink:
             if not chunk:
                 return
             buf = (buf + chunk)[-200:]
-            found = re.findall(rb"msg=(\d+)", buf)
+            found = re.findall(rb"mesg=(\d+)", buf)
             if found:
                 self.count = int(found[-1])
 
@@ -125,7 +125,8 @@ def bench_postfix(work, att):
     shutil.copy(main_cf, saved)
     try:
         subprocess.run(["postconf", "-e", f"relayhost=[127.0.0.1]:{port}", "inet_interfaces=loopback-only",
-                        "mydestination=", "smtp_tls_security_level=none", "message_size_limit=0",
+                        "mydestination=", "default_transport=smtp", "relay_transport=smtp",
+                        "smtp_tls_security_level=none", "message_size_limit=0",
                         "smtputf8_enable=no", "myhostname=bench.invalid"], check=True)
         subprocess.run(["postfix", "stop"], capture_output=True)
         subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
@@ -157,6 +158,8 @@ def bench_postfix(work, att):
 
 
 def main():
+    # A killed run still restores Postfix's main.cf (the finally blocks run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     work = tempfile.mkdtemp(prefix="zentrale-mail-bench-")
     att = os.path.join(work, "100k.bin")
     with open(att, "wb") as f:
