@@ -48,7 +48,7 @@ pub enum MailError {
 pub struct MailHandle {
     pub spool: Spool,
     templates: Arc<Templates>,
-    wake: Arc<Notify>,
+    wake: Arc<Wake>,
     /// `server.public_host`: names this system in mails, Message-IDs and EHLO.
     host: String,
     language: String,
@@ -69,7 +69,7 @@ impl MailHandle {
         Ok(MailHandle {
             spool,
             templates: Arc::new(templates),
-            wake: Arc::new(Notify::new()),
+            wake: Arc::default(),
             host: config.server.public_host.clone(),
             language: config.server.language.clone(),
         })
@@ -90,7 +90,7 @@ impl MailHandle {
     /// Queues a message durably and wakes the driver.
     pub async fn enqueue(&self, message: Message, now: UnixTime) -> Result<Id, SpoolError> {
         let id = self.spool.enqueue(message, now).await?;
-        self.wake.notify_one();
+        self.wake.new_entry(id);
         Ok(id)
     }
 
@@ -115,14 +115,14 @@ impl MailHandle {
     /// Makes an entry due now.
     pub fn retry(&self, id: Id) -> Result<Status, SpoolError> {
         let status = self.spool.retry(id)?;
-        self.wake.notify_one();
+        self.wake.changed();
         Ok(status)
     }
 
     /// Removes an entry with its files.
     pub fn delete(&self, id: Id) -> Result<(), SpoolError> {
         self.spool.remove(id)?;
-        self.wake.notify_one();
+        self.wake.changed();
         Ok(())
     }
 
@@ -160,6 +160,35 @@ impl MailHandle {
             keep: false,
         };
         Ok(self.spool.enqueue(message, now).await?)
+    }
+}
+
+/// What in-process callers tell the driver: new entries by id (planned at once, no listing),
+/// or that entries changed (read all again).
+#[derive(Debug, Default)]
+struct Wake {
+    news: std::sync::Mutex<(Vec<Id>, bool)>,
+    notify: Notify,
+}
+
+impl Wake {
+    fn new_entry(&self, id: Id) {
+        self.lock().0.push(id);
+        self.notify.notify_one();
+    }
+
+    fn changed(&self) {
+        self.lock().1 = true;
+        self.notify.notify_one();
+    }
+
+    /// The new ids and whether everything must be read again, since the last call.
+    fn take(&self) -> (Vec<Id>, bool) {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<Id>, bool)> {
+        self.news.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

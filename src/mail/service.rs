@@ -100,7 +100,17 @@ impl MailService {
                     }
                 }
                 () = sleep_until(next), if next.is_some() => {}
-                () = d.handle.wake.notified() => d.rescan(true, clock::now(), UnixTime::now()),
+                () = d.handle.wake.notify.notified() => {
+                    let (now, unix) = (clock::now(), UnixTime::now());
+                    let (news, changed) = d.handle.wake.take();
+                    if changed {
+                        d.rescan(true, now, unix);
+                    }
+                    for id in news.into_iter().filter(|id| !d.busy.contains(id)) {
+                        d.known.insert(id);
+                        d.schedule.insert(id, now);
+                    }
+                }
                 _ = tick.tick() => {
                     let (now, unix) = (clock::now(), UnixTime::now());
                     let kicked = d.handle.spool.take_kick();
