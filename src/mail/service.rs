@@ -39,92 +39,43 @@ pub struct MailService {
 struct Driver {
     handle: super::MailHandle,
     config: SmtpConfig,
+    /// None while `smtp.url` is empty: entries wait.
+    transport: Option<Transport>,
     policy: RetryPolicy,
     schedule: Schedule,
+    inflight: JoinSet<Attempt>,
     /// Entries the driver has read (pending, done, or damaged), to tell new ones apart.
     known: HashSet<Id>,
     busy: HashSet<Id>,
+    last_expire: Option<Instant>,
 }
 
 impl MailService {
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), MailError> {
-        let MailService { handle, config } = self;
-        let transport = match &config.server {
-            Some(server) => Some(transport::transport(&config, server, &handle.host)?),
-            None => None,
-        };
-        let mut d = Driver {
-            policy: RetryPolicy {
-                lifetime: Duration::from_secs(config.lifetime_secs),
-                scale: config.backoff_scale,
-            },
-            handle,
-            config,
-            schedule: Schedule::default(),
-            known: HashSet::new(),
-            busy: HashSet::new(),
-        };
+        let mut d = Driver::new(self)?;
         d.handle.spool.ids()?; // an unreadable spool is an error at start, later only logged
         d.rescan(true, clock::now(), UnixTime::now());
-        if transport.is_none() && !d.schedule.is_empty() {
-            tracing::warn!(
-                "mail: smtp.url is empty; {} messages wait in the spool",
-                d.schedule.len()
-            );
+        if d.transport.is_none() && !d.schedule.is_empty() {
+            let n = d.schedule.len();
+            tracing::warn!("mail: smtp.url is empty; {n} messages wait in the spool");
         }
-        let mut inflight: JoinSet<Attempt> = JoinSet::new();
         let mut tick = tokio::time::interval(RESCAN);
-        let mut last_expire: Option<Instant> = None;
         loop {
-            let now = clock::now();
-            if let Some(t) = &transport {
-                while inflight.len() < d.config.concurrency {
-                    let Some(id) = d.schedule.poll_due(now) else {
-                        break;
-                    };
-                    d.busy.insert(id);
-                    let (spool, t, from) =
-                        (d.handle.spool.clone(), t.clone(), d.config.from.clone());
-                    inflight.spawn(attempt(spool, t, from, id));
-                }
-            }
-            let capacity = transport.is_some() && inflight.len() < d.config.concurrency;
-            let next = d.schedule.poll_timeout().filter(|_| capacity);
+            let next = d.start_due(clock::now());
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                Some(done) = inflight.join_next(), if !inflight.is_empty() => {
-                    let (now, unix) = (clock::now(), UnixTime::now());
-                    match done {
-                        Ok(attempt) => d.finish(attempt, now, unix).await,
-                        Err(e) => tracing::error!("mail: a delivery task ended: {e}"),
-                    }
-                }
+                Some(done) = d.inflight.join_next(), if !d.inflight.is_empty() => match done {
+                    Ok(attempt) => d.finish(attempt, clock::now(), UnixTime::now()).await,
+                    Err(e) => tracing::error!("mail: a delivery task ended: {e}"),
+                },
                 () = sleep_until(next), if next.is_some() => {}
-                () = d.handle.wake.notify.notified() => {
-                    let (now, unix) = (clock::now(), UnixTime::now());
-                    let (news, changed) = d.handle.wake.take();
-                    if changed {
-                        d.rescan(true, now, unix);
-                    }
-                    for id in news.into_iter().filter(|id| !d.busy.contains(id)) {
-                        d.known.insert(id);
-                        d.schedule.insert(id, now);
-                    }
-                }
-                _ = tick.tick() => {
-                    let (now, unix) = (clock::now(), UnixTime::now());
-                    let kicked = d.handle.spool.take_kick();
-                    d.rescan(kicked, now, unix);
-                    if last_expire.is_none_or(|t| now.duration_since(t) >= EXPIRE_EVERY) {
-                        last_expire = Some(now);
-                        d.expire(unix);
-                    }
-                }
+                () = d.handle.wake.notify.notified() => d.on_wake(clock::now(), UnixTime::now()),
+                _ = tick.tick() => d.on_tick(clock::now(), UnixTime::now()),
             }
         }
         // Running attempts may finish (the app bounds this by its grace period); one cut off
         // stays pending and is sent again, with the same Message-ID, at the next start.
-        while let Some(done) = inflight.join_next().await {
+        while let Some(done) = d.inflight.join_next().await {
             if let Ok(attempt) = done {
                 d.finish(attempt, clock::now(), UnixTime::now()).await;
             }
@@ -161,6 +112,73 @@ async fn attempt(spool: Spool, transport: Transport, from: String, id: Id) -> At
 }
 
 impl Driver {
+    fn new(service: MailService) -> Result<Driver, MailError> {
+        let MailService { handle, config } = service;
+        let transport = match &config.server {
+            Some(server) => Some(transport::transport(&config, server, &handle.host)?),
+            None => None,
+        };
+        Ok(Driver {
+            policy: RetryPolicy {
+                lifetime: Duration::from_secs(config.lifetime_secs),
+                scale: config.backoff_scale,
+            },
+            handle,
+            config,
+            transport,
+            schedule: Schedule::default(),
+            inflight: JoinSet::new(),
+            known: HashSet::new(),
+            busy: HashSet::new(),
+            last_expire: None,
+        })
+    }
+
+    /// Starts what is due while there is room; returns when to look again (None: nothing to
+    /// wait for, or no room until an attempt ends).
+    fn start_due(&mut self, now: Instant) -> Option<Instant> {
+        let transport = self.transport.as_ref()?;
+        while self.inflight.len() < self.config.concurrency {
+            let Some(id) = self.schedule.poll_due(now) else {
+                break;
+            };
+            self.busy.insert(id);
+            let spool = self.handle.spool.clone();
+            let from = self.config.from.clone();
+            self.inflight
+                .spawn(attempt(spool, transport.clone(), from, id));
+        }
+        let room = self.inflight.len() < self.config.concurrency;
+        self.schedule.poll_timeout().filter(|_| room)
+    }
+
+    /// In-process news: new entries are planned at once; changed ones mean reading all again.
+    fn on_wake(&mut self, now: Instant, unix: UnixTime) {
+        let (news, changed) = self.handle.wake.take();
+        if changed {
+            self.rescan(true, now, unix);
+        }
+        for id in news {
+            if !self.busy.contains(&id) {
+                self.known.insert(id);
+                self.schedule.insert(id, now);
+            }
+        }
+    }
+
+    /// Every [`RESCAN`]: entries other processes added or changed; hourly, the clean-up.
+    fn on_tick(&mut self, now: Instant, unix: UnixTime) {
+        let kicked = self.handle.spool.take_kick();
+        self.rescan(kicked, now, unix);
+        if self
+            .last_expire
+            .is_none_or(|t| now.duration_since(t) >= EXPIRE_EVERY)
+        {
+            self.last_expire = Some(now);
+            self.expire(unix);
+        }
+    }
+
     /// Plans pending entries: on a full rescan every entry is read again, otherwise only ones
     /// not seen before. Entries that vanished are forgotten.
     fn rescan(&mut self, full: bool, now: Instant, unix: UnixTime) {
