@@ -12,7 +12,7 @@ for arg in "$@"; do
 done
 
 # Debian packages the build and the tests need. Extend this list, not the logic below.
-packages=(curl ca-certificates build-essential pkg-config python3 python3-venv tftp-hpa atftp fail2ban)
+packages=(curl ca-certificates build-essential pkg-config python3 python3-venv tftp-hpa atftp fail2ban sip-tester)
 
 missing=()
 for p in "${packages[@]}"; do

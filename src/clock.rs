@@ -16,13 +16,44 @@ use std::time::Duration;
 pub type Instant = std::time::Instant;
 
 /// The monotonic time now, as drivers pass it into the cores.
+#[allow(clippy::disallowed_methods)] // the one monotonic read
 pub fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// Both clocks read at one moment, for code that needs both (a request that checks a rate
+/// limit and a stored timestamp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub mono: Instant,
+    pub wall: UnixTime,
+}
+
+impl Now {
+    /// Reads both clocks; for drivers only.
+    pub fn read() -> Now {
+        Now {
+            mono: now(),
+            wall: UnixTime::now(),
+        }
+    }
+}
+
 /// Wall-clock time in whole seconds since the Unix epoch: the store's timestamp.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, sqlx::Type,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
 )]
 #[serde(transparent)]
 #[sqlx(transparent)]
@@ -83,5 +114,91 @@ mod tests {
     #[test]
     fn the_wall_clock_is_after_2026() {
         assert!(UnixTime::now().secs() > 1_767_225_600);
+    }
+
+    /// The sans-IO cores: whole module directories (their drivers excepted) and single files.
+    /// A directory that does not exist yet is skipped; the files must exist.
+    const CORE_DIRS: &[&str] = &["sip", "registrar", "dispatch", "rtp", "fax"];
+    const CORE_FILES: &[&str] = &[
+        "tftp/transfer.rs",
+        "tftp/packet.rs",
+        "tftp/options.rs",
+        "tftp/limits.rs",
+        "tftp/error.rs",
+        "phone_menu/lockout.rs",
+        "provisioning/limiter.rs",
+    ];
+    /// What a core must not name: the runtime, sockets, or a clock.
+    const FORBIDDEN: &[&str] = &[
+        "tokio::",
+        "UdpSocket",
+        "TcpStream",
+        "TcpListener",
+        "Instant::now",
+        "SystemTime::now",
+        "clock::now",
+        "UnixTime::now",
+        "Now::read",
+        ".elapsed()",
+    ];
+
+    /// The lines of `source` a core's rules apply to: code before its inline test module.
+    fn offences(source: &str) -> Vec<String> {
+        source
+            .lines()
+            .take_while(|l| !l.trim_start().starts_with("#[cfg(test)]"))
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .filter(|l| FORBIDDEN.iter().any(|f| l.contains(f)))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn core_files(src: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = CORE_FILES.iter().map(|f| src.join(f)).collect();
+        let mut dirs: Vec<_> = CORE_DIRS.iter().map(|d| src.join(d)).collect();
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in entries.map(|e| e.expect("dir entry").path()) {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                // Drivers touch sockets and clocks by design; tests pick their own `now`.
+                if name.starts_with("driver") || name.starts_with("tests") {
+                    continue;
+                }
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if name.ends_with(".rs") {
+                    files.push(path);
+                }
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn protocol_cores_touch_no_runtime_socket_or_clock() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let files = core_files(&src);
+        assert!(files.len() >= CORE_FILES.len(), "{files:?}");
+        let mut found = Vec::new();
+        for file in &files {
+            let source = std::fs::read_to_string(file).expect("core file");
+            for line in offences(&source) {
+                found.push(format!("{}: {}", file.display(), line.trim()));
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "cores must take `now` as input:\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_core_scan_sees_a_planted_clock_read() {
+        let planted = "fn f() {\n    let t = std::time::Instant::now();\n}\n#[cfg(test)]\nmod t {}";
+        assert_eq!(offences(planted).len(), 1);
+        assert!(offences("// tokio::time::pause controls it\n").is_empty());
     }
 }

@@ -1,24 +1,13 @@
-//! The HTTPS listener (rustls): the same router as HTTP, for phones that fetch their configs
-//! over TLS and for the admin. The certificate is the admin's (`http.tls_cert`/`tls_key`), or
+//! HTTPS (rustls) for phones that fetch their configs over TLS and for the admin; served by
+//! [`crate::net::http`] like HTTP. The certificate is the admin's (`http.tls_cert`/`tls_key`), or
 //! one made for `server.public_host` on first start and kept in `<data_dir>/tls/`.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::Router;
-use hyper_util::rt::TokioIo;
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
-use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
-use tokio_util::sync::CancellationToken;
-
-/// A TLS handshake that takes longer than this is dropped (slowloris).
-const HANDSHAKE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpsError {
@@ -110,61 +99,4 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Https
         .with_single_cert(certs, key_der)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// Serves `router` over TLS on `listener` until `shutdown`; running connections get `grace`.
-pub async fn serve(
-    listener: TcpListener,
-    tls: Arc<ServerConfig>,
-    router: Router,
-    shutdown: CancellationToken,
-    grace: Duration,
-) {
-    let acceptor = TlsAcceptor::from(tls);
-    let mut connections = JoinSet::new();
-    loop {
-        let (tcp, peer) = tokio::select! {
-            () = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!("https: accept: {e}");
-                    continue;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-        };
-        connections.spawn(connection(acceptor.clone(), tcp, peer, router.clone()));
-    }
-    let drain = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(grace, drain).await.is_err() {
-        connections.abort_all();
-    }
-}
-
-async fn connection(
-    acceptor: TlsAcceptor,
-    tcp: tokio::net::TcpStream,
-    peer: SocketAddr,
-    router: Router,
-) {
-    let tls = match tokio::time::timeout(HANDSHAKE, acceptor.accept(tcp)).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => return tracing::debug!("https: handshake with {peer}: {e}"),
-        Err(_) => return tracing::debug!("https: handshake with {peer} timed out"),
-    };
-    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let mut router = router.clone();
-        let mut req = req.map(axum::body::Body::new);
-        req.extensions_mut()
-            .insert(axum::extract::ConnectInfo(peer));
-        async move {
-            use tower::Service;
-            router.call(req).await
-        }
-    });
-    let builder = hyper::server::conn::http1::Builder::new();
-    if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
-        tracing::debug!("https: connection with {peer}: {e}");
-    }
 }

@@ -4,14 +4,19 @@
 //! the admin. This crate is the library; `src/main.rs` only parses the command line.
 //!
 //! ```text
-//!                          ┌── admin (HTTP(S) /api/v1, /healthz) ─────────────┐
-//!  zentrale serve ── app ──┼── provisioning::http (/prov, /phonebook, /firmware)┤
-//!                          │     └── https (TLS listener)                      ├──> store ──> SQLite
-//!                          └── tftp (sans-IO core) ── provisioning::TftpRoot ──┤
-//!  zentrale user|device|… ──── cli ────────────────────────────────────────────┤
-//!  zentrale import, POST /api/v1/import ── import (child reads xlsx) ── Batch ┘
-//!  voicemail/fax (to come), POST /api/v1/mail/test, zentrale mail ── mail::MailHandle
-//!        └─> spool (<data_dir>/spool, fsync + rename) ─> mail::MailService ─> SMTP (lettre)
+//!                      net (bind, accept, HTTP(S) serving, UDP with local addresses)
+//!                       │
+//!  zentrale serve ── app::Services ─┬─ HTTP(S) ─┬─ admin (/api/v1) ── import (child reads xlsx)─┐
+//!   (one JoinSet,                   │           ├─ provisioning::http (/prov, /phonebook, /fw) ─┤
+//!    drained on SIGTERM)            │           └─ phone_menu (/menu: login, lockouts) ─────────┤
+//!                                   ├─ TFTP ── tftp (sans-IO) ── provisioning::TftpRoot ────────┤
+//!                                   ├─ fetch records (provisioning::RecordWriter, batched) ─────┼─> store ─> SQLite
+//!                                   ├─ change feed follower (change_log → generations) ─────────┤
+//!                                   └─ watchdog (systemd)                                       │
+//!                                   ├─ mail::MailService ── spool (<data_dir>/spool) ──> SMTP (lettre)
+//!  zentrale user|device|import|… ── cli ────────────────────────────────────────────────────────┘
+//!
+//!  store ──(change feed: entity, id, generation)──> provisioning (renders only what changed)
 //! ```
 //!
 //! Layout (kept true by a test that reads this list):
@@ -21,23 +26,35 @@
 //!   sans-IO cores as `now`, and the wall-clock [`clock::UnixTime`] the store keeps.
 //! * [`cli`] — the command line; offline subcommands call the same store operations as the API.
 //! * [`config`] — the TOML config, loaded once, every problem reported with its key.
+//! * [`registrar`] — the location service: which contacts each device registered, until when
+//!   (sans-IO, bounded, written behind to the store).
+//! * [`rules`] — what both config and store check: the languages, what an email address is.
 //! * [`store`] — the database: users, devices, workplaces, FollowMe, forwardings, actions,
 //!   phonebook, accounts; the seed's validation rules and quick-create side effects.
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
+//! * [`digest`] — HTTP Digest (MD5, SHA-256) for provisioning and SIP: stateless nonces,
+//!   challenges, answers checked against a password.
+//! * [`endpoint`] — zentrale's SIP endpoint: the transaction user (REGISTER, OPTIONS, refusals)
+//!   as a sans-IO core, and its UDP/TCP driver with write-behind bindings.
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
 //! * [`import`] — the xlsx import and its template: read in a limited child process, every row
 //!   checked with the store's rules, all applied in one transaction or none.
 //! * [`provisioning`] — phone configs per vendor over HTTP(S) and TFTP: vendor manifests and
 //!   templates, phone identification, enrollment and Digest proof, rate limits, phonebook, firmware.
+//! * [`net`] — binding, the `listening for` lines, capped accept loops, HTTP(S) serving with
+//!   header-read timeouts, and UDP sockets that know each datagram's local address.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
 //!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
 //! * [`spool`] — the durable mail queue: enqueue fsyncs before it returns, entries carry state,
 //!   attempts and a stable Message-ID, recovery on start; the retry policy is a pure function.
 //! * [`mail`] — SMTP delivery of the spool with lettre (pooled, STARTTLS/implicit TLS, AUTH),
 //!   message building, minijinja templates per language, admin notices for failed messages.
+//! * [`sip`] — SIP message codec (parse, print, stream framing, stateless rejects) and the
+//!   RFC 3261 transaction state machines, sans-IO.
+//! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
-//! Still to come (see DESIGN.md): `sip`, `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `dispatch`, `rtp`,
 //! `media`, `voicemail`, `fax`.
 
 pub mod admin;
@@ -45,14 +62,21 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod digest;
+pub mod endpoint;
 pub mod https;
 pub mod import;
 pub mod mail;
+pub mod net;
 pub mod phone_menu;
 pub mod provisioning;
+pub mod registrar;
+pub mod rules;
+pub mod sip;
 pub mod spool;
 pub mod store;
 pub mod tftp;
+pub mod xml;
 
 #[cfg(test)]
 mod tests {

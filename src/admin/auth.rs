@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
@@ -36,21 +38,22 @@ impl CredentialCache {
         h.finalize().into()
     }
 
-    fn hit(&self, key: &[u8; 32], stored_hash: &str) -> bool {
+    fn hit(&self, key: &[u8; 32], stored_hash: &str, now: Instant) -> bool {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .is_some_and(|(hash, at)| hash == stored_hash && at.elapsed() < REMEMBER)
+        map.get(key).is_some_and(|(hash, at)| {
+            hash == stored_hash && now.saturating_duration_since(*at) < REMEMBER
+        })
     }
 
-    fn remember(&self, key: [u8; 32], stored_hash: String) {
+    fn remember(&self, key: [u8; 32], stored_hash: String, now: Instant) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= MAX_REMEMBERED {
-            map.retain(|_, (_, at)| at.elapsed() < REMEMBER);
+            map.retain(|_, (_, at)| now.saturating_duration_since(*at) < REMEMBER);
             if map.len() >= MAX_REMEMBERED {
                 map.clear();
             }
         }
-        map.insert(key, (stored_hash, Instant::now()));
+        map.insert(key, (stored_hash, now));
     }
 }
 
@@ -67,11 +70,11 @@ async fn basic(
         return Ok(None);
     };
     let key = CredentialCache::key(name, password);
-    if cache.hit(&key, &stored) {
+    if cache.hit(&key, &stored, crate::clock::now()) {
         return Ok(Some(principal));
     }
     if store.verify_secret(password, &stored).await {
-        cache.remember(key, stored);
+        cache.remember(key, stored, crate::clock::now());
         Ok(Some(principal))
     } else {
         Ok(None)

@@ -108,7 +108,7 @@ impl AdminError {
         match e {
             StoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError::Conflict { .. } => StatusCode::CONFLICT,
-            StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
             StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             StoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Hash(_) => {

@@ -78,6 +78,10 @@ impl RouteTable {
 pub struct ApiState {
     pub store: Store,
     pub firmware: crate::provisioning::firmware::FirmwareDir,
+    /// The menu's PIN lockouts, which admins list and clear.
+    pub guard: crate::phone_menu::Guard,
+    /// Written before devices are shown, so their last fetch is current.
+    pub fetches: crate::provisioning::FetchLog,
     table: Arc<RouteTable>,
     credentials: Arc<auth::CredentialCache>,
     /// One import at a time: each may use a reading child of up to 1 GiB and holds the writer.
@@ -132,19 +136,28 @@ pub fn route_table() -> RouteTable {
     .table
 }
 
+/// What the API works on besides its own state.
+#[derive(Debug, Clone)]
+pub struct AdminParts {
+    pub store: Store,
+    pub firmware: crate::provisioning::firmware::FirmwareDir,
+    pub guard: crate::phone_menu::Guard,
+    pub fetches: crate::provisioning::FetchLog,
+    pub max_body_bytes: usize,
+}
+
 /// The `/api/v1` router and `/healthz`, ready to serve.
-pub fn router(
-    store: Store,
-    firmware: crate::provisioning::firmware::FirmwareDir,
-    max_body_bytes: usize,
-) -> Router {
+pub fn router(parts: AdminParts) -> Router {
     let api = handlers::register(Api {
         router: Router::new(),
         table: RouteTable::default(),
     });
+    let max_body_bytes = parts.max_body_bytes;
     let state = ApiState {
-        store,
-        firmware,
+        store: parts.store,
+        firmware: parts.firmware,
+        guard: parts.guard,
+        fetches: parts.fetches,
         table: Arc::new(api.table),
         credentials: Arc::default(),
         imports: Arc::new(tokio::sync::Semaphore::new(1)),

@@ -8,6 +8,7 @@
 mod menu;
 mod provisioning;
 mod section;
+mod sip;
 mod smtp;
 #[cfg(test)]
 mod tests;
@@ -18,10 +19,10 @@ use std::path::{Path, PathBuf};
 pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
+pub use sip::SipConfig;
 pub use smtp::{SmtpConfig, SmtpServer, StartTls};
 
-/// The languages zentrale has prompts and texts for.
-pub const LANGUAGES: &[&str] = &["de", "en"];
+pub use crate::rules::LANGUAGES;
 
 /// Everything the daemon reads from its config file.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,14 +59,11 @@ pub struct HttpConfig {
     pub tls_key: PathBuf,
     /// Largest request body accepted; bigger ones get 413.
     pub max_body_bytes: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SipConfig {
-    pub listen: SocketAddr,
-    /// The SIP domain; `server.public_host` when not set.
-    pub domain: String,
-    pub rtp_ports: (u16, u16),
+    /// A client must send its request head (and finish a TLS handshake) within this many
+    /// seconds, or the connection is closed: slow clients cannot hold connections open.
+    pub header_read_timeout_secs: u64,
+    /// Connections open at once per listener; more wait in the kernel's backlog.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +119,7 @@ impl Config {
         let server = server(Section::take(&mut root, "server", &mut problems));
         let http = http(Section::take(&mut root, "http", &mut problems));
         let tftp = provisioning::tftp(Section::take(&mut root, "tftp", &mut problems));
-        let sip = sip(Section::take(&mut root, "sip", &mut problems), &server);
+        let sip = sip::sip(Section::take(&mut root, "sip", &mut problems), &server);
         let provisioning =
             provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
         let menu = menu::menu(Section::take(&mut root, "menu", &mut problems));
@@ -173,12 +171,6 @@ fn default_http_listen() -> SocketAddr {
 fn default_max_body() -> usize {
     1024 * 1024
 }
-fn default_sip_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 5060))
-}
-fn default_rtp_ports() -> String {
-    "10000-20000".into()
-}
 
 fn server(mut s: Section) -> ServerConfig {
     let public_host: String = s.get("public_host", default_public_host);
@@ -228,6 +220,14 @@ fn http(mut s: Section) -> HttpConfig {
     if max_body_bytes < 1024 {
         s.problem("max_body_bytes", "must be at least 1024");
     }
+    let header_read_timeout_secs: u64 = s.get("header_read_timeout_secs", || 10);
+    if !(1..=300).contains(&header_read_timeout_secs) {
+        s.problem("header_read_timeout_secs", "must be between 1 and 300");
+    }
+    let max_connections: usize = s.get("max_connections", || 4096);
+    if max_connections == 0 {
+        s.problem("max_connections", "must be at least 1");
+    }
     s.finish();
     HttpConfig {
         listen,
@@ -235,34 +235,9 @@ fn http(mut s: Section) -> HttpConfig {
         tls_cert,
         tls_key,
         max_body_bytes,
+        header_read_timeout_secs,
+        max_connections,
     }
-}
-
-fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
-    let listen = s.get("listen", default_sip_listen);
-    let domain = s.get("domain", || server.public_host.clone());
-    let ports: String = s.get("rtp_ports", default_rtp_ports);
-    let rtp_ports = parse_port_range(&ports).unwrap_or_else(|msg| {
-        s.problem("rtp_ports", msg);
-        (10000, 20000)
-    });
-    s.finish();
-    SipConfig {
-        listen,
-        domain,
-        rtp_ports,
-    }
-}
-
-fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
-    const MSG: &str = "must be a range like \"10000-20000\" of even size within 1024-65535";
-    let (low, high) = text.split_once('-').ok_or(MSG)?;
-    let low: u16 = low.trim().parse().map_err(|_| MSG)?;
-    let high: u16 = high.trim().parse().map_err(|_| MSG)?;
-    if low < 1024 || high <= low {
-        return Err(MSG);
-    }
-    Ok((low, high))
 }
 
 fn store(mut s: Section) -> StoreConfig {

@@ -33,6 +33,7 @@ pub struct TftpConfig {
     /// Serve full per-device configs over TFTP, which cannot authenticate. Off: TFTP gives a
     /// secret-free bootstrap that moves the phone to HTTP(S).
     pub serve_secrets: bool,
+    pub limits: crate::tftp::TftpLimits,
 }
 
 /// A time zone as phones need it: standard offset, and whether it has EU/US-style DST.
@@ -162,9 +163,42 @@ fn is_host(h: &str) -> bool {
 pub(super) fn tftp(mut s: Section) -> TftpConfig {
     let listen = s.get("listen", default_tftp_listen);
     let serve_secrets = s.get("serve_secrets", || false);
+    let limits = tftp_limits(&mut s);
     s.finish();
     TftpConfig {
         listen,
         serve_secrets,
+        limits,
     }
+}
+
+/// `[tftp]`'s limits; a missing key keeps [`crate::tftp::TftpLimits::default`]'s value.
+fn tftp_limits(s: &mut Section) -> crate::tftp::TftpLimits {
+    let d = crate::tftp::TftpLimits::default();
+    let limits = crate::tftp::TftpLimits {
+        max_transfers: s.get("max_transfers", || d.max_transfers),
+        max_blksize: s.get("max_blksize", || d.max_blksize),
+        max_windowsize: s.get("max_windowsize", || d.max_windowsize),
+        max_timeout: s.get("max_timeout", || d.max_timeout),
+        retries: s.get("retries", || d.retries),
+        default_timeout: std::time::Duration::from_secs(
+            s.get("default_timeout_secs", || d.default_timeout.as_secs()),
+        ),
+    };
+    if limits.max_transfers == 0 {
+        s.problem("max_transfers", "must be at least 1");
+    }
+    if !(8..=crate::tftp::MAX_BLKSIZE).contains(&limits.max_blksize) {
+        s.problem("max_blksize", "must be between 8 and 65464 (RFC 2348)");
+    }
+    if limits.max_windowsize == 0 {
+        s.problem("max_windowsize", "must be at least 1 (RFC 7440)");
+    }
+    if !(1..=255).contains(&limits.max_timeout) || limits.default_timeout.is_zero() {
+        s.problem(
+            "max_timeout",
+            "timeouts must be between 1 and 255 seconds (RFC 2349)",
+        );
+    }
+    limits
 }

@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn entries_come_due_in_time_order() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut s = Schedule::default();
         s.insert(Id(3), t0 + Duration::from_secs(30));
         s.insert(Id(2), t0);
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn a_new_plan_replaces_the_old_and_remove_forgets() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut s = Schedule::default();
         s.insert(Id(1), t0 + Duration::from_secs(60));
         s.insert(Id(1), t0);

@@ -304,7 +304,7 @@ impl<'a> Flow<'a> {
     async fn toggle_followme(&self, user: &str, id: &str) -> Shown {
         if let Ok(id) = id.parse::<i64>() {
             match self.menu.inner.store.toggle_own_followme(user, id).await {
-                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Ok(_) | Err(StoreError::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -313,8 +313,8 @@ impl<'a> Flow<'a> {
 }
 
 /// `HH:MM` of a unix time, at the site's standard offset.
-fn clock(unix: i64, offset_minutes: i32) -> String {
-    let local = unix + i64::from(offset_minutes) * 60;
+fn clock(at: crate::clock::UnixTime, offset_minutes: i32) -> String {
+    let local = at.secs() + i64::from(offset_minutes) * 60;
     let minutes = local.rem_euclid(86_400) / 60;
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }

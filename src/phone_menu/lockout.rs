@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::clock::Instant;
+
 use serde::Serialize;
 
 use crate::config::MenuConfig;
@@ -41,7 +43,7 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
     pub subject: Subject,
-    pub until: Duration,
+    pub until: Instant,
 }
 
 /// A lockout that `finish` just started, to be logged once.
@@ -83,8 +85,8 @@ impl Subject {
 #[derive(Debug, Default)]
 struct Entry {
     /// Times of failed (or still running) attempts within the window.
-    failures: Vec<Duration>,
-    locked_until: Option<Duration>,
+    failures: Vec<Instant>,
+    locked_until: Option<Instant>,
 }
 
 /// Limits per subject kind.
@@ -94,7 +96,7 @@ struct Limit {
     window: Duration,
 }
 
-/// The counters. `now` is any monotonic clock reading, the same one for every call.
+/// The counters (sans-IO: `now` comes from the caller).
 #[derive(Debug)]
 pub struct Lockouts {
     extension: Limit,
@@ -132,7 +134,7 @@ impl Lockouts {
         &mut self,
         extension: &str,
         device: i64,
-        now: Duration,
+        now: Instant,
     ) -> Result<Attempt, Refused> {
         let subjects = [
             Subject::Extension(extension.to_owned()),
@@ -170,7 +172,7 @@ impl Lockouts {
     }
 
     /// Reports how a reserved attempt ended: the lockouts it started, if any.
-    pub fn finish(&mut self, attempt: Attempt, success: bool, now: Duration) -> Vec<Started> {
+    pub fn finish(&mut self, attempt: Attempt, success: bool, now: Instant) -> Vec<Started> {
         let mut started = Vec::new();
         for s in [attempt.extension, attempt.device] {
             let limit = self.limit(&s);
@@ -199,7 +201,7 @@ impl Lockouts {
     }
 
     /// Drops failures older than the window and lockouts that ended.
-    fn expire(&mut self, s: &Subject, now: Duration) {
+    fn expire(&mut self, s: &Subject, now: Instant) {
         let window = self.limit(s).window;
         let Some(e) = self.entries.get_mut(s) else {
             return;
@@ -208,14 +210,15 @@ impl Lockouts {
             e.locked_until = None;
             e.failures.clear();
         }
-        e.failures.retain(|t| now.saturating_sub(*t) < window);
+        e.failures
+            .retain(|t| now.saturating_duration_since(*t) < window);
         if e.failures.is_empty() && e.locked_until.is_none() {
             self.entries.remove(s);
         }
     }
 
     /// Current lockouts, sorted.
-    pub fn list(&mut self, now: Duration) -> Vec<Lockout> {
+    pub fn list(&mut self, now: Instant) -> Vec<Lockout> {
         let keys: Vec<Subject> = self.entries.keys().cloned().collect();
         for k in &keys {
             self.expire(k, now);
@@ -229,7 +232,7 @@ impl Lockouts {
                 Some(Lockout {
                     kind,
                     key,
-                    remaining_secs: until.saturating_sub(now).as_secs().max(1),
+                    remaining_secs: until.saturating_duration_since(now).as_secs().max(1),
                 })
             })
             .collect();

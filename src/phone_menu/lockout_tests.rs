@@ -1,9 +1,12 @@
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::*;
 
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
+/// The instant `s` seconds into the test (one epoch for the whole test binary).
+fn secs(s: u64) -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(crate::clock::now) + Duration::from_secs(s)
 }
 
 fn lockouts() -> Lockouts {

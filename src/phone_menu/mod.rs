@@ -16,7 +16,6 @@ mod texts;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::store::{Store, StoreError};
@@ -41,23 +40,17 @@ pub enum MenuError {
 #[derive(Debug, Clone)]
 pub struct Guard {
     book: Arc<Mutex<lockout::Lockouts>>,
-    epoch: Instant,
 }
 
 impl Guard {
     pub fn new(config: &crate::config::MenuConfig) -> Guard {
         Guard {
             book: Arc::new(Mutex::new(lockout::Lockouts::new(config))),
-            epoch: Instant::now(),
         }
     }
 
-    fn now(&self) -> Duration {
-        self.epoch.elapsed()
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut lockout::Lockouts, Duration) -> T) -> T {
-        let now = self.now();
+    fn with<T>(&self, f: impl FnOnce(&mut lockout::Lockouts, crate::clock::Instant) -> T) -> T {
+        let now = crate::clock::now();
         f(
             &mut self.book.lock().unwrap_or_else(|e| e.into_inner()),
             now,
@@ -142,7 +135,7 @@ impl PhoneMenu {
 
     /// Answers one menu request.
     pub async fn handle(&self, req: &Request<'_>) -> Result<Reply, MenuError> {
-        let peer = crate::provisioning::canonical_ip(req.peer);
+        let peer = crate::net::canonical_ip(req.peer);
         let allowed = &self.inner.allowed;
         if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&peer)) {
             tracing::warn!("menu: denied {peer} network-not-allowed");

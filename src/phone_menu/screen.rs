@@ -36,20 +36,7 @@ pub struct Field {
 
 /// Escapes text for XML element content and attribute values.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0; phones show nothing useful for them.
-            c if c.is_control() && c != '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::xml::escape(text, crate::xml::Controls::Space)
 }
 
 /// `text` cut to at most `max` characters (not bytes: umlauts count once), escaped.

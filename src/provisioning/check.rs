@@ -34,6 +34,9 @@ pub fn sample_device(vendor: Vendor, display_name: &str) -> ProvDevice {
         guest_display: None,
         guest_language: None,
         guest_extension: None,
+        user_id: Some(3),
+        workplace_id: None,
+        guest_id: None,
     }
 }
 

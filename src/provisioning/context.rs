@@ -105,6 +105,12 @@ struct TzCtx {
     offset_hours: String,
     dst: bool,
     posix: &'static str,
+    /// Abbreviations of standard and summer time (`CET`, `CEST`; `dst_abbr` empty without DST).
+    std_abbr: String,
+    dst_abbr: String,
+    /// When summer time starts and ends, from the POSIX rule; `none` without DST.
+    dst_start: Option<super::tzrule::Change>,
+    dst_end: Option<super::tzrule::Change>,
 }
 
 /// A device file's context. Holds secrets: built per render, never logged.
@@ -189,13 +195,7 @@ impl Site {
                 prov_path: "/prov",
                 prov_url,
             },
-            timezone: TzCtx {
-                name: self.timezone.name,
-                offset_minutes: self.timezone.offset_minutes,
-                offset_hours: self.timezone.offset_hours(),
-                dst: self.timezone.has_dst(),
-                posix: self.timezone.posix,
-            },
+            timezone: tz_ctx(self.timezone),
             ntp: &self.ntp,
             dns: &self.dns,
             firmware_url: firmware_file.map(|f| format!("{base}/firmware/{f}")),
@@ -262,6 +262,21 @@ impl Site {
             },
             language,
         }
+    }
+}
+
+fn tz_ctx(tz: &'static TimeZone) -> TzCtx {
+    let rule = super::tzrule::Rule::parse(tz.posix);
+    TzCtx {
+        name: tz.name,
+        offset_minutes: tz.offset_minutes,
+        offset_hours: tz.offset_hours(),
+        dst: tz.has_dst(),
+        posix: tz.posix,
+        std_abbr: rule.std_abbr,
+        dst_abbr: rule.dst_abbr,
+        dst_start: rule.start,
+        dst_end: rule.end,
     }
 }
 

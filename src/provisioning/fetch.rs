@@ -3,13 +3,14 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::digest::{self, Verdict};
 use super::identify::{self, Identified};
 use super::manifest::{AuthScheme, FileDef, FileKind, VendorDef};
 use super::snapshot::{RenderKey, Rendered, Snapshot};
-use super::{Provisioning, ProvisioningError, canonical_ip};
+use super::{Provisioning, ProvisioningError};
+use crate::clock::{Instant, Now};
+use crate::net::canonical_ip;
 use crate::store::provisioning::{Fetch, ProvDevice};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub struct Request<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub transport: Transport,
+    /// When it arrived (read by the protocol driver).
+    pub now: Now,
 }
 
 /// What to send back; the protocol layer maps it to status codes or TFTP errors.
@@ -61,7 +64,7 @@ impl Provisioning {
         let snap = self.snapshot().await?;
         match (id.file.kind, &id.mac) {
             (FileKind::Device, Some(mac)) => self.device_file(req, peer, &id, mac, &snap).await,
-            _ if self.inner.limiter.is_banned(peer, Instant::now()) => Ok(Answer::Banned),
+            _ if self.inner.limiter.is_banned(peer, req.now.mono) => Ok(Answer::Banned),
             _ => self.common_file(&id, id.file, &snap),
         }
     }
@@ -115,18 +118,18 @@ impl Provisioning {
         if req.transport == Transport::Tftp {
             return self.tftp_device_file(req, peer, id, dev, snap);
         }
-        let unix = self.inner.store.now();
-        let verdict = self.check_proof(req, id.def, dev, unix as u64);
+        let unix = req.now.wall;
+        let verdict = self.check_proof(req, id.def, dev);
         if let (Verdict::Valid, Some(dev)) = (verdict, dev) {
             return self.full_config(req, peer, id, dev, snap);
         }
         // A banned source may still prove itself (phones behind one NAT with a scanner), but
         // gets no enrollment window, no auto-registration and no more log lines.
-        if self.inner.limiter.is_banned(peer, Instant::now()) {
-            return Ok(self.challenge(id.def, verdict == Verdict::Stale));
+        if self.inner.limiter.is_banned(peer, req.now.mono) {
+            return Ok(self.challenge(id.def, verdict == Verdict::Stale, unix));
         }
         if verdict == Verdict::Stale {
-            return Ok(self.challenge(id.def, true));
+            return Ok(self.challenge(id.def, true, unix));
         }
         // HEAD gets no body, so it must not use up the one fetch the window allows.
         let window = dev.filter(|d| req.method != "HEAD" && in_window(d, unix));
@@ -141,11 +144,11 @@ impl Provisioning {
             (Some(_), None) => "no-credentials",
             (Some(_), Some(_)) => "bad-credentials",
         };
-        self.deny(peer, reason);
+        self.deny(peer, reason, req.now.mono);
         if dev.is_none() {
-            self.maybe_auto_register(peer, id, mac).await;
+            self.maybe_auto_register(peer, id, mac, req.now.mono).await;
         }
-        Ok(self.challenge(id.def, false))
+        Ok(self.challenge(id.def, false, unix))
     }
 
     /// TFTP cannot authenticate: a secret-free bootstrap, the same for every MAC, unless the
@@ -158,7 +161,7 @@ impl Provisioning {
         dev: Option<&Arc<ProvDevice>>,
         snap: &Snapshot,
     ) -> Result<Answer, ProvisioningError> {
-        if self.inner.limiter.is_banned(peer, Instant::now()) {
+        if self.inner.limiter.is_banned(peer, req.now.mono) {
             return Ok(Answer::Banned);
         }
         match dev {
@@ -192,7 +195,7 @@ impl Provisioning {
             let ctx = site.device(def, dev, fw);
             self.inner.renderer.render(def.vendor, &file.template, &ctx)
         })?;
-        let now = self.inner.store.now();
+        let now = req.now.wall;
         let key = super::recorder::FetchKey {
             id: dev.id,
             ip: peer,
@@ -221,7 +224,6 @@ impl Provisioning {
         req: &Request<'_>,
         def: &VendorDef,
         dev: Option<&Arc<ProvDevice>>,
-        now: u64,
     ) -> Verdict {
         let Some(header) = req.authorization else {
             return Verdict::Invalid;
@@ -246,7 +248,7 @@ impl Provisioning {
         } else {
             self.inner
                 .auth
-                .verify_digest(header, req.method, req.path, user, pass, now)
+                .verify_digest(header, req.method, req.path, user, pass, req.now.wall)
         };
         if dev.is_none() {
             Verdict::Invalid
@@ -255,34 +257,37 @@ impl Provisioning {
         }
     }
 
-    fn challenge(&self, def: &VendorDef, stale: bool) -> Answer {
+    fn challenge(&self, def: &VendorDef, stale: bool, now: crate::clock::UnixTime) -> Answer {
         Answer::Challenge(match def.auth {
-            AuthScheme::Digest => self
-                .inner
-                .auth
-                .digest_challenge(self.inner.store.now() as u64, stale),
+            AuthScheme::Digest => self.inner.auth.digest_challenge(now, stale),
             AuthScheme::Basic => digest::Authenticator::basic_challenge(),
         })
     }
 
     /// Logs a refusal in the one format fail2ban reads, and counts it against the source.
-    pub(super) fn deny(&self, peer: IpAddr, reason: &str) {
+    pub(super) fn deny(&self, peer: IpAddr, reason: &str, now: Instant) {
         tracing::warn!("provisioning: denied {peer} {reason}");
-        if self.inner.limiter.hit(peer, Instant::now()) == super::limiter::Hit::Banned {
+        if self.inner.limiter.hit(peer, now) == super::limiter::Hit::Banned {
             let secs = self.inner.limiter.ban().as_secs();
             tracing::warn!("provisioning: denied {peer} banned-for-{secs}s");
         }
     }
 
-    async fn maybe_auto_register(&self, peer: IpAddr, id: &Identified<'_>, mac: &str) {
+    async fn maybe_auto_register(
+        &self,
+        peer: IpAddr,
+        id: &Identified<'_>,
+        mac: &str,
+        now: Instant,
+    ) {
         let vendor_says =
             id.agent.vendor == Some(id.def.vendor) && id.agent.mac.as_deref() == Some(mac);
         if !self.inner.auto_register || !(id.def.has_oui(mac) || vendor_says) {
             return;
         }
         let global = IpAddr::from([0u8, 0, 0, 0]);
-        if self.inner.auto_registered.hit(global, Instant::now()) != super::limiter::Hit::Counted
-            || self.inner.auto_registered.is_banned(global, Instant::now())
+        if self.inner.auto_registered.hit(global, now) != super::limiter::Hit::Counted
+            || self.inner.auto_registered.is_banned(global, now)
         {
             return;
         }
@@ -302,7 +307,7 @@ impl Provisioning {
     }
 }
 
-fn in_window(dev: &ProvDevice, now: i64) -> bool {
+fn in_window(dev: &ProvDevice, now: crate::clock::UnixTime) -> bool {
     dev.prov_state == crate::store::ProvState::Enrolling
         && dev.enroll_until.is_some_and(|u| u > now)
 }

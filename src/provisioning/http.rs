@@ -51,6 +51,7 @@ async fn prov_file(
         method: request.method().as_str(),
         path: request.uri().path(),
         transport: s.transport,
+        now: crate::clock::Now::read(),
     };
     match s.prov.fetch(&req).await {
         Ok(answer) => respond(answer, headers),
@@ -64,7 +65,11 @@ async fn phonebook(
     headers: HeaderMap,
     Path((token, file)): Path<(String, String)>,
 ) -> Response {
-    match s.prov.phonebook(&token, &file, peer.ip()).await {
+    match s
+        .prov
+        .phonebook(&token, &file, peer.ip(), crate::clock::now())
+        .await
+    {
         Ok(answer) => respond(answer, &headers),
         Err(e) => internal(&e),
     }
@@ -78,7 +83,7 @@ async fn firmware_file(
     if !s.prov.allows(peer.ip()) {
         tracing::warn!(
             "provisioning: denied {} network-not-allowed",
-            super::canonical_ip(peer.ip())
+            crate::net::canonical_ip(peer.ip())
         );
         return plain(StatusCode::FORBIDDEN, "forbidden\n");
     }

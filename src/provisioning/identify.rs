@@ -56,6 +56,8 @@ pub fn identify<'c>(catalog: &'c Catalog, name: &str, agent: UserAgent) -> Optio
         return None;
     }
     let mut candidates: Vec<Identified<'c>> = Vec::new();
+    // The phone's own vendor has this name, but not for its model: nobody else's file either.
+    let mut not_for_model = false;
     for (def, file) in catalog.files_matching(name) {
         if candidates.iter().any(|c| c.def.vendor == def.vendor) {
             continue;
@@ -80,6 +82,12 @@ pub fn identify<'c>(catalog: &'c Catalog, name: &str, agent: UserAgent) -> Optio
                     .clone()
                     .filter(|_| agent.vendor == Some(def.vendor))
             });
+        if let (Some(models), Some(m)) = (&file.models, model.as_deref())
+            && !models.is_match(m)
+        {
+            not_for_model |= agent.vendor == Some(def.vendor);
+            continue;
+        }
         candidates.push(Identified {
             def,
             file,
@@ -87,6 +95,9 @@ pub fn identify<'c>(catalog: &'c Catalog, name: &str, agent: UserAgent) -> Optio
             model,
             agent: agent.clone(),
         });
+    }
+    if not_for_model {
+        return None;
     }
     pick(candidates)
 }

@@ -15,6 +15,9 @@ use crate::store::Vendor;
 
 static SHIPPED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/provisioning-templates");
 
+/// Each vendor's checked keys with their sources (documentation and tests, not a template).
+pub const FACTS_FILE: &str = "facts.toml";
+
 /// Whether a file is the same for everyone or carries one device's secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,6 +66,9 @@ struct FileManifest {
     template: String,
     #[serde(default)]
     bootstrap: Option<String>,
+    /// Regex on the model: the file is only for these (Gigaset's Nx70 format).
+    #[serde(default)]
+    models: Option<String>,
     format: Format,
     content_type: String,
 }
@@ -84,6 +90,8 @@ pub struct FileDef {
     pub template: String,
     /// Device files: the secret-free stand-in served over TFTP.
     pub bootstrap: Option<String>,
+    /// The models this file is for (whole-name match); `None`: every model.
+    pub models: Option<Regex>,
     pub format: Format,
     /// Ready to send, so answering a request does not parse it.
     pub content_type: axum::http::HeaderValue,
@@ -206,6 +214,7 @@ fn load_vendor(vendor: Vendor, overrides: Option<&Path>) -> Result<VendorDef, Pr
         kind: FileKind::Common,
         template: m.phonebook.template,
         bootstrap: None,
+        models: None,
         format: m.phonebook.format,
         content_type: header(vendor, &m.phonebook.content_type)?,
     };
@@ -213,7 +222,7 @@ fn load_vendor(vendor: Vendor, overrides: Option<&Path>) -> Result<VendorDef, Pr
     let mut names: Vec<String> = dir
         .files()
         .filter_map(|f| f.path().file_name()?.to_str().map(str::to_owned))
-        .filter(|n| n != "manifest.toml")
+        .filter(|n| n != "manifest.toml" && n != FACTS_FILE)
         .collect();
     names.sort();
     let templates: HashMap<String, String> = names
@@ -267,11 +276,16 @@ fn compile_file(vendor: Vendor, f: FileManifest) -> Result<FileDef, Provisioning
             "the device file needs a bootstrap template for TFTP",
         ));
     }
+    let models = match &f.models {
+        Some(m) => Some(regex(vendor, &format!("^(?:{m})$"))?),
+        None => None,
+    };
     Ok(FileDef {
         pattern,
         kind: f.kind,
         template: f.template,
         bootstrap: f.bootstrap,
+        models,
         format: f.format,
         content_type: header(vendor, &f.content_type)?,
     })

@@ -19,16 +19,21 @@ pub mod limiter;
 pub mod manifest;
 mod phonebook;
 mod recorder;
+mod refresh;
 pub mod render;
 mod snapshot;
 mod tftp_root;
+mod tzrule;
 
 use std::net::IpAddr;
+
+use crate::net::canonical_ip;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 pub use context::{Site, Urls};
 pub use fetch::{Answer, Request, Transport};
+pub use recorder::{FetchLog, RecordWriter};
 pub use snapshot::Rendered;
 pub use tftp_root::TftpRoot;
 
@@ -36,14 +41,20 @@ use crate::config::Config;
 use crate::store::{Store, StoreError};
 use snapshot::Snapshot;
 
+/// What can go wrong serving phones; whose fault it is shows in the variant.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProvisioningError {
     /// A shipped manifest is broken (our bug, caught by the tests).
     #[error("provisioning manifest: {0}")]
     Manifest(String),
     /// A template failed to compile or render (ours, or the admin's override).
-    #[error("provisioning template {0}")]
-    Template(String),
+    #[error("provisioning template {vendor}/{template}: {message}")]
+    Template {
+        vendor: crate::store::Vendor,
+        template: String,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A bad firmware name or upload (the admin's).
@@ -80,19 +91,21 @@ struct Inner {
 }
 
 impl Provisioning {
-    /// Loads the vendor catalog (with the admin's template overrides) and starts the fetch
-    /// recorder. `urls` are the addresses phones reach us at, known once sockets are bound.
+    /// Loads the vendor catalog (with the admin's template overrides). `urls` are the
+    /// addresses phones reach us at, known once sockets are bound. The [`RecordWriter`] is the
+    /// service that writes fetch records; the caller runs it.
     pub fn new(
         config: &Config,
         store: Store,
         urls: Urls,
-    ) -> Result<Provisioning, ProvisioningError> {
+    ) -> Result<(Provisioning, RecordWriter), ProvisioningError> {
         let data = &config.server.data_dir;
         let (catalog, renderer) = check::check_templates(config)?;
         let p = &config.provisioning;
         let secs = std::time::Duration::from_secs;
+        let (recorder, writer) = recorder::Recorder::new(store.clone());
         let inner = Inner {
-            recorder: recorder::Recorder::start(store.clone()),
+            recorder,
             store,
             catalog,
             renderer,
@@ -112,9 +125,10 @@ impl Provisioning {
             // At most this many unknown phones join the device list per minute.
             auto_registered: limiter::Limiter::new(30, secs(60), secs(60)),
         };
-        Ok(Provisioning {
+        let prov = Provisioning {
             inner: Arc::new(inner),
-        })
+        };
+        Ok((prov, writer))
     }
 
     pub fn catalog(&self) -> &manifest::Catalog {
@@ -131,48 +145,13 @@ impl Provisioning {
         self.inner.allowed.is_empty() || self.inner.allowed.iter().any(|n| n.contains(&ip))
     }
 
-    /// Writes out the fetch records still queued (on shutdown).
-    pub async fn flush(&self) {
-        self.inner.recorder.flush().await;
-    }
-
-    /// The snapshot of the current store generation, rebuilt if the store changed.
-    async fn snapshot(&self) -> Result<Arc<Snapshot>, ProvisioningError> {
-        let generation = self.inner.store.generation();
-        let current = self.current();
-        if current.generation == generation {
-            return Ok(current);
-        }
-        let _one_rebuild = self.inner.rebuild.lock().await;
-        let current = self.current();
-        if current.generation == generation {
-            return Ok(current);
-        }
-        let data = self.inner.store.provisioning_data().await?;
-        let fresh = Arc::new(Snapshot::new(generation, data));
-        *self
-            .inner
-            .snapshot
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
-        Ok(fresh)
-    }
-
-    fn current(&self) -> Arc<Snapshot> {
-        self.inner
-            .snapshot
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    /// A handle that waits for queued fetch records to be written.
+    pub fn fetch_log(&self) -> FetchLog {
+        self.inner.recorder.fetch_log()
     }
 }
 
-/// An IPv4 peer on a dual-stack socket arrives as `::ffff:a.b.c.d`; rules are written for a.b.c.d.
-pub fn canonical_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
+#[cfg(test)]
+mod facts_tests;
 #[cfg(test)]
 mod tests;

@@ -2,11 +2,11 @@
 //! the global phonebook and every user whose phonebook entry is enabled.
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use super::fetch::Answer;
 use super::snapshot::RenderKey;
-use super::{Provisioning, ProvisioningError, canonical_ip};
+use super::{Provisioning, ProvisioningError};
+use crate::net::canonical_ip;
 
 impl Provisioning {
     pub async fn phonebook(
@@ -14,13 +14,14 @@ impl Provisioning {
         token: &str,
         file: &str,
         peer: IpAddr,
+        now: crate::clock::Instant,
     ) -> Result<Answer, ProvisioningError> {
         let peer = canonical_ip(peer);
         if !self.allows(peer) {
             tracing::warn!("provisioning: denied {peer} network-not-allowed");
             return Ok(Answer::Forbidden);
         }
-        if self.inner.limiter.is_banned(peer, Instant::now()) {
+        if self.inner.limiter.is_banned(peer, now) {
             return Ok(Answer::Banned);
         }
         let snap = self.snapshot().await?;
@@ -28,7 +29,7 @@ impl Provisioning {
             .device_by_token(token)
             .filter(|d| token.len() >= 32 && d.vendor.is_some())
         else {
-            self.deny(peer, "unknown-token");
+            self.deny(peer, "unknown-token", now);
             return Ok(Answer::NotFound);
         };
         let def = self

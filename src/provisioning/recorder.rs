@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::UnixTime;
 use crate::store::Store;
 use crate::store::provisioning::Fetch;
 
@@ -20,21 +21,21 @@ enum Msg {
 }
 
 /// A phone asking again from the same address within this many seconds is not recorded again.
-const SAME_FETCH_SECS: i64 = 2;
+const SAME_FETCH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What tells one fetch from the next: the device, where from, when, which generation.
 #[derive(Debug, Clone, Copy)]
 pub struct FetchKey {
     pub id: i64,
     pub ip: std::net::IpAddr,
-    pub at: i64,
+    pub at: UnixTime,
     pub generation: u64,
 }
 
 /// The last recorded fetch of a device.
 #[derive(Debug)]
 struct Seen {
-    at: i64,
+    at: UnixTime,
     ip: std::net::IpAddr,
     generation: u64,
 }
@@ -46,14 +47,39 @@ pub struct Recorder {
     recent: std::sync::RwLock<HashMap<i64, Seen>>,
 }
 
+/// Waits until every fetch recorded so far is written (the admin API, before it shows devices).
+#[derive(Debug, Clone)]
+pub struct FetchLog {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl FetchLog {
+    pub async fn flush(&self) {
+        flush(&self.tx).await;
+    }
+}
+
+/// The service that writes the records: runs until shutdown, then writes what is queued.
+#[derive(Debug)]
+pub struct RecordWriter {
+    store: Store,
+    rx: mpsc::Receiver<Msg>,
+}
+
 impl Recorder {
-    /// Starts the writer task (needs a Tokio runtime).
-    pub fn start(store: Store) -> Recorder {
+    /// The recorder, and the writer service that must run for records to reach the store.
+    pub fn new(store: Store) -> (Recorder, RecordWriter) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx));
-        Recorder {
+        let recorder = Recorder {
             tx,
             recent: Default::default(),
+        };
+        (recorder, RecordWriter { store, rx })
+    }
+
+    pub fn fetch_log(&self) -> FetchLog {
+        FetchLog {
+            tx: self.tx.clone(),
         }
     }
 
@@ -64,7 +90,7 @@ impl Recorder {
         let seen = |recent: &HashMap<i64, Seen>| {
             matches!(recent.get(&key.id), Some(s) if s.ip == key.ip
                 && s.generation == key.generation
-                && key.at - s.at < SAME_FETCH_SECS)
+                && key.at.since(s.at) < SAME_FETCH)
         };
         if seen(&self.recent.read().unwrap_or_else(|e| e.into_inner())) {
             return;
@@ -88,36 +114,64 @@ impl Recorder {
             tracing::debug!("provisioning: fetch record dropped (queue full)");
         }
     }
+}
 
-    /// Waits until everything recorded so far is written.
-    pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
+/// Asks the writer to write what it holds, and waits for it (not at all if it has stopped).
+async fn flush(tx: &mpsc::Sender<Msg>) {
+    let (done, wait) = oneshot::channel();
+    if tx.send(Msg::Flush(done)).await.is_ok() {
+        let _ = wait.await;
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Msg>) {
-    let mut pending: HashMap<i64, Fetch> = HashMap::new();
-    while let Some(msg) = rx.recv().await {
+impl RecordWriter {
+    /// Writes records in batches until `shutdown`; then writes what is still queued.
+    pub async fn run(
+        mut self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<(), std::convert::Infallible> {
+        let mut pending: HashMap<i64, Fetch> = HashMap::new();
+        loop {
+            let msg = tokio::select! {
+                msg = self.rx.recv() => msg,
+                () = shutdown.cancelled() => None,
+            };
+            let Some(msg) = msg else { break };
+            let mut waiters = Vec::new();
+            take(msg, &mut pending, &mut waiters);
+            let batch = tokio::time::sleep(BATCH);
+            tokio::pin!(batch);
+            while waiters.is_empty() {
+                tokio::select! {
+                    Some(msg) = self.rx.recv() => take(msg, &mut pending, &mut waiters),
+                    () = &mut batch => break,
+                    () = shutdown.cancelled() => break,
+                }
+            }
+            self.write(&mut pending).await;
+            for w in waiters {
+                let _ = w.send(());
+            }
+        }
+        self.rx.close();
         let mut waiters = Vec::new();
-        take(msg, &mut pending, &mut waiters);
-        let deadline = tokio::time::Instant::now() + BATCH;
-        while waiters.is_empty() {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(msg)) => take(msg, &mut pending, &mut waiters),
-                _ => break,
-            }
+        while let Ok(msg) = self.rx.try_recv() {
+            take(msg, &mut pending, &mut waiters);
         }
-        if !pending.is_empty() {
-            let batch: Vec<Fetch> = pending.drain().map(|(_, f)| f).collect();
-            if let Err(e) = store.record_fetches(&batch).await {
-                tracing::warn!("provisioning: recording {} fetches: {e}", batch.len());
-            }
-        }
+        self.write(&mut pending).await;
         for w in waiters {
             let _ = w.send(());
+        }
+        Ok(())
+    }
+
+    async fn write(&self, pending: &mut HashMap<i64, Fetch>) {
+        if pending.is_empty() {
+            return;
+        }
+        let batch: Vec<Fetch> = pending.drain().map(|(_, f)| f).collect();
+        if let Err(e) = self.store.record_fetches(&batch).await {
+            tracing::warn!("provisioning: recording {} fetches: {e}", batch.len());
         }
     }
 }

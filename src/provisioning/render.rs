@@ -35,7 +35,11 @@ impl Renderer {
         ctx: &impl Serialize,
     ) -> Result<String, ProvisioningError> {
         let env = &self.envs[&vendor];
-        let fail = |e: Error| ProvisioningError::Template(format!("{vendor}/{name}: {e:#}"));
+        let fail = |e: Error| ProvisioningError::Template {
+            vendor,
+            template: name.to_owned(),
+            message: format!("{e:#}"),
+        };
         let text = env
             .get_template(name)
             .map_err(fail)?
@@ -82,7 +86,11 @@ fn environment(def: &VendorDef) -> Result<Environment<'static>, ProvisioningErro
     env.set_formatter(format_value);
     for (name, source) in &def.templates {
         env.add_template_owned(name.clone(), source.clone())
-            .map_err(|e| ProvisioningError::Template(format!("{}/{name}: {e:#}", def.vendor)))?;
+            .map_err(|e| ProvisioningError::Template {
+                vendor: def.vendor,
+                template: name.to_owned(),
+                message: format!("{e:#}"),
+            })?;
     }
     Ok(env)
 }
@@ -105,20 +113,7 @@ fn format_value(out: &mut Output, state: &State, value: &Value) -> Result<(), Er
 
 /// Characters XML 1.0 cannot hold at all are dropped; markup characters become entities.
 pub fn escape_xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\u{fffe}' | '\u{ffff}' => {}
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::xml::escape(text, crate::xml::Controls::Drop)
 }
 
 /// A line-based file ends a value at the line break: control characters never pass.

@@ -2,14 +2,14 @@
 //! rendered from it. A change in the store makes a new snapshot; renders are byte-identical
 //! for unchanged input, so ETags survive it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::store::Vendor;
-use crate::store::provisioning::{PhonebookLine, ProvDevice, ProvisioningData};
+use crate::store::provisioning::{FirmwareModel, PhonebookLine, ProvDevice, ProvisioningData};
 
 /// Renderings kept per snapshot at most.
 const MAX_RENDERED: usize = 50_000;
@@ -57,6 +57,8 @@ pub enum RenderKey {
 #[derive(Debug)]
 pub struct Snapshot {
     pub generation: u64,
+    /// False for the empty snapshot the server starts with.
+    loaded: bool,
     by_mac: HashMap<String, Arc<ProvDevice>>,
     by_token: HashMap<String, Arc<ProvDevice>>,
     pub phonebook: Vec<PhonebookLine>,
@@ -68,13 +70,30 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn empty() -> Snapshot {
-        Snapshot::new(u64::MAX, ProvisioningData::default())
+        Snapshot {
+            loaded: false,
+            ..Snapshot::new(0, ProvisioningData::default())
+        }
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
     }
 
     pub fn new(generation: u64, data: ProvisioningData) -> Snapshot {
-        let devices: Vec<Arc<ProvDevice>> = data.devices.into_iter().map(Arc::new).collect();
+        let devices = data.devices.into_iter().map(Arc::new);
+        Snapshot::indexed(generation, devices.collect(), data.phonebook, data.firmware)
+    }
+
+    fn indexed(
+        generation: u64,
+        devices: Vec<Arc<ProvDevice>>,
+        phonebook: Vec<PhonebookLine>,
+        firmware: impl IntoIterator<Item = FirmwareModel>,
+    ) -> Snapshot {
         Snapshot {
             generation,
+            loaded: true,
             by_mac: devices
                 .iter()
                 .filter_map(|d| Some((d.mac.clone()?, d.clone())))
@@ -83,14 +102,74 @@ impl Snapshot {
                 .iter()
                 .map(|d| (d.token.clone(), d.clone()))
                 .collect(),
-            phonebook: data.phonebook,
-            firmware: data
-                .firmware
+            phonebook,
+            firmware: firmware
                 .into_iter()
                 .map(|f| ((f.vendor, f.model), f.file))
                 .collect(),
             rendered: RwLock::default(),
         }
+    }
+
+    /// The devices whose config shows one of `users` (owner or guest) or `workplaces`.
+    pub fn related(&self, users: &HashSet<i64>, workplaces: &HashSet<i64>) -> HashSet<i64> {
+        let reaches = |id: Option<i64>, set: &HashSet<i64>| id.is_some_and(|i| set.contains(&i));
+        self.by_token
+            .values()
+            .filter(|d| {
+                reaches(d.user_id, users)
+                    || reaches(d.guest_id, users)
+                    || reaches(d.workplace_id, workplaces)
+            })
+            .map(|d| d.id)
+            .collect()
+    }
+
+    /// This snapshot at `generation`: the devices in `gone` replaced by `fresh` (those that
+    /// still exist), the phonebook by `phonebook` if given. Renders of everything else stay.
+    pub fn updated(
+        &self,
+        generation: u64,
+        fresh: Vec<ProvDevice>,
+        gone: &HashSet<i64>,
+        phonebook: Option<Vec<PhonebookLine>>,
+    ) -> Snapshot {
+        let mut devices: Vec<Arc<ProvDevice>> = self
+            .by_token
+            .values()
+            .filter(|d| !gone.contains(&d.id))
+            .cloned()
+            .collect();
+        devices.extend(fresh.into_iter().map(Arc::new));
+        let phonebook_changed = phonebook.as_ref().is_some_and(|p| *p != self.phonebook);
+        let firmware = self
+            .firmware
+            .iter()
+            .map(|((vendor, model), file)| FirmwareModel {
+                vendor: *vendor,
+                model: model.clone(),
+                file: file.clone(),
+            });
+        let next = Snapshot::indexed(
+            generation,
+            devices,
+            phonebook.unwrap_or_else(|| self.phonebook.clone()),
+            firmware,
+        );
+        let kept: HashMap<RenderKey, Rendered> = self
+            .rendered
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(key, _)| match key {
+                RenderKey::Device { id } => !gone.contains(id),
+                RenderKey::Phonebook { .. } => !phonebook_changed,
+                RenderKey::Common { .. } => true,
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        *next.rendered.write().unwrap_or_else(|e| e.into_inner()) = kept;
+        next
     }
 
     pub fn device_by_mac(&self, mac: &str) -> Option<&Arc<ProvDevice>> {
@@ -130,5 +209,67 @@ impl Snapshot {
             cache.insert(key, r.clone());
         }
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::provisioning::ProvDevice;
+
+    fn device(id: i64, user: i64, name: &str) -> ProvDevice {
+        let mut d = crate::provisioning::check::sample_device(Vendor::Yealink, name);
+        d.id = id;
+        d.mac = Some(format!("0015650000{id:02x}"));
+        d.token = format!("token-{id}");
+        d.user_id = Some(user);
+        d
+    }
+
+    fn render(snap: &Snapshot, id: i64, text: &str) -> Rendered {
+        snap.rendered(RenderKey::Device { id }, || Ok::<_, ()>(text.to_owned()))
+            .expect("render")
+    }
+
+    #[test]
+    fn a_change_renders_only_the_devices_it_reaches_again() {
+        let data = ProvisioningData {
+            devices: vec![device(1, 10, "Anna"), device(2, 20, "Ben")],
+            ..ProvisioningData::default()
+        };
+        let snap = Snapshot::new(5, data);
+        render(&snap, 1, "anna v1");
+        render(&snap, 2, "ben v1");
+        let pb = RenderKey::Phonebook {
+            vendor: Vendor::Yealink,
+            language: "de".into(),
+        };
+        snap.rendered(pb.clone(), || Ok::<_, ()>("book".into()))
+            .expect("render");
+
+        // User 10 was renamed: device 1 reaches it, device 2 does not.
+        let gone = snap.related(&HashSet::from([10]), &HashSet::new());
+        assert_eq!(gone, HashSet::from([1]));
+        let next = snap.updated(6, vec![device(1, 10, "Anna B.")], &gone, Some(Vec::new()));
+        assert_eq!(next.generation, 6);
+        assert_eq!(render(&next, 1, "anna v2").body, "anna v2");
+        assert_eq!(render(&next, 2, "ben v2").body, "ben v1", "kept its render");
+        let kept = next.rendered(pb, || Err::<String, _>("rendered again"));
+        assert_eq!(kept.expect("same phonebook: kept").body, "book");
+        let anna = next.device_by_mac("001565000001").expect("still there");
+        assert_eq!(anna.user_display.as_deref(), Some("Anna B."));
+    }
+
+    #[test]
+    fn a_device_that_is_gone_leaves_the_snapshot() {
+        let data = ProvisioningData {
+            devices: vec![device(1, 10, "Anna"), device(2, 20, "Ben")],
+            ..ProvisioningData::default()
+        };
+        let snap = Snapshot::new(5, data);
+        let next = snap.updated(6, Vec::new(), &HashSet::from([2]), None);
+        assert!(next.device_by_token("token-2").is_none());
+        assert!(next.device_by_token("token-1").is_some());
+        assert!(!Snapshot::empty().is_loaded() && next.is_loaded());
     }
 }

@@ -104,11 +104,11 @@ fn every_file_is_well_formed_and_device_files_carry_the_account() {
             }
             let secret = ["SipSecret7", "ProvSecret7", "0123456789abcdef"];
             if name == device_file.template {
+                // The provisioning credentials are checked under their keys by facts_tests
+                // (the Gigaset Nx70 has no key for them).
                 for s in [
                     "sipuser7",
                     "SipSecret7",
-                    "provuser7",
-                    "ProvSecret7",
                     "pbx.example.com",
                     "/menu/0123456789abcdef0123456789abcdef/",
                     "/phonebook/0123456789abcdef0123456789abcdef/",
@@ -359,4 +359,47 @@ fn closing_paren(text: &str) -> usize {
         }
     }
     panic!("unbalanced pattern {text}")
+}
+
+#[test]
+fn a_gigaset_base_gets_the_nx70_file_only_when_it_is_an_nx70() {
+    let catalog = Catalog::load(None).expect("shipped catalog");
+    let ask = |ua: &str| {
+        let agent = super::identify::user_agent(&catalog, Some(ua));
+        super::identify::identify(&catalog, "7C2F80E0D605.xml", agent)
+            .map(|id| (id.def.vendor, id.file.template.clone()))
+    };
+    let nx70 = Some((Vendor::Gigaset, "nx70.xml".to_owned()));
+    assert_eq!(
+        ask("Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;7C2F80E0D605"),
+        nx70
+    );
+    assert_eq!(
+        ask("Gigaset N870E IP PRO/83.V2.65.0+build.8504c90;7C2F80E0D605"),
+        nx70
+    );
+    // An N720 (ProviderFrame format) names itself: no Nx70 file, and no other vendor's file.
+    assert_eq!(
+        ask("Gigaset N720 IP PRO/70.117.00.000.000;7C2F80E0D605"),
+        None
+    );
+}
+
+#[test]
+fn yealink_common_files_with_three_digit_codes_name_their_model() {
+    let catalog = Catalog::load(None).expect("shipped catalog");
+    for (name, model) in [
+        ("y000000000066.cfg", "T46S"),
+        ("y000000000107.cfg", "T43U"),
+        ("y000000000108.cfg", "T46U"),
+        ("y000000000109.cfg", "T48U"),
+    ] {
+        let id = super::identify::identify(&catalog, name, Default::default()).expect(name);
+        assert_eq!(id.def.vendor, Vendor::Yealink, "{name}");
+        assert_eq!(id.file.kind, FileKind::Common, "{name}");
+        assert_eq!(id.model.as_deref(), Some(model), "{name}");
+    }
+    assert!(
+        super::identify::identify(&catalog, "y0000000000108.cfg", Default::default()).is_none()
+    );
 }

@@ -65,6 +65,7 @@ impl TftpFiles for TftpRoot {
             method: "GET",
             path: "",
             transport: Transport::Tftp,
+            now: crate::clock::Now::read(),
         };
         match self.prov.fetch(&req).await {
             Ok(Answer::File { file, .. }) => Ok(file.body),

@@ -80,7 +80,7 @@ impl Store {
     }
 
     pub async fn admins(&self) -> Result<Vec<Admin>> {
-        let rows: Vec<(String, Role, i64)> =
+        let rows: Vec<(String, Role, crate::clock::UnixTime)> =
             sqlx::query_as("SELECT username, role, created_at FROM admins ORDER BY username")
                 .fetch_all(&self.read)
                 .await?;
@@ -101,7 +101,7 @@ impl Store {
             .bind(username)
             .fetch_optional(&mut *tx)
             .await?;
-        let (role,) = row.ok_or_else(|| StoreError::NotFound(format!("admin {username}")))?;
+        let (role,) = row.ok_or_else(|| StoreError::not_found("admin", username))?;
         if role == Role::SystemAdmin {
             let (count,): (i64,) =
                 sqlx::query_as("SELECT COUNT(*) FROM admins WHERE role = 'system-admin'")

@@ -134,7 +134,7 @@ impl Store {
             .await?
             .into_iter()
             .find(|a| a.id == id)
-            .ok_or_else(|| StoreError::NotFound(format!("action {id}")))
+            .ok_or_else(|| StoreError::not_found("action", id))
     }
 
     pub async fn delete_action(&self, username: &str, id: i64) -> Result<()> {
@@ -146,7 +146,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("action {id}")));
+            return Err(StoreError::not_found("action", id));
         }
         tx.commit().await?;
         Ok(())

@@ -82,7 +82,10 @@ impl Store {
         let owner = self.resolve(&mut tx, owner).await?;
         let device = devices::one(&mut tx, id).await?;
         if devices::owner_of(&mut tx, id).await? != owner {
-            return Err(StoreError::NotFound(format!("device {id} of this owner")));
+            return Err(StoreError::not_found(
+                "device",
+                format!("{id} of this owner"),
+            ));
         }
         if device.kind == DeviceKind::Fax {
             return Err(StoreError::invalid(

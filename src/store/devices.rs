@@ -1,6 +1,7 @@
 //! Devices [Endgeräte]: IP phones, softphones, mobiles and virtual fax devices, each with its own
 //! random SIP credentials and menu token, owned by one user, one workplace or nobody.
 
+use crate::clock::UnixTime;
 use sqlx::SqliteConnection;
 
 use super::secret::{Secret, random_alnum, random_hex};
@@ -59,14 +60,14 @@ struct Row {
     username: Option<String>,
     workplace: Option<String>,
     prov_state: ProvState,
-    enroll_until: Option<i64>,
+    enroll_until: Option<UnixTime>,
     firmware: Option<String>,
     last_ip: Option<String>,
-    last_seen: Option<i64>,
+    last_seen: Option<UnixTime>,
     last_file: Option<String>,
     reported_model: Option<String>,
     resync_pending: bool,
-    created_at: i64,
+    created_at: UnixTime,
     #[sqlx(flatten)]
     followme: followme::Row,
 }
@@ -109,7 +110,7 @@ pub(super) async fn insert(
     insert_many(conn, vec![spec], window_hours)
         .await?
         .pop()
-        .ok_or_else(|| StoreError::NotFound("the new device".into()))
+        .ok_or_else(|| StoreError::not_found("device", "just created"))
 }
 
 /// Rows per multi-row INSERT: far below SQLite's 32,766 bound parameters.
@@ -171,7 +172,7 @@ pub(super) async fn insert_many(
         for (spec, name) in chunk.iter().zip(&names) {
             let id = *by_name
                 .get(name)
-                .ok_or_else(|| StoreError::NotFound("the new device".into()))?;
+                .ok_or_else(|| StoreError::not_found("device", "just created"))?;
             if spec.owner != Owner::Nobody {
                 owned.push(id);
             }
@@ -191,12 +192,22 @@ fn owner_columns(owner: Owner) -> (Option<i64>, Option<i64>) {
 }
 
 /// An assigned phone may fetch its first full config for a while; others wait for the admin.
-fn enrollment(owner: Owner, kind: DeviceKind, now: i64, hours: u64) -> (ProvState, Option<i64>) {
+fn enrollment(
+    owner: Owner,
+    kind: DeviceKind,
+    now: UnixTime,
+    hours: u64,
+) -> (ProvState, Option<UnixTime>) {
     if owner == Owner::Nobody || kind != DeviceKind::IpPhone {
         (ProvState::New, None)
     } else {
-        (ProvState::Enrolling, Some(now + hours as i64 * 3600))
+        (ProvState::Enrolling, Some(window_end(now, hours)))
     }
+}
+
+/// When an enrollment window opened at `now` for `hours` closes.
+fn window_end(now: UnixTime, hours: u64) -> UnixTime {
+    now.after(std::time::Duration::from_secs(hours.saturating_mul(3600)))
 }
 
 /// Deletes device `id`; a fax device goes only with its user's fax settings.
@@ -227,7 +238,7 @@ pub(super) async fn assign(
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("device {id}")))?;
+        .ok_or_else(|| StoreError::not_found("device", id))?;
     let (state, until) = enrollment(owner, kind.0, unix_now(), window_hours);
     sqlx::query(
         "UPDATE devices SET owner_user_id = $1, owner_workplace_id = $2,
@@ -257,7 +268,7 @@ pub(super) async fn owner_of(conn: &mut SqliteConnection, id: i64) -> Result<Own
             .fetch_optional(&mut *conn)
             .await?;
     match row {
-        None => Err(StoreError::NotFound(format!("device {id}"))),
+        None => Err(StoreError::not_found("device", id)),
         Some((Some(user), _)) => Ok(Owner::User(user)),
         Some((None, Some(workplace))) => Ok(Owner::Workplace(workplace)),
         Some((None, None)) => Ok(Owner::Nobody),
@@ -281,7 +292,7 @@ pub(super) async fn one(conn: &mut SqliteConnection, id: i64) -> Result<Device> 
     select(conn, "d.id = $1", id)
         .await?
         .pop()
-        .ok_or_else(|| StoreError::NotFound(format!("device {id}")))
+        .ok_or_else(|| StoreError::not_found("device", id))
 }
 
 impl Store {
@@ -382,7 +393,7 @@ impl Store {
     pub async fn enroll_device(&self, id: i64) -> Result<Device> {
         let mut tx = self.write.begin().await?;
         one(&mut tx, id).await?;
-        let until = unix_now() + self.window_hours as i64 * 3600;
+        let until = window_end(unix_now(), self.window_hours);
         sqlx::query(
             "UPDATE devices SET prov_state = $1, enroll_until = $2, token = $3,
                  prov_username = $4, prov_password = $5 WHERE id = $6",

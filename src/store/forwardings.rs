@@ -147,5 +147,5 @@ async fn one(conn: &mut SqliteConnection, user: i64, id: i64) -> Result<Forwardi
         .fetch_optional(&mut *conn)
         .await?;
     row.map(Forwarding::from)
-        .ok_or_else(|| StoreError::NotFound(format!("forwarding {id}")))
+        .ok_or_else(|| StoreError::not_found("forwarding", id))
 }

@@ -60,12 +60,10 @@ const DEVICE: &str = "SELECT d.id, d.vendor, w.name AS workplace, u.username AS 
   LEFT JOIN users g ON g.id = w.current_user_id
  WHERE d.token = $1";
 
-/// Marks every phone of the workplaces `ids` for a resync, as of store generation `generation`.
-pub(super) async fn mark_resync(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    generation: u64,
-) -> Result<()> {
+/// Marks every phone of the workplaces `ids` for a resync, as of the generation the
+/// transaction's own changes so far make (so only a config rendered with them clears the mark).
+pub(super) async fn mark_resync(conn: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
+    let generation = super::changes::generation_in(&mut *conn).await?;
     for id in ids {
         sqlx::query(
             "INSERT INTO device_resync (device_id, since, generation)
@@ -81,13 +79,13 @@ pub(super) async fn mark_resync(
     Ok(())
 }
 
-/// Clears the mark of `device` if the config it fetched was rendered after the marking.
+/// Clears the mark of `device` if the config it fetched was rendered with the marked change.
 pub(super) async fn fetched(
     conn: &mut SqliteConnection,
     device: i64,
     generation: u64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM device_resync WHERE device_id = $1 AND generation < $2")
+    sqlx::query("DELETE FROM device_resync WHERE device_id = $1 AND generation <= $2")
         .bind(device)
         .bind(generation as i64)
         .execute(&mut *conn)
@@ -155,7 +153,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((on,)) = row else {
-            return Err(StoreError::NotFound(format!("configurable device {id}")));
+            return Err(StoreError::not_found("configurable device", id));
         };
         sqlx::query(
             "UPDATE followme SET internal_enabled = $1, external_enabled = $1, team_enabled = $1

@@ -13,6 +13,7 @@ mod accounts;
 mod actions;
 mod assignments;
 mod batch;
+pub mod changes;
 mod devices;
 mod followme;
 mod forwardings;
@@ -24,6 +25,7 @@ mod phonebook;
 mod profile;
 pub mod provisioning;
 mod quick_create;
+pub mod registrations;
 pub mod secret;
 mod speed_dials;
 mod templates;
@@ -34,6 +36,7 @@ mod workplaces;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::clock::UnixTime;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use accounts::{Principal, PrincipalSource};
@@ -43,8 +46,10 @@ pub use devices::default_label;
 pub use model::*;
 pub use users::Hashed;
 
-/// What can go wrong in the store; the API maps each variant to one HTTP status.
+/// What can go wrong in the store; the API maps each variant to one HTTP status (and SIP will
+/// map it to a response code), so what went wrong is structured, never only text.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// Input broke a rule of the seed (the caller's fault).
     #[error("{field}: {message}")]
@@ -52,8 +57,8 @@ pub enum StoreError {
     /// Input collides with existing data, e.g. a taken extension.
     #[error("{field}: {message}")]
     Conflict { field: String, message: String },
-    #[error("{0} not found")]
-    NotFound(String),
+    #[error("{kind} {key} not found")]
+    NotFound { kind: &'static str, key: String },
     /// The caller may not do this (e.g. grant a role above its own).
     #[error("{0}")]
     Forbidden(String),
@@ -73,6 +78,13 @@ impl StoreError {
         StoreError::Invalid {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(kind: &'static str, key: impl ToString) -> Self {
+        StoreError::NotFound {
+            kind,
+            key: key.to_string(),
         }
     }
 
@@ -102,7 +114,7 @@ pub struct Store {
     default_language: String,
     window_hours: u64,
     hasher: hasher::Hasher,
-    changes: std::sync::Arc<provisioning::Changes>,
+    changes: std::sync::Arc<changes::Feed>,
 }
 
 /// Settings the store needs from the config.
@@ -127,26 +139,35 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
-        let changes = std::sync::Arc::<provisioning::Changes>::default();
-        let (hooked, released) = (changes.clone(), changes.clone());
+        let feed: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<changes::Feed>>> =
+            Default::default();
+        let (hooked, released) = (feed.clone(), feed.clone());
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .after_connect(move |conn, _| {
-                let changes = hooked.clone();
+                let feed = hooked.clone();
                 Box::pin(async move {
-                    provisioning::install_hooks(conn, changes)
-                        .await
-                        .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))
+                    let mut handle = conn.lock_handle().await?;
+                    handle.set_update_hook(move |r| {
+                        if let Some(feed) = feed.get() {
+                            feed.touched(r.table);
+                        }
+                    });
+                    Ok(())
                 })
             })
             .after_release(move |_, _| {
-                released.released();
+                if let Some(feed) = released.get() {
+                    feed.released();
+                }
                 Box::pin(async { Ok(true) })
             })
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&write).await?;
-        provisioning::resume_generation(&write, &changes).await?;
+        let changes =
+            std::sync::Arc::new(changes::Feed::new(changes::last_generation(&write).await?));
+        let _ = feed.set(changes.clone());
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
@@ -226,19 +247,16 @@ pub(crate) async fn temp_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-/// Seconds since the Unix epoch; the store's timestamp unit.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
+/// The wall clock now, as the store keeps it.
+pub(crate) fn unix_now() -> UnixTime {
+    UnixTime::now()
 }
 
 /// The id `sql` (a `SELECT id ... WHERE name = $1`) finds for `name`; none is `NotFound`.
 pub(crate) async fn find_id(
     conn: &mut sqlx::SqliteConnection,
     sql: &str,
-    what: &str,
+    what: &'static str,
     name: &str,
 ) -> Result<i64> {
     let row: Option<(i64,)> = sqlx::query_as(sql)
@@ -246,7 +264,7 @@ pub(crate) async fn find_id(
         .fetch_optional(&mut *conn)
         .await?;
     row.map(|r| r.0)
-        .ok_or_else(|| StoreError::NotFound(format!("{what} {name}")))
+        .ok_or_else(|| StoreError::not_found(what, name))
 }
 
 /// For a name given in a request body, unknown is the caller's mistake in `field` (422), not a
@@ -254,7 +272,9 @@ pub(crate) async fn find_id(
 pub(crate) fn named_in_body(field: &str) -> impl FnOnce(StoreError) -> StoreError {
     let field = field.to_owned();
     move |e| match e {
-        StoreError::NotFound(what) => StoreError::invalid(&field, format!("there is no {what}")),
+        StoreError::NotFound { kind, key } => {
+            StoreError::invalid(&field, format!("there is no {kind} {key}"))
+        }
         other => other,
     }
 }

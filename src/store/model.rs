@@ -1,6 +1,7 @@
 //! The domain as the API and CLI see it: what goes in (`New*`, `*Patch`) and what comes out.
 //! Secrets only ever go in: no output type has a field for a password, PIN or SIP secret.
 
+use crate::clock::UnixTime;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -251,8 +252,8 @@ pub struct User {
     /// The action template the user follows, if any.
     pub action_template: Option<String>,
     pub phone_status: PhoneStatus,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
 }
 
 word_enum!(
@@ -265,7 +266,7 @@ word_enum!(
 pub struct PhoneStatus {
     pub state: PhoneState,
     pub workplace: Option<String>,
-    pub logged_in_since: Option<i64>,
+    pub logged_in_since: Option<UnixTime>,
     pub direct_devices: i64,
 }
 
@@ -429,16 +430,16 @@ pub struct Device {
     pub workplace: Option<String>,
     pub followme: Option<FollowMe>,
     pub provisioning: Provisioning,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Provisioning {
     pub state: ProvState,
-    pub enroll_until: Option<i64>,
+    pub enroll_until: Option<UnixTime>,
     pub firmware: Option<String>,
     pub last_ip: Option<String>,
-    pub last_seen: Option<i64>,
+    pub last_seen: Option<UnixTime>,
     /// The file the phone fetched last.
     pub last_file: Option<String>,
     /// The model the phone reported (User-Agent or file name).
@@ -479,7 +480,7 @@ pub struct Workplace {
     pub allowed_users: Vec<String>,
     pub allowed_roles: Vec<Role>,
     pub current_user: Option<String>,
-    pub logged_in_since: Option<i64>,
+    pub logged_in_since: Option<UnixTime>,
     pub devices: Vec<Device>,
 }
 
@@ -625,5 +626,5 @@ pub struct NewAdmin {
 pub struct Admin {
     pub username: String,
     pub role: Role,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }

@@ -75,9 +75,8 @@ pub(super) async fn change(
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-    let current = PhonebookEntry::from(
-        current.ok_or_else(|| StoreError::NotFound(format!("phonebook entry {id}")))?,
-    );
+    let current =
+        PhonebookEntry::from(current.ok_or_else(|| StoreError::not_found("phonebook entry", id))?);
     let name = patch.name.unwrap_or(current.name);
     let number = patch.number.unwrap_or(current.number);
     let company = patch.company.unwrap_or(current.company);
@@ -102,7 +101,7 @@ pub(super) async fn remove(conn: &mut SqliteConnection, id: i64) -> Result<()> {
         .execute(&mut *conn)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("phonebook entry {id}")));
+        return Err(StoreError::not_found("phonebook entry", id));
     }
     Ok(())
 }
@@ -119,7 +118,7 @@ impl Store {
                 .fetch_optional(&self.read)
                 .await?;
         row.map(PhonebookEntry::from)
-            .ok_or_else(|| StoreError::NotFound(format!("phonebook entry {id}")))
+            .ok_or_else(|| StoreError::not_found("phonebook entry", id))
     }
 
     pub async fn add_phonebook_entry(&self, new: NewPhonebookEntry) -> Result<PhonebookEntry> {

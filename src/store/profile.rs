@@ -63,7 +63,7 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?;
         let (extension, email, header_id, format) =
-            row.ok_or_else(|| StoreError::NotFound(format!("fax device of {username}")))?;
+            row.ok_or_else(|| StoreError::not_found("fax device of", username))?;
         Ok(FaxSettings {
             email,
             extension,

@@ -2,13 +2,9 @@
 //! phone configs (secrets included, so none of these types is serializable), the close of an
 //! enrollment window, fetch records, firmware per model, and auto-registered phones.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-use sqlx::SqliteConnection;
-
 use super::devices::{Owner, Spec};
-use super::{DeviceKind, ProvState, Result, Store, StoreError, Vendor, unix_now};
+use super::{DeviceKind, ProvState, Result, Store, StoreError, Vendor};
+use crate::clock::UnixTime;
 
 /// Everything a phone config or phonebook is rendered from, as of one store generation.
 #[derive(Debug, Default)]
@@ -34,7 +30,7 @@ pub struct ProvDevice {
     pub prov_password: Option<String>,
     pub token: String,
     pub prov_state: ProvState,
-    pub enroll_until: Option<i64>,
+    pub enroll_until: Option<UnixTime>,
     /// The directly assigned user.
     pub user_name: Option<String>,
     pub user_display: Option<String>,
@@ -46,6 +42,10 @@ pub struct ProvDevice {
     pub guest_display: Option<String>,
     pub guest_language: Option<String>,
     pub guest_extension: Option<String>,
+    /// Row ids of the owner, the workplace and its guest: what a change to them reaches.
+    pub user_id: Option<i64>,
+    pub workplace_id: Option<i64>,
+    pub guest_id: Option<i64>,
 }
 
 impl std::fmt::Debug for ProvDevice {
@@ -78,7 +78,7 @@ pub struct FirmwareModel {
 pub struct Fetch {
     pub device_id: i64,
     pub ip: String,
-    pub at: i64,
+    pub at: UnixTime,
     pub file: String,
     pub user_agent: Option<String>,
     pub model: Option<String>,
@@ -92,13 +92,13 @@ const DEVICES: &str = "SELECT d.id, d.kind, d.mac, d.vendor, d.model, d.label, d
        u.username AS user_name, u.display_name AS user_display, u.language AS user_language,
        u.extension AS user_extension, w.name AS workplace, w.display_name AS workplace_display,
        g.display_name AS guest_display, g.language AS guest_language,
-       g.extension AS guest_extension
+       g.extension AS guest_extension, d.owner_user_id AS user_id,
+       d.owner_workplace_id AS workplace_id, w.current_user_id AS guest_id
   FROM devices d
   LEFT JOIN users u ON u.id = d.owner_user_id
   LEFT JOIN workplaces w ON w.id = d.owner_workplace_id
   LEFT JOIN users g ON g.id = w.current_user_id
- WHERE d.mac IS NOT NULL
- ORDER BY d.id";
+ WHERE d.mac IS NOT NULL";
 
 const PHONEBOOK: &str = "SELECT name, number, COALESCE(company, '') AS company FROM phonebook
  UNION ALL
@@ -106,85 +106,13 @@ SELECT u.display_name, u.extension, '' FROM users u
   JOIN user_phonebook p ON p.user_id = u.id
  WHERE p.enabled AND u.extension IS NOT NULL";
 
-/// Counts committed changes to the tables configs are rendered from, so caches know when to
-/// render again. Fed by SQLite's update hook on the write connection and bumped when that
-/// connection goes back to the pool, i.e. after the commit is visible to readers.
-#[derive(Debug, Default)]
-pub(super) struct Changes {
-    generation: AtomicU64,
-    dirty: AtomicBool,
-    /// The triggers' change count last seen (+1; 0: not read yet), see [`Store::notice_other_writers`].
-    counted: AtomicU64,
-}
-
-impl Changes {
-    pub(super) fn touched(&self, table: &str) {
-        // Neither a fetch record nor a resync mark changes what a phone is sent.
-        if table != "device_fetches" && table != "device_resync" {
-            self.dirty.store(true, Ordering::Release);
-        }
-    }
-
-    /// A transaction is being rolled back: what it touched did not change.
-    pub(super) fn forget_uncommitted(&self) {
-        self.dirty.store(false, Ordering::Release);
-    }
-
-    pub(super) fn released(&self) {
-        if self.dirty.swap(false, Ordering::AcqRel) {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-        }
-    }
-}
-
-/// Starts this process's generations above every one a resync mark was stored with, so a mark
-/// left by an earlier run is cleared by the first fetch after the restart.
-pub(super) async fn resume_generation(pool: &sqlx::SqlitePool, changes: &Changes) -> Result<()> {
-    let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(generation), 0) FROM device_resync")
-        .fetch_one(pool)
-        .await?;
-    changes
-        .generation
-        .store(max.max(0) as u64 + 1, Ordering::Release);
-    Ok(())
-}
-
-pub(super) async fn install_hooks(
-    conn: &mut SqliteConnection,
-    changes: Arc<Changes>,
-) -> Result<()> {
-    let mut handle = conn.lock_handle().await?;
-    handle.set_update_hook(move |r| changes.touched(r.table));
-    Ok(())
-}
-
 impl Store {
-    /// Bumped after every committed change that can alter a phone's config or phonebook.
-    pub fn generation(&self) -> u64 {
-        self.changes.generation.load(Ordering::Acquire)
-    }
-
-    /// Catches what other processes committed (the CLI beside the daemon): the migration's
-    /// triggers count every change to the tables configs are made from, and a count that moved
-    /// since the last call starts a new generation. True when it did. Our own commits move the
-    /// count too, which costs one more render of what they changed.
-    pub async fn notice_other_writers(&self) -> Result<bool> {
-        let (count,): (i64,) = sqlx::query_as("SELECT changes FROM store_version")
-            .fetch_one(&self.read)
-            .await?;
-        let seen = count.max(0) as u64 + 1;
-        let before = self.changes.counted.swap(seen, Ordering::AcqRel);
-        let moved = before != 0 && before != seen;
-        if moved {
-            self.changes.generation.fetch_add(1, Ordering::AcqRel);
-        }
-        Ok(moved)
-    }
-
     /// All devices with a MAC, the phonebook and the firmware choices, read in one transaction.
     pub async fn provisioning_data(&self) -> Result<ProvisioningData> {
         let mut tx = self.read.begin().await?;
-        let devices = sqlx::query_as(DEVICES).fetch_all(&mut *tx).await?;
+        let devices = sqlx::query_as(&format!("{DEVICES} ORDER BY d.id"))
+            .fetch_all(&mut *tx)
+            .await?;
         let mut phonebook: Vec<PhonebookLine> =
             sqlx::query_as(PHONEBOOK).fetch_all(&mut *tx).await?;
         phonebook.sort();
@@ -199,9 +127,46 @@ impl Store {
         })
     }
 
+    /// The devices (with a MAC) among `devices`, owned by one of `users` or `workplaces`, or at
+    /// a workplace where one of `users` is logged in: what a change to those reaches.
+    pub async fn provisioning_devices(
+        &self,
+        devices: &[i64],
+        users: &[i64],
+        workplaces: &[i64],
+    ) -> Result<Vec<ProvDevice>> {
+        let mut query = sqlx::QueryBuilder::new(DEVICES);
+        query.push(" AND (0");
+        for (column, ids) in [
+            ("d.id", devices),
+            ("d.owner_user_id", users),
+            ("w.current_user_id", users),
+            ("d.owner_workplace_id", workplaces),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            query.push(format!(" OR {column} IN ("));
+            let mut list = query.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+        }
+        query.push(") ORDER BY d.id");
+        Ok(query.build_query_as().fetch_all(&self.read).await?)
+    }
+
+    /// The phonebook as phones see it: global entries and users who are in it, sorted.
+    pub async fn provisioning_phonebook(&self) -> Result<Vec<PhonebookLine>> {
+        let mut lines: Vec<PhonebookLine> = sqlx::query_as(PHONEBOOK).fetch_all(&self.read).await?;
+        lines.sort();
+        Ok(lines)
+    }
+
     /// Closes the enrollment window of `id` if it is still open at `now`; true when this call
     /// closed it (so exactly one fetch gets the config without proof).
-    pub async fn close_enrollment(&self, id: i64, now: i64) -> Result<bool> {
+    pub async fn close_enrollment(&self, id: i64, now: UnixTime) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE devices SET prov_state = $1, enroll_until = NULL
               WHERE id = $2 AND prov_state = $3 AND enroll_until > $4",
@@ -313,10 +278,5 @@ impl Store {
             }
         };
         Ok(())
-    }
-
-    /// The time the store uses, for callers that compare against stored timestamps.
-    pub fn now(&self) -> i64 {
-        unix_now()
     }
 }

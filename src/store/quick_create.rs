@@ -159,7 +159,7 @@ impl Store {
                 by_name
                     .get(&r.new.username)
                     .copied()
-                    .ok_or_else(|| StoreError::NotFound(format!("user {}", r.new.username)))
+                    .ok_or_else(|| StoreError::not_found("user", &r.new.username))
             })
             .collect()
     }

@@ -74,7 +74,7 @@ pub(super) async fn remove(conn: &mut SqliteConnection, code: &str) -> Result<()
         .bind(code)
         .fetch_optional(&mut *conn)
         .await?;
-    let (id,) = row.ok_or_else(|| StoreError::NotFound(format!("speed dial {code}")))?;
+    let (id,) = row.ok_or_else(|| StoreError::not_found("speed dial", code))?;
     numbers::release(conn, Owner::SpeedDial(id)).await?;
     sqlx::query("DELETE FROM speed_dials WHERE id = $1")
         .bind(id)
@@ -93,7 +93,7 @@ impl Store {
         select(&mut conn, Some(code))
             .await?
             .pop()
-            .ok_or_else(|| StoreError::NotFound(format!("speed dial {code}")))
+            .ok_or_else(|| StoreError::not_found("speed dial", code))
     }
 
     /// Creates or changes speed dial `code`; true when it was created.
@@ -106,7 +106,7 @@ impl Store {
         let created = put(&mut tx, code, body).await?;
         let dial = select(&mut tx, Some(code)).await?.pop();
         tx.commit().await?;
-        let dial = dial.ok_or_else(|| StoreError::NotFound(format!("speed dial {code}")))?;
+        let dial = dial.ok_or_else(|| StoreError::not_found("speed dial", code))?;
         Ok((dial, created))
     }
 

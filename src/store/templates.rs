@@ -163,7 +163,7 @@ pub(super) async fn remove(conn: &mut SqliteConnection, name: &str) -> Result<()
         .execute(&mut *conn)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("action template {name}")));
+        return Err(StoreError::not_found("action template", name));
     }
     Ok(())
 }
@@ -178,7 +178,7 @@ impl Store {
         select(&mut conn, Some(name))
             .await?
             .pop()
-            .ok_or_else(|| StoreError::NotFound(format!("action template {name}")))
+            .ok_or_else(|| StoreError::not_found("action template", name))
     }
 
     /// Creates or replaces template `name`; true when it was created.
@@ -191,8 +191,7 @@ impl Store {
         let created = put(&mut tx, name, actions).await?;
         let template = select(&mut tx, Some(name)).await?.pop();
         tx.commit().await?;
-        let template =
-            template.ok_or_else(|| StoreError::NotFound(format!("action template {name}")))?;
+        let template = template.ok_or_else(|| StoreError::not_found("action template", name))?;
         Ok((template, created))
     }
 

@@ -3,6 +3,7 @@
 //! A user's voicemail mode, softphone, mobile number and fax extension are read back from the
 //! actions and devices that quick-create made, so the user record can never disagree with them.
 
+use crate::clock::UnixTime;
 use sqlx::SqliteConnection;
 
 use super::devices::{self, Owner, Spec};
@@ -45,8 +46,8 @@ struct Row {
     language: String,
     role: Option<Role>,
     cid_number: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: UnixTime,
+    updated_at: UnixTime,
     fax_extension: Option<String>,
     vm_internal: bool,
     vm_external: bool,
@@ -54,7 +55,7 @@ struct Row {
     mobile_number: Option<String>,
     direct_devices: i64,
     workplace: Option<String>,
-    logged_in_at: Option<i64>,
+    logged_in_at: Option<UnixTime>,
     action_template: Option<String>,
 }
 
@@ -110,7 +111,11 @@ pub(super) async fn referenced(
         .map_err(super::named_in_body(field))
 }
 
-pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
+pub(super) async fn id_of(
+    conn: &mut SqliteConnection,
+    what: &'static str,
+    name: &str,
+) -> Result<i64> {
     super::find_id(conn, "SELECT id FROM users WHERE username = $1", what, name).await
 }
 
@@ -136,7 +141,7 @@ async fn one(conn: &mut SqliteConnection, username: &str) -> Result<(i64, User)>
         .bind(username)
         .fetch_optional(&mut *conn)
         .await?;
-    let row = row.ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+    let row = row.ok_or_else(|| StoreError::not_found("user", username))?;
     Ok((row.id, row.into()))
 }
 
@@ -227,7 +232,7 @@ impl Store {
         self.insert_users(conn, vec![(new, hashed)])
             .await?
             .pop()
-            .unwrap_or_else(|| Err(StoreError::NotFound(format!("user {}", new.username))))
+            .unwrap_or_else(|| Err(StoreError::not_found("user", &new.username)))
     }
 
     pub async fn user(&self, username: &str) -> Result<User> {

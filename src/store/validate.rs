@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::secret::Secret;
 use super::{Result, StoreError};
-use crate::config::LANGUAGES;
+use crate::rules::LANGUAGES;
 
 const MAX_NAME: usize = 128;
 const MAX_SECRET: usize = 256;
@@ -128,15 +128,7 @@ pub fn fax_id(field: &str, value: &str) -> Result<()> {
 }
 
 pub fn email(field: &str, value: &str) -> Result<()> {
-    use email_address::{EmailAddress, Options};
-    let options = Options::default()
-        .without_display_text()
-        .without_domain_literal()
-        .with_required_tld();
-    let ok = value.len() <= 254
-        && !value.chars().any(|c| c.is_control() || c.is_whitespace())
-        && EmailAddress::parse_with_options(value, options).is_ok();
-    if ok {
+    if crate::rules::is_email(value) {
         Ok(())
     } else {
         Err(StoreError::invalid(field, "is not a valid email address"))

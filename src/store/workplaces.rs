@@ -1,6 +1,7 @@
 //! Workplaces [Arbeitsplätze]: shared phones a user logs in at. A user is at one workplace at
 //! most and a workplace has one user at most (both enforced by a UNIQUE column).
 
+use crate::clock::UnixTime;
 use sqlx::SqliteConnection;
 
 use super::{
@@ -14,7 +15,7 @@ struct Row {
     name: String,
     display_name: String,
     current_user: Option<String>,
-    logged_in_at: Option<i64>,
+    logged_in_at: Option<UnixTime>,
 }
 
 const SELECT: &str =
@@ -32,7 +33,11 @@ pub(super) async fn referenced(
         .map_err(super::named_in_body(field))
 }
 
-pub(super) async fn id_of(conn: &mut SqliteConnection, what: &str, name: &str) -> Result<i64> {
+pub(super) async fn id_of(
+    conn: &mut SqliteConnection,
+    what: &'static str,
+    name: &str,
+) -> Result<i64> {
     super::find_id(
         conn,
         "SELECT id FROM workplaces WHERE name = $1",
@@ -73,7 +78,7 @@ async fn one(conn: &mut SqliteConnection, name: &str) -> Result<Workplace> {
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
-    let row = row.ok_or_else(|| StoreError::NotFound(format!("workplace {name}")))?;
+    let row = row.ok_or_else(|| StoreError::not_found("workplace", name))?;
     load(conn, row).await
 }
 
@@ -258,7 +263,7 @@ impl Store {
             .await?;
         let mut changed: Vec<i64> = previous.into_iter().map(|r| r.0).collect();
         changed.push(id);
-        super::menu::mark_resync(&mut tx, &changed, self.generation()).await?;
+        super::menu::mark_resync(&mut tx, &changed).await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)
@@ -274,7 +279,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        super::menu::mark_resync(&mut tx, &[id], self.generation()).await?;
+        super::menu::mark_resync(&mut tx, &[id]).await?;
         let w = one(&mut tx, name).await?;
         tx.commit().await?;
         Ok(w)

@@ -34,5 +34,5 @@ pub use files::{TftpDenied, TftpFiles, checked_name};
 pub use limits::TftpLimits;
 pub use options::{BadValues, MAX_OPTIONS, Options};
 pub use packet::{DEFAULT_BLKSIZE, ErrorCode, MAX_BLKSIZE, MAX_FILENAME, Mode, Packet, Request};
-pub use server::serve;
+pub use server::{TftpServer, serve};
 pub use transfer::Transfer;

@@ -16,8 +16,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use tokio::net::UdpSocket;
 use tokio::task::{JoinError, JoinSet};
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use crate::clock::now;
+use crate::net::Udp;
 
 use super::error::TftpError;
 use super::files::{TftpFiles, checked_name};
@@ -31,38 +33,56 @@ const MAX_DATAGRAM: usize = 65536;
 /// What a transfer socket reads: an ACK is 4 bytes, an ERROR a short message.
 const TRANSFER_BUF: usize = 1024;
 
+/// The TFTP service: a listening socket, the files it serves, and its limits.
+#[derive(Debug)]
+pub struct TftpServer<F> {
+    pub socket: Udp,
+    pub files: F,
+    pub limits: TftpLimits,
+}
+
+impl<F: TftpFiles> TftpServer<F> {
+    /// See [`serve`].
+    pub async fn run(self, shutdown: CancellationToken) -> io::Result<()> {
+        serve(self.socket, self.files, self.limits, shutdown).await
+    }
+}
+
 /// Serves read requests arriving at `socket` until `shutdown` is cancelled, then waits for the
 /// running transfers to finish. The caller bounds that wait with its grace period: dropping
 /// this future aborts the transfers. Returns an error only when the listening socket fails.
+/// Each transfer's socket is bound to the address its request arrived on, so the phone hears
+/// back from the address it asked even when `socket` listens on every address.
 pub async fn serve<F: TftpFiles>(
-    socket: UdpSocket,
+    socket: Udp,
     files: F,
     limits: TftpLimits,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    let local_ip = socket.local_addr()?.ip();
+    let bound_ip = socket.local_addr()?.ip();
     let mut transfers = JoinSet::new();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
-        let (len, peer) = tokio::select! {
+        let received = tokio::select! {
             () = shutdown.cancelled() => break,
             Some(joined) = transfers.join_next() => {
                 log_join(joined);
                 continue;
             }
-            received = socket.recv_from(&mut buf) => match received {
+            received = socket.recv(&mut buf) => match received {
                 Ok(received) => received,
                 Err(e) if is_transient(&e) => continue,
                 Err(e) => return Err(e),
             },
         };
-        let datagram = buf.get(..len).unwrap_or_default();
+        let (peer, local_ip) = (received.from, received.local.unwrap_or(bound_ip));
+        let datagram = buf.get(..received.len).unwrap_or_default();
         match admit(datagram, transfers.len(), &limits) {
             Admit::Start(request, name) => {
                 let task = transfer(files.clone(), request, name, peer, local_ip, limits);
                 transfers.spawn(task);
             }
-            Admit::Refuse(error) => refuse(&socket, peer, &error).await,
+            Admit::Refuse(error) => refuse(&socket, peer, received.local, &error).await,
             Admit::Ignore(why) => tracing::debug!(%peer, "TFTP datagram dropped: {why}"),
         }
     }
@@ -112,15 +132,20 @@ fn admit(datagram: &[u8], running: usize, limits: &TftpLimits) -> Admit {
     }
 }
 
-/// Answers a refused datagram at the listening socket.
-async fn refuse(socket: &UdpSocket, peer: SocketAddr, error: &TftpError) {
+/// Answers a refused datagram at the listening socket, from the address it was sent to.
+async fn refuse(socket: &Udp, peer: SocketAddr, local: Option<IpAddr>, error: &TftpError) {
     // A refused read or write is news for an admin; garbage is not worth a line each.
     if matches!(error, TftpError::ReadOnly | TftpError::UnsafeName) {
         tracing::info!(%peer, "TFTP request refused: {error}");
     } else {
         tracing::debug!(%peer, "TFTP datagram refused: {error}");
     }
-    send_error(socket, peer, error).await;
+    let Some(packet) = error.error_packet() else {
+        return;
+    };
+    if let Err(e) = socket.send(&packet.to_vec(), peer, local).await {
+        tracing::debug!(%peer, "TFTP: sending ERROR failed: {e}");
+    }
 }
 
 /// One read request, in its own task with its own socket; logs how it ended.
@@ -132,10 +157,10 @@ async fn transfer<F: TftpFiles>(
     local_ip: IpAddr,
     limits: TftpLimits,
 ) {
-    let started = Instant::now();
+    let started = now();
     match run(files, &request, &name, peer, local_ip, &limits).await {
         Ok(Ok(bytes)) => tracing::info!(
-            %peer, file = ?name, bytes, elapsed_ms = started.elapsed().as_millis(),
+            %peer, file = ?name, bytes, elapsed_ms = now().duration_since(started).as_millis(),
             "TFTP file sent"
         ),
         Ok(Err(error)) => tracing::info!(%peer, file = ?name, "TFTP transfer failed: {error}"),
@@ -162,7 +187,7 @@ async fn run<F: TftpFiles>(
             return Ok(Err(error));
         }
     };
-    let mut core = Transfer::new(request, file, Instant::now().into_std(), limits);
+    let mut core = Transfer::new(request, file, now(), limits);
     drive(&socket, peer, &mut core).await?;
     Ok(match core.outcome() {
         Some(Err(error)) => Err(error.clone()),
@@ -182,14 +207,14 @@ async fn drive(socket: &UdpSocket, peer: SocketAddr, core: &mut Transfer) -> io:
             return Ok(());
         };
         tokio::select! {
-            () = tokio::time::sleep_until(Instant::from_std(deadline)) => {
-                core.handle_timeout(Instant::now().into_std());
+            () = tokio::time::sleep_until(deadline.into()) => {
+                core.handle_timeout(now());
             }
             received = socket.recv_from(&mut buf) => match received {
                 Ok((len, from)) => {
                     let datagram = buf.get(..len).unwrap_or_default();
                     if from == peer {
-                        core.handle_packet(datagram, Instant::now().into_std());
+                        core.handle_packet(datagram, now());
                     } else {
                         answer_stranger(socket, from, datagram).await;
                     }

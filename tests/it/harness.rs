@@ -1,7 +1,9 @@
 //! Runs the real `zentrale` binary on port 0 in a temporary data directory, reads the bound
 //! address from its `listening for HTTP on ADDR` log line, and kills it on drop.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -14,14 +16,38 @@ use serde_json::Value;
 pub const BIN: &str = env!("CARGO_BIN_EXE_zentrale");
 pub const ROOT: (&str, &str) = ("root", "root-password-1");
 
+/// Polls `check` every 50 ms until it gives a value or `limit` has passed. For what the daemon
+/// does on its own schedule (reading another process's commits), never for readiness (that is
+/// what the `listening for` lines are for).
+#[allow(clippy::disallowed_methods)] // the test's own deadline
+pub fn eventually<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The protocol and address of a `listening for <PROTO> on <addr>` log line.
+fn listening(line: &str) -> Option<(String, SocketAddr)> {
+    let rest = line.split("listening for ").nth(1)?;
+    let (proto, addr) = rest.split_once(" on ")?;
+    Some((proto.to_owned(), addr.trim().parse().ok()?))
+}
+
 /// A running daemon with its own data directory.
 pub struct Daemon {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     pub base: String,
     log: Arc<Mutex<String>>,
-    /// TFTP and HTTPS addresses from their log lines (logged before the HTTP one).
-    tftp: Arc<Mutex<[Option<std::net::SocketAddr>; 2]>>,
+    /// Every `listening for <PROTO> on <addr>` line, by protocol (all logged before HTTP's).
+    addrs: Arc<Mutex<HashMap<String, SocketAddr>>>,
     client: Client,
 }
 
@@ -46,6 +72,18 @@ impl Daemon {
         Self::spawn(dir, "info", &[])
     }
 
+    /// Like [`Daemon::start`], with `keys` (TOML lines) added to the test config's `[table]`.
+    pub fn start_with_keys(table: &str, keys: &str) -> Daemon {
+        let dir = prepared_dir();
+        let path = config_path(dir.path());
+        let text = std::fs::read_to_string(&path).expect("config");
+        let header = format!("[{table}]\n");
+        assert!(text.contains(&header), "the test config has no {header}");
+        let text = text.replacen(&header, &format!("{header}{keys}\n"), 1);
+        std::fs::write(&path, text).expect("config");
+        Self::spawn(dir, "info", &[])
+    }
+
     /// Starts the daemon on an existing data directory (after a restart), with extra environment.
     pub fn spawn(dir: tempfile::TempDir, level: &str, env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(BIN)
@@ -61,17 +99,15 @@ impl Daemon {
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let sink = Arc::clone(&log);
-        let tftp = Arc::new(Mutex::new([None, None]));
-        let tftp_sink = Arc::clone(&tftp);
+        let addrs = Arc::new(Mutex::new(HashMap::new()));
+        let addrs_sink = Arc::clone(&addrs);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening for HTTP on ").nth(1) {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-                for (proto, slot) in [("TFTP", 0), ("HTTPS", 1)] {
-                    if let Some(addr) = line.split(&format!("listening for {proto} on ")).nth(1) {
-                        tftp_sink.lock().expect("addrs")[slot] = addr.trim().parse().ok();
+                if let Some((proto, addr)) = listening(&line) {
+                    if proto == "HTTP" {
+                        let _ = tx.send(addr.to_string());
                     }
+                    addrs_sink.lock().expect("addrs").insert(proto, addr);
                 }
                 let mut log = sink.lock().expect("log");
                 log.push_str(&line);
@@ -87,7 +123,7 @@ impl Daemon {
             dir,
             base: format!("http://{addr}"),
             log,
-            tftp,
+            addrs,
             client: Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -95,14 +131,20 @@ impl Daemon {
         }
     }
 
-    /// The TFTP address from the `listening for TFTP on` line.
-    pub fn tftp_addr(&self) -> std::net::SocketAddr {
-        self.tftp.lock().expect("addrs")[0].expect("no listening-for-TFTP line")
+    /// The address from the `listening for <proto> on` line (`TFTP`, `HTTPS`, `SIP/UDP`, …).
+    pub fn addr(&self, proto: &str) -> SocketAddr {
+        let addrs = self.addrs.lock().expect("addrs");
+        *addrs
+            .get(proto)
+            .unwrap_or_else(|| panic!("no listening-for-{proto} line"))
     }
 
-    /// The HTTPS address from the `listening for HTTPS on` line.
-    pub fn https_addr(&self) -> std::net::SocketAddr {
-        self.tftp.lock().expect("addrs")[1].expect("no listening-for-HTTPS line")
+    pub fn tftp_addr(&self) -> SocketAddr {
+        self.addr("TFTP")
+    }
+
+    pub fn https_addr(&self) -> SocketAddr {
+        self.addr("HTTPS")
     }
 
     pub fn pid(&self) -> u32 {
@@ -211,7 +253,7 @@ pub fn config_path(dir: &Path) -> PathBuf {
 
 fn write_config(dir: &Path) {
     let text = format!(
-        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n[tftp]\nlisten = \"127.0.0.1:0\"\n",
+        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n[sip]\nlisten = \"127.0.0.1:0\"\n[tftp]\nlisten = \"127.0.0.1:0\"\n",
         dir.join("data").display()
     );
     std::fs::write(config_path(dir), text).expect("config");

@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Daemon, status_json, zentrale};
+use crate::harness::{Daemon, eventually, status_json, zentrale};
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -598,15 +599,12 @@ fn a_cli_import_beside_the_daemon_reaches_the_phones() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The daemon looks for other writers every second; give it a bounded while.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let renamed = loop {
+    // The daemon reads the change log every second; give it a bounded while.
+    let renamed = eventually(Duration::from_secs(15), || {
         let text = phone.get(&url).text();
-        if text.contains("Anna Berger") || std::time::Instant::now() > deadline {
-            break text;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+        text.contains("Anna Berger").then_some(text)
+    })
+    .unwrap_or_else(|| phone.get(&url).text());
     assert!(
         renamed.contains("Anna Berger"),
         "still the old config: {renamed}"

@@ -13,6 +13,7 @@ mod provisioning;
 mod provisioning_tftp;
 mod robustness;
 mod roles;
+mod sip;
 mod smtp;
 mod tftp;
 mod users;

@@ -56,7 +56,7 @@ const PHONES: &[(&str, &str, &str, &str, &str)] = &[
         "N870",
         "7c2f80aabb07",
         "7C2F80AABB07.xml",
-        "Gigaset N870 IP PRO/2.48.0",
+        "Gigaset N870 IP PRO/83.V2.48.0+build.a546b91;7C2F80AABB07",
     ),
 ];
 

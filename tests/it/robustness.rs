@@ -263,3 +263,78 @@ fn tells_systemd_ready_watchdog_and_stopping() {
         }
     }
 }
+
+/// Reads from `stream` until the server closes it; the bytes it sent first. Fails if the
+/// stream's read timeout passes first (the server did not close it).
+fn read_until_closed(stream: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read;
+    let mut got = Vec::new();
+    match stream.read_to_end(&mut got) {
+        Ok(_) => got,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => got,
+        Err(e) => panic!("the server did not close the connection: {e}"),
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_request_head_is_closed() {
+    use std::io::Write;
+    let d = Daemon::start_with_keys("http", "header_read_timeout_secs = 1");
+    let addr = d.base.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    // The read timeout only bounds a server that never closes; the server's 1 s should.
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .expect("partial head");
+    let answer = read_until_closed(&mut slow);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "closed, at most with a 408: {text:?}"
+    );
+    // Other clients are served meanwhile and after.
+    assert_eq!(
+        d.anon("GET", "/healthz").send().expect("send").status(),
+        200
+    );
+}
+
+#[test]
+fn at_the_connection_cap_a_new_client_waits_for_a_free_slot() {
+    use std::io::Write;
+    let d = Daemon::start_with_keys("http", "max_connections = 1");
+    let addr = d.base.trim_start_matches("http://").to_owned();
+    let mut first = std::net::TcpStream::connect(&addr).expect("connect");
+    first
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    let mut buf = [0u8; 12];
+    std::io::Read::read_exact(&mut first, &mut buf).expect("answer");
+    assert_eq!(&buf, b"HTTP/1.1 200");
+    // `first` holds the only slot (keep-alive): a second client is not answered yet.
+    let mut second = std::net::TcpStream::connect(&addr).expect("connect");
+    second
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .expect("timeout");
+    second
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut one = [0u8; 1];
+    let waited = std::io::Read::read(&mut second, &mut one);
+    assert!(
+        waited.is_err(),
+        "answered while the cap was reached: {waited:?}"
+    );
+    // The first leaves: the second is served.
+    drop(first);
+    second
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    let answer = read_until_closed(&mut second);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}

@@ -56,6 +56,7 @@ impl SmtpPeer {
     }
 
     /// Waits until `n` events of kind `event` match `pred`; returns them.
+    #[allow(clippy::disallowed_methods)] // the test's own deadline
     pub fn wait_for(&self, event: &str, pred: impl Fn(&Value) -> bool, n: usize) -> Vec<Value> {
         let (lock, cond) = &*self.events;
         let deadline = Instant::now() + WAIT;
@@ -102,6 +103,7 @@ pub fn smtp_config(port: u16, extra: &str) -> String {
 }
 
 /// Waits until `cond` holds, checking every 20 ms (for states only visible by looking).
+#[allow(clippy::disallowed_methods)] // the test's own deadline
 pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !cond() {

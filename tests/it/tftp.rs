@@ -43,8 +43,12 @@ impl Server {
             .build()
             .expect("runtime");
         // Bound before `serve` runs: requests sent at once wait in the socket, no readiness wait.
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-        socket.set_nonblocking(true).expect("nonblocking");
+        let socket = runtime
+            .block_on(zentrale::net::Udp::bind(
+                "127.0.0.1:0".parse().expect("addr"),
+                "TFTP",
+            ))
+            .expect("bind");
         let addr = socket.local_addr().expect("local addr");
         let files = Files(Arc::new(
             files
@@ -55,7 +59,6 @@ impl Server {
         let shutdown = CancellationToken::new();
         let task = {
             let _entered = runtime.enter();
-            let socket = tokio::net::UdpSocket::from_std(socket).expect("tokio socket");
             runtime.spawn(zentrale::tftp::serve(
                 socket,
                 files,

@@ -69,6 +69,7 @@ pub(super) fn register(api: Api) -> Api {
 }
 
 async fn list(State(s): State<ApiState>) -> Found<Vec<Device>> {
+    s.fetches.flush().await;
     found(s.store.devices().await?)
 }
 
@@ -77,6 +78,7 @@ async fn create(State(s): State<ApiState>, Json(new): Json<NewDevice>) -> Create
 }
 
 async fn show(State(s): State<ApiState>, Path(id): Path<i64>) -> Found<Device> {
+    s.fetches.flush().await;
     found(s.store.device(id).await?)
 }
 

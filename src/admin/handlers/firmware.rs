@@ -105,7 +105,7 @@ async fn delete(State(s): State<ApiState>, Path(file): Path<String>) -> Done {
     if s.firmware.delete(&file).await? {
         done()
     } else {
-        Err(crate::store::StoreError::NotFound(format!("firmware {file}")).into())
+        Err(crate::store::StoreError::not_found("firmware", &file).into())
     }
 }
 

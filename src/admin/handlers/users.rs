@@ -346,6 +346,7 @@ async fn set_cid(
 }
 
 async fn devices(State(s): State<ApiState>, Path(username): Path<String>) -> Found<Vec<Device>> {
+    s.fetches.flush().await;
     found(s.store.owner_devices(OwnerRef::User(&username)).await?)
 }
 

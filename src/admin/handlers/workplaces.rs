@@ -1,6 +1,5 @@
 //! `/api/v1/workplaces` [Arbeitsplätze]: shared phones, their FollowMe, and who is logged in.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::Method;
 
@@ -8,7 +7,7 @@ use super::{Created, Done, Found, LoginRequest, created, doc, done, found};
 use crate::admin::body::{Json, OptionalJson, Path};
 use crate::admin::roles::Area;
 use crate::admin::{Api, ApiState};
-use crate::phone_menu::{Guard, Lockout, Subject};
+use crate::phone_menu::{Lockout, Subject};
 use crate::store::{
     Device, FollowMe, NewWorkplace, OwnerRef, StoreError, Workplace, WorkplacePatch,
 };
@@ -173,30 +172,31 @@ async fn logout(State(s): State<ApiState>, Path(name): Path<String>) -> Found<Wo
     found(s.store.logout(&name).await?)
 }
 
-async fn lockouts(Extension(guard): Extension<Guard>) -> Found<Vec<Lockout>> {
-    found(guard.list())
+async fn lockouts(State(s): State<ApiState>) -> Found<Vec<Lockout>> {
+    found(s.guard.list())
 }
 
-async fn clear_lockouts(Extension(guard): Extension<Guard>) -> Done {
-    let n = guard.clear_all();
+async fn clear_lockouts(State(s): State<ApiState>) -> Done {
+    let n = s.guard.clear_all();
     tracing::info!("menu: admin cleared {n} lockouts");
     done()
 }
 
 async fn clear_lockout(
-    Extension(guard): Extension<Guard>,
+    State(s): State<ApiState>,
     Path((kind, key)): Path<(String, String)>,
 ) -> Done {
     let subject = Subject::parse(&kind, &key)
-        .ok_or_else(|| StoreError::NotFound(format!("lockout {kind}/{key}")))?;
-    if !guard.clear(&subject) {
-        return Err(StoreError::NotFound(format!("lockout {kind}/{key}")).into());
+        .ok_or_else(|| StoreError::not_found("lockout", format!("{kind}/{key}")))?;
+    if !s.guard.clear(&subject) {
+        return Err(StoreError::not_found("lockout", format!("{kind}/{key}")).into());
     }
     tracing::info!("menu: admin cleared lockout {subject}");
     done()
 }
 
 async fn devices(State(s): State<ApiState>, Path(name): Path<String>) -> Found<Vec<Device>> {
+    s.fetches.flush().await;
     found(s.store.owner_devices(OwnerRef::Workplace(&name)).await?)
 }
 

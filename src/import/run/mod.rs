@@ -233,7 +233,7 @@ fn refused<T>(
     match e {
         StoreError::Invalid { .. }
         | StoreError::Conflict { .. }
-        | StoreError::NotFound(_)
+        | StoreError::NotFound { .. }
         | StoreError::Forbidden(_) => {
             let column = e.field().map(|f| f.strip_prefix("extra.").unwrap_or(f));
             let message = match column {

@@ -53,7 +53,7 @@ fn ack(t: &mut Transfer, block: u16, now: Instant) {
 
 #[test]
 fn without_options_there_is_no_oack_and_blocks_are_512_bytes() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let mut t = Transfer::new(&request(Options::default()), file(1000), now, &limits());
     let first = sent(&mut t);
     assert!(matches!(&first[..], [Packet::Data { block: 1, data }] if data.len() == 512));
@@ -70,7 +70,7 @@ fn without_options_there_is_no_oack_and_blocks_are_512_bytes() {
 
 #[test]
 fn accepted_options_come_back_in_an_oack_and_data_waits_for_ack_0() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let asked = Options {
         blksize: Some(65464),
         timeout: Some(3),
@@ -104,7 +104,7 @@ fn accepted_options_come_back_in_an_oack_and_data_waits_for_ack_0() {
 
 #[test]
 fn netascii_converts_the_file_and_does_not_answer_tsize() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let mut r = request(Options {
         tsize: Some(0),
         ..Options::default()
@@ -117,7 +117,7 @@ fn netascii_converts_the_file_and_does_not_answer_tsize() {
 
 #[test]
 fn a_window_waits_for_the_ack_of_its_last_block_and_a_partial_ack_moves_it() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let asked = Options {
         blksize: Some(8),
         windowsize: Some(4),
@@ -145,7 +145,7 @@ fn a_window_waits_for_the_ack_of_its_last_block_and_a_partial_ack_moves_it() {
 
 #[test]
 fn block_numbers_wrap_from_65535_to_0() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     // 65536 full blocks of 512 bytes and a 10-byte one: the last two go out as 0 and 1.
     let size = 65536 * 512 + 10;
     let mut t = Transfer::new(&request(Options::default()), file(size), now, &limits());
@@ -169,7 +169,7 @@ fn block_numbers_wrap_from_65535_to_0() {
 
 #[test]
 fn a_duplicate_ack_sends_nothing_and_keeps_the_timer() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut t = Transfer::new(&request(Options::default()), file(2000), t0, &limits());
     assert_eq!(blocks(&sent(&mut t)), [1]);
     let t1 = t0 + Duration::from_millis(300);
@@ -194,7 +194,7 @@ fn a_duplicate_ack_sends_nothing_and_keeps_the_timer() {
 
 #[test]
 fn a_timeout_resends_the_window_and_gives_up_after_the_retries() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let asked = Options {
         windowsize: Some(2),
         ..Options::default()
@@ -234,7 +234,7 @@ fn a_timeout_resends_the_window_and_gives_up_after_the_retries() {
 
 #[test]
 fn an_ack_after_a_retransmission_resets_the_retry_count() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut t = Transfer::new(&request(Options::default()), file(3000), t0, &limits());
     let mut now = t0;
     for block in 1..=5u16 {
@@ -251,7 +251,7 @@ fn an_ack_after_a_retransmission_resets_the_retry_count() {
 
 #[test]
 fn an_error_from_the_client_ends_the_transfer_unanswered() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let asked = Options {
         blksize: Some(1024),
         ..Options::default()
@@ -279,7 +279,7 @@ fn an_error_from_the_client_ends_the_transfer_unanswered() {
 
 #[test]
 fn garbage_from_the_peer_changes_nothing() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let mut t = Transfer::new(&request(Options::default()), file(600), now, &limits());
     assert_eq!(blocks(&sent(&mut t)), [1]);
     for junk in [
@@ -298,7 +298,7 @@ fn garbage_from_the_peer_changes_nothing() {
 
 #[test]
 fn a_size_that_is_a_multiple_of_the_block_size_ends_with_an_empty_block() {
-    let now = Instant::now();
+    let now = crate::clock::now();
     for (size, expected) in [(1024, vec![512, 512, 0]), (0, vec![0])] {
         let mut t = Transfer::new(&request(Options::default()), file(size), now, &limits());
         let mut lengths = Vec::new();

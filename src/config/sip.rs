@@ -1,0 +1,154 @@
+//! `[sip]`: where SIP listens, the domain, the media ports, and the bounds of the SIP core.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::ServerConfig;
+use super::section::Section;
+use crate::registrar::RegistrarLimits;
+use crate::sip::Timers;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SipConfig {
+    /// UDP and TCP, on the same address.
+    pub listen: SocketAddr,
+    /// The SIP domain; `server.public_host` when not set.
+    pub domain: String,
+    pub rtp_ports: (u16, u16),
+    /// T1, T2, T4 of RFC 3261 §17 (Table 4).
+    pub timers: Timers,
+    pub registrar: RegistrarLimits,
+    pub max_transactions: usize,
+    /// TCP connections at once.
+    pub max_connections: usize,
+    /// Failed REGISTERs from one source within `auth_window_secs` before it is ignored for
+    /// `ban_secs` (logged as `sip: denied <ip> ...` for fail2ban).
+    pub auth_failures: u32,
+    pub auth_window_secs: u64,
+    pub ban_secs: u64,
+    /// How long a Digest nonce is good for; after that the phone is asked again (`stale=true`).
+    pub nonce_secs: u64,
+    /// Digest algorithms offered in a challenge, most preferred first (RFC 8760 §2.4). Phones
+    /// that predate RFC 8760 take the first challenge whatever it says, so MD5 comes first
+    /// by default; put SHA-256 first once every phone speaks it. Both are always accepted.
+    pub digest_algorithms: Vec<crate::digest::Algorithm>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 5060))
+}
+
+fn default_rtp_ports() -> String {
+    "10000-20000".into()
+}
+
+pub(super) fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
+    let listen = s.get("listen", default_listen);
+    let domain = s.get("domain", || server.public_host.clone());
+    let ports: String = s.get("rtp_ports", default_rtp_ports);
+    let rtp_ports = parse_port_range(&ports).unwrap_or_else(|msg| {
+        s.problem("rtp_ports", msg);
+        (10000, 20000)
+    });
+    let timers = timers(&mut s);
+    let registrar = registrar(&mut s);
+    let config = SipConfig {
+        listen,
+        domain,
+        rtp_ports,
+        timers,
+        registrar,
+        max_transactions: positive(&mut s, "max_transactions", 20_000),
+        max_connections: positive(&mut s, "max_connections", 4096),
+        auth_failures: positive(&mut s, "auth_failures", 10),
+        auth_window_secs: positive(&mut s, "auth_window_secs", 60),
+        ban_secs: s.get("ban_secs", || 600),
+        nonce_secs: positive(&mut s, "nonce_secs", 300),
+        digest_algorithms: algorithms(&mut s),
+    };
+    s.finish();
+    config
+}
+
+fn algorithms(s: &mut Section) -> Vec<crate::digest::Algorithm> {
+    use crate::digest::Algorithm;
+    let names: Vec<String> = s.get("digest_algorithms", || vec!["MD5".into(), "SHA-256".into()]);
+    let mut list = Vec::new();
+    for name in &names {
+        match name.to_ascii_uppercase().as_str() {
+            "MD5" => list.push(Algorithm::Md5),
+            "SHA-256" => list.push(Algorithm::Sha256),
+            _ => s.problem("digest_algorithms", "takes \"MD5\" and \"SHA-256\""),
+        }
+    }
+    if list.is_empty() {
+        s.problem("digest_algorithms", "needs at least one algorithm");
+        list.push(Algorithm::Md5);
+    }
+    list
+}
+
+/// `key`, which must be at least 1.
+fn positive<T>(s: &mut Section, key: &str, default: T) -> T
+where
+    T: serde::de::DeserializeOwned + PartialOrd + From<u8> + Copy,
+{
+    let value = s.get(key, || default);
+    if value < T::from(1) {
+        s.problem(key, "must be at least 1");
+    }
+    value
+}
+
+/// RFC 3261 §17's timer values in milliseconds (defaults from its Table 4).
+fn timers(s: &mut Section) -> Timers {
+    let d = Timers::default();
+    let ms = |d: Duration| d.as_millis() as u64;
+    let t1: u64 = s.get("t1_ms", || ms(d.t1));
+    let t2: u64 = s.get("t2_ms", || ms(d.t2));
+    let t4: u64 = s.get("t4_ms", || ms(d.t4));
+    if t1 == 0 || t2 < t1 || t4 == 0 {
+        s.problem("t1_ms", "needs 0 < t1_ms <= t2_ms and t4_ms > 0");
+    }
+    Timers {
+        t1: Duration::from_millis(t1),
+        t2: Duration::from_millis(t2),
+        t4: Duration::from_millis(t4),
+        ..d
+    }
+}
+
+fn registrar(s: &mut Section) -> RegistrarLimits {
+    let d = RegistrarLimits::default();
+    let limits = RegistrarLimits {
+        min_expires: s.get("min_expires", || d.min_expires),
+        max_expires: s.get("max_expires", || d.max_expires),
+        default_expires: s.get("default_expires", || d.default_expires),
+        max_contacts_per_device: positive(s, "max_contacts_per_device", d.max_contacts_per_device),
+        max_bindings: positive(s, "max_bindings", d.max_bindings),
+    };
+    if limits.min_expires == 0 || limits.min_expires > limits.max_expires {
+        s.problem("min_expires", "needs 0 < min_expires <= max_expires");
+    }
+    if !(limits.min_expires..=limits.max_expires).contains(&limits.default_expires) {
+        s.problem(
+            "default_expires",
+            "must lie between min_expires and max_expires",
+        );
+    }
+    limits
+}
+
+/// RTP takes an even port and RTCP the odd one above it (RFC 3550 §11), so the range
+/// `low-high` (high exclusive) must start even and hold whole pairs.
+fn parse_port_range(text: &str) -> Result<(u16, u16), &'static str> {
+    const MSG: &str =
+        "must be a range like \"10000-20000\" of even start and size within 1024-65535";
+    let (low, high) = text.split_once('-').ok_or(MSG)?;
+    let low: u16 = low.trim().parse().map_err(|_| MSG)?;
+    let high: u16 = high.trim().parse().map_err(|_| MSG)?;
+    if low < 1024 || high <= low || !low.is_multiple_of(2) || !(high - low).is_multiple_of(2) {
+        return Err(MSG);
+    }
+    Ok((low, high))
+}

@@ -1,0 +1,128 @@
+//! SIP over TCP (RFC 3261 §18.3): one task per connection frames the stream by Content-Length
+//! and hands each message to the endpoint task; what the endpoint sends back comes through the
+//! connection's queue. A CRLF CRLF keep-alive is answered with CRLF (RFC 5626 §3.5.1); a stream
+//! that cannot be framed any more is closed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Peer, Transport};
+use crate::net::Acceptor;
+use crate::sip::{Frame, Framer, SipLimits};
+
+/// Messages queued for one connection before it counts as stuck.
+const QUEUE: usize = 64;
+
+/// What connection tasks tell the endpoint task.
+#[derive(Debug)]
+pub enum ConnMsg {
+    Opened { id: u64, tx: mpsc::Sender<Bytes> },
+    Message { peer: Peer, bytes: Bytes },
+    Closed { id: u64 },
+}
+
+/// Accepts connections until `shutdown`; each gets a task and a number.
+pub async fn accept(acceptor: Acceptor, to: mpsc::Sender<ConnMsg>, shutdown: CancellationToken) {
+    let next = AtomicU64::new(1);
+    let local = match acceptor.local_addr() {
+        Ok(a) => a,
+        Err(e) => return tracing::error!("sip: TCP listener: {e}"),
+    };
+    while let Some(accepted) = acceptor.accept(&shutdown).await {
+        let id = next.fetch_add(1, Ordering::Relaxed);
+        let local = accepted.stream.local_addr().unwrap_or(local);
+        let peer = Peer {
+            transport: Transport::Tcp(id),
+            addr: accepted.peer,
+            local,
+        };
+        let to = to.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            connection(accepted.stream, peer, to, stop).await;
+            drop(accepted.permit);
+        });
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: Peer,
+    to: mpsc::Sender<ConnMsg>,
+    shutdown: CancellationToken,
+) {
+    let Transport::Tcp(id) = peer.transport else {
+        return;
+    };
+    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+    if to.send(ConnMsg::Opened { id, tx }).await.is_err() {
+        return;
+    }
+    let (mut read, mut write) = stream.into_split();
+    let limits = SipLimits::default();
+    let mut buf = BytesMut::with_capacity(4096);
+    let mut framer = Framer::default();
+    let why = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break "shutdown",
+            Some(bytes) = rx.recv() => {
+                if write.write_all(&bytes).await.is_err() {
+                    break "write failed";
+                }
+            }
+            n = read.read_buf(&mut buf) => match n {
+                Ok(0) | Err(_) => break "closed by peer",
+                Ok(_) => {
+                    if let Err(why) = frames(&mut buf, &mut framer, &limits, &peer, &to, &mut write).await {
+                        break why;
+                    }
+                }
+            },
+        }
+    };
+    tracing::debug!("sip: TCP connection {id} from {}: {why}", peer.addr);
+    let _ = to.send(ConnMsg::Closed { id }).await;
+}
+
+/// Takes every complete frame off `buf`.
+async fn frames(
+    buf: &mut BytesMut,
+    framer: &mut Framer,
+    limits: &SipLimits,
+    peer: &Peer,
+    to: &mpsc::Sender<ConnMsg>,
+    write: &mut tokio::net::tcp::OwnedWriteHalf,
+) -> Result<(), &'static str> {
+    loop {
+        match framer.check(buf, limits) {
+            Ok(None) => return Ok(()),
+            Ok(Some(Frame::Ping)) => {
+                buf.advance(4);
+                *framer = Framer::default();
+                write.write_all(b"\r\n").await.map_err(|_| "write failed")?;
+            }
+            Ok(Some(Frame::Pong)) => {
+                buf.advance(2);
+                *framer = Framer::default();
+            }
+            Ok(Some(Frame::Message(n))) => {
+                let bytes = buf.split_to(n).freeze();
+                *framer = Framer::default();
+                let msg = ConnMsg::Message {
+                    peer: peer.clone(),
+                    bytes,
+                };
+                to.send(msg).await.map_err(|_| "endpoint gone")?;
+            }
+            Err(e) => {
+                tracing::debug!("sip: TCP stream from {} cannot be framed: {e}", peer.addr);
+                return Err("unframable");
+            }
+        }
+    }
+}

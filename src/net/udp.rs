@@ -1,0 +1,215 @@
+//! A UDP socket that reports the local address each datagram arrived on (`IP_PKTINFO`,
+//! `IPV6_RECVPKTINFO`; RFC 3542 §6 for IPv6) and can send from a chosen local address. A server
+//! bound to `0.0.0.0` on a multi-homed box must answer from the address the phone sent to, or
+//! the phone (and any NAT on the way) drops the answer; SIP Via/Contact and SDP `c=` need the
+//! same address.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{
+    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, sendmsg, setsockopt,
+    sockopt,
+};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+
+use super::NetError;
+
+/// Where a datagram came from and where it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Datagram {
+    pub len: usize,
+    pub from: SocketAddr,
+    /// The local address it was sent to (None if the kernel did not say).
+    pub local: Option<IpAddr>,
+}
+
+#[derive(Debug)]
+pub struct Udp {
+    socket: UdpSocket,
+    v6: bool,
+}
+
+impl Udp {
+    /// Binds `addr` for `proto` and asks the kernel for each datagram's local address.
+    pub async fn bind(addr: SocketAddr, proto: &'static str) -> Result<Udp, NetError> {
+        let bind = |source| NetError::Bind {
+            proto,
+            addr,
+            source,
+        };
+        let socket = UdpSocket::bind(addr).await.map_err(bind)?;
+        let on = match addr {
+            SocketAddr::V4(_) => setsockopt(&socket, sockopt::Ipv4PacketInfo, &true),
+            SocketAddr::V6(_) => setsockopt(&socket, sockopt::Ipv6RecvPacketInfo, &true),
+        };
+        on.map_err(|e| bind(e.into()))?;
+        Ok(Udp {
+            socket,
+            v6: addr.is_ipv6(),
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// Receives one datagram into `buf` (a longer one is cut to `buf`'s length).
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Datagram> {
+        self.socket
+            .async_io(Interest::READABLE, || recv_with_info(&self.socket, buf))
+            .await
+    }
+
+    /// Sends `data` to `to`, from local address `from` when given.
+    pub async fn send(
+        &self,
+        data: &[u8],
+        to: SocketAddr,
+        from: Option<IpAddr>,
+    ) -> io::Result<usize> {
+        let from = from.filter(|ip| !ip.is_unspecified());
+        let Some(from) = from else {
+            return self.socket.send_to(data, to).await;
+        };
+        self.socket
+            .async_io(Interest::WRITABLE, || {
+                send_from(&self.socket, data, to, from, self.v6)
+            })
+            .await
+    }
+}
+
+fn recv_with_info(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<Datagram> {
+    let mut space = nix::cmsg_space!(libc::in_pktinfo, libc::in6_pktinfo);
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = recvmsg::<SockaddrStorage>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )?;
+    let mut local = None;
+    for cmsg in msg.cmsgs()? {
+        match cmsg {
+            ControlMessageOwned::Ipv4PacketInfo(info) => {
+                local = Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                    info.ipi_addr.s_addr,
+                ))));
+            }
+            ControlMessageOwned::Ipv6PacketInfo(info) => {
+                let ip = Ipv6Addr::from(info.ipi6_addr.s6_addr);
+                local = Some(super::canonical_ip(IpAddr::V6(ip)));
+            }
+            _ => {}
+        }
+    }
+    let from = msg
+        .address
+        .and_then(|a| socket_addr(&a))
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "datagram without sender"))?;
+    Ok(Datagram {
+        len: msg.bytes,
+        from,
+        local,
+    })
+}
+
+fn socket_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = a.as_sockaddr_in() {
+        return Some(SocketAddr::new(IpAddr::V4(v4.ip()), v4.port()));
+    }
+    let v6 = a.as_sockaddr_in6()?;
+    Some(SocketAddr::new(IpAddr::V6(v6.ip()), v6.port()))
+}
+
+fn send_from(
+    socket: &UdpSocket,
+    data: &[u8],
+    to: SocketAddr,
+    from: IpAddr,
+    v6_socket: bool,
+) -> io::Result<usize> {
+    let iov = [IoSlice::new(data)];
+    let fd = socket.as_raw_fd();
+    let sent = match (from, v6_socket) {
+        (IpAddr::V4(ip), false) => {
+            let info = libc::in_pktinfo {
+                ipi_ifindex: 0,
+                ipi_spec_dst: libc::in_addr {
+                    s_addr: u32::from(ip).to_be(),
+                },
+                ipi_addr: libc::in_addr { s_addr: 0 },
+            };
+            let to = SockaddrStorage::from(to);
+            sendmsg(
+                fd,
+                &iov,
+                &[ControlMessage::Ipv4PacketInfo(&info)],
+                MsgFlags::empty(),
+                Some(&to),
+            )
+        }
+        (ip, _) => {
+            let ip = match ip {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                IpAddr::V6(v6) => v6,
+            };
+            let info = libc::in6_pktinfo {
+                ipi6_addr: libc::in6_addr {
+                    s6_addr: ip.octets(),
+                },
+                ipi6_ifindex: 0,
+            };
+            let to = match to {
+                SocketAddr::V4(v4) => {
+                    SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port())
+                }
+                v6 => v6,
+            };
+            let to = SockaddrStorage::from(to);
+            sendmsg(
+                fd,
+                &iov,
+                &[ControlMessage::Ipv6PacketInfo(&info)],
+                MsgFlags::empty(),
+                Some(&to),
+            )
+        }
+    };
+    Ok(sent?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_datagram_to_the_any_address_says_which_address_it_reached() {
+        let server = Udp::bind("0.0.0.0:0".parse().expect("addr"), "TEST")
+            .await
+            .expect("bind");
+        let port = server.local_addr().expect("addr").port();
+        let client = UdpSocket::bind("127.0.0.1:0").await.expect("client");
+        client
+            .send_to(b"ping", ("127.0.0.2", port))
+            .await
+            .expect("send");
+        let mut buf = [0u8; 16];
+        let d = server.recv(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..d.len], b"ping");
+        assert_eq!(d.local, Some("127.0.0.2".parse().expect("ip")));
+        assert_eq!(d.from, client.local_addr().expect("addr"));
+
+        // The answer leaves from the address the client sent to.
+        server.send(b"pong", d.from, d.local).await.expect("send");
+        let (n, from) = client.recv_from(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"pong");
+        assert_eq!(
+            from,
+            SocketAddr::new("127.0.0.2".parse().expect("ip"), port)
+        );
+    }
+}

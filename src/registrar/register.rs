@@ -1,0 +1,248 @@
+//! Answering a REGISTER (RFC 3261 §10.3): Digest authentication (RFC 8760: SHA-256 and MD5,
+//! offered in the configured order) against the device's SIP account, then the bindings.
+//!
+//! Sans-IO: the accounts come from an in-memory [`Accounts`] kept current from the store's
+//! change feed, the time is passed in. Unknown users and wrong passwords get the same 401, so a
+//! scanner learns nothing; the caller logs and counts what [`Answer::denied`] names.
+
+use std::collections::HashMap;
+
+use sha2::{Digest as _, Sha256};
+
+use super::{Origin, RegisterError, Registrar, Request as Change, Update};
+use crate::clock::UnixTime;
+use crate::digest::{Algorithm, Freshness, Nonces};
+use crate::sip::{Contacts, HeaderName, Request, Response, Uri};
+use crate::store::registrations::SipAccount;
+
+/// The SIP accounts by username. Holds passwords: never log it.
+#[derive(Default)]
+pub struct Accounts(HashMap<String, SipAccount>);
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Accounts({} accounts)", self.0.len())
+    }
+}
+
+impl Accounts {
+    pub fn new(accounts: impl IntoIterator<Item = (String, SipAccount)>) -> Accounts {
+        Accounts(accounts.into_iter().collect())
+    }
+
+    pub fn get(&self, username: &str) -> Option<&SipAccount> {
+        self.0.get(username)
+    }
+
+    /// Replaces what is known about `device` (None: it is gone).
+    pub fn set_device(&mut self, device: i64, account: Option<(String, SipAccount)>) {
+        self.0.retain(|_, a| a.device_id != device);
+        if let Some((name, a)) = account {
+            self.0.insert(name, a);
+        }
+    }
+
+    /// Whether `device` has an account that may register.
+    pub fn allows(&self, device: i64) -> bool {
+        self.0
+            .values()
+            .any(|a| a.device_id == device && a.may_register())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What a REGISTER needs besides the registrar itself.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The realm of the challenge: the SIP domain.
+    pub realm: &'a str,
+    pub nonces: &'a Nonces,
+    pub accounts: &'a Accounts,
+    /// The algorithms offered, most preferred first (RFC 8760 §2.4); answers in either of MD5
+    /// and SHA-256 are accepted whatever is offered.
+    pub algorithms: &'a [Algorithm],
+}
+
+/// The response, and why the request counts as a failed attempt, if it does.
+#[derive(Debug)]
+pub struct Answer {
+    pub response: Response,
+    /// For the log and the per-source limiter (`sip: denied <ip> <reason>`).
+    pub denied: Option<&'static str>,
+    /// The device the request authenticated as.
+    pub device: Option<i64>,
+}
+
+/// Answers `req` (a REGISTER) from `origin` at `now`.
+pub fn register(
+    req: &Request,
+    origin: &Origin,
+    registrar: &mut Registrar,
+    ctx: &Context<'_>,
+    now: UnixTime,
+) -> Answer {
+    let answer = |response, denied, device| Answer {
+        response,
+        denied,
+        device,
+    };
+    // RFC 4475 unksm2: the address of record must be a SIP or SIPS URI.
+    let Some(aor) = req.head.to.uri.as_sip() else {
+        return answer(reply(req, 400, "To Must Be A SIP URI"), None, None);
+    };
+    let (account, username) = match authenticate(req, ctx, now) {
+        Ok(found) => found,
+        Err(Refused { response, denied }) => return answer(*response, denied, None),
+    };
+    let device = account.device_id;
+    if !account.may_register() || aor.user.as_deref() != Some(username) {
+        return answer(
+            reply(req, 403, "Forbidden"),
+            Some("not-allowed"),
+            Some(device),
+        );
+    }
+    let change = match changes(req) {
+        Ok(change) => change,
+        Err(e) => return answer(error_reply(req, &e), None, Some(device)),
+    };
+    match registrar.register(device, change, origin, now) {
+        Ok(bindings) => {
+            let mut ok = reply(req, 200, "OK");
+            for b in &bindings {
+                let contact = format!("{};expires={}", b.contact, b.remaining(now));
+                ok.head.headers.push(HeaderName::CONTACT, contact);
+            }
+            answer(ok, None, Some(device))
+        }
+        Err(e) => answer(error_reply(req, &e), None, Some(device)),
+    }
+}
+
+struct Refused {
+    response: Box<Response>,
+    denied: Option<&'static str>,
+}
+
+/// The account (and its username) whose password the request's Digest answer proves.
+fn authenticate<'a, 'r>(
+    req: &'r Request,
+    ctx: &Context<'a>,
+    now: UnixTime,
+) -> Result<(&'a SipAccount, &'r str), Refused> {
+    let challenge = |stale, denied| Refused {
+        response: Box::new(challenge(req, ctx, now, stale)),
+        denied,
+    };
+    let mut stale = false;
+    let mut tried = None;
+    for raw in req.head.headers.get_all(&HeaderName::AUTHORIZATION) {
+        let Some(answer) = crate::digest::Answer::parse(raw) else {
+            continue;
+        };
+        if answer.realm != ctx.realm {
+            continue;
+        }
+        let Some(account) = ctx.accounts.get(answer.username) else {
+            tried = Some("unknown-user");
+            continue;
+        };
+        if !answer.proves("REGISTER", &account.password) {
+            tried = Some("bad-credentials");
+            continue;
+        }
+        match ctx.nonces.check(answer.nonce, now) {
+            Freshness::Fresh => return Ok((account, answer.username)),
+            Freshness::Stale => stale = true,
+            Freshness::Forged => tried = Some("bad-nonce"),
+        }
+    }
+    // A first REGISTER without credentials, or one with a stale nonce, is no failed attempt.
+    Err(challenge(stale, if stale { None } else { tried }))
+}
+
+/// 401 with one challenge per offered algorithm, in order of preference (RFC 8760 §2.4).
+fn challenge(req: &Request, ctx: &Context<'_>, now: UnixTime, stale: bool) -> Response {
+    let mut r = reply(req, 401, "Unauthorized");
+    let nonce = ctx.nonces.issue(now);
+    for &algorithm in ctx.algorithms {
+        let value = crate::digest::challenge(ctx.realm, algorithm, &nonce, stale);
+        r.head.headers.push(HeaderName::WWW_AUTHENTICATE, value);
+    }
+    r
+}
+
+/// What the request asks of the registrar.
+fn changes(req: &Request) -> Result<Change, RegisterError> {
+    let expires = req
+        .head
+        .headers
+        .expires()
+        .map_err(|_| RegisterError::BadWildcard)?;
+    match &req.head.contact {
+        Contacts::Star if expires == Some(0) => Ok(Change::RemoveAll),
+        Contacts::Star => Err(RegisterError::BadWildcard),
+        Contacts::List(list) if list.is_empty() => Ok(Change::Query),
+        Contacts::List(list) => Ok(Change::Contacts(
+            list.iter()
+                .map(|c| Update {
+                    contact: c.to_string(),
+                    key: uri_key(&c.uri),
+                    expires: c.expires().or(expires),
+                    q: c.q(),
+                })
+                .collect(),
+        )),
+    }
+}
+
+/// What makes two contact URIs the same (RFC 3261 §19.1.4, see [`crate::sip::SipUri::comparison_key`]).
+pub fn uri_key(uri: &Uri) -> String {
+    match uri.as_sip() {
+        Some(sip) => sip.comparison_key(),
+        None => uri.to_string(),
+    }
+}
+
+fn error_reply(req: &Request, e: &RegisterError) -> Response {
+    match e {
+        RegisterError::TooBrief { min_expires } => {
+            let mut r = reply(req, 423, "Interval Too Brief");
+            r.head
+                .headers
+                .push(HeaderName::MIN_EXPIRES, min_expires.to_string());
+            r
+        }
+        RegisterError::OutOfOrder => reply(req, 500, "Out Of Order Request"),
+        RegisterError::BadWildcard => reply(req, 400, "Bad Contact Or Expires"),
+        RegisterError::Full => {
+            let mut r = reply(req, 503, "Too Many Bindings");
+            r.head.headers.push(HeaderName::RETRY_AFTER, "60");
+            r
+        }
+    }
+}
+
+/// A response with a To tag derived from the Call-ID (the same for every retransmission).
+pub fn reply(req: &Request, status: u16, reason: &str) -> Response {
+    let mut r = Response::for_request(req, status, reason);
+    if r.head.to.tag().is_none() {
+        let digest = Sha256::digest(req.head.call_id.as_bytes());
+        r.head
+            .to
+            .params
+            .set("tag", Some(crate::digest::hex(&digest[..6])));
+    }
+    r
+}
+
+#[cfg(test)]
+#[path = "register_tests.rs"]
+mod tests;

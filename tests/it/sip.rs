@@ -1,0 +1,166 @@
+//! SIP with sipp as the phone: it registers with the account a real phone reads from its
+//! provisioning file, over UDP and TCP, and pings with OPTIONS; wrong passwords are refused and
+//! logged for fail2ban; bindings survive a kill -9.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::{Daemon, eventually};
+use crate::phone::Phone;
+
+/// The SIP account of a Yealink phone assigned to a new user, read from the device file the
+/// phone fetches in its enrollment window.
+fn phone_account(d: &Daemon) -> (String, String) {
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/users",
+        Some(
+            json!({"username": "anna", "display_name": "Anna", "extension": "100", "auth": "none"}),
+        ),
+    );
+    assert_eq!(s, 201);
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(
+            json!({"kind": "ip-phone", "mac": "00:15:65:AA:BB:CC", "vendor": "yealink",
+                    "model": "T54W", "user": "anna"}),
+        ),
+    );
+    assert_eq!(s, 201);
+    let file = Phone::new("Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc")
+        .get(&d.url("/prov/001565aabbcc.cfg"))
+        .text();
+    let value = |key: &str| {
+        file.lines()
+            .find_map(|l| l.strip_prefix(key)?.trim_start().strip_prefix('='))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("{key} not in the device file:\n{file}"))
+    };
+    (value("account.1.user_name"), value("account.1.password"))
+}
+
+/// Runs sipp with `scenario` from tests/sipp against the daemon's SIP address; true when every
+/// call of the scenario succeeded.
+fn sipp(d: &Daemon, scenario: &str, transport: &str, user: &str, password: &str) -> bool {
+    let proto = if transport == "t1" {
+        "SIP/TCP"
+    } else {
+        "SIP/UDP"
+    };
+    let target = d.addr(proto);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("users.csv");
+    std::fs::write(&csv, format!("SEQUENTIAL\n{user};\n")).expect("csv");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(scenario);
+    let out = Command::new("sipp")
+        .current_dir(dir.path())
+        .arg("-sf")
+        .arg(&file)
+        .arg("-inf")
+        .arg(&csv)
+        .args([
+            "-au", user, "-ap", password, "-t", transport, "-m", "1", "-p", "0",
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-timeout",
+            "20s",
+            "-recv_timeout",
+            "5000",
+            "-nostdin",
+        ])
+        .args(["-trace_err", "-trace_msg"])
+        .arg(target.to_string())
+        .output()
+        .expect("sipp must be installed (scripts/setup-debian.sh installs sip-tester)");
+    if !out.status.success() {
+        for entry in std::fs::read_dir(dir.path()).expect("dir").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".log") {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                eprintln!("--- {name}\n{text}");
+            }
+        }
+    }
+    out.status.success()
+}
+
+#[test]
+fn a_phone_registers_over_udp_and_tcp_with_the_account_from_its_provisioning_file() {
+    let d = Daemon::start();
+    let (user, password) = phone_account(&d);
+    assert!(sipp(&d, "register.xml", "u1", &user, &password), "UDP");
+    assert!(sipp(&d, "register.xml", "t1", &user, &password), "TCP");
+    assert!(
+        sipp(&d, "query.xml", "u1", &user, &password),
+        "bindings listed"
+    );
+    assert!(
+        sipp(&d, "unregister.xml", "u1", &user, &password),
+        "all removed"
+    );
+    assert!(
+        !d.log().contains(&password),
+        "the SIP password reached the log"
+    );
+}
+
+#[test]
+fn options_is_answered_with_what_we_allow() {
+    let d = Daemon::start();
+    assert!(sipp(&d, "options.xml", "u1", "-", "-"));
+    assert!(sipp(&d, "options.xml", "t1", "-", "-"));
+}
+
+#[test]
+fn a_wrong_password_is_challenged_again_and_logged_for_fail2ban() {
+    let d = Daemon::start();
+    let (user, _) = phone_account(&d);
+    assert!(sipp(&d, "denied.xml", "u1", &user, "not-the-password"));
+    assert!(sipp(&d, "denied.xml", "u1", "nobody", "guess"));
+    let log = d.log();
+    assert!(
+        log.contains("sip: denied 127.0.0.1 bad-credentials"),
+        "{log}"
+    );
+    assert!(log.contains("sip: denied 127.0.0.1 unknown-user"), "{log}");
+}
+
+#[test]
+fn bindings_survive_kill_9_and_restart() {
+    let d = Daemon::start();
+    let (user, password) = phone_account(&d);
+    assert!(sipp(&d, "register.xml", "u1", &user, &password));
+    // Written behind within a second: wait for the row, not for a fixed time.
+    let db = d.dir.path().join("data/zentrale.db");
+    let stored = eventually(Duration::from_secs(10), || {
+        (count_bindings(&db) == 1).then_some(())
+    });
+    assert!(stored.is_some(), "the binding was not written behind");
+    let dir = d.kill9();
+    let d = Daemon::spawn(dir, "info", &[]);
+    assert!(
+        sipp(&d, "query.xml", "u1", &user, &password),
+        "the binding from before the kill is listed"
+    );
+}
+
+fn count_bindings(db: &Path) -> i64 {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("db");
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sip_bindings")
+            .fetch_one(&pool)
+            .await
+            .expect("query");
+        n
+    })
+}
