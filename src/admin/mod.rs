@@ -82,6 +82,8 @@ pub struct ApiState {
     pub guard: crate::phone_menu::Guard,
     /// Written before devices are shown, so their last fetch is current.
     pub fetches: crate::provisioning::FetchLog,
+    /// Where devices are registered (phone status).
+    pub presence: crate::registrar::presence::Presence,
     table: Arc<RouteTable>,
     credentials: Arc<auth::CredentialCache>,
     /// One import at a time: each may use a reading child of up to 1 GiB and holds the writer.
@@ -136,6 +138,19 @@ pub fn route_table() -> RouteTable {
     .table
 }
 
+impl ApiState {
+    /// `device` with its phone status from the registrar.
+    pub fn with_status(&self, mut device: crate::store::Device) -> crate::store::Device {
+        device.sip = self.presence.status(device.id);
+        device
+    }
+
+    /// Every device of `list` with its phone status.
+    pub fn with_statuses(&self, list: Vec<crate::store::Device>) -> Vec<crate::store::Device> {
+        list.into_iter().map(|d| self.with_status(d)).collect()
+    }
+}
+
 /// What the API works on besides its own state.
 #[derive(Debug, Clone)]
 pub struct AdminParts {
@@ -143,6 +158,7 @@ pub struct AdminParts {
     pub firmware: crate::provisioning::firmware::FirmwareDir,
     pub guard: crate::phone_menu::Guard,
     pub fetches: crate::provisioning::FetchLog,
+    pub presence: crate::registrar::presence::Presence,
     pub max_body_bytes: usize,
 }
 
@@ -158,6 +174,7 @@ pub fn router(parts: AdminParts) -> Router {
         firmware: parts.firmware,
         guard: parts.guard,
         fetches: parts.fetches,
+        presence: parts.presence,
         table: Arc::new(api.table),
         credentials: Arc::default(),
         imports: Arc::new(tokio::sync::Semaphore::new(1)),

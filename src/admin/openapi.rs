@@ -41,6 +41,8 @@ fn schemas() -> Map<String, Value> {
         DevicePatch,
         Device,
         Provisioning,
+        SipStatus,
+        Registration,
         NewWorkplace,
         WorkplacePatch,
         Workplace,

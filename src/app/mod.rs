@@ -65,7 +65,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let (prov, fetch_records) = Provisioning::new(&config, store.clone(), urls)?;
     let guard = crate::phone_menu::Guard::new(&config.menu);
     let menu = crate::phone_menu::PhoneMenu::new(&config, store.clone(), guard.clone());
+    let presence = crate::registrar::presence::Presence::default();
     let admin = crate::admin::AdminParts {
+        presence: presence.clone(),
         store: store.clone(),
         firmware: firmware.clone(),
         guard,
@@ -112,7 +114,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             limits: config.tftp.limits,
         },
         fetch_records,
-        sip: sip_server(&config, sip_udp, sip_tcp, store.clone()),
+        sip: sip_server(&config, sip_udp, sip_tcp, store.clone(), presence),
         changes: ChangeFollower {
             store: store.clone(),
         },
@@ -155,6 +157,7 @@ fn sip_server(
     udp: net::Udp,
     tcp: tokio::net::TcpListener,
     store: Store,
+    presence: crate::registrar::presence::Presence,
 ) -> SipServer {
     let sip = &config.sip;
     SipServer {
@@ -175,6 +178,7 @@ fn sip_server(
             window: Duration::from_secs(sip.auth_window_secs),
             ban: Duration::from_secs(sip.ban_secs),
         },
+        presence,
     }
 }
 

@@ -20,6 +20,7 @@ use super::{Endpoint, EndpointConfig, EndpointEvent, Peer, Transport};
 use crate::clock::{UnixTime, now};
 use crate::net::{Acceptor, Udp};
 use crate::provisioning::limiter::{Hit, Limiter};
+use crate::registrar::presence::Presence;
 use crate::registrar::register::Accounts;
 use crate::store::{Store, StoreError};
 
@@ -53,6 +54,8 @@ pub struct SipServer {
     pub store: Store,
     pub config: EndpointConfig,
     pub bans: Bans,
+    /// Where the admin API reads phone status.
+    pub presence: Presence,
 }
 
 struct Driver {
@@ -64,6 +67,7 @@ struct Driver {
     limiter: Limiter,
     writes: mpsc::UnboundedSender<crate::registrar::Write>,
     seen_generation: u64,
+    presence: Presence,
 }
 
 impl SipServer {
@@ -89,7 +93,12 @@ impl SipServer {
             limiter: Limiter::new(self.bans.failures, self.bans.window, self.bans.ban),
             writes,
             seen_generation,
+            presence: self.presence,
         };
+        let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
+        for device in devices {
+            d.publish(device);
+        }
         let mut changes = self.store.watch_changes();
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let result = loop {
@@ -171,11 +180,18 @@ impl Driver {
                 EndpointEvent::Denied { ip, reason } => self.deny(ip, reason),
                 EndpointEvent::Bindings(writes) => {
                     for w in writes {
+                        self.publish(w.device());
                         let _ = self.writes.send(w);
                     }
                 }
             }
         }
+    }
+
+    /// Shows `device`'s bindings in the admin API.
+    fn publish(&self, device: i64) {
+        self.presence
+            .set(device, self.endpoint.registrar().bindings(device));
     }
 
     /// Logs a refusal in the one format fail2ban reads, and counts it against the source.

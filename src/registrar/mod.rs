@@ -13,6 +13,7 @@
 //!
 //! Every table is bounded: contacts per device and bindings in all ([`RegistrarLimits`]).
 
+pub mod presence;
 pub mod register;
 mod table;
 #[cfg(test)]
@@ -106,6 +107,16 @@ pub enum RegisterError {
 pub enum Write {
     Upsert(Binding),
     Remove { device: i64, contact: String },
+}
+
+impl Write {
+    /// The device the change is about.
+    pub fn device(&self) -> i64 {
+        match self {
+            Write::Upsert(b) => b.device_id,
+            Write::Remove { device, .. } => *device,
+        }
+    }
 }
 
 /// A device's reachability changed.

@@ -6,8 +6,8 @@ use sqlx::SqliteConnection;
 
 use super::secret::{Secret, random_alnum, random_hex};
 use super::{
-    Device, DeviceKind, DevicePatch, FollowMe, NewDevice, ProvState, Provisioning, Result, Store,
-    StoreError, Vendor, followme, unique_as_conflict, unix_now, validate,
+    Device, DeviceKind, DevicePatch, FollowMe, NewDevice, ProvState, Provisioning, Result,
+    SipStatus, Store, StoreError, Vendor, followme, unique_as_conflict, unix_now, validate,
 };
 
 /// Who a device belongs to.
@@ -96,6 +96,7 @@ impl From<Row> for Device {
                 reported_model: r.reported_model,
                 resync_pending: r.resync_pending,
             },
+            sip: SipStatus::default(),
             created_at: r.created_at,
         }
     }

@@ -430,7 +430,30 @@ pub struct Device {
     pub workplace: Option<String>,
     pub followme: Option<FollowMe>,
     pub provisioning: Provisioning,
+    /// Phone status [Telefonstatus]: where the device is registered (filled in by the API from
+    /// the registrar; the store does not keep it).
+    pub sip: SipStatus,
     pub created_at: UnixTime,
+}
+
+/// Whether and where a device is registered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SipStatus {
+    pub registered: bool,
+    pub registrations: Vec<Registration>,
+}
+
+/// One registered contact of a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Registration {
+    /// The Contact as the phone registered it.
+    pub contact: String,
+    /// `udp` or `tcp`.
+    pub transport: String,
+    /// Where the REGISTER came from (after any NAT).
+    pub source: String,
+    pub user_agent: Option<String>,
+    pub expires_at: UnixTime,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -92,12 +92,31 @@ fn sipp(d: &Daemon, scenario: &str, transport: &str, user: &str, password: &str)
     out.status.success()
 }
 
+/// The phone status [Telefonstatus] of device 1 as the API shows it.
+fn sip_status(d: &Daemon) -> serde_json::Value {
+    let (s, dev) = d.call("GET", "/api/v1/devices/1", None);
+    assert_eq!(s, 200);
+    dev["sip"].clone()
+}
+
 #[test]
 fn a_phone_registers_over_udp_and_tcp_with_the_account_from_its_provisioning_file() {
     let d = Daemon::start();
     let (user, password) = phone_account(&d);
+    assert_eq!(sip_status(&d)["registered"], false);
     assert!(sipp(&d, "register.xml", "u1", &user, &password), "UDP");
     assert!(sipp(&d, "register.xml", "t1", &user, &password), "TCP");
+    let status = sip_status(&d);
+    assert_eq!(status["registered"], true, "{status}");
+    let mut transports: Vec<&str> = status["registrations"]
+        .as_array()
+        .expect("registrations")
+        .iter()
+        .map(|r| r["transport"].as_str().expect("transport"))
+        .collect();
+    transports.sort_unstable();
+    assert_eq!(transports, ["tcp", "udp"], "{status}");
+    assert_eq!(status["registrations"][0]["user_agent"], "sipp as a phone");
     assert!(
         sipp(&d, "query.xml", "u1", &user, &password),
         "bindings listed"
@@ -106,10 +125,27 @@ fn a_phone_registers_over_udp_and_tcp_with_the_account_from_its_provisioning_fil
         sipp(&d, "unregister.xml", "u1", &user, &password),
         "all removed"
     );
+    assert_eq!(sip_status(&d)["registered"], false);
     assert!(
         !d.log().contains(&password),
         "the SIP password reached the log"
     );
+}
+
+#[test]
+fn a_phone_taken_off_its_user_loses_its_binding_at_once() {
+    let d = Daemon::start();
+    let (user, password) = phone_account(&d);
+    assert!(sipp(&d, "register.xml", "u1", &user, &password));
+    assert_eq!(sip_status(&d)["registered"], true);
+    let (s, _) = d.call("PATCH", "/api/v1/devices/1", Some(json!({"user": null})));
+    assert_eq!(s, 200);
+    let gone = eventually(Duration::from_secs(10), || {
+        (sip_status(&d)["registered"] == false).then_some(())
+    });
+    assert!(gone.is_some(), "still registered after being unassigned");
+    // And it may not register again.
+    assert!(!sipp(&d, "register.xml", "u1", &user, &password));
 }
 
 #[test]
@@ -146,6 +182,7 @@ fn bindings_survive_kill_9_and_restart() {
     assert!(stored.is_some(), "the binding was not written behind");
     let dir = d.kill9();
     let d = Daemon::spawn(dir, "info", &[]);
+    assert_eq!(sip_status(&d)["registered"], true, "status after restart");
     assert!(
         sipp(&d, "query.xml", "u1", &user, &password),
         "the binding from before the kill is listed"

@@ -70,7 +70,7 @@ pub(super) fn register(api: Api) -> Api {
 
 async fn list(State(s): State<ApiState>) -> Found<Vec<Device>> {
     s.fetches.flush().await;
-    found(s.store.devices().await?)
+    found(s.with_statuses(s.store.devices().await?))
 }
 
 async fn create(State(s): State<ApiState>, Json(new): Json<NewDevice>) -> Created<Device> {
@@ -79,7 +79,7 @@ async fn create(State(s): State<ApiState>, Json(new): Json<NewDevice>) -> Create
 
 async fn show(State(s): State<ApiState>, Path(id): Path<i64>) -> Found<Device> {
     s.fetches.flush().await;
-    found(s.store.device(id).await?)
+    found(s.with_status(s.store.device(id).await?))
 }
 
 async fn update(
@@ -87,7 +87,7 @@ async fn update(
     Path(id): Path<i64>,
     Json(patch): Json<DevicePatch>,
 ) -> Found<Device> {
-    found(s.store.update_device(id, patch).await?)
+    found(s.with_status(s.store.update_device(id, patch).await?))
 }
 
 async fn delete(State(s): State<ApiState>, Path(id): Path<i64>) -> Done {
@@ -96,5 +96,5 @@ async fn delete(State(s): State<ApiState>, Path(id): Path<i64>) -> Done {
 }
 
 async fn enroll(State(s): State<ApiState>, Path(id): Path<i64>) -> Found<Device> {
-    found(s.store.enroll_device(id).await?)
+    found(s.with_status(s.store.enroll_device(id).await?))
 }

@@ -347,7 +347,7 @@ async fn set_cid(
 
 async fn devices(State(s): State<ApiState>, Path(username): Path<String>) -> Found<Vec<Device>> {
     s.fetches.flush().await;
-    found(s.store.owner_devices(OwnerRef::User(&username)).await?)
+    found(s.with_statuses(s.store.owner_devices(OwnerRef::User(&username)).await?))
 }
 
 async fn assign(

@@ -197,7 +197,7 @@ async fn clear_lockout(
 
 async fn devices(State(s): State<ApiState>, Path(name): Path<String>) -> Found<Vec<Device>> {
     s.fetches.flush().await;
-    found(s.store.owner_devices(OwnerRef::Workplace(&name)).await?)
+    found(s.with_statuses(s.store.owner_devices(OwnerRef::Workplace(&name)).await?))
 }
 
 async fn assign(
