@@ -55,14 +55,15 @@ else
 fi
 
 # Python packages the tests use as real peers, pinned, in a venv of the project's own:
-# openpyxl fills import files the way a spreadsheet program writes them.
+# openpyxl fills import files the way a spreadsheet program writes them; aiosmtpd is the SMTP
+# server the mail tests script (accept, 4xx, 5xx, drop after DATA, STARTTLS, AUTH).
 venv="$(cd "$(dirname "$0")/.." && pwd)/target/test-venv"
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import openpyxl' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import openpyxl, aiosmtpd' 2>/dev/null; then
     echo "setup: test venv present: $venv"
 else
-    echo "setup: creating test venv $venv (openpyxl)"
+    echo "setup: creating test venv $venv (openpyxl, aiosmtpd)"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check 'openpyxl==3.1.5'
+    "$venv/bin/pip" install -q --disable-pip-version-check 'openpyxl==3.1.5' 'aiosmtpd==1.4.6'
 fi
 
 if [ "$want_deb" = yes ]; then

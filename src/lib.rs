@@ -13,6 +13,7 @@
 //!                                   ├─ fetch records (provisioning::RecordWriter, batched) ─────┼─> store ─> SQLite
 //!                                   ├─ change feed follower (change_log → generations) ─────────┤
 //!                                   └─ watchdog (systemd)                                       │
+//!                                   ├─ mail::MailService ── spool (<data_dir>/spool) ──> SMTP (lettre)
 //!  zentrale user|device|import|… ── cli ────────────────────────────────────────────────────────┘
 //!
 //!  store ──(change feed: entity, id, generation)──> provisioning (renders only what changed)
@@ -44,13 +45,17 @@
 //!   header-read timeouts, and UDP sockets that know each datagram's local address.
 //! * [`phone_menu`] — the menu key app at `/menu/<token>/`: workplace login by extension and
 //!   PIN (lockouts sans-IO), logout, status, own forwardings/FollowMe, in each vendor's dialect.
+//! * [`spool`] — the durable mail queue: enqueue fsyncs before it returns, entries carry state,
+//!   attempts and a stable Message-ID, recovery on start; the retry policy is a pure function.
+//! * [`mail`] — SMTP delivery of the spool with lettre (pooled, STARTTLS/implicit TLS, AUTH),
+//!   message building, minijinja templates per language, admin notices for failed messages.
 //! * [`sip`] — SIP message codec (parse, print, stream framing, stateless rejects) and the
 //!   RFC 3261 transaction state machines, sans-IO.
 //! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
 //! Still to come (see DESIGN.md): `dispatch`, `rtp`,
-//! `media`, `voicemail`, `fax`, `spool`, `mail`.
+//! `media`, `voicemail`, `fax`.
 
 pub mod admin;
 pub mod app;
@@ -61,12 +66,14 @@ pub mod digest;
 pub mod endpoint;
 pub mod https;
 pub mod import;
+pub mod mail;
 pub mod net;
 pub mod phone_menu;
 pub mod provisioning;
 pub mod registrar;
 pub mod rules;
 pub mod sip;
+pub mod spool;
 pub mod store;
 pub mod tftp;
 pub mod xml;

@@ -39,8 +39,11 @@ fn check(path: Option<&std::path::Path>) -> ExitCode {
         None => Ok(Config::default()),
     };
     match result {
-        Ok(config) => match zentrale::provisioning::check::check_templates(&config) {
-            Ok(_) => {
+        Ok(config) => match zentrale::provisioning::check::check_templates(&config)
+            .map_err(|e| e.to_string())
+            .and_then(|_| zentrale::mail::check(&config).map_err(|e| e.to_string()))
+        {
+            Ok(()) => {
                 println!("config ok");
                 ExitCode::SUCCESS
             }

@@ -33,6 +33,10 @@ pub enum AdminError {
     Provisioning(#[from] crate::provisioning::ProvisioningError),
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
+    #[error(transparent)]
+    Spool(#[from] crate::spool::SpoolError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
     /// The file has problems; the report lists them, nothing was changed.
     #[error("{} problems in the file; nothing was changed", .0.problem_count())]
     ImportRejected(Box<crate::import::Report>),
@@ -85,6 +89,16 @@ impl AdminError {
                     I::Write(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 }
             }
+            AdminError::Spool(e) | AdminError::Mail(crate::mail::MailError::Spool(e)) => {
+                use crate::spool::SpoolError as S;
+                match e {
+                    S::NotFound(_) => StatusCode::NOT_FOUND,
+                    S::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                    S::Full => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+            AdminError::Mail(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AdminError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AdminError::ImportUnconfirmed(_) => StatusCode::CONFLICT,
         }
@@ -113,6 +127,10 @@ impl AdminError {
             AdminError::Import(crate::import::ImportError::File(_))
             | AdminError::ImportRejected(_) => Some("file"),
             AdminError::Import(crate::import::ImportError::Store(e)) => e.field(),
+            AdminError::Spool(crate::spool::SpoolError::Invalid { field, .. })
+            | AdminError::Mail(crate::mail::MailError::Spool(
+                crate::spool::SpoolError::Invalid { field, .. },
+            )) => Some(field),
             _ => None,
         }
     }

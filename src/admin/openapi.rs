@@ -83,6 +83,13 @@ fn schemas() -> Map<String, Value> {
         crate::import::Change,
         crate::import::ChangeKind,
         crate::import::Problem,
+        super::handlers::MailQueue,
+        super::handlers::MailTest,
+        super::handlers::MailQueued,
+        crate::spool::Summary,
+        crate::spool::Counts,
+        crate::spool::State,
+        crate::spool::Id,
     );
     let mut map = Map::new();
     for (name, schema) in list {

@@ -45,6 +45,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// Runs the daemon until SIGTERM/SIGINT (or `shutdown` is cancelled).
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
+    let mail = crate::mail::MailHandle::open(&config).context("mail")?;
     let http = net::bind_tcp(config.http.listen, "HTTP").await?;
     let tftp = net::Udp::bind(config.tftp.listen, "TFTP").await?;
     let (sip_udp, sip_tcp) = bind_sip(&config).await?;
@@ -75,6 +76,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     };
     let router = |transport| {
         crate::admin::router(admin.clone())
+            .layer(axum::Extension(mail.clone()))
             .merge(provisioning::http::router(
                 prov.clone(),
                 firmware.clone(),
@@ -119,6 +121,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         watchdog: Watchdog {
             store: store.clone(),
         },
+        mail: mail.service(&config),
     };
     // Last: tests and scripts take this line as "everything is bound".
     net::listening("HTTP", http_addr);

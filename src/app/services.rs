@@ -34,6 +34,7 @@ pub struct Services {
     pub sip: SipServer,
     pub changes: ChangeFollower,
     pub watchdog: Watchdog,
+    pub mail: crate::mail::MailService,
 }
 
 impl Services {
@@ -55,6 +56,7 @@ impl Services {
         spawn(&mut set, "SIP", self.sip.run(stop()));
         spawn(&mut set, "change feed", self.changes.run(stop()));
         spawn(&mut set, "watchdog", self.watchdog.run(stop()));
+        spawn(&mut set, "mail", self.mail.run(stop()));
         let mut failure = None;
         loop {
             tokio::select! {

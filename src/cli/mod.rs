@@ -3,6 +3,7 @@
 //! Results print as JSON, like the API returns them.
 
 mod import;
+mod mail;
 
 use std::path::PathBuf;
 
@@ -52,6 +53,9 @@ pub enum Command {
     /// Import users, phones, workplaces, phonebook, speed dials and action templates from an
     /// xlsx file, or write the template (`--template FILE`).
     Import(ImportArgs),
+    /// The mail queue: list, retry, delete, send a test mail.
+    #[command(subcommand)]
+    Mail(mail::MailCmd),
     /// Reads an xlsx file from stdin under memory and time limits (the import's child process).
     #[command(name = "import-read", hide = true)]
     ImportRead,
@@ -300,6 +304,7 @@ pub async fn run_offline(command: Command) -> anyhow::Result<()> {
             print(&store(&config).await?.workplaces().await?)
         }
         Command::Import(args) => import::run(args).await,
+        Command::Mail(cmd) => mail::run(cmd).await,
         Command::Serve(_) | Command::Check(_) | Command::ImportRead => {
             unreachable!("handled by main")
         }

@@ -9,6 +9,7 @@ mod menu;
 mod provisioning;
 mod section;
 mod sip;
+mod smtp;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +20,7 @@ pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
 pub use sip::SipConfig;
+pub use smtp::{SmtpConfig, SmtpServer, StartTls};
 
 pub use crate::rules::LANGUAGES;
 
@@ -62,15 +64,6 @@ pub struct HttpConfig {
     pub header_read_timeout_secs: u64,
     /// Connections open at once per listener; more wait in the kernel's backlog.
     pub max_connections: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SmtpConfig {
-    /// `smtp://host:port` or `smtps://host:port`; no mail is sent when empty.
-    pub url: String,
-    pub from: String,
-    pub username: String,
-    pub password: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +123,7 @@ impl Config {
         let provisioning =
             provisioning::provisioning(Section::take(&mut root, "provisioning", &mut problems));
         let menu = menu::menu(Section::take(&mut root, "menu", &mut problems));
-        let smtp = smtp(Section::take(&mut root, "smtp", &mut problems));
+        let smtp = smtp::smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
         for key in root.keys() {
             problems.push(key, "unknown table");
@@ -244,26 +237,6 @@ fn http(mut s: Section) -> HttpConfig {
         max_body_bytes,
         header_read_timeout_secs,
         max_connections,
-    }
-}
-
-fn smtp(mut s: Section) -> SmtpConfig {
-    let url: String = s.get("url", String::new);
-    if !url.is_empty() && !url.starts_with("smtp://") && !url.starts_with("smtps://") {
-        s.problem("url", "must start with smtp:// or smtps://");
-    }
-    let from: String = s.get("from", String::new);
-    if !from.is_empty() && !crate::rules::is_email(&from) {
-        s.problem("from", "is not an email address");
-    }
-    let username = s.get("username", String::new);
-    let password = s.get("password", String::new);
-    s.finish();
-    SmtpConfig {
-        url,
-        from,
-        username,
-        password,
     }
 }
 

@@ -21,6 +21,9 @@ fn allowed(role: &str, path: &str) -> bool {
     } else if path.starts_with("/api/v1/firmware") {
         // The seed: telephony admins may do everything an admin may, but not roll out firmware.
         "firmware"
+    } else if path.starts_with("/api/v1/mail") {
+        // Admin and above: other users' voicemails in the queue, retried or deleted.
+        "mail"
     } else if [
         "/api/v1/users",
         "/api/v1/forwardings",
@@ -42,7 +45,7 @@ fn allowed(role: &str, path: &str) -> bool {
     };
     match role {
         "system-admin" | "admin" => true,
-        "telephony-admin" => area != "firmware",
+        "telephony-admin" => area != "firmware" && area != "mail",
         "phonebook-admin" => area == "phonebook" || area == "session",
         other => panic!("unknown role {other}"),
     }
@@ -159,6 +162,7 @@ fn body(method: &str, path: &str) -> Option<Value> {
             json!({"username": "newadmin", "password": "newadmin-pw", "role": "phonebook-admin"})
         }
         ("POST", "/api/v1/tokens") => json!({"label": "t"}),
+        ("POST", "/api/v1/mail/test") => json!({"to": "admin@example.com"}),
         ("PUT", "/api/v1/firmware-models/{vendor}/{model}") => json!({"file": "fw.rom"}),
         ("PUT", "/api/v1/action-templates/{name}") => {
             json!({"actions": [{"scope": "external", "timing": "after", "kind": "voicemail"}]})

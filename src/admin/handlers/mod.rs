@@ -5,6 +5,7 @@ mod devices;
 mod dialplan;
 mod firmware;
 mod import;
+mod mail;
 mod users;
 mod workplaces;
 
@@ -16,6 +17,7 @@ use axum::http::StatusCode;
 
 pub use accounts::{LoginRequest, Me, TokenRequest, TokenResponse};
 pub use firmware::FirmwareChoice;
+pub use mail::{MailQueue, MailQueued, MailTest};
 
 /// Shorthand for a route's documentation.
 const fn doc(
@@ -55,6 +57,7 @@ pub(super) fn register(api: Api) -> Api {
     let api = firmware::register(api);
     let api = dialplan::register(api);
     let api = import::register(api);
+    let api = mail::register(api);
     accounts::register(api)
 }
 
