@@ -70,11 +70,12 @@ fn run(command: Command) -> anyhow::Result<()> {
                 if arg.config.is_none() {
                     let https = config.http.https_listen.map(|a| a.to_string());
                     println!(
-                        "no config file: embedded defaults, data in {}, HTTP {}, HTTPS {}, TFTP {}",
+                        "no config file: embedded defaults, data in {}, HTTP {}, HTTPS {}, TFTP {}, SIP {} (UDP and TCP)",
                         config.server.data_dir.display(),
                         config.http.listen,
                         https.as_deref().unwrap_or("off"),
                         config.tftp.listen,
+                        config.sip.listen,
                     );
                 }
                 zentrale::app::serve(config, CancellationToken::new()).await
