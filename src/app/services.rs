@@ -58,9 +58,11 @@ impl Services {
         spawn(&mut set, "watchdog", self.watchdog.run(stop()));
         spawn(&mut set, "mail", self.mail.run(stop()));
         let mut failure = None;
+        let signal = signals();
+        tokio::pin!(signal);
         loop {
             tokio::select! {
-                () = signals() => { tracing::info!("shutting down"); break }
+                () = &mut signal => { tracing::info!("shutting down"); break }
                 () = shutdown.cancelled() => break,
                 joined = set.join_next() => match joined {
                     // A service may end early without fault (the watchdog when systemd asks for none).

@@ -93,11 +93,15 @@ impl Endpoint {
         }
     }
 
-    /// A TCP connection from `addr` opened (`Some(id)`) or closed.
-    pub fn handle_connection(&mut self, addr: SocketAddr, id: Option<u64>) {
-        match id {
-            Some(id) => _ = self.connections.insert(addr, id),
-            None => _ = self.connections.remove(&addr),
+    /// A TCP connection `id` from `addr` opened.
+    pub fn handle_connection_opened(&mut self, addr: SocketAddr, id: u64) {
+        self.connections.insert(addr, id);
+    }
+
+    /// Connection `id` from `addr` closed (a newer one from the same address stays).
+    pub fn handle_connection_closed(&mut self, addr: SocketAddr, id: u64) {
+        if self.connections.get(&addr) == Some(&id) {
+            self.connections.remove(&addr);
         }
     }
 

@@ -146,7 +146,13 @@ impl Registrar {
     /// by the first [`Registrar::handle_timeout`]).
     pub fn load(&mut self, bindings: impl IntoIterator<Item = Binding>) {
         for b in bindings {
-            self.table.insert(b);
+            if let Some(old) = self.table.insert(b) {
+                // Two stored rows for one contact (its text changed): the older goes.
+                self.writes.push(Write::Remove {
+                    device: old.device_id,
+                    contact: old.contact,
+                });
+            }
         }
     }
 
@@ -167,6 +173,11 @@ impl Registrar {
         }
         self.reachability_changed(device, was_reachable);
         Ok(self.table.of(device).to_vec())
+    }
+
+    /// Has a stored binding that was not loaded removed from the store too.
+    pub fn forget_stored(&mut self, device: i64, contact: String) {
+        self.writes.push(Write::Remove { device, contact });
     }
 
     /// Forgets every binding of `device` (deleted, unassigned, disabled).
@@ -270,7 +281,15 @@ impl Registrar {
                 registered_at: now,
             };
             self.writes.push(Write::Upsert(binding.clone()));
-            self.table.insert(binding);
+            if let Some(old) = self.table.insert(binding)
+                && old.contact != update.contact
+            {
+                // Stored under its old text: that row goes.
+                self.writes.push(Write::Remove {
+                    device,
+                    contact: old.contact,
+                });
+            }
         }
         Ok(())
     }

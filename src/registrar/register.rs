@@ -15,46 +15,46 @@ use crate::digest::{Algorithm, Freshness, Nonces};
 use crate::sip::{Contacts, HeaderName, Request, Response, Uri};
 use crate::store::registrations::SipAccount;
 
-/// The SIP accounts by username. Holds passwords: never log it.
+/// The SIP accounts by username, and the devices that may register. Holds passwords: never
+/// log it.
 #[derive(Default)]
-pub struct Accounts(HashMap<String, SipAccount>);
+pub struct Accounts {
+    by_name: HashMap<String, SipAccount>,
+    allowed: std::collections::HashSet<i64>,
+}
 
 impl std::fmt::Debug for Accounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Accounts({} accounts)", self.0.len())
+        write!(f, "Accounts({} accounts)", self.by_name.len())
     }
 }
 
 impl Accounts {
     pub fn new(accounts: impl IntoIterator<Item = (String, SipAccount)>) -> Accounts {
-        Accounts(accounts.into_iter().collect())
+        let by_name: HashMap<String, SipAccount> = accounts.into_iter().collect();
+        let allowed = by_name
+            .values()
+            .filter(|a| a.may_register())
+            .map(|a| a.device_id)
+            .collect();
+        Accounts { by_name, allowed }
     }
 
     pub fn get(&self, username: &str) -> Option<&SipAccount> {
-        self.0.get(username)
-    }
-
-    /// Replaces what is known about `device` (None: it is gone).
-    pub fn set_device(&mut self, device: i64, account: Option<(String, SipAccount)>) {
-        self.0.retain(|_, a| a.device_id != device);
-        if let Some((name, a)) = account {
-            self.0.insert(name, a);
-        }
+        self.by_name.get(username)
     }
 
     /// Whether `device` has an account that may register.
     pub fn allows(&self, device: i64) -> bool {
-        self.0
-            .values()
-            .any(|a| a.device_id == device && a.may_register())
+        self.allowed.contains(&device)
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.by_name.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.by_name.is_empty()
     }
 }
 
@@ -141,31 +141,34 @@ fn authenticate<'a, 'r>(
         response: Box::new(challenge(req, ctx, now, stale)),
         denied,
     };
-    let mut stale = false;
-    let mut tried = None;
-    for raw in req.head.headers.get_all(&HeaderName::AUTHORIZATION) {
-        let Some(answer) = crate::digest::Answer::parse(raw) else {
-            continue;
-        };
-        if answer.realm != ctx.realm {
-            continue;
-        }
-        let Some(account) = ctx.accounts.get(answer.username) else {
-            tried = Some("unknown-user");
-            continue;
-        };
-        if !answer.proves("REGISTER", &account.password) {
-            tried = Some("bad-credentials");
-            continue;
-        }
-        match ctx.nonces.check(answer.nonce, now) {
-            Freshness::Fresh => return Ok((account, answer.username)),
-            Freshness::Stale => stale = true,
-            Freshness::Forged => tried = Some("bad-nonce"),
-        }
+    // Only the first answer for our realm counts (RFC 3261 §22.4 allows one per realm): a
+    // request carrying many answers must not be many guesses for the price of one failure.
+    let Some(answer) = req
+        .head
+        .headers
+        .get_all(&HeaderName::AUTHORIZATION)
+        .filter_map(crate::digest::Answer::parse)
+        .find(|a| a.realm == ctx.realm)
+    else {
+        return Err(challenge(false, None));
+    };
+    // The answer must be for this request's URI: one captured for another is void.
+    if answer.uri != req.uri.to_string() {
+        return Err(challenge(false, Some("bad-credentials")));
     }
-    // A first REGISTER without credentials, or one with a stale nonce, is no failed attempt.
-    Err(challenge(stale, if stale { None } else { tried }))
+    let Some(account) = ctx.accounts.get(answer.username) else {
+        return Err(challenge(false, Some("unknown-user")));
+    };
+    if !answer.proves("REGISTER", &account.password) {
+        return Err(challenge(false, Some("bad-credentials")));
+    }
+    let (stale, tried) = match ctx.nonces.check(answer.nonce, now) {
+        Freshness::Fresh => return Ok((account, answer.username)),
+        Freshness::Stale => (true, None),
+        Freshness::Forged => (false, Some("bad-nonce")),
+    };
+    // A stale nonce is no failed attempt: the phone knew the password.
+    Err(challenge(stale, tried))
 }
 
 /// 401 with one challenge per offered algorithm, in order of preference (RFC 8760 §2.4).
@@ -193,7 +196,7 @@ fn changes(req: &Request) -> Result<Change, RegisterError> {
         Contacts::List(list) => Ok(Change::Contacts(
             list.iter()
                 .map(|c| Update {
-                    contact: c.to_string(),
+                    contact: without_expires(c),
                     key: uri_key(&c.uri),
                     expires: c.expires().or(expires),
                     q: c.q(),
@@ -201,6 +204,13 @@ fn changes(req: &Request) -> Result<Change, RegisterError> {
                 .collect(),
         )),
     }
+}
+
+/// The Contact as registered, without its `expires` parameter (the 200 states the granted one).
+fn without_expires(c: &crate::sip::NameAddr) -> String {
+    let mut c = c.clone();
+    c.params.remove("expires");
+    c.to_string()
 }
 
 /// What makes two contact URIs the same (RFC 3261 §19.1.4, see [`crate::sip::SipUri::comparison_key`]).

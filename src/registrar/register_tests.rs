@@ -240,3 +240,53 @@ fn contact_keys_ignore_case_of_host_but_not_transport() {
     );
     assert_ne!(key("sip:100@example.com"), key("sip:101@example.com"));
 }
+
+#[test]
+fn only_the_first_answer_for_our_realm_is_judged() {
+    let mut f = Fixture::new();
+    let challenge = f.send(&request("dev7", ""), NOW).response;
+    let mut many = String::new();
+    for i in 0..20 {
+        many.push_str(&authorization(
+            &challenge,
+            "dev7",
+            &format!("guess{i}"),
+            true,
+        ));
+    }
+    // The right password after twenty guesses does not get in: one request, one try.
+    many.push_str(&authorization(&challenge, "dev7", "secret7", true));
+    let a = f.send(&request("dev7", &many), NOW);
+    assert_eq!(a.response.status, 401);
+    assert_eq!(a.denied, Some("bad-credentials"));
+    assert!(f.registrar.is_empty());
+}
+
+#[test]
+fn an_answer_for_another_request_uri_is_void() {
+    let mut f = Fixture::new();
+    let challenge = f.send(&request("dev7", ""), NOW).response;
+    let auth = authorization(&challenge, "dev7", "secret7", true);
+    let mut other = request("dev7", &auth);
+    other.uri = Uri::parse("sip:other.example.com").expect("uri");
+    let a = f.send(&other, NOW);
+    assert_eq!(a.response.status, 401);
+    assert!(f.registrar.is_empty());
+}
+
+#[test]
+fn the_ok_states_the_granted_expiry_once() {
+    let mut f = Fixture::new();
+    let challenge = f.send(&request("dev7", ""), NOW).response;
+    let auth = authorization(&challenge, "dev7", "secret7", true);
+    let mut long = request("dev7", &auth);
+    long.head.contact = Contacts::default();
+    long.head
+        .contact
+        .add_line("<sip:dev7@192.0.2.10:5062>;expires=7200")
+        .expect("contact");
+    let ok = f.send(&long, NOW).response;
+    assert_eq!(ok.status, 200);
+    let contact = ok.head.headers.get(&HeaderName::CONTACT).expect("contact");
+    assert_eq!(contact, "<sip:dev7@192.0.2.10:5062>;expires=3600");
+}

@@ -55,13 +55,14 @@ impl Table {
         self.by_device.keys().copied()
     }
 
-    /// Adds `b`, replacing the device's binding with the same key.
-    pub(super) fn insert(&mut self, b: Binding) {
-        self.remove(b.device_id, &b.key);
+    /// Adds `b`, replacing (and returning) the device's binding with the same key.
+    pub(super) fn insert(&mut self, b: Binding) -> Option<Binding> {
+        let replaced = self.remove(b.device_id, &b.key);
         self.by_expiry
             .insert((b.expires_at, b.device_id, b.key.clone()));
         self.by_device.entry(b.device_id).or_default().push(b);
         self.len += 1;
+        replaced
     }
 
     pub(super) fn remove(&mut self, device: i64, key: &str) -> Option<Binding> {

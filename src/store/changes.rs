@@ -128,10 +128,11 @@ impl Feed {
         }
     }
 
-    /// The update hook saw a change to `table` on the write connection.
-    pub(super) fn touched(&self, table: &str) {
-        // Runtime records never change what anyone is sent.
-        if table != "device_fetches" && table != "device_resync" {
+    /// The update hook saw a change to `table` on the write connection. Every logged change
+    /// inserts into `change_log` (by trigger, which the hook sees too); runtime tables (fetch
+    /// records, resync marks, SIP bindings) and pruning the log do not count.
+    pub(super) fn touched(&self, table: &str, insert: bool) {
+        if table == "change_log" && insert {
             self.dirty.store(true, Ordering::Release);
         }
     }
@@ -149,8 +150,12 @@ impl Feed {
         }
     }
 
+    /// This process wrote to the log and the log has not been read since. The pool marks the
+    /// commit when the connection comes back, which sqlx does in a task of its own, so a write
+    /// that just returned may still only show as `dirty`.
     fn local_pending(&self) -> bool {
-        self.local.load(Ordering::Acquire) != self.local_read.load(Ordering::Acquire)
+        self.dirty.load(Ordering::Acquire)
+            || self.local.load(Ordering::Acquire) != self.local_read.load(Ordering::Acquire)
     }
 
     fn window(&self) -> std::sync::MutexGuard<'_, Window> {

@@ -126,3 +126,29 @@ fn a_consumer_behind_the_window_is_told_to_reload() {
         Since::Lagged => panic!("within the window"),
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_single_write_is_seen_by_the_next_call_before_the_pool_marks_it() {
+    let (_dir, store) = temp_store().await;
+    let before = store.generation();
+    let w = store
+        .create_workplace(workplace("tresen"))
+        .await
+        .expect("workplace");
+    // No yield in between: the pool's release task has not run yet.
+    let seen = changes(store.changes_since(before).await.expect("since"));
+    assert!(seen.contains(&(Entity::Workplace, 1)), "{seen:?} {w:?}");
+}
+
+#[tokio::test]
+async fn runtime_records_are_no_changes() {
+    let (_dir, store) = temp_store().await;
+    let before = store.generation();
+    store
+        .save_bindings(&[], &[(1, "<sip:x@192.0.2.1>".into())])
+        .await
+        .expect("runtime write");
+    assert!(!store.has_unread_commits());
+    assert_eq!(store.catch_up().await.expect("catch up"), 0);
+    assert_eq!(store.generation(), before);
+}

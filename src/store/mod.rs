@@ -150,7 +150,8 @@ impl Store {
                     let mut handle = conn.lock_handle().await?;
                     handle.set_update_hook(move |r| {
                         if let Some(feed) = feed.get() {
-                            feed.touched(r.table);
+                            let insert = r.operation == sqlx::sqlite::SqliteOperation::Insert;
+                            feed.touched(r.table, insert);
                         }
                     });
                     Ok(())

@@ -80,16 +80,27 @@ impl SipServer {
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), EndpointError> {
         let seen_generation = self.store.generation();
         let accounts = Accounts::new(self.store.sip_account_list().await?);
-        let mut endpoint = Endpoint::new(self.config, accounts);
+        let limits = self.config.limits.clone();
+        let max_expires = Duration::from_secs(u64::from(self.config.registrar.max_expires));
         let stored = self.store.load_bindings(UnixTime::now()).await?;
+        let (kept, gone): (Vec<_>, Vec<_>) = stored
+            .into_iter()
+            .partition(|b| accounts.allows(b.device_id));
+        let mut endpoint = Endpoint::new(self.config, accounts);
         endpoint
             .registrar_mut()
-            .load(stored.into_iter().map(writer::from_stored));
+            .load(kept.into_iter().map(writer::from_stored));
+        // Devices disabled or unassigned while we were down: their rows go now.
+        for b in gone {
+            endpoint
+                .registrar_mut()
+                .forget_stored(b.device_id, b.contact);
+        }
         let (writes, writer) = BindingWriter::new(self.store.clone());
         let writer = tokio::spawn(writer.run());
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
         let stop = shutdown.clone();
-        let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, stop));
+        let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, max_expires, stop));
         let mut d = Driver {
             endpoint,
             udp_local: self.udp.local_addr().map_err(EndpointError::Udp)?,
@@ -159,12 +170,12 @@ impl Driver {
         match msg {
             ConnMsg::Opened { id, addr, tx } => {
                 self.conns.insert(id, (tx, addr));
-                self.endpoint.handle_connection(addr, Some(id));
+                self.endpoint.handle_connection_opened(addr, id);
             }
             ConnMsg::Message { peer, bytes } => self.message(&bytes, peer),
             ConnMsg::Closed { id } => {
                 if let Some((_, addr)) = self.conns.remove(&id) {
-                    self.endpoint.handle_connection(addr, None);
+                    self.endpoint.handle_connection_closed(addr, id);
                 }
             }
         }
@@ -229,11 +240,18 @@ impl Driver {
     /// changed (bindings of devices that may no longer register go at once), and has the
     /// registered phones whose config changed told to fetch it.
     async fn follow_changes(&mut self) {
+        use crate::store::changes::Since;
+        // The cursor moves to what was read, never past it: the follower may publish more
+        // between the read and now, and that must come next time.
+        let before = self.store.generation();
         let since = match self.store.changes_since(self.seen_generation).await {
             Ok(since) => since,
             Err(e) => return tracing::warn!("sip: reading the change feed: {e}"),
         };
-        self.seen_generation = self.store.generation();
+        self.seen_generation = match &since {
+            Since::Changes(list) => list.last().map_or(self.seen_generation, |c| c.generation),
+            Since::Lagged => before,
+        };
         let touched = Touched::of(&since);
         if touched.accounts {
             self.reload_accounts().await;

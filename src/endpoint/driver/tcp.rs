@@ -4,6 +4,7 @@
 //! that cannot be framed any more is closed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,6 +18,14 @@ use crate::sip::{Frame, Framer, SipLimits};
 
 /// Messages queued for one connection before it counts as stuck.
 const QUEUE: usize = 64;
+/// A new connection must bring its first complete message within this time (slow or silent
+/// clients must not hold one of the `max_connections` slots).
+const FIRST_MESSAGE: Duration = Duration::from_secs(30);
+/// A registered phone keeps its connection alive with REGISTER refreshes (at most
+/// `max_expires` apart) or CRLF keep-alives (RFC 5626 §4.4.1); silent this much longer, closed.
+const IDLE_MARGIN: Duration = Duration::from_secs(300);
+/// A peer that reads nothing back is given this long per write.
+const WRITE: Duration = Duration::from_secs(10);
 
 /// What connection tasks tell the endpoint task.
 #[derive(Debug)]
@@ -36,7 +45,14 @@ pub enum ConnMsg {
 }
 
 /// Accepts connections until `shutdown`; each gets a task and a number.
-pub async fn accept(acceptor: Acceptor, to: mpsc::Sender<ConnMsg>, shutdown: CancellationToken) {
+pub async fn accept(
+    acceptor: Acceptor,
+    to: mpsc::Sender<ConnMsg>,
+    limits: SipLimits,
+    max_expires: Duration,
+    shutdown: CancellationToken,
+) {
+    let idle = max_expires + IDLE_MARGIN;
     let next = AtomicU64::new(1);
     let local = match acceptor.local_addr() {
         Ok(a) => a,
@@ -52,8 +68,9 @@ pub async fn accept(acceptor: Acceptor, to: mpsc::Sender<ConnMsg>, shutdown: Can
         };
         let to = to.clone();
         let stop = shutdown.clone();
+        let limits = limits.clone();
         tokio::spawn(async move {
-            connection(accepted.stream, peer, to, stop).await;
+            connection(accepted.stream, peer, to, (limits, idle), stop).await;
             drop(accepted.permit);
         });
     }
@@ -63,6 +80,7 @@ async fn connection(
     stream: TcpStream,
     peer: Peer,
     to: mpsc::Sender<ConnMsg>,
+    (limits, idle): (SipLimits, Duration),
     shutdown: CancellationToken,
 ) {
     let Transport::Tcp(id) = peer.transport else {
@@ -78,22 +96,25 @@ async fn connection(
         return;
     }
     let (mut read, mut write) = stream.into_split();
-    let limits = SipLimits::default();
     let mut buf = BytesMut::with_capacity(4096);
     let mut framer = Framer::default();
+    let mut quiet = FIRST_MESSAGE;
     let why = loop {
         tokio::select! {
             () = shutdown.cancelled() => break "shutdown",
             Some(bytes) = rx.recv() => {
-                if write.write_all(&bytes).await.is_err() {
-                    break "write failed";
+                if !matches!(tokio::time::timeout(WRITE, write.write_all(&bytes)).await, Ok(Ok(()))) {
+                    break "write failed or timed out";
                 }
             }
-            n = read.read_buf(&mut buf) => match n {
-                Ok(0) | Err(_) => break "closed by peer",
-                Ok(_) => {
-                    if let Err(why) = frames(&mut buf, &mut framer, &limits, &peer, &to, &mut write).await {
-                        break why;
+            n = tokio::time::timeout(quiet, read.read_buf(&mut buf)) => match n {
+                Err(_) => break "silent too long",
+                Ok(Ok(0) | Err(_)) => break "closed by peer",
+                Ok(Ok(_)) => {
+                    match frames(&mut buf, &mut framer, &limits, &peer, &to, &mut write).await {
+                        Ok(true) => quiet = idle,
+                        Ok(false) => {}
+                        Err(why) => break why,
                     }
                 }
             },
@@ -103,7 +124,7 @@ async fn connection(
     let _ = to.send(ConnMsg::Closed { id }).await;
 }
 
-/// Takes every complete frame off `buf`.
+/// Takes every complete frame off `buf`; true when it held a whole message.
 async fn frames(
     buf: &mut BytesMut,
     framer: &mut Framer,
@@ -111,14 +132,19 @@ async fn frames(
     peer: &Peer,
     to: &mpsc::Sender<ConnMsg>,
     write: &mut tokio::net::tcp::OwnedWriteHalf,
-) -> Result<(), &'static str> {
+) -> Result<bool, &'static str> {
+    let mut whole = false;
     loop {
         match framer.check(buf, limits) {
-            Ok(None) => return Ok(()),
+            Ok(None) => return Ok(whole),
             Ok(Some(Frame::Ping)) => {
                 buf.advance(4);
                 *framer = Framer::default();
-                write.write_all(b"\r\n").await.map_err(|_| "write failed")?;
+                let pong = tokio::time::timeout(WRITE, write.write_all(b"\r\n")).await;
+                if !matches!(pong, Ok(Ok(()))) {
+                    return Err("write failed or timed out");
+                }
+                whole = true;
             }
             Ok(Some(Frame::Pong)) => {
                 buf.advance(2);
@@ -132,6 +158,7 @@ async fn frames(
                     bytes,
                 };
                 to.send(msg).await.map_err(|_| "endpoint gone")?;
+                whole = true;
             }
             Err(e) => {
                 tracing::debug!("sip: TCP stream from {} cannot be framed: {e}", peer.addr);
