@@ -130,8 +130,8 @@ impl SipServer {
                         d.catch_up().await;
                         d.message(buf.get(..dg.len).unwrap_or_default(), peer);
                     }
-                    Err(e) if transient(&e) => {}
-                    Err(e) => break Err(EndpointError::Udp(e)),
+                    Err(e) if fatal(&e) => break Err(EndpointError::Udp(e)),
+                    Err(e) => tracing::debug!("sip: UDP receive: {e}"),
                 },
                 Some(msg) = conn_rx.recv() => {
                     d.catch_up().await;
@@ -354,10 +354,8 @@ impl Touched {
     }
 }
 
-/// Errors a UDP socket reports for an earlier datagram (an ICMP unreachable), not for itself.
-fn transient(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
-    )
+/// Errors that mean the socket itself is gone; anything else (an ICMP unreachable reported
+/// for an earlier datagram, a truncated control message) concerns one datagram only.
+fn fatal(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EBADF | libc::ENOTSOCK))
 }
