@@ -205,12 +205,7 @@ impl Feed {
 
 /// The highest generation the log ever had (it survives pruning in `sqlite_sequence`).
 pub(super) async fn last_generation(pool: &sqlx::SqlitePool) -> Result<u64> {
-    let (seq,): (i64,) = sqlx::query_as(
-        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), 0)",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(seq.max(0) as u64)
+    generation_in(&mut *pool.acquire().await?).await
 }
 
 /// The generation as seen inside a transaction, including its own uncommitted changes.
