@@ -2,7 +2,9 @@
 //! SIP (RFC 3261 §22.4 with RFC 8760's SHA-256): challenges, parsing an `Authorization` (or
 //! `Proxy-Authorization`) answer, and checking it against a password.
 //!
-//! Nonces are stateless: a timestamp and its HMAC under a per-process key. A nonce with a valid
+//! Nonces are stateless: a timestamp, a serial number and their HMAC under a per-process key
+//! (the serial makes every challenge's nonce its own, so nonce counts can be tracked per
+//! nonce: `registrar::auth::Replays`). A nonce with a valid
 //! HMAC that is older than its lifetime is *stale*: the client knew the password and should
 //! simply retry with a fresh nonce (`stale=true`, RFC 7616 §3.3), which is no failed attempt.
 
@@ -14,8 +16,10 @@ use crate::clock::UnixTime;
 
 /// Longer `Authorization` values are refused unread.
 pub const MAX_HEADER: usize = 2048;
-/// A nonce is 16 hex digits of time and 32 of HMAC.
-const NONCE_LEN: usize = 48;
+/// A nonce is 16 hex digits of time, 16 of serial number and 32 of HMAC.
+const NONCE_LEN: usize = 64;
+/// The time and serial part.
+const STAMP_LEN: usize = 32;
 /// How far a nonce's time may lie in the future (another node's clock, a step of ours).
 const CLOCK_SLACK_SECS: u64 = 5;
 
@@ -67,6 +71,8 @@ pub enum Freshness {
 pub struct Nonces {
     key: [u8; 32],
     lifetime_secs: u64,
+    /// Shared by clones, so no two nonces of one key are the same.
+    serial: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Nonces {
@@ -83,22 +89,29 @@ impl Nonces {
         use rand::RngCore;
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        Nonces { key, lifetime_secs }
+        Nonces {
+            key,
+            lifetime_secs,
+            serial: Default::default(),
+        }
     }
 
     pub fn issue(&self, now: UnixTime) -> String {
-        let ts = format!("{:016x}", now.secs().max(0));
-        format!("{ts}{}", self.mac(&ts))
+        use std::sync::atomic::Ordering;
+        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        let stamp = format!("{:016x}{serial:016x}", now.secs().max(0));
+        format!("{stamp}{}", self.mac(&stamp))
     }
 
     pub fn check(&self, nonce: &str, now: UnixTime) -> Freshness {
         if nonce.len() != NONCE_LEN || !nonce.is_ascii() {
             return Freshness::Forged;
         }
-        let (ts, mac) = nonce.split_at(16);
-        if !constant_eq(self.mac(ts).as_bytes(), mac.as_bytes()) {
+        let (stamp, mac) = nonce.split_at(STAMP_LEN);
+        if !constant_eq(self.mac(stamp).as_bytes(), mac.as_bytes()) {
             return Freshness::Forged;
         }
+        let ts = &stamp[..16];
         let now = now.secs().max(0) as u64;
         match u64::from_str_radix(ts, 16) {
             Ok(t) if t <= now + CLOCK_SLACK_SECS && now.saturating_sub(t) <= self.lifetime_secs => {
@@ -109,9 +122,16 @@ impl Nonces {
         }
     }
 
-    fn mac(&self, ts: &str) -> String {
+    /// When `nonce` was issued (its timestamp part; whether it is genuine is
+    /// [`Nonces::check`]'s question).
+    pub fn issued_at(nonce: &str) -> Option<i64> {
+        let ts = nonce.get(..16)?;
+        i64::from_str_radix(ts, 16).ok()
+    }
+
+    fn mac(&self, stamp: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key size");
-        mac.update(ts.as_bytes());
+        mac.update(stamp.as_bytes());
         hex(&mac.finalize().into_bytes()[..16])
     }
 }

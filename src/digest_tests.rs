@@ -70,3 +70,13 @@ fn a_challenge_names_realm_algorithm_and_staleness() {
         "Digest realm=\"pbx.example.com\", nonce=\"abc\", algorithm=SHA-256, qop=\"auth\", stale=true"
     );
 }
+
+#[test]
+fn two_challenges_in_one_second_get_different_nonces() {
+    let nonces = Nonces::new(300);
+    let t = UnixTime::from_secs(1_000_000);
+    let (a, b) = (nonces.issue(t), nonces.clone().issue(t));
+    assert_ne!(a, b);
+    assert_eq!(nonces.check(&b, t), Freshness::Fresh);
+    assert_eq!(Nonces::issued_at(&a), Some(1_000_000));
+}

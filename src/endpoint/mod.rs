@@ -20,7 +20,8 @@ pub use peer::{Peer, Transport};
 
 use crate::clock::{Instant, UnixTime};
 use crate::digest::Nonces;
-use crate::registrar::register::{Accounts, Context, register, reply};
+use crate::registrar::auth::{Context, Replays};
+use crate::registrar::register::{Accounts, register, reply};
 use crate::registrar::{Origin, Registrar, RegistrarLimits, Write};
 use crate::sip::transaction::{Incoming, Transmit};
 use crate::sip::{
@@ -61,6 +62,7 @@ pub struct Endpoint {
     registrar: Registrar,
     accounts: Accounts,
     nonces: Nonces,
+    replays: Replays,
     /// Stateless answers (to messages that failed to parse, or when the table is full).
     direct: VecDeque<Transmit<Peer>>,
     events: VecDeque<EndpointEvent>,
@@ -81,6 +83,11 @@ impl Endpoint {
             transactions: Transactions::new(config.timers, config.max_transactions),
             registrar: Registrar::new(config.registrar),
             nonces: Nonces::new(config.nonce_secs),
+            // Each registered contact holds about one nonce at a time, subscriptions another.
+            replays: Replays::new(
+                config.nonce_secs,
+                config.registrar.max_bindings.saturating_mul(2),
+            ),
             accounts,
             config,
             direct: VecDeque::new(),
@@ -254,13 +261,14 @@ impl Endpoint {
             call_id: request.head.call_id.clone(),
             cseq: request.head.cseq.seq,
         };
-        let ctx = Context {
+        let mut ctx = Context {
             realm: &self.config.domain,
             nonces: &self.nonces,
             accounts: &self.accounts,
             algorithms: &self.config.algorithms,
+            replays: &mut self.replays,
         };
-        let answer = register(request, &origin, &mut self.registrar, &ctx, wall);
+        let answer = register(request, &origin, &mut self.registrar, &mut ctx, wall);
         if let Some(reason) = answer.denied {
             self.events.push_back(EndpointEvent::Denied {
                 ip: peer.addr.ip(),

@@ -13,6 +13,7 @@
 //!
 //! Every table is bounded: contacts per device and bindings in all ([`RegistrarLimits`]).
 
+pub mod auth;
 pub mod presence;
 pub mod register;
 mod table;

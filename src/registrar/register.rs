@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use sha2::{Digest as _, Sha256};
 
+use super::auth::{Context, Refused, authenticate};
 use super::{Origin, RegisterError, Registrar, Request as Change, Update};
 use crate::clock::UnixTime;
-use crate::digest::{Algorithm, Freshness, Nonces};
 use crate::sip::{Contacts, HeaderName, Request, Response, Uri};
 use crate::store::registrations::SipAccount;
 
@@ -58,18 +58,6 @@ impl Accounts {
     }
 }
 
-/// What a REGISTER needs besides the registrar itself.
-#[derive(Debug)]
-pub struct Context<'a> {
-    /// The realm of the challenge: the SIP domain.
-    pub realm: &'a str,
-    pub nonces: &'a Nonces,
-    pub accounts: &'a Accounts,
-    /// The algorithms offered, most preferred first (RFC 8760 §2.4); answers in either of MD5
-    /// and SHA-256 are accepted whatever is offered.
-    pub algorithms: &'a [Algorithm],
-}
-
 /// The response, and why the request counts as a failed attempt, if it does.
 #[derive(Debug)]
 pub struct Answer {
@@ -85,7 +73,7 @@ pub fn register(
     req: &Request,
     origin: &Origin,
     registrar: &mut Registrar,
-    ctx: &Context<'_>,
+    ctx: &mut Context<'_>,
     now: UnixTime,
 ) -> Answer {
     let answer = |response, denied, device| Answer {
@@ -124,62 +112,6 @@ pub fn register(
         }
         Err(e) => answer(error_reply(req, &e), None, Some(device)),
     }
-}
-
-struct Refused {
-    response: Box<Response>,
-    denied: Option<&'static str>,
-}
-
-/// The account (and its username) whose password the request's Digest answer proves.
-fn authenticate<'a, 'r>(
-    req: &'r Request,
-    ctx: &Context<'a>,
-    now: UnixTime,
-) -> Result<(&'a SipAccount, &'r str), Refused> {
-    let challenge = |stale, denied| Refused {
-        response: Box::new(challenge(req, ctx, now, stale)),
-        denied,
-    };
-    // Only the first answer for our realm counts (RFC 3261 §22.4 allows one per realm): a
-    // request carrying many answers must not be many guesses for the price of one failure.
-    let Some(answer) = req
-        .head
-        .headers
-        .get_all(&HeaderName::AUTHORIZATION)
-        .filter_map(crate::digest::Answer::parse)
-        .find(|a| a.realm == ctx.realm)
-    else {
-        return Err(challenge(false, None));
-    };
-    // The answer must be for this request's URI: one captured for another is void.
-    if answer.uri != req.uri.to_string() {
-        return Err(challenge(false, Some("bad-credentials")));
-    }
-    let Some(account) = ctx.accounts.get(answer.username) else {
-        return Err(challenge(false, Some("unknown-user")));
-    };
-    if !answer.proves("REGISTER", &account.password) {
-        return Err(challenge(false, Some("bad-credentials")));
-    }
-    let (stale, tried) = match ctx.nonces.check(answer.nonce, now) {
-        Freshness::Fresh => return Ok((account, answer.username)),
-        Freshness::Stale => (true, None),
-        Freshness::Forged => (false, Some("bad-nonce")),
-    };
-    // A stale nonce is no failed attempt: the phone knew the password.
-    Err(challenge(stale, tried))
-}
-
-/// 401 with one challenge per offered algorithm, in order of preference (RFC 8760 §2.4).
-fn challenge(req: &Request, ctx: &Context<'_>, now: UnixTime, stale: bool) -> Response {
-    let mut r = reply(req, 401, "Unauthorized");
-    let nonce = ctx.nonces.issue(now);
-    for &algorithm in ctx.algorithms {
-        let value = crate::digest::challenge(ctx.realm, algorithm, &nonce, stale);
-        r.head.headers.push(HeaderName::WWW_AUTHENTICATE, value);
-    }
-    r
 }
 
 /// What the request asks of the registrar.

@@ -1,5 +1,7 @@
 use super::*;
+use crate::digest::{Algorithm, Nonces};
 use crate::registrar::RegistrarLimits;
+use crate::registrar::auth::Replays;
 use crate::sip::{Message, SipLimits};
 use crate::store::DeviceKind;
 
@@ -50,6 +52,17 @@ fn request(user: &str, extra: &str) -> Request {
 
 /// The client side: the Authorization line answering `challenge` with `password`.
 fn authorization(challenge: &Response, user: &str, password: &str, sha: bool) -> String {
+    authorization_nc(challenge, user, password, sha, 1)
+}
+
+/// Like [`authorization`], with nonce count `nc` (each use of a nonce counts up).
+fn authorization_nc(
+    challenge: &Response,
+    user: &str,
+    password: &str,
+    sha: bool,
+    nc: u32,
+) -> String {
     let nonce = challenge
         .head
         .headers
@@ -72,16 +85,17 @@ fn authorization(challenge: &Response, user: &str, password: &str, sha: bool) ->
     let uri = format!("sip:{REALM}");
     let ha1 = h(&format!("{user}:{REALM}:{password}"));
     let ha2 = h(&format!("REGISTER:{uri}"));
-    let response = h(&format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+    let response = h(&format!("{ha1}:{nonce}:{nc:08x}:c0ffee:auth:{ha2}"));
     format!(
         "Authorization: Digest username=\"{user}\", realm=\"{REALM}\", nonce=\"{nonce}\", \
          uri=\"{uri}\", response=\"{response}\", algorithm={algorithm}, qop=auth, \
-         nc=00000001, cnonce=\"c0ffee\"\r\n"
+         nc={nc:08x}, cnonce=\"c0ffee\"\r\n"
     )
 }
 
 struct Fixture {
     nonces: Nonces,
+    replays: Replays,
     accounts: Accounts,
     registrar: Registrar,
 }
@@ -90,19 +104,25 @@ impl Fixture {
     fn new() -> Fixture {
         Fixture {
             nonces: Nonces::new(300),
+            replays: Replays::new(300, 100),
             accounts: accounts(),
             registrar: Registrar::new(RegistrarLimits::default()),
         }
     }
 
     fn send(&mut self, req: &Request, now: UnixTime) -> Answer {
-        let ctx = Context {
+        let mut ctx = Context {
             realm: REALM,
             nonces: &self.nonces,
             accounts: &self.accounts,
             algorithms: &[Algorithm::Sha256, Algorithm::Md5],
+            replays: &mut self.replays,
         };
-        register(req, &origin(), &mut self.registrar, &ctx, now)
+        let origin = Origin {
+            cseq: req.head.cseq.seq,
+            ..origin()
+        };
+        register(req, &origin, &mut self.registrar, &mut ctx, now)
     }
 }
 
@@ -196,7 +216,8 @@ fn an_unassigned_device_or_another_address_of_record_is_forbidden() {
     let auth = authorization(&challenge, "dev8", "secret8", true);
     assert_eq!(f.send(&request("dev8", &auth), NOW).response.status, 403);
     // dev7's password does not register dev8's address of record... nor anyone else's.
-    let mut text = request("dev7", &authorization(&challenge, "dev7", "secret7", true));
+    let auth = authorization_nc(&challenge, "dev7", "secret7", true, 2);
+    let mut text = request("dev7", &auth);
     text.head.to = crate::sip::NameAddr::parse(&format!("<sip:boss@{REALM}>"), "To").expect("to");
     assert_eq!(f.send(&text, NOW).response.status, 403);
     assert!(f.registrar.is_empty());
@@ -218,7 +239,10 @@ fn registrar_refusals_map_to_their_status() {
     assert_eq!(r.status, 423);
     assert_eq!(r.head.headers.get(&HeaderName::MIN_EXPIRES), Some("60"));
 
-    let mut star = request("dev7", &auth);
+    let mut star = request(
+        "dev7",
+        &authorization_nc(&challenge, "dev7", "secret7", true, 2),
+    );
     star.head.contact = Contacts::Star;
     assert_eq!(
         f.send(&star, NOW).response.status,
@@ -289,4 +313,31 @@ fn the_ok_states_the_granted_expiry_once() {
     assert_eq!(ok.status, 200);
     let contact = ok.head.headers.get(&HeaderName::CONTACT).expect("contact");
     assert_eq!(contact, "<sip:dev7@192.0.2.10:5062>;expires=3600");
+}
+
+#[test]
+fn a_captured_register_cannot_be_sent_again() {
+    let mut f = Fixture::new();
+    let challenge = f.send(&request("dev7", ""), NOW).response;
+    let auth = authorization(&challenge, "dev7", "secret7", true);
+    assert_eq!(f.send(&request("dev7", &auth), NOW).response.status, 200);
+    let replay = f.send(&request("dev7", &auth), NOW);
+    assert_eq!(replay.response.status, 401, "the same nonce count twice");
+    assert_eq!(
+        replay.denied, None,
+        "a replay is answered like a stale nonce"
+    );
+    let offered = replay
+        .response
+        .head
+        .headers
+        .get(&HeaderName::WWW_AUTHENTICATE);
+    assert!(offered.is_some_and(|c| c.contains("stale=true")));
+    // The phone itself counts on: its next refresh with the same nonce is good.
+    let mut next = request(
+        "dev7",
+        &authorization_nc(&challenge, "dev7", "secret7", true, 2),
+    );
+    next.head.cseq.seq = 2;
+    assert_eq!(f.send(&next, NOW).response.status, 200);
 }
