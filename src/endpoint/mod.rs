@@ -7,9 +7,12 @@
 //! on [`Endpoint::poll_event`] (log and count denials, write bindings behind), and calls
 //! [`Endpoint::handle_timeout`] at [`Endpoint::poll_timeout`].
 
+mod dialog;
 pub mod driver;
+pub mod mwi;
 mod peer;
 pub mod resync;
+mod subscribe;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -23,7 +26,7 @@ use crate::digest::Nonces;
 use crate::registrar::auth::{Context, Replays};
 use crate::registrar::register::{Accounts, register, reply};
 use crate::registrar::{Origin, Registrar, RegistrarLimits, Write};
-use crate::sip::transaction::{Incoming, Transmit};
+use crate::sip::transaction::{Incoming, TransactionId, Transmit};
 use crate::sip::{
     Capabilities, HeaderName, Message, Method, Request, Response, SipLimits, Timers, Transactions,
 };
@@ -50,10 +53,13 @@ pub enum EndpointEvent {
     Denied { ip: IpAddr, reason: &'static str },
     /// Binding changes to write behind.
     Bindings(Vec<Write>),
+    /// Device `device` asks to watch the mailbox at `user` (the Request-URI's user part): the
+    /// driver answers with [`Endpoint::handle_mailbox_access`] and `key`.
+    Subscribe { key: u64, device: i64, user: String },
 }
 
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).
-pub const ALLOW: &str = "REGISTER, OPTIONS";
+pub const ALLOW: &str = "REGISTER, OPTIONS, SUBSCRIBE";
 
 #[derive(Debug)]
 pub struct Endpoint {
@@ -72,6 +78,9 @@ pub struct Endpoint {
     /// Live TCP connections by the address they come from (requests to a phone that
     /// registered over TCP reuse its connection).
     connections: HashMap<SocketAddr, u64>,
+    subscriptions: mwi::Subscriptions,
+    pending: HashMap<u64, subscribe::Pending>,
+    next_pending: u64,
     /// Makes Call-IDs, tags and branches of our own requests unique.
     seed: u64,
     sent: u64,
@@ -88,15 +97,19 @@ impl Endpoint {
                 config.nonce_secs,
                 config.registrar.max_bindings.saturating_mul(2),
             ),
-            accounts,
-            config,
             direct: VecDeque::new(),
             events: VecDeque::new(),
             resyncs: resync::Resyncs::default(),
             resync_events: HashMap::new(),
             connections: HashMap::new(),
+            // One subscription per binding, roughly.
+            subscriptions: mwi::Subscriptions::new(config.registrar.max_bindings),
+            pending: HashMap::new(),
+            next_pending: 0,
             seed: rand::random(),
             sent: 0,
+            accounts,
+            config,
         }
     }
 
@@ -138,6 +151,20 @@ impl Endpoint {
     }
 
     fn send_notify(&mut self, b: &crate::registrar::Binding, event: &str, now: Instant) {
+        // RFC 6665 §4.2.2: no subscription, so it is over as soon as it is sent.
+        let headers =
+            format!("Event: {event}\r\nSubscription-State: terminated;reason=noresource\r\n");
+        self.send_unsolicited(b, &headers, None, now);
+    }
+
+    /// A NOTIFY out of any dialog to binding `b`, over the transport it registered with.
+    fn send_unsolicited(
+        &mut self,
+        b: &crate::registrar::Binding,
+        headers: &str,
+        body: Option<(&str, &str)>,
+        now: Instant,
+    ) {
         let parse = |s: &str| s.parse::<SocketAddr>();
         let (Ok(addr), Ok(local)) = (parse(&b.origin.source), parse(&b.origin.local)) else {
             return;
@@ -150,15 +177,14 @@ impl Endpoint {
             },
             _ => Transport::Udp,
         };
-        self.sent += 1;
-        let unique = format!("{:x}{:x}", self.seed, self.sent);
+        let unique = self.unique();
         let local_text = local.to_string();
         let from = resync::NotifyFrom {
             local: &local_text,
             domain: &self.config.domain,
             unique: &unique,
         };
-        let Some(request) = resync::notify(b, event, &from) else {
+        let Some(request) = resync::notify(b, headers, body, &from) else {
             return;
         };
         let peer = Peer {
@@ -172,6 +198,12 @@ impl Endpoint {
         }
     }
 
+    /// Something unique for a Call-ID, tag or branch of ours.
+    fn unique(&mut self) -> String {
+        self.sent += 1;
+        format!("{:x}{:x}", self.seed, self.sent)
+    }
+
     pub fn registrar(&self) -> &Registrar {
         &self.registrar
     }
@@ -180,8 +212,14 @@ impl Endpoint {
         &mut self.registrar
     }
 
-    pub fn accounts_mut(&mut self) -> &mut Accounts {
-        &mut self.accounts
+    /// Replaces the accounts; subscriptions of devices that may no longer register end.
+    pub fn set_accounts(&mut self, accounts: Accounts) {
+        self.accounts = accounts;
+        self.drop_subscriptions_of_unknown_devices();
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
     /// One message (a datagram, or one framed stream message) from `peer`.
@@ -204,7 +242,9 @@ impl Endpoint {
                     .handle_request(request, peer.clone(), reliable, now)
                 {
                     Incoming::New(id, request) => {
-                        let response = self.answer(&request, &peer, wall);
+                        let Some(response) = self.answer(&id, &request, &peer, now, wall) else {
+                            return;
+                        };
                         if let Err(e) = self.transactions.respond(&id, response, now) {
                             tracing::debug!("sip: responding: {e}");
                         }
@@ -228,24 +268,30 @@ impl Endpoint {
         }
     }
 
-    /// The transaction user's answer to a new request.
-    fn answer(&mut self, request: &Request, peer: &Peer, wall: UnixTime) -> Response {
+    /// The transaction user's answer to a new request; None when it comes later.
+    fn answer(
+        &mut self,
+        id: &TransactionId,
+        request: &Request,
+        peer: &Peer,
+        now: Instant,
+        wall: UnixTime,
+    ) -> Option<Response> {
         if let Err(refusal) = crate::sip::screen(request, &Capabilities::default()) {
-            return refusal.response(request, "zr", &Capabilities::default());
+            return Some(refusal.response(request, "zr", &Capabilities::default()));
         }
-        match request.method {
+        Some(match request.method {
             Method::Register => self.register(request, peer, wall),
             Method::Options => self.options(request),
+            Method::Subscribe => return self.subscribe(id, request, peer, now, wall),
             // RFC 3261 §8.2.1: a method we know but do not serve here.
-            Method::Invite | Method::Bye | Method::Subscribe | Method::Notify => {
-                self.not_allowed(request)
-            }
+            Method::Invite | Method::Bye | Method::Notify => self.not_allowed(request),
             _ => {
                 let mut r = reply(request, 501, "Not Implemented");
                 r.head.headers.push(HeaderName::ALLOW, ALLOW);
                 r
             }
-        }
+        })
     }
 
     fn register(&mut self, request: &Request, peer: &Peer, wall: UnixTime) -> Response {
@@ -285,6 +331,7 @@ impl Endpoint {
         h.push(HeaderName::ALLOW, ALLOW);
         h.push(HeaderName::ACCEPT, "application/sdp");
         h.push(HeaderName::SUPPORTED, "path, outbound");
+        h.push(HeaderName::ALLOW_EVENTS, mwi::PACKAGE);
         r
     }
 
@@ -312,6 +359,7 @@ impl Endpoint {
     pub fn handle_timeout(&mut self, now: Instant, wall: UnixTime) {
         self.transactions.handle_timeout(now);
         self.send_resyncs(now);
+        self.expire_subscriptions(now);
         self.registrar.handle_timeout(wall);
         while self.registrar.poll_event().is_some() {}
         self.flush_writes();

@@ -55,8 +55,14 @@ pub struct NotifyFrom<'a> {
     pub unique: &'a str,
 }
 
-/// The NOTIFY for one binding with `event` (unsolicited, as phones take check-sync).
-pub fn notify(binding: &Binding, event: &str, from: &NotifyFrom<'_>) -> Option<Request> {
+/// A NOTIFY out of any dialog (unsolicited, as phones take check-sync and MWI) to one binding,
+/// with `headers` (CRLF-terminated lines: Event, …) and an optional body with its type.
+pub fn notify(
+    binding: &Binding,
+    headers: &str,
+    body: Option<(&str, &str)>,
+    from: &NotifyFrom<'_>,
+) -> Option<Request> {
     let contact = crate::sip::NameAddr::parse(&binding.contact, "Contact").ok()?;
     let target = contact.uri.to_string();
     let transport = binding.origin.transport.to_ascii_uppercase();
@@ -68,12 +74,15 @@ pub fn notify(binding: &Binding, event: &str, from: &NotifyFrom<'_>) -> Option<R
          To: <{target}>\r\n\
          Call-ID: {u}@{domain}\r\n\
          CSeq: 1 NOTIFY\r\n\
-         Event: {event}\r\n\
-         Subscription-State: terminated;reason=noresource\r\n\
-         Content-Length: 0\r\n\r\n",
+         {headers}{content}Content-Length: {length}\r\n\r\n{text}",
         local = from.local,
         domain = from.domain,
         u = from.unique,
+        content = body.map_or(String::new(), |(kind, _)| format!(
+            "Content-Type: {kind}\r\n"
+        )),
+        length = body.map_or(0, |(_, text)| text.len()),
+        text = body.map_or("", |(_, text)| text),
     );
     match Message::parse(text.as_bytes(), &SipLimits::default()).ok()? {
         Message::Request(r) => Some(r),
@@ -127,7 +136,8 @@ mod tests {
             domain: "pbx.example.com",
             unique: "abc123",
         };
-        let r = notify(&b, "check-sync;reboot=false", &from).expect("a request");
+        let headers = "Event: check-sync;reboot=false\r\n";
+        let r = notify(&b, headers, None, &from).expect("a request");
         assert_eq!(r.uri.to_string(), "sip:dev1@192.0.2.10:5062;transport=udp");
         let printed = String::from_utf8(r.print()).expect("utf-8");
         assert!(

@@ -46,6 +46,8 @@ pub enum Entity {
     SpeedDial,
     Voicemail,
     Fax,
+    /// A voicemail box's message counts (MWI; no config depends on them).
+    Mailbox,
 }
 
 impl Entity {
@@ -63,6 +65,7 @@ impl Entity {
             "speed_dial" => Entity::SpeedDial,
             "voicemail" => Entity::Voicemail,
             "fax" => Entity::Fax,
+            "mailbox" => Entity::Mailbox,
             _ => return None,
         })
     }

@@ -18,6 +18,7 @@ mod devices;
 mod followme;
 mod forwardings;
 mod hasher;
+pub mod mailboxes;
 pub mod menu;
 mod model;
 mod numbers;

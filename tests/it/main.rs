@@ -8,6 +8,7 @@ mod import_hostile;
 mod mail;
 mod mail_crash;
 mod menu;
+mod mwi;
 mod phone;
 mod provisioning;
 mod provisioning_tftp;

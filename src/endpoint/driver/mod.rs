@@ -14,6 +14,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod mailbox;
 mod tcp;
 mod writer;
 
@@ -74,6 +75,8 @@ struct Driver {
     seen_generation: u64,
     presence: Presence,
     notify_events: HashMap<Vendor, String>,
+    /// The SIP domain (MWI's `Message-Account`).
+    domain: String,
 }
 
 impl SipServer {
@@ -86,6 +89,7 @@ impl SipServer {
         let (kept, gone): (Vec<_>, Vec<_>) = stored
             .into_iter()
             .partition(|b| accounts.allows(b.device_id));
+        let domain = self.config.domain.clone();
         let mut endpoint = Endpoint::new(self.config, accounts);
         endpoint
             .registrar_mut()
@@ -112,6 +116,7 @@ impl SipServer {
             seen_generation,
             presence: self.presence,
             notify_events: self.notify_events,
+            domain,
         };
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
         for device in devices {
@@ -181,8 +186,37 @@ impl Driver {
         }
     }
 
-    /// Sends what the endpoint produced and acts on its events.
+    /// Sends what the endpoint produced and acts on its events (which may produce more).
     async fn flush(&mut self) {
+        loop {
+            self.transmit().await;
+            let events: Vec<EndpointEvent> =
+                std::iter::from_fn(|| self.endpoint.poll_event()).collect();
+            if events.is_empty() {
+                return;
+            }
+            for event in events {
+                self.act(event).await;
+            }
+        }
+    }
+
+    async fn act(&mut self, event: EndpointEvent) {
+        match event {
+            EndpointEvent::Denied { ip, reason } => self.deny(ip, reason),
+            EndpointEvent::Bindings(writes) => {
+                for w in writes {
+                    self.publish(w.device());
+                    let _ = self.writes.send(w);
+                }
+            }
+            EndpointEvent::Subscribe { key, device, user } => {
+                self.resolve_subscription(key, device, &user).await;
+            }
+        }
+    }
+
+    async fn transmit(&mut self) {
         while let Some(t) = self.endpoint.poll_transmit() {
             match t.to.transport {
                 Transport::Udp => {
@@ -196,17 +230,6 @@ impl Driver {
                         && tx.try_send(t.bytes).is_err()
                     {
                         tracing::debug!("sip: connection {id} is not taking more");
-                    }
-                }
-            }
-        }
-        while let Some(event) = self.endpoint.poll_event() {
-            match event {
-                EndpointEvent::Denied { ip, reason } => self.deny(ip, reason),
-                EndpointEvent::Bindings(writes) => {
-                    for w in writes {
-                        self.publish(w.device());
-                        let _ = self.writes.send(w);
                     }
                 }
             }
@@ -256,6 +279,7 @@ impl Driver {
         if touched.accounts {
             self.reload_accounts().await;
         }
+        self.notify_mailboxes(&touched.mailboxes).await;
         if touched.is_empty() {
             return;
         }
@@ -280,7 +304,7 @@ impl Driver {
             .devices()
             .filter(|d| !accounts.allows(*d))
             .collect();
-        *self.endpoint.accounts_mut() = accounts;
+        self.endpoint.set_accounts(accounts);
         for device in gone {
             tracing::info!("sip: device {device} may no longer register; its bindings are gone");
             self.endpoint.registrar_mut().remove_device(device);
@@ -316,6 +340,8 @@ struct Touched {
     workplaces: Vec<i64>,
     /// A firmware choice, or more than the feed's window: every registered phone.
     everything: bool,
+    /// Users whose mailbox counts changed (MWI).
+    mailboxes: Vec<i64>,
 }
 
 impl Touched {
@@ -335,11 +361,20 @@ impl Touched {
                 Entity::User => t.users.push(c.id),
                 Entity::Workplace => t.workplaces.push(c.id),
                 Entity::Firmware => t.everything = true,
+                Entity::Mailbox => {
+                    t.mailboxes.push(c.id);
+                    continue;
+                }
                 _ => continue,
             }
             t.accounts |= matches!(c.entity, Entity::Device | Entity::User | Entity::Workplace);
         }
-        for list in [&mut t.devices, &mut t.users, &mut t.workplaces] {
+        for list in [
+            &mut t.devices,
+            &mut t.users,
+            &mut t.workplaces,
+            &mut t.mailboxes,
+        ] {
             list.sort_unstable();
             list.dedup();
         }

@@ -1,0 +1,88 @@
+//! The UAS side of a dialog (RFC 3261 §12.1.1): what a request that created it fixes — Call-ID,
+//! both tags, both URIs, the remote target — and our own CSeq for the requests we send in it
+//! (§12.2.1.1). Subscriptions use it now, calls later.
+
+use crate::sip::{Message, Request, SipLimits};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialog {
+    pub call_id: String,
+    pub local_tag: String,
+    pub remote_tag: String,
+    /// The To URI of the creating request: who we are in this dialog.
+    pub local_uri: String,
+    /// The From URI of the creating request.
+    pub remote_uri: String,
+    /// The Contact URI of the creating (or latest target-refreshing) request.
+    pub target: String,
+    pub local_seq: u32,
+}
+
+/// How a request we send leaves: the transport name for the Via, our address, and a unique
+/// token for its branch.
+#[derive(Debug, Clone, Copy)]
+pub struct Leaving<'a> {
+    pub transport: &'a str,
+    pub local: &'a str,
+    pub unique: &'a str,
+}
+
+impl Dialog {
+    /// The dialog `request` creates, answered with To tag `local_tag`. None without a From tag
+    /// or a Contact (§12.1.1 needs both).
+    pub fn uas(request: &Request, local_tag: &str) -> Option<Dialog> {
+        let remote_tag = request.head.from.tag()?;
+        let target = request.head.contact.addresses().first()?.uri.to_string();
+        Some(Dialog {
+            call_id: request.head.call_id.clone(),
+            local_tag: local_tag.to_owned(),
+            remote_tag,
+            local_uri: request.head.to.uri.to_string(),
+            remote_uri: request.head.from.uri.to_string(),
+            target,
+            local_seq: 0,
+        })
+    }
+
+    /// A request in this dialog (§12.2.1.1): `method` with `headers` (CRLF-terminated lines)
+    /// and an optional body with its content type.
+    pub fn request(
+        &mut self,
+        method: &str,
+        leaving: Leaving<'_>,
+        headers: &str,
+        body: Option<(&str, &str)>,
+    ) -> Option<Request> {
+        self.local_seq = self.local_seq.wrapping_add(1).max(1);
+        let (content, length) = match body {
+            Some((kind, text)) => (format!("Content-Type: {kind}\r\n"), text.len()),
+            None => (String::new(), 0),
+        };
+        let text = format!(
+            "{method} {target} SIP/2.0\r\n\
+             Via: SIP/2.0/{transport} {local};branch=z9hG4bK{unique};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: <{local_uri}>;tag={local_tag}\r\n\
+             To: <{remote_uri}>;tag={remote_tag}\r\n\
+             Call-ID: {call_id}\r\n\
+             CSeq: {seq} {method}\r\n\
+             Contact: <sip:zentrale@{local}>\r\n\
+             {headers}{content}Content-Length: {length}\r\n\r\n{body}",
+            target = self.target,
+            transport = leaving.transport.to_ascii_uppercase(),
+            local = leaving.local,
+            unique = leaving.unique,
+            local_uri = self.local_uri,
+            local_tag = self.local_tag,
+            remote_uri = self.remote_uri,
+            remote_tag = self.remote_tag,
+            call_id = self.call_id,
+            seq = self.local_seq,
+            body = body.map_or("", |(_, text)| text),
+        );
+        match Message::parse(text.as_bytes(), &SipLimits::default()).ok()? {
+            Message::Request(r) => Some(r),
+            Message::Response(_) => None,
+        }
+    }
+}

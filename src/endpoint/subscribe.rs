@@ -1,0 +1,309 @@
+//! SUBSCRIBE to `message-summary` (RFC 6665, RFC 3842) and the NOTIFYs that follow: the
+//! endpoint's half of MWI. A new subscription is authenticated like a REGISTER (failures count
+//! the same), then the driver asks the store which mailbox the device may see
+//! ([`EndpointEvent::Subscribe`]) and answers with [`Endpoint::handle_mailbox_access`]; unknown
+//! mailboxes get 404 only after authentication, so a scanner learns no extension.
+
+use std::time::Duration;
+
+use super::dialog::{Dialog, Leaving};
+use super::mwi::{self, Access, Mailbox, Subscription, Summary};
+use super::{Endpoint, EndpointEvent, Peer, Transport};
+use crate::clock::{Instant, UnixTime};
+use crate::registrar::auth::{Context, authenticate};
+use crate::registrar::register::reply;
+use crate::sip::transaction::TransactionId;
+use crate::sip::{HeaderName, Request, Response};
+
+/// A SUBSCRIBE waiting for the store's word on its mailbox.
+#[derive(Debug)]
+pub(super) struct Pending {
+    id: TransactionId,
+    request: Request,
+    peer: Peer,
+    device: i64,
+    expires: u32,
+}
+
+impl Endpoint {
+    /// Answers a SUBSCRIBE now, or (a new subscription) asks the driver and answers later.
+    pub(super) fn subscribe(
+        &mut self,
+        id: &TransactionId,
+        request: &Request,
+        peer: &Peer,
+        now: Instant,
+        wall: UnixTime,
+    ) -> Option<Response> {
+        let is_mwi =
+            matches!(request.head.headers.event(), Ok(Some(e)) if e.package == mwi::PACKAGE);
+        if !is_mwi {
+            // RFC 6665 §4.2.1.1: a package we do not serve.
+            let mut r = reply(request, 489, "Bad Event");
+            r.head.headers.push(HeaderName::ALLOW_EVENTS, mwi::PACKAGE);
+            return Some(r);
+        }
+        let device = match self.authenticate_device(request, peer, wall) {
+            Ok(device) => device,
+            Err(refusal) => return Some(*refusal),
+        };
+        let expires = match self.subscription_expires(request) {
+            Ok(expires) => expires,
+            Err(refusal) => return Some(*refusal),
+        };
+        if request.head.to.tag().is_some() {
+            return Some(self.refresh(request, device, expires, now));
+        }
+        if self.pending.len() >= self.subscriptions_max() {
+            let mut busy = reply(request, 503, "Service Unavailable");
+            busy.head.headers.push(HeaderName::RETRY_AFTER, "5");
+            return Some(busy);
+        }
+        // The mailbox is the Request-URI's user (RFC 3842 §4); a phone that addresses the
+        // server itself names it in To (sipp's Digest, too, only knows that form).
+        let user = [&request.uri, &request.head.to.uri]
+            .into_iter()
+            .find_map(|uri| uri.as_sip().and_then(|u| u.user.clone()));
+        self.next_pending += 1;
+        let key = self.next_pending;
+        self.pending.insert(
+            key,
+            Pending {
+                id: id.clone(),
+                request: request.clone(),
+                peer: peer.clone(),
+                device,
+                expires,
+            },
+        );
+        self.events.push_back(EndpointEvent::Subscribe {
+            key,
+            device,
+            user: user.unwrap_or_default(),
+        });
+        None
+    }
+
+    /// The store's answer for the SUBSCRIBE the driver was asked about as `key`.
+    pub fn handle_mailbox_access(&mut self, key: u64, access: Access, now: Instant) {
+        let Some(p) = self.pending.remove(&key) else {
+            return;
+        };
+        let response = match access {
+            Access::Unknown => reply(&p.request, 404, "Not Found"),
+            Access::Forbidden => reply(&p.request, 403, "Forbidden"),
+            Access::Unavailable => {
+                let mut r = reply(&p.request, 503, "Service Unavailable");
+                r.head.headers.push(HeaderName::RETRY_AFTER, "5");
+                r
+            }
+            Access::Granted(mailbox) => return self.accept(p, mailbox, now),
+        };
+        let _ = self.transactions.respond(&p.id, response, now);
+    }
+
+    fn accept(&mut self, p: Pending, mailbox: Mailbox, now: Instant) {
+        let mut ok = reply(&p.request, 200, "OK");
+        let tag = ok.head.to.tag().unwrap_or_default();
+        let Some(dialog) = Dialog::uas(&p.request, &tag) else {
+            let bad = reply(&p.request, 400, "Missing Contact Or From Tag");
+            let _ = self.transactions.respond(&p.id, bad, now);
+            return;
+        };
+        let mut s = Subscription {
+            device: p.device,
+            mailbox,
+            peer: p.peer,
+            dialog,
+            expires: now + Duration::from_secs(u64::from(p.expires)),
+        };
+        if p.expires > 0 && !self.subscriptions.insert(s.clone()) {
+            let mut busy = reply(&p.request, 503, "Service Unavailable");
+            busy.head.headers.push(HeaderName::RETRY_AFTER, "60");
+            let _ = self.transactions.respond(&p.id, busy, now);
+            return;
+        }
+        let h = &mut ok.head.headers;
+        h.push(HeaderName::EXPIRES, p.expires.to_string());
+        h.push(
+            HeaderName::CONTACT,
+            format!("<sip:zentrale@{}>", s.peer.local),
+        );
+        let _ = self.transactions.respond(&p.id, ok, now);
+        // RFC 6665 §4.2.1.2: the current state at once (a fetch, Expires: 0, ends with it).
+        self.notify_subscriber(&mut s, now);
+        if p.expires > 0 {
+            self.subscriptions.insert(s);
+        }
+    }
+
+    /// A SUBSCRIBE in an existing dialog: refresh, or end it with Expires: 0.
+    fn refresh(&mut self, request: &Request, device: i64, expires: u32, now: Instant) -> Response {
+        let remote_tag = request.head.from.tag().unwrap_or_default();
+        let call_id = &request.head.call_id;
+        let found = self.subscriptions.get_mut(call_id, &remote_tag);
+        let Some(s) = found.filter(|s| s.device == device) else {
+            return reply(request, 481, "Subscription Does Not Exist");
+        };
+        s.expires = now + Duration::from_secs(u64::from(expires));
+        let mut s = s.clone();
+        if expires == 0 {
+            self.subscriptions.remove(call_id, &remote_tag);
+        }
+        self.notify_subscriber(&mut s, now);
+        if expires > 0 {
+            self.subscriptions.insert(s);
+        }
+        let mut ok = reply(request, 200, "OK");
+        ok.head
+            .headers
+            .push(HeaderName::EXPIRES, expires.to_string());
+        ok
+    }
+
+    /// The device whose account the request's Digest answer proves, or the refusal (counted
+    /// like a REGISTER's).
+    fn authenticate_device(
+        &mut self,
+        request: &Request,
+        peer: &Peer,
+        wall: UnixTime,
+    ) -> Result<i64, Box<Response>> {
+        let mut ctx = Context {
+            realm: &self.config.domain,
+            nonces: &self.nonces,
+            accounts: &self.accounts,
+            algorithms: &self.config.algorithms,
+            replays: &mut self.replays,
+        };
+        let (account, denied) = match authenticate(request, &mut ctx, wall) {
+            Ok((account, _)) if account.may_register() => (Ok(account.device_id), None),
+            Ok(_) => (
+                Err(Box::new(reply(request, 403, "Forbidden"))),
+                Some("not-allowed"),
+            ),
+            Err(refused) => (Err(refused.response), refused.denied),
+        };
+        if let Some(reason) = denied {
+            let ip = peer.addr.ip();
+            self.events.push_back(EndpointEvent::Denied { ip, reason });
+        }
+        account
+    }
+
+    /// The granted duration: the asked one (else an hour) within the registrar's bounds; too
+    /// short gets 423 (RFC 6665 §4.2.1.1).
+    fn subscription_expires(&self, request: &Request) -> Result<u32, Box<Response>> {
+        let limits = &self.config.registrar;
+        let Ok(asked) = request.head.headers.expires() else {
+            return Err(Box::new(reply(request, 400, "Bad Expires")));
+        };
+        match asked.unwrap_or(mwi::DEFAULT_EXPIRES) {
+            0 => Ok(0),
+            e if e < limits.min_expires => {
+                let mut r = reply(request, 423, "Interval Too Brief");
+                let min = limits.min_expires.to_string();
+                r.head.headers.push(HeaderName::MIN_EXPIRES, min);
+                Err(Box::new(r))
+            }
+            e => Ok(e.min(limits.max_expires)),
+        }
+    }
+
+    /// One subscription per registered binding, roughly.
+    pub(super) fn subscriptions_max(&self) -> usize {
+        self.config.registrar.max_bindings
+    }
+
+    /// The NOTIFY with `s`'s current state, in its dialog.
+    fn notify_subscriber(&mut self, s: &mut Subscription, now: Instant) {
+        let state = match s.expires.checked_duration_since(now) {
+            Some(left) if !left.is_zero() => format!("active;expires={}", left.as_secs().max(1)),
+            _ => "terminated;reason=timeout".to_owned(),
+        };
+        let Some(peer) = self.current_peer(&s.peer) else {
+            return;
+        };
+        let unique = self.unique();
+        let local = peer.local.to_string();
+        let leaving = Leaving {
+            transport: peer.transport.as_str(),
+            local: &local,
+            unique: &unique,
+        };
+        let headers = format!("Event: {}\r\nSubscription-State: {state}\r\n", mwi::PACKAGE);
+        let body = s.mailbox.summary.body(&s.mailbox.account);
+        let body = Some((mwi::CONTENT_TYPE, body.as_str()));
+        if let Some(request) = s.dialog.request("NOTIFY", leaving, &headers, body) {
+            let reliable = peer.transport.is_reliable();
+            if let Err(e) = self.transactions.send_request(request, peer, reliable, now) {
+                tracing::debug!("sip: MWI NOTIFY to device {}: {e}", s.device);
+            }
+        }
+    }
+
+    /// `peer` as it can be reached now: a TCP peer through its address's live connection.
+    pub(super) fn current_peer(&self, peer: &Peer) -> Option<Peer> {
+        let transport = match peer.transport {
+            Transport::Tcp(_) => Transport::Tcp(*self.connections.get(&peer.addr)?),
+            Transport::Udp => Transport::Udp,
+        };
+        Some(Peer {
+            transport,
+            ..peer.clone()
+        })
+    }
+
+    /// `user`'s mailbox (at `extension`) now holds `summary`: every subscription to it hears so, and each of
+    /// `devices` (the owner's and watchers' phones) that did not subscribe gets it unsolicited
+    /// at each of its bindings. The voicemail service's counts reach here through the store.
+    pub fn notify_mailbox(
+        &mut self,
+        user: i64,
+        extension: &str,
+        summary: Summary,
+        devices: &[i64],
+        now: Instant,
+    ) {
+        let mut subscribed: Vec<Subscription> = self
+            .subscriptions
+            .to_mailbox(user)
+            .map(|s| {
+                s.mailbox.summary = summary;
+                s.clone()
+            })
+            .collect();
+        for s in &mut subscribed {
+            self.notify_subscriber(s, now);
+            self.subscriptions.insert(s.clone());
+        }
+        let body = summary.body(&format!("sip:{extension}@{}", self.config.domain));
+        let headers = format!("Event: {}\r\n", mwi::PACKAGE);
+        for &device in devices {
+            if self.subscriptions.watches(device, user) {
+                continue;
+            }
+            let bindings = self.registrar.bindings(device).to_vec();
+            for b in &bindings {
+                self.send_unsolicited(b, &headers, Some((mwi::CONTENT_TYPE, &body)), now);
+            }
+        }
+    }
+
+    /// Ends the subscriptions whose time ran out (RFC 6665 §4.2.2: a last NOTIFY says so).
+    pub(super) fn expire_subscriptions(&mut self, now: Instant) {
+        for mut s in self.subscriptions.expired(now) {
+            self.notify_subscriber(&mut s, now);
+        }
+    }
+
+    /// Drops the subscriptions of devices that may no longer register.
+    pub(super) fn drop_subscriptions_of_unknown_devices(&mut self) {
+        let accounts = &self.accounts;
+        self.subscriptions.retain(|s| accounts.allows(s.device));
+    }
+}
+
+#[cfg(test)]
+#[path = "subscribe_tests.rs"]
+mod tests;
