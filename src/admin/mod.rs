@@ -146,6 +146,16 @@ impl ApiState {
     }
 
     /// Every device of `list` with its phone status.
+    /// `user` with `reachable` from the registrar (phone status [Telefonstatus]).
+    pub fn with_reachability(&self, mut user: crate::store::User) -> crate::store::User {
+        let status = &mut user.phone_status;
+        status.reachable = status
+            .ring_devices
+            .iter()
+            .any(|d| self.presence.status(*d).registered);
+        user
+    }
+
     pub fn with_statuses(&self, list: Vec<crate::store::Device>) -> Vec<crate::store::Device> {
         list.into_iter().map(|d| self.with_status(d)).collect()
     }

@@ -268,6 +268,14 @@ pub struct PhoneStatus {
     pub workplace: Option<String>,
     pub logged_in_since: Option<UnixTime>,
     pub direct_devices: i64,
+    /// At least one phone of the user's ring set (own phones and softphones, and those of the
+    /// workplace they are logged in at) is registered. Filled in by the API from the
+    /// registrar.
+    pub reachable: bool,
+    /// The ring set's phones (for `reachable`; not shown).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub ring_devices: Vec<i64>,
 }
 
 /// Voicemail box settings [Voicemailbox].

@@ -27,7 +27,9 @@ const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.extension, u.au
        (SELECT d.number FROM devices d WHERE d.owner_user_id = u.id AND d.kind = 'mobile'
          ORDER BY d.id LIMIT 1) AS mobile_number,
        (SELECT COUNT(*) FROM devices d WHERE d.owner_user_id = u.id AND d.kind <> 'fax') AS direct_devices,
-       w.name AS workplace, w.logged_in_at, t.name AS action_template
+       w.name AS workplace, w.logged_in_at, t.name AS action_template,
+       (SELECT GROUP_CONCAT(d.id) FROM devices d WHERE d.kind IN ('ip-phone', 'softphone')
+           AND (d.owner_user_id = u.id OR d.owner_workplace_id = w.id)) AS ring_devices
   FROM users u
   LEFT JOIN user_fax f ON f.user_id = u.id
   LEFT JOIN workplaces w ON w.current_user_id = u.id
@@ -57,6 +59,7 @@ struct Row {
     workplace: Option<String>,
     logged_in_at: Option<UnixTime>,
     action_template: Option<String>,
+    ring_devices: Option<String>,
 }
 
 impl From<Row> for User {
@@ -92,6 +95,13 @@ impl From<Row> for User {
                 workplace: r.workplace,
                 logged_in_since: r.logged_in_at,
                 direct_devices: r.direct_devices,
+                reachable: false,
+                ring_devices: r
+                    .ring_devices
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|id| id.parse().ok())
+                    .collect(),
             },
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -119,6 +119,15 @@ pub(crate) fn print_logs(dir: &Path) {
     }
 }
 
+/// Whether the API shows anna reachable (a phone of her ring set is registered).
+fn reachable(d: &Daemon) -> bool {
+    let (s, user) = d.call("GET", "/api/v1/users/anna", None);
+    assert_eq!(s, 200);
+    user["phone_status"]["reachable"]
+        .as_bool()
+        .expect("reachable")
+}
+
 /// The phone status [Telefonstatus] of device 1 as the API shows it.
 fn sip_status(d: &Daemon) -> serde_json::Value {
     let (s, dev) = d.call("GET", "/api/v1/devices/1", None);
@@ -131,7 +140,9 @@ fn a_phone_registers_over_udp_and_tcp_with_the_account_from_its_provisioning_fil
     let d = Daemon::start();
     let (user, password) = phone_account(&d);
     assert_eq!(sip_status(&d)["registered"], false);
+    assert!(!reachable(&d));
     assert!(sipp(&d, "register.xml", "u1", &user, &password), "UDP");
+    assert!(reachable(&d), "anna's phone is registered");
     assert!(sipp(&d, "register.xml", "t1", &user, &password), "TCP");
     let status = sip_status(&d);
     assert_eq!(status["registered"], true, "{status}");
@@ -153,6 +164,7 @@ fn a_phone_registers_over_udp_and_tcp_with_the_account_from_its_provisioning_fil
         "all removed"
     );
     assert_eq!(sip_status(&d)["registered"], false);
+    assert!(!reachable(&d), "nothing registered any more");
     assert!(
         !d.log().contains(&password),
         "the SIP password reached the log"

@@ -249,7 +249,8 @@ pub(super) fn register(api: Api) -> Api {
 }
 
 async fn list(State(s): State<ApiState>) -> Found<Vec<User>> {
-    found(s.store.users().await?)
+    let users = s.store.users().await?;
+    found(users.into_iter().map(|u| s.with_reachability(u)).collect())
 }
 
 async fn create(
@@ -262,7 +263,7 @@ async fn create(
 }
 
 async fn show(State(s): State<ApiState>, Path(username): Path<String>) -> Found<User> {
-    found(s.store.user(&username).await?)
+    found(s.with_reachability(s.store.user(&username).await?))
 }
 
 async fn update(
