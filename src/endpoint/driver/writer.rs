@@ -1,6 +1,7 @@
 //! Writes binding changes behind the registrar, in batches at most [`BATCH`] late, so phones
 //! stay reachable after a restart or a kill -9 without a database write per REGISTER.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -13,6 +14,12 @@ use crate::store::registrations::StoredBinding;
 
 /// How long changes gather before they are written together.
 const BATCH: Duration = Duration::from_millis(200);
+/// After a failed write (a locked or full disk), the next try waits this long, doubling up
+/// to [`RETRY_MAX`]; the changes stay queued meanwhile and newer ones replace older.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+/// On shutdown, a failing store gets this many more tries.
+const LAST_TRIES: u32 = 3;
 
 #[derive(Debug)]
 pub struct BindingWriter {
@@ -26,48 +33,100 @@ impl BindingWriter {
         (tx, BindingWriter { store, rx })
     }
 
-    /// Runs until every sender is gone, writing what it got on the way out.
+    /// Runs until every sender is gone, writing what it got on the way out. A failed write
+    /// is tried again later with whatever came meanwhile: a binding change is never dropped
+    /// while the store may still take it.
     pub async fn run(mut self) {
-        while let Some(first) = self.rx.recv().await {
-            let mut batch = vec![first];
-            let deadline = tokio::time::sleep(BATCH);
+        let mut queue = Queue::default();
+        let mut open = true;
+        loop {
+            if queue.is_empty() {
+                match self.rx.recv().await {
+                    Some(w) => queue.push(w),
+                    None => return,
+                }
+            }
+            let deadline = tokio::time::sleep(queue.delay());
             tokio::pin!(deadline);
             loop {
                 tokio::select! {
-                    next = self.rx.recv() => match next {
-                        Some(w) => batch.push(w),
-                        None => break,
+                    next = self.rx.recv(), if open => match next {
+                        Some(w) => queue.push(w),
+                        None => open = false,
                     },
                     () = &mut deadline => break,
                 }
             }
-            self.write(batch).await;
+            let (upserts, removals) = queue.batch();
+            match self.store.save_bindings(&upserts, &removals).await {
+                Ok(()) => queue.written(),
+                Err(e) => {
+                    let n = upserts.len() + removals.len();
+                    tracing::warn!("sip: writing {n} binding changes (will try again): {e}");
+                    queue.failed();
+                    if !open && queue.failures >= LAST_TRIES {
+                        tracing::error!("sip: {n} binding changes are lost: {e}");
+                        return;
+                    }
+                }
+            }
+            if !open && queue.is_empty() {
+                return;
+            }
+        }
+    }
+}
+
+/// Binding changes not yet in the store: the latest per (device, contact), and how many
+/// writes of them failed in a row.
+#[derive(Debug, Default)]
+struct Queue {
+    changes: BTreeMap<(i64, String), Write>,
+    failures: u32,
+}
+
+impl Queue {
+    fn push(&mut self, w: Write) {
+        let key = match &w {
+            Write::Upsert(b) => (b.device_id, b.contact.clone()),
+            Write::Remove { device, contact } => (*device, contact.clone()),
+        };
+        self.changes.insert(key, w);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// How long to gather before the next write: a batch, or the backoff after failures.
+    fn delay(&self) -> Duration {
+        match self.failures {
+            0 => BATCH,
+            n => RETRY_FIRST
+                .saturating_mul(1 << (n - 1).min(16))
+                .min(RETRY_MAX),
         }
     }
 
-    async fn write(&self, batch: Vec<Write>) {
+    /// What to write: rows to replace and rows to delete.
+    fn batch(&self) -> (Vec<StoredBinding>, Vec<(i64, String)>) {
         let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for w in batch {
+        for w in self.changes.values() {
             match w {
-                Write::Upsert(b) => {
-                    removals.retain(|(d, c)| !(*d == b.device_id && *c == b.contact));
-                    upserts.retain(|u: &StoredBinding| {
-                        !(u.device_id == b.device_id && u.contact == b.contact)
-                    });
-                    upserts.push(to_stored(&b));
-                }
-                Write::Remove { device, contact } => {
-                    upserts.retain(|u| !(u.device_id == device && u.contact == contact));
-                    removals.push((device, contact));
-                }
+                Write::Upsert(b) => upserts.push(to_stored(b)),
+                Write::Remove { device, contact } => removals.push((*device, contact.clone())),
             }
         }
-        if let Err(e) = self.store.save_bindings(&upserts, &removals).await {
-            tracing::warn!(
-                "sip: writing {} binding changes: {e}",
-                upserts.len() + removals.len()
-            );
-        }
+        (upserts, removals)
+    }
+
+    fn written(&mut self) {
+        self.changes.clear();
+        self.failures = 0;
+    }
+
+    fn failed(&mut self) {
+        self.failures = self.failures.saturating_add(1);
     }
 }
 
@@ -107,5 +166,65 @@ pub fn from_stored(s: StoredBinding) -> Binding {
         },
         registered_at: s.registered_at,
         contact: s.contact,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::UnixTime;
+
+    fn binding(device: i64, contact: &str, cseq: u32) -> Binding {
+        Binding {
+            device_id: device,
+            contact: contact.into(),
+            key: contact.into(),
+            expires_at: UnixTime::from_secs(2_000_000_000),
+            q: None,
+            origin: Origin {
+                transport: "udp".into(),
+                source: "192.0.2.10:5062".into(),
+                local: "192.0.2.1:5060".into(),
+                user_agent: None,
+                call_id: "c".into(),
+                cseq,
+            },
+            registered_at: UnixTime::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn the_latest_change_per_contact_is_written() {
+        let mut q = Queue::default();
+        q.push(Write::Upsert(binding(1, "<sip:a@x>", 1)));
+        q.push(Write::Upsert(binding(1, "<sip:a@x>", 2)));
+        q.push(Write::Upsert(binding(2, "<sip:b@x>", 1)));
+        q.push(Write::Remove {
+            device: 2,
+            contact: "<sip:b@x>".into(),
+        });
+        let (upserts, removals) = q.batch();
+        assert_eq!(upserts.len(), 1);
+        assert_eq!(upserts[0].cseq, 2);
+        assert_eq!(removals, vec![(2, "<sip:b@x>".to_owned())]);
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_changes_and_backs_off() {
+        let mut q = Queue::default();
+        q.push(Write::Upsert(binding(1, "<sip:a@x>", 1)));
+        assert_eq!(q.delay(), BATCH);
+        let delays: Vec<u64> = (0..7)
+            .map(|_| {
+                q.failed();
+                q.delay().as_secs()
+            })
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30]);
+        q.push(Write::Upsert(binding(3, "<sip:c@x>", 1)));
+        assert_eq!(q.batch().0.len(), 2, "kept, and the newer change added");
+        q.written();
+        assert!(q.is_empty());
+        assert_eq!(q.delay(), BATCH);
     }
 }
