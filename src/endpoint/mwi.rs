@@ -58,6 +58,9 @@ pub struct Mailbox {
     /// The `Message-Account` URI.
     pub account: String,
     pub summary: Summary,
+    /// Asked at the device's own address: the box follows whoever the device serves (a
+    /// workplace login changes it).
+    pub own: bool,
 }
 
 /// One accepted subscription.

@@ -290,6 +290,41 @@ impl Endpoint {
         }
     }
 
+    /// `device` now serves `user` (None: nobody), whose box at `extension` holds `summary`:
+    /// its subscriptions to its own address follow, and if it has none it is told unsolicited.
+    pub fn show_mailbox(
+        &mut self,
+        device: i64,
+        user: Option<i64>,
+        extension: &str,
+        summary: Summary,
+        now: Instant,
+    ) {
+        let mut own: Vec<Subscription> = self
+            .subscriptions
+            .of_device(device)
+            .filter(|s| s.mailbox.own)
+            .map(|s| {
+                s.mailbox.user = user;
+                s.mailbox.summary = summary;
+                s.clone()
+            })
+            .collect();
+        for s in &mut own {
+            self.notify_subscriber(s, now);
+            self.subscriptions.insert(s.clone());
+        }
+        if !own.is_empty() {
+            return;
+        }
+        let body = summary.body(&format!("sip:{extension}@{}", self.config.domain));
+        let headers = format!("Event: {}\r\n", mwi::PACKAGE);
+        let bindings = self.registrar.bindings(device).to_vec();
+        for b in &bindings {
+            self.send_unsolicited(b, &headers, Some((mwi::CONTENT_TYPE, &body)), now);
+        }
+    }
+
     /// Ends the subscriptions whose time ran out (RFC 6665 §4.2.2: a last NOTIFY says so).
     pub(super) fn expire_subscriptions(&mut self, now: Instant) {
         for mut s in self.subscriptions.expired(now) {

@@ -106,6 +106,7 @@ fn granted(user: i64, new: u32, old: u32) -> Access {
         user: Some(user),
         account: format!("sip:100@{REALM}"),
         summary: Summary { new, old },
+        own: false,
     })
 }
 
@@ -250,4 +251,30 @@ fn a_refresh_in_the_dialog_renews_and_expires_zero_ends_it() {
     );
     e.notify_mailbox(3, "100", Summary { new: 1, old: 0 }, &[], now);
     assert!(sent(&mut e).is_empty(), "ended");
+}
+
+#[test]
+fn a_subscription_to_the_own_address_follows_a_workplace_login() {
+    let mut e = endpoint();
+    let now = crate::clock::now();
+    authenticated(&mut e, "dev7", now);
+    let nobody = Mailbox {
+        user: None,
+        account: format!("sip:dev7@{REALM}"),
+        summary: Summary::default(),
+        own: true,
+    };
+    e.handle_mailbox_access(1, Access::Granted(nobody), now);
+    sent(&mut e);
+    // Anna logs in at the phone's workplace; her box has 2 new messages.
+    e.show_mailbox(7, Some(3), "100", Summary { new: 2, old: 0 }, now);
+    let out = sent(&mut e);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].contains("Voice-Message: 2/0 (0/0)"), "{}", out[0]);
+    // Her box changes: the phone, now hers, hears it in its dialog.
+    e.notify_mailbox(3, "100", Summary { new: 3, old: 0 }, &[7], now);
+    let out = sent(&mut e);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].contains("\r\nCSeq: 3 NOTIFY\r\n"), "{}", out[0]);
+    assert!(out[0].contains("Voice-Message: 3/0 (0/0)"), "{}", out[0]);
 }

@@ -16,6 +16,8 @@ pub enum MailboxAccess {
     /// at), with its counts.
     Granted {
         user: Option<i64>,
+        /// Asked at the device's own address: follows whoever the device serves.
+        own: bool,
         new: u32,
         old: u32,
     },
@@ -101,6 +103,7 @@ impl Store {
         };
         Ok(MailboxAccess::Granted {
             user: owner,
+            own: own == target,
             new,
             old,
         })
@@ -152,6 +155,45 @@ impl Store {
             devices: devices.into_iter().map(|(d,)| d).collect(),
         }))
     }
+}
+
+impl Store {
+    /// The phones of `workplaces`, each with the box of the user logged in there now (None:
+    /// nobody), and that box's counts (a login or logout changes what the phone shows).
+    pub async fn workplace_mailboxes(&self, workplaces: &[i64]) -> Result<Vec<PhoneMailbox>> {
+        if workplaces.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT d.id AS device, d.sip_username, u.id AS user_id,
+                    COALESCE(u.extension, u.username) AS account,
+                    COALESCE(m.new_messages, 0) AS new_messages,
+                    COALESCE(m.old_messages, 0) AS old_messages
+               FROM devices d JOIN workplaces w ON w.id = d.owner_workplace_id
+               LEFT JOIN users u ON u.id = w.current_user_id
+               LEFT JOIN mailbox_counts m ON m.user_id = u.id
+              WHERE d.kind IN ('ip-phone', 'softphone') AND w.id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in workplaces {
+            list.push_bind(*id);
+        }
+        query.push(") ORDER BY d.id");
+        Ok(query.build_query_as().fetch_all(&self.read).await?)
+    }
+}
+
+/// A phone and the box it shows now.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PhoneMailbox {
+    pub device: i64,
+    pub sip_username: String,
+    /// Whoever the phone serves now; None: nobody is logged in.
+    pub user_id: Option<i64>,
+    /// The user's extension (else username), the `Message-Account`.
+    pub account: Option<String>,
+    pub new_messages: i64,
+    pub old_messages: i64,
 }
 
 #[cfg(test)]

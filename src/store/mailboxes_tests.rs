@@ -71,6 +71,13 @@ async fn a_box_is_seen_by_its_owner_s_phones_and_by_whoever_monitors_it() {
 
     let granted = |user| MailboxAccess::Granted {
         user,
+        own: false,
+        new: 0,
+        old: 0,
+    };
+    let own = |user| MailboxAccess::Granted {
+        user,
+        own: true,
         new: 0,
         old: 0,
     };
@@ -78,25 +85,33 @@ async fn a_box_is_seen_by_its_owner_s_phones_and_by_whoever_monitors_it() {
         let store = store.clone();
         async move { store.mailbox_access(device, &target).await.expect("access") }
     };
-    assert_eq!(
-        access(a.id, a.sip_username.clone()).await,
-        granted(Some(anna))
-    );
+    assert_eq!(access(a.id, a.sip_username.clone()).await, own(Some(anna)));
     assert_eq!(access(a.id, "100".into()).await, granted(Some(anna)));
     assert_eq!(
         access(c.id, "100".into()).await,
         granted(Some(anna)),
         "monitors"
     );
-    assert_eq!(
-        access(w.id, w.sip_username.clone()).await,
-        granted(Some(anna))
-    );
+    assert_eq!(access(w.id, w.sip_username.clone()).await, own(Some(anna)));
     assert_eq!(access(b.id, "100".into()).await, MailboxAccess::Forbidden);
     assert_eq!(access(b.id, "101".into()).await, granted(Some(bert)));
     assert_eq!(access(b.id, "999".into()).await, MailboxAccess::Unknown);
+    store.set_mailbox_counts(anna, 4, 0).await.expect("counts");
+    let (wid,): (i64,) = sqlx::query_as("SELECT id FROM workplaces WHERE name = 'empfang'")
+        .fetch_one(&store.read)
+        .await
+        .expect("workplace");
+    let shown = store.workplace_mailboxes(&[wid]).await.expect("shown");
+    assert_eq!(shown.len(), 1);
+    assert_eq!((shown[0].device, shown[0].user_id), (w.id, Some(anna)));
+    assert_eq!(
+        (shown[0].account.as_deref(), shown[0].new_messages),
+        (Some("100"), 4)
+    );
     store.logout("empfang").await.expect("logout");
-    assert_eq!(access(w.id, w.sip_username.clone()).await, granted(None));
+    assert_eq!(access(w.id, w.sip_username.clone()).await, own(None));
+    let shown = store.workplace_mailboxes(&[wid]).await.expect("shown");
+    assert_eq!((shown[0].user_id, shown[0].new_messages), (None, 0));
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::harness::{Daemon, eventually};
-use crate::sip::{phone_account, print_logs, sipp_command};
+use crate::sip::{phone_account, phone_account_at, print_logs, sipp_command};
 
 /// Sets `username`'s mailbox counts in the daemon's store from this (other) process.
 fn set_counts(d: &Daemon, username: &str, new: u32, old: u32) {
@@ -87,6 +87,39 @@ fn a_registered_phone_that_never_subscribed_gets_the_counts_unsolicited() {
 }
 
 #[test]
+fn a_workplace_phone_shows_the_box_of_whoever_logs_in() {
+    let d = Daemon::start();
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(serde_json::json!({"name": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    let (user, password) = phone_account_at(&d, serde_json::json!({"workplace": "empfang"}));
+    set_counts(&d, "anna", 3, 0);
+    let port = free_port();
+    let (mut register, dir) = sipp_command(&d, "register.xml", "u1", &user, &password, &port);
+    let registered = register.status().expect("sipp");
+    if !registered.success() {
+        print_logs(dir.path());
+    }
+    assert!(registered.success(), "the phone did not register");
+    let (mut uas, dir) = sipp_command(&d, "mwi_uas.xml", "u1", &user, &password, &port);
+    let mut phone = uas.spawn().expect("sipp");
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces/empfang/login",
+        Some(serde_json::json!({"username": "anna"})),
+    );
+    assert_eq!(s, 200);
+    let status = phone.wait().expect("sipp ends");
+    if !status.success() {
+        print_logs(dir.path());
+    }
+    assert!(status.success(), "the phone did not show anna's box");
+}
+
+#[test]
 fn a_subscription_to_someone_else_s_mailbox_is_refused_and_unknown_ones_only_after_auth() {
     let d = Daemon::start();
     let (user, password) = phone_account(&d);
@@ -124,7 +157,7 @@ fn a_subscription_to_someone_else_s_mailbox_is_refused_and_unknown_ones_only_aft
 }
 
 /// sipp's message trace in `dir`.
-fn messages(dir: &std::path::Path) -> String {
+pub(crate) fn messages(dir: &std::path::Path) -> String {
     std::fs::read_dir(dir)
         .expect("dir")
         .flatten()

@@ -13,12 +13,18 @@ impl Driver {
         let access = match self.store.mailbox_access(device, target).await {
             Ok(MailboxAccess::Unknown) => Access::Unknown,
             Ok(MailboxAccess::Forbidden) => Access::Forbidden,
-            Ok(MailboxAccess::Granted { user, new, old }) => {
+            Ok(MailboxAccess::Granted {
+                user,
+                own,
+                new,
+                old,
+            }) => {
                 tracing::info!("sip: device {device} subscribed to the mailbox at {target}");
                 Access::Granted(Mailbox {
                     user,
                     account: format!("sip:{target}@{}", self.domain),
                     summary: Summary { new, old },
+                    own,
                 })
             }
             Err(e) => {
@@ -46,6 +52,27 @@ impl Driver {
                 Ok(None) => {}
                 Err(e) => tracing::warn!("sip: reading mailbox {user}: {e}"),
             }
+        }
+    }
+}
+
+impl Driver {
+    /// Someone logged in or out at `workplaces`: their phones show the box of whoever is there
+    /// now (nobody: an empty one).
+    pub(super) async fn show_workplace_mailboxes(&mut self, workplaces: &[i64]) {
+        let phones = match self.store.workplace_mailboxes(workplaces).await {
+            Ok(phones) => phones,
+            Err(e) => return tracing::warn!("sip: reading the mailboxes of workplaces: {e}"),
+        };
+        let count = |n: i64| u32::try_from(n).unwrap_or(0);
+        for p in phones {
+            let account = p.account.unwrap_or(p.sip_username);
+            let summary = Summary {
+                new: count(p.new_messages),
+                old: count(p.old_messages),
+            };
+            self.endpoint
+                .show_mailbox(p.device, p.user_id, &account, summary, now());
         }
     }
 }

@@ -280,6 +280,7 @@ impl Driver {
             self.reload_accounts().await;
         }
         self.notify_mailboxes(&touched.mailboxes).await;
+        self.show_workplace_mailboxes(&touched.workplaces).await;
         if touched.is_empty() {
             return;
         }
