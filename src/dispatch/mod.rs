@@ -20,6 +20,10 @@ mod view;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_forward;
+#[cfg(test)]
+mod tests_team;
 
 pub use call::Call;
 pub use view::{
