@@ -129,7 +129,8 @@ impl Call {
         let Some(index) = ringing.round.find(leg) else {
             return;
         };
-        if matches!(ringing.round.leg(index).state, LegState::Ended(_)) {
+        // Only a device that was rung can refuse; anything else is a stale or stray response.
+        if !matches!(ringing.round.leg(index).state, LegState::Ringing { .. }) {
             return;
         }
         let end = match refusal {

@@ -21,6 +21,8 @@ mod view;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_exhaustive;
+#[cfg(test)]
 mod tests_forward;
 #[cfg(test)]
 mod tests_team;
