@@ -15,7 +15,9 @@
 //! After [`Event::Finished`] the call is the driver's (a connected pair, a trunk leg, a mailbox).
 
 mod call;
+mod fallthrough;
 mod round;
+mod route;
 mod view;
 
 #[cfg(test)]
@@ -26,6 +28,8 @@ mod tests_exhaustive;
 mod tests_forward;
 #[cfg(test)]
 mod tests_team;
+#[cfg(test)]
+mod tests_util;
 
 pub use call::Call;
 pub use view::{

@@ -3,7 +3,7 @@
 //! refusal, a second input or the caller leaving at each instant. Finds ordering bugs a
 //! hand-picked example misses (a stop and a start at one instant, an input at a deadline).
 
-use super::tests::{Run, call_to, describe, to_user, user, view, voicemail_after};
+use super::tests_util::{Run, call_to, describe, to_user, user, view, voicemail_after};
 use super::*;
 use crate::store::{FollowMe, RingPolicy};
 

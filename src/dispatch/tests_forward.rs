@@ -1,7 +1,7 @@
 //! Call forwardings [Rufumleitungen] and forwarding actions: chains, loops, the hop limit, and
 //! the view the driver has to fetch.
 
-use super::tests::{
+use super::tests_util::{
     Run, call_to, forwarding, phone, step, tl, to_user, user, view, voicemail_after,
 };
 use super::*;

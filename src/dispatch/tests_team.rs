@@ -1,7 +1,7 @@
 //! Teams: members ring with their devices' team FollowMe, a device's own Läuten Agent
 //! overrides the team's ring time, ring-all or one member after another.
 
-use super::tests::{Run, call_to, phone, ring, tl, to_user, user, view, voicemail_after};
+use super::tests_util::{Run, call_to, phone, ring, tl, to_user, user, view, voicemail_after};
 use super::*;
 use crate::store::ForwardCondition;
 
