@@ -95,7 +95,9 @@ impl Call {
     }
 
     /// `leg` answered. True when it gets the call; false when it is too late (another leg
-    /// answered, its ring time is over, the caller left): the driver then hangs it up.
+    /// answered, its ring time is over, the caller left): the driver then hangs it up. A leg
+    /// counts as ringing until dispatch stopped it, so a 200 that beats a late
+    /// [`Call::handle_timeout`] still connects.
     pub fn handle_answered(&mut self, leg: LegId, _now: Instant) -> bool {
         let Some(ringing) = self.ringing.as_mut() else {
             return false;
@@ -107,7 +109,7 @@ impl Call {
             return false;
         }
         let device = ringing.round.leg(index).device;
-        // The seed's devices ring together; the first to pick up takes the call.
+        // Issue 12: "First answer wins; every other leg CANCELled".
         ringing.round.end(index, End::Withdrawn);
         let others = ringing.round.withdraw();
         self.events.push_back(Event::Connect { leg, device });

@@ -23,6 +23,8 @@ mod view;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_actions;
+#[cfg(test)]
 mod tests_exhaustive;
 #[cfg(test)]
 mod tests_forward;

@@ -80,6 +80,10 @@ impl Round {
         self.legs.is_empty()
     }
 
+    pub fn rings(&self, device: DeviceId) -> bool {
+        self.legs.iter().any(|l| l.device == device)
+    }
+
     pub fn leg(&self, index: usize) -> &Leg {
         &self.legs[index]
     }

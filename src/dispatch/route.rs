@@ -1,7 +1,6 @@
 //! Where a call rings: a user's actions Vorher and `always` forwarding, then the ring set of
 //! their devices (direct and workplace), or a team's members in turn or all at once.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::clock::Instant;
@@ -70,8 +69,11 @@ impl Call {
         self.ringing = Some(Ringing { owner, round });
     }
 
-    /// Adds a leg for every device of `user` that rings for `class`: enabled, reachable, with
-    /// ring time left (for a team call the device's own Läuten Agent, else the team's).
+    /// Adds a leg for every device of `user` that rings for `class`: enabled ("Aktiviert: Das
+    /// Endgerät läutet bei einem eingehenden Anruf mit oder nicht"), reachable, not the calling
+    /// device, not already in the round, with ring time (for a team call the device's own
+    /// Läuten Agent, or the team's when the device has 0). A user whose devices are all off
+    /// for the class is as unreachable as one with nothing registered.
     fn add_legs(
         &mut self,
         round: &mut Round,
@@ -80,7 +82,6 @@ impl Call {
         team_ring_time: Option<u32>,
         t: Instant,
     ) {
-        let mut rung = BTreeSet::new();
         for device in user.ring_set() {
             let policy = device.policy(class);
             let secs = match team_ring_time {
@@ -95,7 +96,7 @@ impl Call {
                 Reach::Unregistered => continue,
             };
             let calling = self.caller.device == Some(device.id);
-            if !policy.enabled || secs == 0 || calling || !rung.insert(device.id) {
+            if !policy.enabled || secs == 0 || calling || round.rings(device.id) {
                 continue;
             }
             let leg = LegId(self.next_leg);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::tests_util::*;
 use super::*;
-use crate::store::{ForwardCondition, Scope, Timing};
+use crate::store::ForwardCondition;
 
 /// Issue 12's example: D1 wait 0/timeout 4, D2 wait 2/timeout 3. INVITE after wait, CANCEL
 /// after timeout of ringing: D1 rings 0–4, D2 rings 2–5; then the after-action at 5.
@@ -297,78 +297,5 @@ fn a_mobile_rings_through_the_trunk_and_the_calling_device_not_at_all() {
     assert_eq!(
         run.timeline(),
         tl(&[(4_000, "ring 5 via trunk +491701234567")])
-    );
-}
-
-/// Actions Vorher run before ringing; a user without an own action for a (class, timing)
-/// follows their template's, one with an own action keeps it.
-#[test]
-fn before_actions_and_the_template_rule() {
-    let mut anna = user("anna", vec![phone(1, 0, 5)]);
-    let announce = StepKind::Announcement {
-        prompt: "welcome".into(),
-    };
-    let forward = StepKind::Forward(Destination::Number("+4930999".into()));
-    anna.template = vec![
-        step(Scope::External, Timing::Before, announce.clone()),
-        step(Scope::External, Timing::Before, forward),
-        step(
-            Scope::Internal,
-            Timing::After,
-            StepKind::Voicemail {
-                mailbox: "office".into(),
-            },
-        ),
-    ];
-    anna.actions = vec![step(
-        Scope::Internal,
-        Timing::After,
-        StepKind::Voicemail {
-            mailbox: "anna".into(),
-        },
-    )];
-    let run = Run::start(
-        call_to(to_user("anna"), CallClass::External),
-        view(vec![anna.clone()]),
-    );
-    let expected = [
-        (0, "Announcement { prompt: \"welcome\" }"),
-        (0, "anna -> Number(\"+4930999\") BeforeAction"),
-        (0, "ForwardNumber { number: \"+4930999\" }"),
-        (0, "finished"),
-    ];
-    assert_eq!(run.timeline(), tl(&expected));
-
-    let mut run = Run::start(
-        call_to(to_user("anna"), CallClass::Internal),
-        view(vec![anna.clone()]),
-    );
-    run.run_out();
-    assert_eq!(
-        run.timeline()[2].1,
-        VOICEMAIL_ANNA,
-        "own action, not the template's"
-    );
-
-    anna.actions = vec![step(Scope::Internal, Timing::Before, announce)];
-    let mut run = Run::start(
-        call_to(to_user("anna"), CallClass::Internal),
-        view(vec![anna]),
-    );
-    run.run_out();
-    let expected = [
-        (0, "Announcement { prompt: \"welcome\" }"),
-        (0, "ring 1"),
-        (5_000, "stop 1 Timeout"),
-        (
-            5_000,
-            "Voicemail { mailbox: \"office\", reason: Unavailable }",
-        ),
-        (5_000, "finished"),
-    ];
-    assert_eq!(
-        run.timeline(),
-        tl(&expected),
-        "own Vorher, template's Nachher"
     );
 }
