@@ -153,6 +153,28 @@ impl Call {
         self.finish(None);
     }
 
+    /// `device` no longer rings for this call (its user logged out of the workplace, it was
+    /// unassigned or lost its registration): stopped if it rings, dropped if it waits. When it
+    /// was the last, the round ends as if it had failed.
+    pub fn handle_device_left(&mut self, device: super::DeviceId, now: Instant) {
+        let Some(ringing) = self.ringing.as_mut() else {
+            return;
+        };
+        for (index, leg) in ringing.round.legs_of(device) {
+            if matches!(ringing.round.leg(index).state, LegState::Ringing { .. }) {
+                let reason = StopReason::Left;
+                self.events.push_back(Event::Stop {
+                    leg,
+                    device,
+                    reason,
+                });
+            }
+            ringing.round.end(index, End::Failed);
+        }
+        self.round_changed(now);
+        self.run_due(now);
+    }
+
     /// Starts and stops every leg due by `now`, each at its own scheduled instant, and moves
     /// on when a round is over.
     pub(super) fn run_due(&mut self, now: Instant) {

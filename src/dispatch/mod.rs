@@ -10,7 +10,8 @@
 //!   of a device on [`Event::Ring`], CANCEL with RFC 3326 `Reason` on [`Event::Stop`], ...);
 //! * [`Call::poll_timeout`]: when it passes, [`Call::handle_timeout`];
 //! * what a leg's device said: [`Call::handle_answered`] (first answer wins),
-//!   [`Call::handle_refused`]; the caller's CANCEL/BYE: [`Call::handle_caller_gone`].
+//!   [`Call::handle_refused`]; the caller's CANCEL/BYE: [`Call::handle_caller_gone`]; a device
+//!   that stopped belonging to the user mid-call: [`Call::handle_device_left`].
 //!
 //! After [`Event::Finished`] the call is the driver's (a connected pair, a trunk leg, a mailbox).
 
@@ -92,6 +93,8 @@ pub enum StopReason {
     Timeout,
     /// The caller hung up.
     CallerGone,
+    /// The device left the user's ring set mid-call (workplace logout, unassigned).
+    Left,
 }
 
 /// What a device said instead of answering.

@@ -84,6 +84,15 @@ impl Round {
         self.legs.iter().any(|l| l.device == device)
     }
 
+    /// The legs of `device` still waiting or ringing, with their indices.
+    pub fn legs_of(&self, device: DeviceId) -> Vec<(usize, LegId)> {
+        let live = |l: &&Leg| l.device == device && !matches!(l.state, LegState::Ended(_));
+        let legs = self.legs.iter().enumerate();
+        legs.filter(|(_, l)| live(l))
+            .map(|(i, l)| (i, l.id))
+            .collect()
+    }
+
     pub fn leg(&self, index: usize) -> &Leg {
         &self.legs[index]
     }

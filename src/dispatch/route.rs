@@ -101,14 +101,16 @@ impl Call {
             }
             let leg = LegId(self.next_leg);
             self.next_leg += 1;
-            let start = t + Duration::from_secs(u64::from(policy.wait));
-            round.add(
-                leg,
-                device.id,
-                via,
-                start,
-                Duration::from_secs(u64::from(secs)),
-            );
+            // The store allows an hour at most; a wait beyond what the clock can hold never
+            // comes, so such a device simply does not ring.
+            let wait = Duration::from_secs(u64::from(policy.wait));
+            let ring = Duration::from_secs(u64::from(secs));
+            if let Some(start) = t
+                .checked_add(wait)
+                .filter(|s| s.checked_add(ring).is_some())
+            {
+                round.add(leg, device.id, via, start, ring);
+            }
         }
     }
 

@@ -210,6 +210,44 @@ fn mixed_mode_rings_direct_and_workplace_devices() {
     assert_eq!(run.timeline(), tl(&expected));
 }
 
+/// Logging out of the workplace mid-call stops its phone; the direct phone rings on. When the
+/// last device leaves, the user is unavailable.
+#[test]
+fn a_workplace_logout_stops_that_phone_only() {
+    let mut anna = user("anna", vec![phone(1, 0, 8)]);
+    anna.workplace_devices = vec![phone(7, 0, 20), phone(8, 5, 20)];
+    anna.forwardings = vec![forwarding(
+        ForwardCondition::Unavailable,
+        Destination::Number("0800".into()),
+    )];
+    let request = call_to(to_user("anna"), CallClass::Internal);
+    let mut run = Run::start(request.clone(), view(vec![anna.clone()]));
+    run.advance(3_000);
+    run.leave(7);
+    run.leave(8);
+    run.run_out();
+    let expected = [
+        (0, "ring 1"),
+        (0, "ring 7"),
+        (3_000, "stop 7 Left"),
+        (8_000, "stop 1 Timeout"),
+        (8_000, "reject Unavailable"),
+        (8_000, "finished"),
+    ];
+    assert_eq!(run.timeline(), tl(&expected), "device 8 never rings");
+
+    let mut run = Run::start(request, view(vec![anna]));
+    for device in [1, 7, 8] {
+        run.leave(device);
+    }
+    let tail = run.timeline().split_off(2);
+    let forward = "anna -> Number(\"0800\") Forwarding(Unavailable)";
+    assert_eq!(
+        tail[..3],
+        tl(&[(0, "stop 1 Left"), (0, "stop 7 Left"), (0, forward)])[..]
+    );
+}
+
 #[test]
 fn nothing_registered_goes_to_unavailable_then_after_action_then_480() {
     let mut off = phone(1, 0, 20);

@@ -150,6 +150,11 @@ impl Run {
         self.drain();
     }
 
+    pub fn leave(&mut self, device: DeviceId) {
+        self.call.handle_device_left(device, self.now);
+        self.drain();
+    }
+
     pub fn hang_up(&mut self) {
         self.call.handle_caller_gone(self.now);
         self.drain();
