@@ -1,7 +1,8 @@
 //! Every small case against a model written the plain way (walk the instants in order): all
 //! FollowMe settings of two devices (and a third on a smaller grid) crossed with an answer, a
-//! refusal, a second input or the caller leaving at each instant. Finds ordering bugs a
-//! hand-picked example misses (a stop and a start at one instant, an input at a deadline).
+//! device leaving, a refusal, a second input or the caller leaving at each instant. Finds
+//! ordering bugs a hand-picked example misses (a stop and a start at one instant, an input at
+//! a deadline).
 
 use super::tests_util::{Run, call_to, describe, to_user, user, view, voicemail_after};
 use super::*;
@@ -19,6 +20,8 @@ struct Dev {
 enum Input {
     Answer(usize),
     Refuse(usize, Refusal),
+    /// The device left the ring set (workplace logout).
+    Leave(usize),
     HangUp,
 }
 
@@ -100,6 +103,16 @@ fn model(devs: &[Dev], script: &[(u64, Input)]) -> Vec<(u64, String)> {
                         return log;
                     }
                 }
+                Input::Leave(k) if matches!(st[k], St::Waiting | St::Ringing) => {
+                    if st[k] == St::Ringing {
+                        log.push((t, format!("stop {} Left", k + 1)));
+                    }
+                    st[k] = St::Done;
+                    if over(&st) {
+                        terminal(&mut log, t, timed_out, busy);
+                        return log;
+                    }
+                }
                 Input::HangUp => {
                     for (i, s) in st.iter().enumerate() {
                         if *s == St::Ringing {
@@ -164,6 +177,7 @@ fn real(devs: &[Dev], script: &[(u64, Input)]) -> Vec<(u64, String)> {
                 assert_eq!(won, ended, "an answer that wins ends dispatch");
             }
             Input::Refuse(k, r) => run.refuse(leg_of(k), r),
+            Input::Leave(k) => run.leave(k as DeviceId + 1),
             Input::HangUp => run.hang_up(),
         }
     }
@@ -199,15 +213,15 @@ fn grid(waits: &[u32], timeouts: &[u32]) -> Vec<Dev> {
 fn scripts(devices: usize, instants: &[u64], pairs: bool) -> Vec<Vec<(u64, Input)>> {
     let mut one = vec![Input::HangUp];
     for k in 0..devices {
-        one.push(Input::Answer(k));
+        one.extend([Input::Answer(k), Input::Leave(k)]);
         one.extend([Refusal::Busy, Refusal::Rejected, Refusal::Gone].map(|r| Input::Refuse(k, r)));
     }
     let mut all = vec![vec![]];
     for &t in instants {
         for &a in &one {
             all.push(vec![(t, a)]);
-            // A refusal, then anything a second later.
-            if pairs && matches!(a, Input::Refuse(..)) {
+            // With `pairs`: a refusal or a device leaving, then anything a second later.
+            if pairs && matches!(a, Input::Refuse(..) | Input::Leave(_)) {
                 all.extend(one.iter().map(|&b| vec![(t, a), (t + 1000, b)]));
             }
         }
