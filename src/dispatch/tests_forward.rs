@@ -235,3 +235,116 @@ fn the_view_names_what_the_driver_must_fetch() {
         .is_ok()
     );
 }
+
+/// Every forwarding graph of three users (one forwarding each, any condition, to either other
+/// user — the store refuses one to oneself; a phone or none; an after-action forward or none), every device
+/// timing out or busy, with a hop limit of 1 and 8: the call always ends, once, without
+/// ringing a device twice or entering a user twice, within the hop limit.
+#[test]
+fn every_small_forwarding_graph_ends_without_revisiting() {
+    let names = ["a", "b", "c"];
+    let conditions = ForwardCondition::ALL;
+    let mut options = vec![vec![None]; 3];
+    for (i, own) in options.iter_mut().enumerate() {
+        for c in conditions {
+            let others = names.iter().enumerate().filter(|(j, _)| *j != i);
+            own.extend(others.map(|(_, n)| Some((*c, *n))));
+        }
+    }
+    let width = options[0].len() * 4;
+    let mut cases = 0;
+    for pick in 0..width.pow(3) {
+        let mut rest = pick;
+        let users: Vec<UserView> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let (choice, flags) = (rest % width / 4, rest % 4);
+                rest /= width;
+                let phones = if flags & 1 == 1 {
+                    vec![phone(i as DeviceId, 0, 1)]
+                } else {
+                    vec![]
+                };
+                let mut u = user(name, phones);
+                u.forwardings = options[i][choice]
+                    .iter()
+                    .map(|(c, to)| forward(*c, to))
+                    .collect();
+                if flags & 2 == 2 {
+                    let next = to_user(names[(i + 1) % 3]);
+                    u.actions = vec![step(
+                        Scope::Internal,
+                        Timing::After,
+                        StepKind::Forward(next),
+                    )];
+                }
+                u
+            })
+            .collect();
+        for (hops, busy) in [(1, false), (1, true), (8, false), (8, true)] {
+            let config = DispatchConfig {
+                max_forward_hops: hops,
+                ..DispatchConfig::default()
+            };
+            check_chain(view(users.clone()), config, busy);
+            cases += 1;
+        }
+    }
+    assert!(cases > 100_000, "{cases}");
+}
+
+fn check_chain(view: View, config: DispatchConfig, busy: bool) {
+    let request = call_to(to_user("a"), CallClass::Internal);
+    let mut run = Run::with(request, view, config);
+    let mut seen = 0;
+    for _ in 0..100 {
+        let rings: Vec<LegId> = run.log[seen..]
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::Ring { leg, .. } => Some(*leg),
+                _ => None,
+            })
+            .collect();
+        seen = run.log.len();
+        if busy {
+            rings
+                .iter()
+                .for_each(|leg| run.refuse(leg.0, Refusal::Busy));
+        }
+        if run.call.is_finished() {
+            break;
+        }
+        run.advance(run.log.last().map_or(0, |(t, _)| *t) + 1_000);
+    }
+    let events: Vec<&Event> = run.log.iter().map(|(_, e)| e).collect();
+    assert_eq!(events.last(), Some(&&Event::Finished), "{events:?}");
+    assert_eq!(events.iter().filter(|e| ***e == Event::Finished).count(), 1);
+    let mut rung = Vec::new();
+    let mut entered = vec![to_user("a")];
+    for event in &events {
+        match event {
+            Event::Ring { device, .. } => rung.push(*device),
+            Event::Forwarded { to, .. } if !matches!(to, Destination::Number(_)) => {
+                entered.push(to.clone())
+            }
+            _ => {}
+        }
+    }
+    let (mut unique_rung, mut unique_entered) = (rung.clone(), entered.clone());
+    unique_rung.sort_unstable();
+    unique_rung.dedup();
+    unique_entered.sort();
+    unique_entered.dedup();
+    assert_eq!(
+        unique_rung.len(),
+        rung.len(),
+        "a device rang twice: {events:?}"
+    );
+    assert_eq!(
+        unique_entered.len(),
+        entered.len(),
+        "a user entered twice: {events:?}"
+    );
+    assert!(entered.len() <= config.max_forward_hops + 1, "{events:?}");
+}
