@@ -14,6 +14,22 @@
 //!   that stopped belonging to the user mid-call: [`Call::handle_device_left`].
 //!
 //! After [`Event::Finished`] the call is the driver's (a connected pair, a trunk leg, a mailbox).
+//!
+//! The rules, in the order a call to a user meets them (internal and external class):
+//!
+//! 1. the user's actions Vorher (own, else their template's): announcement, forward, voicemail;
+//! 2. an active `always` forwarding;
+//! 3. the ring set — direct devices and those of the workplace the user is at — each device
+//!    rung `wait` s after the round starts and stopped after `timeout` s of ringing;
+//! 4. nobody answered: a device rang out → `no-answer` forwarding, else actions Nachher;
+//!    every rung device busy or declined → `busy` forwarding, else 486 ([`BusyRule`]);
+//!    nothing to ring, or every leg failed → `unavailable` forwarding, else actions Nachher;
+//!    no action → 480.
+//!
+//! A forward back to a user or team the call has been at, or past
+//! [`DispatchConfig::max_forward_hops`], goes to the forwarding user's actions Nachher instead.
+//! A team rings its members' devices with their team FollowMe (all at once or in turn);
+//! members' own forwardings and actions do not apply, and teams have no actions yet (480/486).
 
 mod call;
 mod fallthrough;
