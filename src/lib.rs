@@ -34,6 +34,8 @@
 //! * [`admin`] — the REST API: route table, roles, auth, JSON errors, OpenAPI document.
 //! * [`digest`] — HTTP Digest (MD5, SHA-256) for provisioning and SIP: stateless nonces,
 //!   challenges, answers checked against a password.
+//! * [`dispatch`] — where a call rings: FollowMe per device and call class, first answer wins,
+//!   forwardings, actions and teams (sans-IO, no SIP inside; the driver supplies a view).
 //! * [`endpoint`] — zentrale's SIP endpoint: the transaction user (REGISTER, OPTIONS, refusals)
 //!   as a sans-IO core, and its UDP/TCP driver with write-behind bindings.
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
@@ -54,7 +56,7 @@
 //! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //!
-//! Still to come (see DESIGN.md): `dispatch`, `rtp`,
+//! Still to come (see DESIGN.md): `rtp`,
 //! `media`, `voicemail`, `fax`.
 
 pub mod admin;
@@ -63,6 +65,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod digest;
+pub mod dispatch;
 pub mod endpoint;
 pub mod https;
 pub mod import;
