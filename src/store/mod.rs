@@ -27,6 +27,7 @@ mod profile;
 pub mod provisioning;
 mod quick_create;
 pub mod registrations;
+pub mod routing;
 pub mod secret;
 mod speed_dials;
 mod templates;

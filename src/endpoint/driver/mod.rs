@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 mod mailbox;
 mod tcp;
+pub mod view;
 mod writer;
 
 use self::tcp::ConnMsg;
