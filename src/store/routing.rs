@@ -122,6 +122,30 @@ impl Store {
     }
 }
 
+/// Who a device calls as: the user it serves now (owner, or logged in at its workplace).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CallingUser {
+    pub username: String,
+    pub display_name: String,
+    /// The alternative caller id [CID Nummer] when set, else the extension.
+    pub number: Option<String>,
+}
+
+impl Store {
+    /// The user `device` calls as; None for a device nobody is behind.
+    pub async fn calling_user(&self, device: i64) -> Result<Option<CallingUser>> {
+        Ok(sqlx::query_as(
+            "SELECT u.username, u.display_name, COALESCE(u.cid_number, u.extension) AS number
+               FROM devices d LEFT JOIN workplaces w ON w.id = d.owner_workplace_id
+               JOIN users u ON u.id = COALESCE(d.owner_user_id, w.current_user_id)
+              WHERE d.id = $1",
+        )
+        .bind(device)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+}
+
 #[cfg(test)]
 #[path = "routing_tests.rs"]
 mod tests;

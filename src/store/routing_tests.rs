@@ -107,4 +107,14 @@ async fn a_user_comes_with_devices_workplace_phones_forwardings_and_actions() {
         .expect("anna");
     assert_eq!(anna.workplace_devices.len(), 1, "mixed mode");
     assert!(store.route_user("nobody").await.expect("route").is_none());
+    let at_desk = anna.workplace_devices[0].id;
+    let caller = store
+        .calling_user(at_desk)
+        .await
+        .expect("caller")
+        .expect("anna");
+    assert_eq!(
+        (caller.username.as_str(), caller.number.as_deref()),
+        ("anna", Some("100"))
+    );
 }

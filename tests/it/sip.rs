@@ -102,7 +102,7 @@ pub(crate) fn sipp_command(
             "5000",
             "-nostdin",
         ])
-        .args(["-trace_err", "-trace_msg", "-p", port])
+        .args(["-trace_err", "-trace_msg", "-p", &local_port(port)])
         .arg(target.to_string())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -116,6 +116,15 @@ pub(crate) fn print_logs(dir: &Path) {
             let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
             eprintln!("--- {name}\n{text}");
         }
+    }
+}
+
+/// `port`, or for "0" a free one: sipp's own choice for 0 is 5060, which tests running at
+/// the same time would share.
+fn local_port(port: &str) -> String {
+    match port {
+        "0" => crate::mwi::free_port(),
+        given => given.to_owned(),
     }
 }
 

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod calls;
 mod mailbox;
 mod tcp;
 pub mod view;
@@ -214,6 +215,11 @@ impl Driver {
             EndpointEvent::Subscribe { key, device, user } => {
                 self.resolve_subscription(key, device, &user).await;
             }
+            EndpointEvent::Invite {
+                key,
+                device,
+                dialled,
+            } => self.route_call(key, device, &dialled).await,
         }
     }
 
