@@ -28,9 +28,12 @@ pub struct SipConfig {
     pub ban_secs: u64,
     /// How long a Digest nonce is good for; after that the phone is asked again (`stale=true`).
     pub nonce_secs: u64,
-    /// Digest algorithms offered in a challenge, most preferred first (RFC 8760 §2.4). Phones
-    /// that predate RFC 8760 take the first challenge whatever it says, so MD5 comes first
-    /// by default; put SHA-256 first once every phone speaks it. Both are always accepted.
+    /// Digest algorithms offered in a challenge, most preferred first (RFC 8760 §2.4). Only
+    /// MD5 by default, as Asterisk, Kamailio and FreeSWITCH do: phones that predate RFC 8760
+    /// take the first challenge whatever it says, and some refuse a 401 that offers SHA-256
+    /// at all (baresip 1.0 on libre 1.1, Debian 12, answers it with ENOSYS and never
+    /// registers; tests/it/sip_baresip.rs). Add SHA-256 once every phone speaks it. Both
+    /// are always accepted.
     pub digest_algorithms: Vec<crate::digest::Algorithm>,
 }
 
@@ -72,7 +75,7 @@ pub(super) fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
 
 fn algorithms(s: &mut Section) -> Vec<crate::digest::Algorithm> {
     use crate::digest::Algorithm;
-    let names: Vec<String> = s.get("digest_algorithms", || vec!["MD5".into(), "SHA-256".into()]);
+    let names: Vec<String> = s.get("digest_algorithms", || vec!["MD5".into()]);
     let mut list = Vec::new();
     for name in &names {
         match name.to_ascii_uppercase().as_str() {

@@ -14,6 +14,7 @@ mod provisioning_tftp;
 mod robustness;
 mod roles;
 mod sip;
+mod sip_baresip;
 mod smtp;
 mod tftp;
 mod users;

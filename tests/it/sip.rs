@@ -13,7 +13,7 @@ use crate::phone::Phone;
 
 /// The SIP account of a Yealink phone assigned to a new user, read from the device file the
 /// phone fetches in its enrollment window.
-fn phone_account(d: &Daemon) -> (String, String) {
+pub(crate) fn phone_account(d: &Daemon) -> (String, String) {
     phone_account_at(d, json!({"user": "anna"}))
 }
 
@@ -47,7 +47,13 @@ fn phone_account_at(d: &Daemon, owner: serde_json::Value) -> (String, String) {
 
 /// Runs sipp with `scenario` from tests/sipp against the daemon's SIP address; true when every
 /// call of the scenario succeeded (its message trace is printed when not).
-fn sipp(d: &Daemon, scenario: &str, transport: &str, user: &str, password: &str) -> bool {
+pub(crate) fn sipp(
+    d: &Daemon,
+    scenario: &str,
+    transport: &str,
+    user: &str,
+    password: &str,
+) -> bool {
     let (mut cmd, dir) = sipp_command(d, scenario, transport, user, password, "0");
     let status = cmd
         .status()
@@ -60,7 +66,7 @@ fn sipp(d: &Daemon, scenario: &str, transport: &str, user: &str, password: &str)
 
 /// The sipp command for `scenario` from local port `port` ("0": any), and the directory it
 /// runs in (its logs go there). sipp reads no option after the target address.
-fn sipp_command(
+pub(crate) fn sipp_command(
     d: &Daemon,
     scenario: &str,
     transport: &str,
@@ -103,7 +109,7 @@ fn sipp_command(
     (cmd, dir)
 }
 
-fn print_logs(dir: &Path) {
+pub(crate) fn print_logs(dir: &Path) {
     for entry in std::fs::read_dir(dir).expect("dir").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".log") {
@@ -114,7 +120,7 @@ fn print_logs(dir: &Path) {
 }
 
 /// The phone status [Telefonstatus] of device 1 as the API shows it.
-fn sip_status(d: &Daemon) -> serde_json::Value {
+pub(crate) fn sip_status(d: &Daemon) -> serde_json::Value {
     let (s, dev) = d.call("GET", "/api/v1/devices/1", None);
     assert_eq!(s, 200);
     dev["sip"].clone()
