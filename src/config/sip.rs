@@ -26,6 +26,19 @@ pub struct SipConfig {
     pub auth_failures: u32,
     pub auth_window_secs: u64,
     pub ban_secs: u64,
+    /// Packets a second one source may send (sustained) and at once, before the excess is
+    /// dropped unread and the source logged as `sip: denied <ip> flood` (once per `ban_secs`).
+    /// A phone sends well under one a second (a REGISTER refresh every few minutes, a
+    /// keep-alive every 30 s, about ten for a call); its boot is the peak: REGISTER twice
+    /// (challenge), and with a 60-key busy-lamp field a SUBSCRIBE each (twice) and their
+    /// NOTIFYs' answers, some 200 packets. Twenty such phones behind one NAT address booting
+    /// together after a power cut send 4,000, spread over the seconds their boots differ by:
+    /// 2,000 at once and 200 a second take that in 10 s, and what is shed over UDP is
+    /// retransmitted (RFC 3261 Timers A/E), delayed, not lost. A flood of 10,000 a second from
+    /// one address is cut to 2%. Raise both for a site with more phones behind one address (an
+    /// SBC, a VPN concentrator) and for benchmarks that register thousands from one host.
+    pub flood_rate: u32,
+    pub flood_burst: u32,
     /// How long a Digest nonce is good for; after that the phone is asked again (`stale=true`).
     pub nonce_secs: u64,
     /// Digest algorithms offered in a challenge, most preferred first (RFC 8760 §2.4). Only
@@ -66,6 +79,8 @@ pub(super) fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
         auth_failures: positive(&mut s, "auth_failures", 10),
         auth_window_secs: positive(&mut s, "auth_window_secs", 60),
         ban_secs: s.get("ban_secs", || 600),
+        flood_rate: positive(&mut s, "flood_rate", 200),
+        flood_burst: positive(&mut s, "flood_burst", 2000),
         nonce_secs: positive(&mut s, "nonce_secs", 300),
         digest_algorithms: algorithms(&mut s),
     };

@@ -8,6 +8,7 @@
 //! [`Endpoint::handle_timeout`] at [`Endpoint::poll_timeout`].
 
 pub mod driver;
+pub mod flood;
 mod peer;
 pub mod resync;
 

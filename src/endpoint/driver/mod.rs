@@ -19,6 +19,7 @@ mod writer;
 
 use self::tcp::ConnMsg;
 use self::writer::BindingWriter;
+use super::flood::{FloodGate, FloodLimits, Gate};
 use super::{Endpoint, EndpointConfig, EndpointEvent, Peer, Transport};
 use crate::clock::{UnixTime, now};
 use crate::net::{Acceptor, Udp};
@@ -47,6 +48,8 @@ pub struct Bans {
     pub failures: u32,
     pub window: Duration,
     pub ban: Duration,
+    /// Packets per source before any parsing ([`FloodGate`]).
+    pub flood: FloodLimits,
 }
 
 /// The SIP service.
@@ -70,6 +73,7 @@ struct Driver {
     store: Store,
     conns: HashMap<u64, (mpsc::Sender<Bytes>, SocketAddr)>,
     limiter: Limiter,
+    flood: FloodGate,
     writes: mpsc::UnboundedSender<crate::registrar::Write>,
     seen_generation: u64,
     presence: Presence,
@@ -108,6 +112,7 @@ impl SipServer {
             store: self.store.clone(),
             conns: HashMap::new(),
             limiter: Limiter::new(self.bans.failures, self.bans.window, self.bans.ban),
+            flood: FloodGate::new(self.bans.flood),
             writes,
             seen_generation,
             presence: self.presence,
@@ -124,6 +129,7 @@ impl SipServer {
             tokio::select! {
                 () = shutdown.cancelled() => break Ok(()),
                 received = d.udp.recv(&mut buf) => match received {
+                    Ok(dg) if d.shed(dg.from.ip()) => {}
                     Ok(dg) => {
                         let local = SocketAddr::new(dg.local.unwrap_or(d.udp_local.ip()), d.udp_local.port());
                         let peer = Peer { transport: Transport::Udp, addr: dg.from, local };
@@ -172,7 +178,10 @@ impl Driver {
                 self.conns.insert(id, (tx, addr));
                 self.endpoint.handle_connection_opened(addr, id);
             }
-            ConnMsg::Message { peer, bytes } => self.message(&bytes, peer),
+            ConnMsg::Message { peer, bytes } if !self.shed(peer.addr.ip()) => {
+                self.message(&bytes, peer);
+            }
+            ConnMsg::Message { .. } => {}
             ConnMsg::Closed { id } => {
                 if let Some((_, addr)) = self.conns.remove(&id) {
                     self.endpoint.handle_connection_closed(addr, id);
@@ -217,6 +226,19 @@ impl Driver {
     fn publish(&self, device: i64) {
         self.presence
             .set(device, self.endpoint.registrar().bindings(device));
+    }
+
+    /// True when a packet from `ip` is over its source's rate and goes unread (before any
+    /// parsing, the store or the auth ban); the first of a ban period is logged for fail2ban.
+    fn shed(&mut self, ip: std::net::IpAddr) -> bool {
+        match self.flood.handle_packet(ip, now()) {
+            Gate::Pass => false,
+            Gate::Shed => true,
+            Gate::ShedAndReport => {
+                tracing::warn!("sip: denied {ip} flood");
+                true
+            }
+        }
     }
 
     /// Logs a refusal in the one format fail2ban reads, and counts it against the source.
