@@ -15,6 +15,7 @@ mod robustness;
 mod roles;
 mod sip;
 mod sip_baresip;
+mod sip_flood;
 mod sip_rfc4475;
 mod smtp;
 mod tftp;
