@@ -124,6 +124,25 @@ impl FloodGate {
             .take(&limits, now)
     }
 
+    /// `ip` was found flooding elsewhere (by a TCP connection's own gate): true when it is
+    /// to be reported, i.e. not reported within the report period, as for
+    /// [`Gate::ShedAndReport`]. One report per source and period whichever gate saw it.
+    pub fn handle_flood_elsewhere(&mut self, ip: IpAddr, now: Instant) -> bool {
+        let limits = self.limits;
+        if self.sources.len() >= MAX_SOURCES && !self.sources.contains_key(&ip) {
+            return false;
+        }
+        let bucket = self
+            .sources
+            .entry(ip)
+            .or_insert_with(|| Bucket::full(&limits, now));
+        if bucket.reported_until.is_some_and(|until| now < until) {
+            return false;
+        }
+        bucket.reported_until = Some(now + limits.report_every);
+        true
+    }
+
     /// Sources tracked now.
     pub fn len(&self) -> usize {
         self.sources.len()
@@ -196,6 +215,21 @@ mod tests {
         // The burst, then 100/s for the 2 s.
         assert!((249..=251).contains(&passed), "{passed}");
         assert_eq!(reports, 1, "once per report period");
+    }
+
+    #[test]
+    fn a_flood_seen_by_another_gate_is_reported_once_per_period_with_this_ones() {
+        let mut g = gate(10, 1);
+        let t = crate::clock::now();
+        assert!(g.handle_flood_elsewhere(A, t));
+        assert!(!g.handle_flood_elsewhere(A, t + ms(10)));
+        assert_eq!(
+            g.handle_packet(A, t),
+            Gate::Pass,
+            "its own bucket is untouched"
+        );
+        assert_eq!(g.handle_packet(A, t), Gate::Shed, "already reported");
+        assert!(g.handle_flood_elsewhere(A, t + Duration::from_secs(600)));
     }
 
     #[test]

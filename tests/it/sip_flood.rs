@@ -134,3 +134,80 @@ fn a_flood_from_one_address_is_shed_while_a_phone_elsewhere_registers_and_is_ans
     );
     eprintln!("flood: {sent} packets sent, {answers} answered");
 }
+
+/// Connects to `to` from 127.0.0.2 (std cannot bind before connecting; tokio's socket can).
+fn connect_from_flooder(to: SocketAddr) -> std::net::TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("runtime");
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 2], 0)))
+            .expect("127.0.0.2 is loopback on Linux");
+        socket.connect(to).await.expect("connect")
+    });
+    let stream = stream.into_std().expect("std stream");
+    stream.set_nonblocking(false).expect("blocking");
+    stream
+}
+
+#[test]
+fn a_flood_over_one_tcp_connection_is_shed_while_a_phone_registers_over_tcp() {
+    use std::io::{Read, Write};
+    let d = Daemon::start();
+    let (user, password) = phone_account(&d);
+    let sip = d.addr("SIP/TCP");
+    let stream = connect_from_flooder(sip);
+    let from = stream.local_addr().expect("local");
+    let at_least = FLOOD_RATE * FLOOD_FOR.as_secs();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let mut reader = stream.try_clone().expect("clone");
+    // A bound for a broken run only: the daemon closes after our end of stream.
+    reader
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let answers = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = reader.read_to_end(&mut all);
+        String::from_utf8_lossy(&all)
+            .matches("SIP/2.0 200 OK\r\n")
+            .count() as u64
+    });
+    // As fast as the daemon reads, until the phone is done and at least `at_least` are out.
+    let writer = std::thread::spawn(move || {
+        let mut stream = stream;
+        let mut n = 0u64;
+        while n < at_least || !flag.load(Ordering::Relaxed) {
+            // OPTIONS only: each answered one is one 200 on the stream.
+            if stream.write_all(&packet(n * 4, sip, from)).is_err() {
+                break;
+            }
+            n += 1;
+        }
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        n
+    });
+    let denied = format!("sip: denied {FLOODER} flood");
+    let shedding = eventually(Duration::from_secs(20), || {
+        d.log().contains(&denied).then_some(())
+    });
+    assert!(shedding.is_some(), "the flood was not shed:\n{}", d.log());
+    assert!(
+        sipp(&d, "register.xml", "t1", &user, &password),
+        "registered over TCP during the flood"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let sent = writer.join().expect("writer");
+    let answers = answers.join().expect("reader");
+    assert_eq!(sip_status(&d)["registered"], true);
+    let log = d.log();
+    assert_eq!(log.matches(&denied).count(), 1, "logged once: {log}");
+    assert!(
+        sent >= at_least && answers > 0 && answers * 5 < sent,
+        "{answers} answers to {sent} messages"
+    );
+    eprintln!("TCP flood: {sent} messages sent, {answers} answered");
+}

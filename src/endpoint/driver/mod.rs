@@ -104,7 +104,8 @@ impl SipServer {
         let writer = tokio::spawn(writer.run());
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
         let stop = shutdown.clone();
-        let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, max_expires, stop));
+        let tcp_limits = (max_expires, self.bans.flood);
+        let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, tcp_limits, stop));
         let mut d = Driver {
             endpoint,
             udp_local: self.udp.local_addr().map_err(EndpointError::Udp)?,
@@ -182,6 +183,11 @@ impl Driver {
                 self.message(&bytes, peer);
             }
             ConnMsg::Message { .. } => {}
+            ConnMsg::Flood { ip } => {
+                if self.flood.handle_flood_elsewhere(ip, now()) {
+                    tracing::warn!("sip: denied {ip} flood");
+                }
+            }
             ConnMsg::Closed { id } => {
                 if let Some((_, addr)) = self.conns.remove(&id) {
                     self.endpoint.handle_connection_closed(addr, id);
