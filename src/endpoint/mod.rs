@@ -10,6 +10,7 @@
 pub mod calls;
 mod dialog;
 pub mod driver;
+pub mod flood;
 mod invite;
 pub mod mwi;
 mod peer;

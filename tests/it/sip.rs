@@ -138,7 +138,7 @@ fn reachable(d: &Daemon) -> bool {
 }
 
 /// The phone status [Telefonstatus] of device 1 as the API shows it.
-fn sip_status(d: &Daemon) -> serde_json::Value {
+pub(crate) fn sip_status(d: &Daemon) -> serde_json::Value {
     let (s, dev) = d.call("GET", "/api/v1/devices/1", None);
     assert_eq!(s, 200);
     dev["sip"].clone()
