@@ -300,6 +300,16 @@ impl Endpoint {
         }
     }
 
+    fn to_caller_status(
+        &self,
+        key: u64,
+        status: u16,
+        reason: &str,
+    ) -> Option<(TransactionId, Response)> {
+        let call = self.calls.get(&key)?;
+        Some((call.server.clone(), self.to_caller(call, status, reason)))
+    }
+
     fn to_caller_ringing(&self, key: u64) -> Option<Response> {
         let call = self.calls.get(&key)?;
         Some(self.to_caller(call, 180, "Ringing"))
@@ -470,11 +480,22 @@ impl Endpoint {
         let Some(&key) = self.call_of_tx.get(invite) else {
             return;
         };
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.connected.is_some() {
+            return;
+        }
+        // Answered first: dispatch's own end (Finished) forgets the call.
+        let response = self.to_caller_status(key, 487, "Request Terminated");
+        if let Some((server, response)) = response {
+            let _ = self.transactions.respond(&server, response, now);
+        }
         if let Some(d) = self.calls.get_mut(&key).and_then(|c| c.dispatch.as_mut()) {
             d.handle_caller_gone(now);
         }
         self.drive(key, now);
-        self.answer_caller(key, 487, "Request Terminated", now);
+        self.finish_unanswered(key);
     }
 
     /// A BYE in a connected call: 200, and a BYE to the other side.
