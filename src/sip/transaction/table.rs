@@ -6,8 +6,9 @@
 //! Call contract (quinn's `Endpoint`): after each `handle_*`, `send_request` or `respond`, send
 //! everything from `poll_transmit`, pass everything from `poll_event` to the TU, and sleep until
 //! `poll_timeout` or the next message; at that instant call `handle_timeout`. Finished
-//! transactions leave the table by themselves. `poll_timeout` and `handle_timeout` walk the
-//! table: with the bound of a few thousand entries that is microseconds.
+//! transactions leave the table by themselves. Each transaction's next deadline is kept in an
+//! ordered index ([`Deadlines`]): `poll_timeout` is O(log n) and `handle_timeout` visits only
+//! the due transactions, so tens of thousands of lingering ones (Timer J) cost nothing per event.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use super::super::message::{Request, Response};
 use super::super::method::Method;
 use super::client::{ClientEvent, ClientTransaction};
+use super::deadlines::{Deadlines, Side};
 use super::server::{ServerEvent, ServerTransaction};
 use super::{Timers, TransactionError, TransactionId};
 use crate::clock::Instant;
@@ -72,12 +74,15 @@ pub enum ResponseOutcome {
 struct Entry<T, A> {
     tx: T,
     peer: A,
+    /// The deadline of this transaction in [`Deadlines`].
+    deadline: Option<Instant>,
 }
 
 #[derive(Debug)]
 pub struct Transactions<A> {
     clients: HashMap<TransactionId, Entry<ClientTransaction, A>>,
     servers: HashMap<TransactionId, Entry<ServerTransaction, A>>,
+    deadlines: Deadlines,
     timers: Timers,
     max: usize,
     transmits: VecDeque<Transmit<A>>,
@@ -90,6 +95,7 @@ impl<A: Clone> Transactions<A> {
         Transactions {
             clients: HashMap::new(),
             servers: HashMap::new(),
+            deadlines: Deadlines::default(),
             timers,
             max,
             transmits: VecDeque::new(),
@@ -129,7 +135,13 @@ impl<A: Clone> Transactions<A> {
             return Incoming::Full(request);
         }
         let tx = ServerTransaction::new(&request, reliable, self.timers, now);
-        self.servers.insert(id.clone(), Entry { tx, peer });
+        let entry = Entry {
+            tx,
+            peer,
+            deadline: None,
+        };
+        self.servers.insert(id.clone(), entry);
+        self.drain_server(&id);
         if request.method == Method::Cancel {
             let invite = Some(id.cancelled_invite()).filter(|i| self.servers.contains_key(i));
             return Incoming::Cancel {
@@ -182,7 +194,12 @@ impl<A: Clone> Transactions<A> {
             return Err(TransactionError::Full(self.max));
         }
         let tx = ClientTransaction::new(request, reliable, self.timers, now);
-        self.clients.insert(id.clone(), Entry { tx, peer });
+        let entry = Entry {
+            tx,
+            peer,
+            deadline: None,
+        };
+        self.clients.insert(id.clone(), entry);
         self.drain_client(&id);
         Ok(id)
     }
@@ -212,31 +229,23 @@ impl<A: Clone> Transactions<A> {
         }
     }
 
+    /// Fires the timers due at `now`; only the due transactions are visited.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
-        let clients: Vec<_> = self
-            .clients
-            .iter()
-            .filter(|(_, e)| due(e.tx.poll_timeout()))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in clients {
-            if let Some(e) = self.clients.get_mut(&id) {
-                e.tx.handle_timeout(now);
+        for (side, id) in self.deadlines.due(now) {
+            match side {
+                Side::Client => {
+                    if let Some(e) = self.clients.get_mut(&id) {
+                        e.tx.handle_timeout(now);
+                    }
+                    self.drain_client(&id);
+                }
+                Side::Server => {
+                    if let Some(e) = self.servers.get_mut(&id) {
+                        e.tx.handle_timeout(now);
+                    }
+                    self.drain_server(&id);
+                }
             }
-            self.drain_client(&id);
-        }
-        let servers: Vec<_> = self
-            .servers
-            .iter()
-            .filter(|(_, e)| due(e.tx.poll_timeout()))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in servers {
-            if let Some(e) = self.servers.get_mut(&id) {
-                e.tx.handle_timeout(now);
-            }
-            self.drain_server(&id);
         }
     }
 
@@ -249,9 +258,13 @@ impl<A: Clone> Transactions<A> {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let clients = self.clients.values().filter_map(|e| e.tx.poll_timeout());
-        let servers = self.servers.values().filter_map(|e| e.tx.poll_timeout());
-        clients.chain(servers).min()
+        self.deadlines.first()
+    }
+
+    /// How many transactions wait for a timer (each live one does, until it ends).
+    #[cfg(test)]
+    pub(super) fn scheduled(&self) -> usize {
+        self.deadlines.len()
     }
 
     /// The server transaction `id`, for the TU to look at its request.
@@ -281,6 +294,10 @@ impl<A: Clone> Transactions<A> {
             };
             self.events.push_back((id.clone(), event));
         }
+        let next = e.tx.poll_timeout().filter(|_| !e.tx.is_terminated());
+        self.deadlines
+            .reschedule(Side::Client, id, e.deadline, next);
+        e.deadline = next;
         if e.tx.is_terminated() {
             self.clients.remove(id);
         }
@@ -303,6 +320,10 @@ impl<A: Clone> Transactions<A> {
             };
             self.events.push_back((id.clone(), event));
         }
+        let next = e.tx.poll_timeout().filter(|_| !e.tx.is_terminated());
+        self.deadlines
+            .reschedule(Side::Server, id, e.deadline, next);
+        e.deadline = next;
         if e.tx.is_terminated() {
             self.servers.remove(id);
         }
