@@ -185,7 +185,7 @@ fn poll_timeout_is_the_earliest_timer_through_a_mixed_run() {
                 let Some(id) = servers.get(rng.next(servers.len().max(1) as u64) as usize) else {
                     continue;
                 };
-                if let Some(req) = t.server(id).map(|s| s.request().clone()) {
+                if let Some(req) = t.server(id).and_then(|s| s.request().cloned()) {
                     let status = [180, 200, 486][rng.next(3) as usize];
                     let _ = t.respond(id, response(&req, status), now);
                 }
@@ -234,4 +234,36 @@ fn poll_timeout_is_the_earliest_timer_through_a_mixed_run() {
         "and kept many transactions alive ({})",
         t.len()
     );
+}
+
+#[test]
+fn a_lingering_transaction_keeps_no_request() {
+    let t0 = base();
+    let mut t = table();
+    let reg = request("REGISTER", "z9hG4bKkeep");
+    let Incoming::New(id, _) = t.handle_request(reg.clone(), "phone", false, t0) else {
+        panic!("new")
+    };
+    assert_eq!(t.server(&id).and_then(|s| s.request()), Some(&reg));
+    t.respond(&id, response(&reg, 200), t0).expect("open");
+    assert_eq!(
+        t.server(&id).map(|s| s.request()),
+        Some(None),
+        "Timer J holds bytes only"
+    );
+    // What it resends is still there.
+    t.poll_transmit();
+    t.handle_request(reg.clone(), "phone", false, t0 + ms(10));
+    let again = t.poll_transmit().expect("the 200 again");
+    assert!(again.bytes.starts_with(b"SIP/2.0 200"));
+
+    // An INVITE keeps it through a provisional response (the TU may still answer).
+    let invite = request("INVITE", "z9hG4bKkeepi");
+    let Incoming::New(id, _) = t.handle_request(invite.clone(), "phone", false, t0) else {
+        panic!("new")
+    };
+    t.respond(&id, response(&invite, 180), t0).expect("open");
+    assert_eq!(t.server(&id).and_then(|s| s.request()), Some(&invite));
+    t.respond(&id, response(&invite, 486), t0).expect("open");
+    assert_eq!(t.server(&id).map(|s| s.request()), Some(None));
 }
