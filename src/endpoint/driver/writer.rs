@@ -1,6 +1,7 @@
 //! Writes binding changes behind the registrar, in batches at most [`BATCH`] late, so phones
 //! stay reachable after a restart or a kill -9 without a database write per REGISTER.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -46,22 +47,7 @@ impl BindingWriter {
     }
 
     async fn write(&self, batch: Vec<Write>) {
-        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for w in batch {
-            match w {
-                Write::Upsert(b) => {
-                    removals.retain(|(d, c)| !(*d == b.device_id && *c == b.contact));
-                    upserts.retain(|u: &StoredBinding| {
-                        !(u.device_id == b.device_id && u.contact == b.contact)
-                    });
-                    upserts.push(to_stored(&b));
-                }
-                Write::Remove { device, contact } => {
-                    upserts.retain(|u| !(u.device_id == device && u.contact == contact));
-                    removals.push((device, contact));
-                }
-            }
-        }
+        let (upserts, removals) = coalesce(batch);
         if let Err(e) = self.store.save_bindings(&upserts, &removals).await {
             tracing::warn!(
                 "sip: writing {} binding changes: {e}",
@@ -69,6 +55,31 @@ impl BindingWriter {
             );
         }
     }
+}
+
+/// The rows a batch leaves behind: for each (device, contact) only its last change counts. One
+/// pass over a map: at thousands of refreshes a second a batch holds thousands of writes, and
+/// comparing each with all before it was the writer's whole cost.
+fn coalesce(batch: Vec<Write>) -> (Vec<StoredBinding>, Vec<(i64, String)>) {
+    let mut last: HashMap<(i64, String), Write> = HashMap::with_capacity(batch.len());
+    for w in batch {
+        let key = match &w {
+            Write::Upsert(b) => (b.device_id, b.contact.clone()),
+            Write::Remove { device, contact } => (*device, contact.clone()),
+        };
+        last.insert(key, w);
+    }
+    let mut changes: Vec<_> = last.into_iter().collect();
+    // In key order: the same batch always makes the same statements.
+    changes.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    let (mut upserts, mut removals) = (Vec::new(), Vec::new());
+    for (key, w) in changes {
+        match w {
+            Write::Upsert(b) => upserts.push(to_stored(&b)),
+            Write::Remove { .. } => removals.push(key),
+        }
+    }
+    (upserts, removals)
 }
 
 fn to_stored(b: &Binding) -> StoredBinding {
@@ -107,5 +118,75 @@ pub fn from_stored(s: StoredBinding) -> Binding {
         },
         registered_at: s.registered_at,
         contact: s.contact,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::UnixTime;
+
+    fn binding(device: i64, contact: &str, cseq: u32) -> Binding {
+        Binding {
+            device_id: device,
+            contact: contact.into(),
+            key: contact.into(),
+            expires_at: UnixTime::from_secs(2_000_000_000),
+            q: None,
+            origin: Origin {
+                transport: "udp".into(),
+                source: "192.0.2.1:5060".into(),
+                local: "192.0.2.9:5060".into(),
+                user_agent: None,
+                call_id: "c".into(),
+                cseq,
+            },
+            registered_at: UnixTime::from_secs(1_999_999_000),
+        }
+    }
+
+    fn remove(device: i64, contact: &str) -> Write {
+        Write::Remove {
+            device,
+            contact: contact.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_last_change_of_each_contact_is_written() {
+        let batch = vec![
+            Write::Upsert(binding(1, "<sip:a@x>", 1)),
+            Write::Upsert(binding(2, "<sip:b@x>", 1)),
+            Write::Upsert(binding(1, "<sip:a@x>", 2)),
+            remove(2, "<sip:b@x>"),
+            remove(3, "<sip:c@x>"),
+            Write::Upsert(binding(3, "<sip:c@x>", 5)),
+            Write::Upsert(binding(1, "<sip:a2@x>", 1)),
+        ];
+        let (upserts, removals) = coalesce(batch);
+        let rows: Vec<_> = upserts
+            .iter()
+            .map(|u| (u.device_id, u.contact.as_str(), u.cseq))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (1, "<sip:a2@x>", 1),
+                (1, "<sip:a@x>", 2),
+                (3, "<sip:c@x>", 5)
+            ]
+        );
+        assert_eq!(removals, [(2, "<sip:b@x>".to_string())]);
+    }
+
+    #[test]
+    fn a_batch_of_thousands_of_refreshes_keeps_one_row_each() {
+        let batch: Vec<_> = (0..3)
+            .flat_map(|round| (0..2000).map(move |d| Write::Upsert(binding(d, "<sip:p@x>", round))))
+            .collect();
+        let (upserts, removals) = coalesce(batch);
+        assert_eq!(upserts.len(), 2000);
+        assert!(upserts.iter().all(|u| u.cseq == 2), "the last refresh wins");
+        assert!(removals.is_empty());
     }
 }
