@@ -30,17 +30,12 @@ impl BindingWriter {
     /// Runs until every sender is gone, writing what it got on the way out.
     pub async fn run(mut self) {
         while let Some(first) = self.rx.recv().await {
+            // Gather without listening: the endpoint's writes then wake this task once per
+            // batch, not once per REGISTER (a cross-thread wake-up each).
+            tokio::time::sleep(BATCH).await;
             let mut batch = vec![first];
-            let deadline = tokio::time::sleep(BATCH);
-            tokio::pin!(deadline);
-            loop {
-                tokio::select! {
-                    next = self.rx.recv() => match next {
-                        Some(w) => batch.push(w),
-                        None => break,
-                    },
-                    () = &mut deadline => break,
-                }
+            while let Ok(w) = self.rx.try_recv() {
+                batch.push(w);
             }
             self.write(batch).await;
         }
