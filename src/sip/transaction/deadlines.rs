@@ -2,10 +2,11 @@
 //! table answers `poll_timeout` in O(log n) and `handle_timeout` visits only the due entries.
 //!
 //! A non-INVITE server transaction over UDP lingers 32 s (Timer J): at a few thousand
-//! REGISTERs a second the table holds tens of thousands of entries, and walking all of them
-//! on every datagram was the endpoint's main cost. The table keeps one key per transaction
-//! here, replaced whenever the transaction's own `poll_timeout` changes (after every drain),
-//! and removed when it ends; a removed transaction can therefore never fire.
+//! REGISTERs a second the table holds tens of thousands of entries, and the driver asks for
+//! the next deadline after every datagram: a walk of the table made each datagram cost O(n).
+//! The table keeps one key per transaction here, replaced whenever the transaction's own
+//! `poll_timeout` changes (after every drain), and removed when it ends; a removed transaction
+//! can therefore never fire.
 
 use std::collections::BTreeSet;
 
