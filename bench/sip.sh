@@ -28,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # The packaged service is not what we measure (it would also hold port 5060).
-systemctl stop kamailio 2>/dev/null || service kamailio stop 2>/dev/null || true
+systemctl stop kamailio >/dev/null 2>&1 || service kamailio stop >/dev/null 2>&1 || true
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
     # shellcheck source=/dev/null
     . "$HOME/.cargo/env"
