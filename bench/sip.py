@@ -2,7 +2,7 @@
 """SIP registrar benchmark: zentrale next to Kamailio 5.6, same accounts, same sipp, same run.
 
 Usage: bench/sip.py [--devices 2000] [--registrations 20000] [--options 40000]
-                    [--concurrency 200] [--rounds 2] [--children N] [--keep]
+                    [--concurrency 200] [--rounds 3] [--children N] [--keep] [--binary PATH]
 (bench/sip.sh installs sipp and Kamailio and builds the release binary first.)
 
 1. Starts the release build on port 0 in a temporary data directory, creates --devices users
@@ -48,8 +48,7 @@ KAMAILIO_DBTEXT = "/usr/share/kamailio/dbtext/kamailio"
 MAX_TRANSACTIONS = 2_000_000
 
 
-def start_zentrale(work):
-    binary = os.path.join(REPO, "target/release/zentrale")
+def start_zentrale(work, binary):
     config = os.path.join(work, "zentrale.toml")
     with open(config, "w") as f:
         f.write(f'[server]\ndata_dir = "{work}/data"\npublic_host = "{DOMAIN}"\n'
@@ -192,12 +191,14 @@ def main():
     ap.add_argument("--children", type=int, default=os.cpu_count(),
                     help="Kamailio UDP worker processes (default: the number of cores)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--binary", default=os.path.join(REPO, "target/release/zentrale"),
+                    help="the zentrale to measure (e.g. an older build, to compare)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="zentrale-sip-bench-")
     zentrale = kamailio = None
     try:
-        zentrale, addrs = start_zentrale(work)
+        zentrale, addrs = start_zentrale(work, args.binary)
         zport = addrs["SIP/UDP"]
         t = time.monotonic()
         accts = accounts(addrs["HTTP"], args.devices)
