@@ -257,8 +257,15 @@ pub fn verify_basic(header: &str, user: &str, password: &str) -> bool {
     constant_eq(&raw, format!("{user}:{password}").as_bytes())
 }
 
+/// Lower-case hex (three of these per Digest check: no formatter per byte).
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 /// Equality in time that does not depend on where the first difference is.

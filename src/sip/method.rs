@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::lex;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Method {
     Invite,
     Ack,

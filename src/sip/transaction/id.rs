@@ -10,7 +10,7 @@ use super::super::message::{Request, Response};
 use super::super::method::Method;
 use super::super::via::Via;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TransactionId {
     /// The branch, or for RFC 2543 matching the fields above joined with spaces.
     pub branch: String,

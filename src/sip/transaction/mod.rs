@@ -5,6 +5,7 @@
 //!   `poll_transmit` / `poll_event` / `poll_timeout`.
 //! * `table` — [`Transactions`]: matching received messages (§17.1.3, §17.2.3, CANCEL §9.2),
 //!   the bound on live transactions, and the queues the driver drains.
+//! * `deadlines` — the table's index of when each transaction next needs a timeout.
 //! * `id` — [`TransactionId`], with the RFC 2543 fallback; `timers` — [`Timers`] (T1, T2, T4).
 //!
 //! Over a reliable transport the retransmission timers (A, E, G) never start and the waiting
@@ -15,6 +16,7 @@
 //! (pass them to the TU).
 
 mod client;
+mod deadlines;
 mod id;
 mod server;
 mod table;

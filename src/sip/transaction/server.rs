@@ -46,7 +46,9 @@ pub enum ServerEvent {
 pub struct ServerTransaction {
     invite: bool,
     state: ServerState,
-    request: Request,
+    /// Until the final response: a lingering transaction (Timers I, J, L) keeps only the bytes
+    /// it resends, so tens of thousands of them cost little.
+    request: Option<Box<Request>>,
     reliable: bool,
     timers: Timers,
     last_response: Option<Bytes>,
@@ -73,7 +75,7 @@ impl ServerTransaction {
             } else {
                 ServerState::Trying
             },
-            request: request.clone(),
+            request: Some(Box::new(request.clone())),
             reliable,
             timers,
             last_response: None,
@@ -94,8 +96,9 @@ impl ServerTransaction {
         self.state == ServerState::Terminated
     }
 
-    pub fn request(&self) -> &Request {
-        &self.request
+    /// The request, while the transaction has not sent its final response.
+    pub fn request(&self) -> Option<&Request> {
+        self.request.as_deref()
     }
 
     /// A retransmission of the request, or (INVITE) an ACK. Returns `false` for what the
@@ -135,6 +138,9 @@ impl ServerTransaction {
         self.transmits.push_back(wire.clone());
         self.last_response = Some(wire);
         self.trying = None;
+        if response.status >= 200 {
+            self.request = None;
+        }
         match response.status {
             100..=199 => self.state = Proceeding,
             200..=299 if self.invite => {
@@ -170,9 +176,11 @@ impl ServerTransaction {
         }
         if self.trying.is_some_and(|t| t <= now) {
             self.trying = None;
-            let trying = Bytes::from(Response::for_request(&self.request, 100, "Trying").print());
-            self.transmits.push_back(trying.clone());
-            self.last_response = Some(trying);
+            if let Some(request) = &self.request {
+                let trying = Bytes::from(Response::for_request(request, 100, "Trying").print());
+                self.transmits.push_back(trying.clone());
+                self.last_response = Some(trying);
+            }
         }
         if let Some((at, interval)) = self.retransmit
             && at <= now

@@ -7,17 +7,17 @@
 //! everything from `poll_transmit`, pass everything from `poll_event` to the TU, and sleep until
 //! `poll_timeout` or the next message; at that instant call `handle_timeout`. Finished
 //! transactions leave the table by themselves. Each transaction's next deadline is kept in an
-//! ordered index, so `poll_timeout` is a lookup and `handle_timeout` visits only what is due:
-//! the driver asks for the deadline after every datagram, and walking 20,000 entries each time
-//! capped a debug build at about a thousand datagrams a second under a flood.
+//! ordered index ([`Deadlines`]): `poll_timeout` is O(log n) and `handle_timeout` visits only
+//! the due transactions, so tens of thousands of lingering ones (Timer J) cost nothing per event.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 
 use super::super::message::{Request, Response};
 use super::super::method::Method;
 use super::client::{ClientEvent, ClientTransaction};
+use super::deadlines::{Deadlines, Side};
 use super::server::{ServerEvent, ServerTransaction};
 use super::{Timers, TransactionError, TransactionId};
 use crate::clock::Instant;
@@ -74,52 +74,19 @@ pub enum ResponseOutcome {
 struct Entry<T, A> {
     tx: T,
     peer: A,
-    /// Its key in [`Transactions::deadlines`], when it has a deadline.
-    timer: Option<TimerKey>,
-}
-
-/// A deadline and a sequence number that makes equal instants distinct.
-type TimerKey = (Instant, u64);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Client,
-    Server,
-}
-
-/// Moves `slot`'s deadline in the index to `want`.
-fn schedule(
-    index: &mut BTreeMap<TimerKey, (Side, TransactionId)>,
-    next: &mut u64,
-    slot: &mut Option<TimerKey>,
-    want: Option<Instant>,
-    owner: (Side, &TransactionId),
-) {
-    if slot.map(|(t, _)| t) == want {
-        return;
-    }
-    if let Some(old) = slot.take() {
-        index.remove(&old);
-    }
-    if let Some(at) = want {
-        *next += 1;
-        let key = (at, *next);
-        index.insert(key, (owner.0, owner.1.clone()));
-        *slot = Some(key);
-    }
+    /// The deadline of this transaction in [`Deadlines`].
+    deadline: Option<Instant>,
 }
 
 #[derive(Debug)]
 pub struct Transactions<A> {
     clients: HashMap<TransactionId, Entry<ClientTransaction, A>>,
     servers: HashMap<TransactionId, Entry<ServerTransaction, A>>,
+    deadlines: Deadlines,
     timers: Timers,
     max: usize,
     transmits: VecDeque<Transmit<A>>,
     events: VecDeque<(TransactionId, TransactionEvent)>,
-    /// Every entry's next deadline, soonest first.
-    deadlines: BTreeMap<TimerKey, (Side, TransactionId)>,
-    timers_made: u64,
 }
 
 impl<A: Clone> Transactions<A> {
@@ -128,12 +95,11 @@ impl<A: Clone> Transactions<A> {
         Transactions {
             clients: HashMap::new(),
             servers: HashMap::new(),
+            deadlines: Deadlines::default(),
             timers,
             max,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
-            deadlines: BTreeMap::new(),
-            timers_made: 0,
         }
     }
 
@@ -172,10 +138,10 @@ impl<A: Clone> Transactions<A> {
         let entry = Entry {
             tx,
             peer,
-            timer: None,
+            deadline: None,
         };
         self.servers.insert(id.clone(), entry);
-        self.reschedule_server(&id);
+        self.drain_server(&id);
         if request.method == Method::Cancel {
             let invite = Some(id.cancelled_invite()).filter(|i| self.servers.contains_key(i));
             return Incoming::Cancel {
@@ -231,7 +197,7 @@ impl<A: Clone> Transactions<A> {
         let entry = Entry {
             tx,
             peer,
-            timer: None,
+            deadline: None,
         };
         self.clients.insert(id.clone(), entry);
         self.drain_client(&id);
@@ -263,13 +229,9 @@ impl<A: Clone> Transactions<A> {
         }
     }
 
+    /// Fires the timers due at `now`; only the due transactions are visited.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<(Side, TransactionId)> = self
-            .deadlines
-            .range(..=(now, u64::MAX))
-            .map(|(_, owner)| owner.clone())
-            .collect();
-        for (side, id) in due {
+        for (side, id) in self.deadlines.due(now) {
             match side {
                 Side::Client => {
                     if let Some(e) = self.clients.get_mut(&id) {
@@ -296,7 +258,13 @@ impl<A: Clone> Transactions<A> {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.keys().next().map(|(at, _)| *at)
+        self.deadlines.first()
+    }
+
+    /// How many transactions wait for a timer (each live one does, until it ends).
+    #[cfg(test)]
+    pub(super) fn scheduled(&self) -> usize {
+        self.deadlines.len()
     }
 
     /// The server transaction `id`, for the TU to look at its request.
@@ -326,13 +294,10 @@ impl<A: Clone> Transactions<A> {
             };
             self.events.push_back((id.clone(), event));
         }
-        let want = match e.tx.is_terminated() {
-            true => None,
-            false => e.tx.poll_timeout(),
-        };
-        let owner = (Side::Client, id);
-        let next = &mut self.timers_made;
-        schedule(&mut self.deadlines, next, &mut e.timer, want, owner);
+        let next = e.tx.poll_timeout().filter(|_| !e.tx.is_terminated());
+        self.deadlines
+            .reschedule(Side::Client, id, e.deadline, next);
+        e.deadline = next;
         if e.tx.is_terminated() {
             self.clients.remove(id);
         }
@@ -355,32 +320,12 @@ impl<A: Clone> Transactions<A> {
             };
             self.events.push_back((id.clone(), event));
         }
+        let next = e.tx.poll_timeout().filter(|_| !e.tx.is_terminated());
+        self.deadlines
+            .reschedule(Side::Server, id, e.deadline, next);
+        e.deadline = next;
         if e.tx.is_terminated() {
-            let next = &mut self.timers_made;
-            schedule(
-                &mut self.deadlines,
-                next,
-                &mut e.timer,
-                None,
-                (Side::Server, id),
-            );
             self.servers.remove(id);
-            return;
-        }
-        self.reschedule_server(id);
-    }
-
-    fn reschedule_server(&mut self, id: &TransactionId) {
-        if let Some(e) = self.servers.get_mut(id) {
-            let want = e.tx.poll_timeout();
-            let next = &mut self.timers_made;
-            schedule(
-                &mut self.deadlines,
-                next,
-                &mut e.timer,
-                want,
-                (Side::Server, id),
-            );
         }
     }
 }

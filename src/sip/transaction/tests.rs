@@ -406,4 +406,5 @@ fn server_transport_error_ends_it() {
     assert!(tx.is_terminated());
 }
 
+mod deadlines;
 mod table;
