@@ -55,6 +55,14 @@ fn schemas() -> Map<String, Value> {
         ActionTemplateBody,
         SpeedDial,
         SpeedDialBody,
+        Team,
+        NewTeam,
+        TeamPatch,
+        NewMember,
+        CallPage,
+        CallRecord,
+        CallClass,
+        CallOutcome,
         NewPhonebookEntry,
         PhonebookPatch,
         PhonebookEntry,
@@ -160,8 +168,10 @@ pub fn document() -> Value {
             "responses": responses,
         });
         let mut params = path_params(route.path);
-        params.extend(route.doc.query.iter().map(|name| {
-            json!({"name": name, "in": "query", "required": false, "schema": {"type": "boolean"}})
+        // `name` is a boolean parameter, `name:type` one of another type.
+        params.extend(route.doc.query.iter().map(|spec| {
+            let (name, kind) = spec.split_once(':').unwrap_or((spec, "boolean"));
+            json!({"name": name, "in": "query", "required": false, "schema": {"type": kind}})
         }));
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
@@ -290,7 +300,9 @@ mod tests {
             ForwardCondition,
             ActionKind,
             VoicemailMode,
-            Vendor
+            Vendor,
+            CallClass,
+            CallOutcome
         );
     }
 

@@ -1,5 +1,6 @@
 //! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
 
+mod calls;
 mod cli;
 mod devices;
 mod harness;
@@ -16,5 +17,6 @@ mod robustness;
 mod roles;
 mod sip;
 mod smtp;
+mod teams;
 mod tftp;
 mod users;
