@@ -1,4 +1,5 @@
-//! `[sip]`: where SIP listens, the domain, the media ports, and the bounds of the SIP core.
+//! `[sip]`: where SIP listens, the domain, the media ports, the bounds of the SIP core, and the
+//! trunks (`[[sip.trunks]]`, read in `trunks`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,6 +33,8 @@ pub struct SipConfig {
     /// that predate RFC 8760 take the first challenge whatever it says, so MD5 comes first
     /// by default; put SHA-256 first once every phone speaks it. Both are always accepted.
     pub digest_algorithms: Vec<crate::digest::Algorithm>,
+    /// `[[sip.trunks]]`, in the order given (the first matching prefix wins).
+    pub trunks: Vec<super::TrunkConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -65,6 +68,7 @@ pub(super) fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
         ban_secs: s.get("ban_secs", || 600),
         nonce_secs: positive(&mut s, "nonce_secs", 300),
         digest_algorithms: algorithms(&mut s),
+        trunks: super::trunks::trunks(&mut s),
     };
     s.finish();
     config
