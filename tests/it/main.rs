@@ -19,4 +19,5 @@ mod sip;
 mod smtp;
 mod teams;
 mod tftp;
+mod trunks;
 mod users;
