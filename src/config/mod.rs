@@ -76,6 +76,14 @@ pub struct CallsConfig {
     pub retention_days: u32,
 }
 
+impl CallsConfig {
+    /// Calls that started before this are past retention at `now` (for `Store::prune_calls`).
+    pub fn cutoff(&self, now: crate::clock::UnixTime) -> crate::clock::UnixTime {
+        let keep = i64::from(self.retention_days) * 86_400;
+        crate::clock::UnixTime::from_secs(now.secs().saturating_sub(keep))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreConfig {
     /// `sqlite://FILE`; empty means `<data_dir>/zentrale.db`.

@@ -197,6 +197,8 @@ fn call_retention_is_bounded() {
     );
     let c = Config::parse("[calls]\nretention_days = 7\n").expect("valid");
     assert_eq!(c.calls.retention_days, 7);
+    let now = crate::clock::UnixTime::from_secs(10 * 86_400 + 5);
+    assert_eq!(c.calls.cutoff(now).secs(), 3 * 86_400 + 5);
     for bad in ["0", "3651", "-1", "\"long\""] {
         let p = problems(&format!("[calls]\nretention_days = {bad}\n"));
         assert_eq!(p.len(), 1, "{bad}: {p:?}");

@@ -134,3 +134,28 @@ async fn pruning_drops_only_calls_started_before_the_cut() {
         0
     );
 }
+
+/// More rows than one prune statement takes: the loop goes on until all old rows are gone.
+#[tokio::test]
+async fn pruning_many_rows_takes_several_statements_and_misses_none() {
+    let (_dir, store) = temp_store().await;
+    let old = 2 * PRUNE_CHUNK + 7;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         INSERT INTO calls (started_at, ended_at, caller_number, callee, class, outcome)
+         SELECT i, i + 10, '100', '101', 'internal', 'no-answer' FROM n",
+    )
+    .bind(old)
+    .execute(&store.write)
+    .await
+    .expect("old rows");
+    store.record_call(&call(1_000_000)).await.expect("new row");
+    let pruned = store
+        .prune_calls(UnixTime::from_secs(1_000_000))
+        .await
+        .expect("prune");
+    assert_eq!(pruned, old as u64);
+    let page = store.calls(None, None).await.expect("page");
+    assert_eq!(page.calls.len(), 1);
+    assert_eq!(page.calls[0].started_at, UnixTime::from_secs(1_000_000));
+}
