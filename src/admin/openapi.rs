@@ -275,6 +275,38 @@ mod tests {
         assert!(seen > 40);
     }
 
+    /// Typed query parameters (`limit:integer`) are documented with their type, plain ones as
+    /// booleans.
+    #[test]
+    fn query_parameters_carry_their_type() {
+        let doc = document();
+        let types = |path: &str, method: &str| -> Vec<(String, String)> {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .expect(path)
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .map(|p| {
+                    let name = p["name"].as_str().expect("name").to_owned();
+                    (name, p["schema"]["type"].as_str().expect("type").to_owned())
+                })
+                .collect()
+        };
+        let calls = types("/api/v1/calls", "get");
+        assert_eq!(
+            calls,
+            [
+                ("limit".to_owned(), "integer".to_owned()),
+                ("before".to_owned(), "integer".to_owned())
+            ]
+        );
+        assert!(
+            types("/api/v1/import", "post")
+                .iter()
+                .all(|(_, kind)| kind == "boolean")
+        );
+    }
+
     /// Regression (schemathesis): enum schemas listed Rust variant names, not the wire words.
     #[test]
     fn enum_schemas_list_the_wire_words() {
