@@ -48,7 +48,6 @@ pub use batch::Batch;
 pub use calls::{CallPage, CallRecord, NewCall};
 pub use devices::default_label;
 pub use model::*;
-pub use numbers::Dialled;
 pub use teams::{NewMember, NewTeam, Team, TeamPatch};
 pub use users::Hashed;
 

@@ -3,7 +3,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::{Result, Store, StoreError};
+use super::{Result, StoreError};
 
 /// Who owns a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,44 +95,3 @@ pub async fn replace(
     }
 }
 
-/// What an internal number reaches, by name (for the SIP service: a dialled extension or a
-/// trunk's DID target becomes a dispatch destination).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dialled {
-    /// A user's extension.
-    User(String),
-    /// A user's virtual fax device [Fax-Durchwahl], by the owner's username.
-    Fax(String),
-    /// A speed dial [Kurzwahl]: dial `number` instead.
-    SpeedDial(String),
-    Team(String),
-}
-
-impl Store {
-    /// Whose `number` is, if anyone's.
-    pub async fn dialled(&self, number: &str) -> Result<Option<Dialled>> {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT n.owner_kind, CASE n.owner_kind
-                 WHEN 'user' THEN (SELECT username FROM users WHERE id = n.owner_id)
-                 WHEN 'fax' THEN (SELECT u.username FROM user_fax f JOIN users u ON u.id = f.user_id
-                                   WHERE f.device_id = n.owner_id)
-                 WHEN 'speed-dial' THEN (SELECT number FROM speed_dials WHERE id = n.owner_id)
-                 WHEN 'team' THEN (SELECT name FROM teams WHERE id = n.owner_id)
-               END
-               FROM numbers n WHERE n.number = $1",
-        )
-        .bind(number)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(match row {
-            Some((kind, Some(name))) => match kind.as_str() {
-                "user" => Some(Dialled::User(name)),
-                "fax" => Some(Dialled::Fax(name)),
-                "speed-dial" => Some(Dialled::SpeedDial(name)),
-                "team" => Some(Dialled::Team(name)),
-                _ => None,
-            },
-            _ => None,
-        })
-    }
-}

@@ -250,28 +250,3 @@ async fn deleting_a_user_removes_them_from_teams_and_logs_the_team() {
     );
 }
 
-/// Every kind of internal number resolves to its owner by name; anything else to nothing.
-#[tokio::test]
-async fn a_dialled_number_names_its_owner() {
-    use crate::store::Dialled;
-    let (_dir, store) = temp_store().await;
-    user(&store, "anna", "100").await;
-    store
-        .create_team(&sales("600", &["anna"]))
-        .await
-        .expect("team");
-    let code = SpeedDialBody {
-        name: "Heizung".into(),
-        number: "+4930123".into(),
-    };
-    store.put_speed_dial("77", &code).await.expect("speed dial");
-    for (number, want) in [
-        ("100", Some(Dialled::User("anna".into()))),
-        ("9100", Some(Dialled::Fax("anna".into()))),
-        ("600", Some(Dialled::Team("sales".into()))),
-        ("77", Some(Dialled::SpeedDial("+4930123".into()))),
-        ("101", None),
-    ] {
-        assert_eq!(store.dialled(number).await.expect(number), want, "{number}");
-    }
-}

@@ -1,6 +1,6 @@
 //! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
 
-mod calls;
+mod call_records;
 mod cli;
 mod devices;
 mod harness;
