@@ -12,7 +12,8 @@ for arg in "$@"; do
 done
 
 # Debian packages the build and the tests need. Extend this list, not the logic below.
-packages=(curl ca-certificates build-essential pkg-config python3 python3-venv tftp-hpa atftp fail2ban sip-tester)
+# baresip-core: baresip without the GTK/X11/ffmpeg modules the `baresip` package recommends.
+packages=(curl ca-certificates build-essential pkg-config python3 python3-venv tftp-hpa atftp fail2ban sip-tester baresip-core)
 
 missing=()
 for p in "${packages[@]}"; do

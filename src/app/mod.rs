@@ -182,6 +182,12 @@ fn sip_server(
             failures: sip.auth_failures,
             window: Duration::from_secs(sip.auth_window_secs),
             ban: Duration::from_secs(sip.ban_secs),
+            flood: crate::endpoint::flood::FloodLimits {
+                rate: sip.flood_rate,
+                burst: sip.flood_burst,
+                // ban_secs = 0 (no ban) must not log every shed packet.
+                report_every: Duration::from_secs(sip.ban_secs.max(1)),
+            },
         },
         presence,
         notify_events,

@@ -2,7 +2,7 @@
 //! both tags, both URIs, the remote target — and our own CSeq for the requests we send in it
 //! (§12.2.1.1). Subscriptions use it now, calls later.
 
-use crate::sip::{Message, Request, SipLimits};
+use crate::sip::{Message, Request, Response, SipLimits};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialog {
@@ -44,6 +44,20 @@ impl Dialog {
         })
     }
 
+    /// The dialog our `invite` created with the 2xx `response` (§12.1.2). None without a To
+    /// tag or a Contact.
+    pub fn uac(invite: &Request, response: &Response) -> Option<Dialog> {
+        Some(Dialog {
+            call_id: invite.head.call_id.clone(),
+            local_tag: invite.head.from.tag()?,
+            remote_tag: response.head.to.tag()?,
+            local_uri: invite.head.from.uri.to_string(),
+            remote_uri: invite.head.to.uri.to_string(),
+            target: response.head.contact.addresses().first()?.uri.to_string(),
+            local_seq: invite.head.cseq.seq,
+        })
+    }
+
     /// A request in this dialog (§12.2.1.1): `method` with `headers` (CRLF-terminated lines)
     /// and an optional body with its content type.
     pub fn request(
@@ -54,6 +68,22 @@ impl Dialog {
         body: Option<(&str, &str)>,
     ) -> Option<Request> {
         self.local_seq = self.local_seq.wrapping_add(1).max(1);
+        self.build(method, self.local_seq, leaving, headers, body)
+    }
+
+    /// The ACK of the 2xx to our INVITE (§13.2.2.4): the INVITE's CSeq number, its own branch.
+    pub fn ack(&self, invite_seq: u32, leaving: Leaving<'_>) -> Option<Request> {
+        self.build("ACK", invite_seq, leaving, "", None)
+    }
+
+    fn build(
+        &self,
+        method: &str,
+        seq: u32,
+        leaving: Leaving<'_>,
+        headers: &str,
+        body: Option<(&str, &str)>,
+    ) -> Option<Request> {
         let (content, length) = match body {
             Some((kind, text)) => (format!("Content-Type: {kind}\r\n"), text.len()),
             None => (String::new(), 0),
@@ -77,7 +107,7 @@ impl Dialog {
             remote_uri = self.remote_uri,
             remote_tag = self.remote_tag,
             call_id = self.call_id,
-            seq = self.local_seq,
+            seq = seq,
             body = body.map_or("", |(_, text)| text),
         );
         match Message::parse(text.as_bytes(), &SipLimits::default()).ok()? {

@@ -7,8 +7,11 @@
 //! on [`Endpoint::poll_event`] (log and count denials, write bindings behind), and calls
 //! [`Endpoint::handle_timeout`] at [`Endpoint::poll_timeout`].
 
+pub mod calls;
 mod dialog;
 pub mod driver;
+pub mod flood;
+mod invite;
 pub mod mwi;
 mod peer;
 pub mod resync;
@@ -56,10 +59,17 @@ pub enum EndpointEvent {
     /// Device `device` asks to watch the mailbox at `user` (the Request-URI's user part): the
     /// driver answers with [`Endpoint::handle_mailbox_access`] and `key`.
     Subscribe { key: u64, device: i64, user: String },
+    /// Device `device` calls `dialled` (the Request-URI's user part): the driver answers with
+    /// [`Endpoint::handle_route`] and `key`.
+    Invite {
+        key: u64,
+        device: i64,
+        dialled: String,
+    },
 }
 
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).
-pub const ALLOW: &str = "REGISTER, OPTIONS, SUBSCRIBE";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, REGISTER, OPTIONS, SUBSCRIBE";
 
 #[derive(Debug)]
 pub struct Endpoint {
@@ -81,6 +91,13 @@ pub struct Endpoint {
     subscriptions: mwi::Subscriptions,
     pending: HashMap<u64, subscribe::Pending>,
     next_pending: u64,
+    calls: HashMap<u64, calls::Call>,
+    /// The call each INVITE transaction (the caller's, and ours to each contact) belongs to.
+    call_of_tx: HashMap<TransactionId, u64>,
+    /// The call each Call-ID (the caller's; the answering callee's) belongs to.
+    call_of_id: HashMap<String, u64>,
+    next_call: u64,
+    dispatch: crate::dispatch::DispatchConfig,
     /// Makes Call-IDs, tags and branches of our own requests unique.
     seed: u64,
     sent: u64,
@@ -106,6 +123,11 @@ impl Endpoint {
             subscriptions: mwi::Subscriptions::new(config.registrar.max_bindings),
             pending: HashMap::new(),
             next_pending: 0,
+            calls: HashMap::new(),
+            call_of_tx: HashMap::new(),
+            call_of_id: HashMap::new(),
+            next_call: 0,
+            dispatch: crate::dispatch::DispatchConfig::default(),
             seed: rand::random(),
             sent: 0,
             accounts,
@@ -165,18 +187,10 @@ impl Endpoint {
         body: Option<(&str, &str)>,
         now: Instant,
     ) {
-        let parse = |s: &str| s.parse::<SocketAddr>();
-        let (Ok(addr), Ok(local)) = (parse(&b.origin.source), parse(&b.origin.local)) else {
+        let Some(peer) = self.binding_peer(b) else {
             return;
         };
-        let transport = match b.origin.transport.as_str() {
-            "tcp" => match self.connections.get(&addr) {
-                Some(id) => Transport::Tcp(*id),
-                // The phone's connection is gone; it re-registers and fetches anyway.
-                None => return,
-            },
-            _ => Transport::Udp,
-        };
+        let (transport, addr, local) = (peer.transport, peer.addr, peer.local);
         let unique = self.unique();
         let local_text = local.to_string();
         let from = resync::NotifyFrom {
@@ -196,6 +210,22 @@ impl Endpoint {
         if let Err(e) = self.transactions.send_request(request, peer, reliable, now) {
             tracing::debug!("sip: NOTIFY to device {}: {e}", b.device_id);
         }
+    }
+
+    /// Where binding `b` is reached: its source address, over the transport it registered
+    /// with (None: its TCP connection is gone; it re-registers anyway).
+    fn binding_peer(&self, b: &crate::registrar::Binding) -> Option<Peer> {
+        let addr: SocketAddr = b.origin.source.parse().ok()?;
+        let local: SocketAddr = b.origin.local.parse().ok()?;
+        let transport = match b.origin.transport.as_str() {
+            "tcp" => Transport::Tcp(*self.connections.get(&addr)?),
+            _ => Transport::Udp,
+        };
+        Some(Peer {
+            transport,
+            addr,
+            local,
+        })
     }
 
     /// Something unique for a Call-ID, tag or branch of ours.
@@ -249,10 +279,19 @@ impl Endpoint {
                             tracing::debug!("sip: responding: {e}");
                         }
                     }
-                    Incoming::Cancel { id, request, .. } => {
-                        // Nothing of ours is pending long enough to cancel (no INVITE yet).
-                        let response = reply(&request, 481, "Call/Transaction Does Not Exist");
-                        let _ = self.transactions.respond(&id, response, now);
+                    Incoming::Cancel {
+                        id,
+                        request,
+                        invite,
+                    } => {
+                        let Some(invite) = invite else {
+                            let response = reply(&request, 481, "Call/Transaction Does Not Exist");
+                            let _ = self.transactions.respond(&id, response, now);
+                            return self.pump(now);
+                        };
+                        let ok = Response::for_request(&request, 200, "OK");
+                        let _ = self.transactions.respond(&id, ok, now);
+                        self.caller_cancelled(&invite, now);
                     }
                     Incoming::Full(request) => {
                         let mut busy = reply(&request, 503, "Service Unavailable");
@@ -263,9 +302,14 @@ impl Endpoint {
                 }
             }
             Message::Response(response) => {
-                let _ = self.transactions.handle_response(response, now);
+                use crate::sip::transaction::ResponseOutcome;
+                if let ResponseOutcome::Stray(r) = self.transactions.handle_response(response, now)
+                {
+                    self.stray_response(&r);
+                }
             }
         }
+        self.pump(now);
     }
 
     /// The transaction user's answer to a new request; None when it comes later.
@@ -284,8 +328,10 @@ impl Endpoint {
             Method::Register => self.register(request, peer, wall),
             Method::Options => self.options(request),
             Method::Subscribe => return self.subscribe(id, request, peer, now, wall),
+            Method::Invite => return self.invite(id, request, peer, now, wall),
+            Method::Bye => self.bye_in_call(request, now),
             // RFC 3261 §8.2.1: a method we know but do not serve here.
-            Method::Invite | Method::Bye | Method::Notify => self.not_allowed(request),
+            Method::Notify => self.not_allowed(request),
             _ => {
                 let mut r = reply(request, 501, "Not Implemented");
                 r.head.headers.push(HeaderName::ALLOW, ALLOW);
@@ -358,6 +404,8 @@ impl Endpoint {
     /// Timers: transactions at `now`, binding expiry at `wall`.
     pub fn handle_timeout(&mut self, now: Instant, wall: UnixTime) {
         self.transactions.handle_timeout(now);
+        self.pump(now);
+        self.call_timeouts(now);
         self.send_resyncs(now);
         self.expire_subscriptions(now);
         self.registrar.handle_timeout(wall);
@@ -368,11 +416,14 @@ impl Endpoint {
     /// When the transactions next need [`Endpoint::handle_timeout`]. Binding expiry is
     /// coarse (seconds): the driver also calls it once a second.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let resync = self.resyncs.poll_timeout();
-        match (self.transactions.poll_timeout(), resync) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.transactions.poll_timeout(),
+            self.resyncs.poll_timeout(),
+            self.calls_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit<Peer>> {
@@ -382,7 +433,6 @@ impl Endpoint {
     }
 
     pub fn poll_event(&mut self) -> Option<EndpointEvent> {
-        while self.transactions.poll_event().is_some() {}
         self.events.pop_front()
     }
 }

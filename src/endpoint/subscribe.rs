@@ -163,7 +163,7 @@ impl Endpoint {
 
     /// The device whose account the request's Digest answer proves, or the refusal (counted
     /// like a REGISTER's).
-    fn authenticate_device(
+    pub(super) fn authenticate_device(
         &mut self,
         request: &Request,
         peer: &Peer,

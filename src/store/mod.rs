@@ -28,6 +28,7 @@ mod profile;
 pub mod provisioning;
 mod quick_create;
 pub mod registrations;
+pub mod routing;
 pub mod secret;
 mod speed_dials;
 pub mod teams;

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
 
 mod call_records;
+mod calls;
 mod cli;
 mod devices;
 mod harness;
@@ -16,6 +17,9 @@ mod provisioning_tftp;
 mod robustness;
 mod roles;
 mod sip;
+mod sip_baresip;
+mod sip_flood;
+mod sip_rfc4475;
 mod smtp;
 mod teams;
 mod tftp;

@@ -31,7 +31,7 @@ fn set_counts(d: &Daemon, username: &str, new: u32, old: u32) {
 }
 
 /// A free local UDP port: bound, read back, released.
-fn free_port() -> String {
+pub(crate) fn free_port() -> String {
     std::net::UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
         .expect("a free port")

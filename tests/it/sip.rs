@@ -102,7 +102,7 @@ pub(crate) fn sipp_command(
             "5000",
             "-nostdin",
         ])
-        .args(["-trace_err", "-trace_msg", "-p", port])
+        .args(["-trace_err", "-trace_msg", "-p", &local_port(port)])
         .arg(target.to_string())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -119,6 +119,15 @@ pub(crate) fn print_logs(dir: &Path) {
     }
 }
 
+/// `port`, or for "0" a free one: sipp's own choice for 0 is 5060, which tests running at
+/// the same time would share.
+fn local_port(port: &str) -> String {
+    match port {
+        "0" => crate::mwi::free_port(),
+        given => given.to_owned(),
+    }
+}
+
 /// Whether the API shows anna reachable (a phone of her ring set is registered).
 fn reachable(d: &Daemon) -> bool {
     let (s, user) = d.call("GET", "/api/v1/users/anna", None);
@@ -129,7 +138,7 @@ fn reachable(d: &Daemon) -> bool {
 }
 
 /// The phone status [Telefonstatus] of device 1 as the API shows it.
-fn sip_status(d: &Daemon) -> serde_json::Value {
+pub(crate) fn sip_status(d: &Daemon) -> serde_json::Value {
     let (s, dev) = d.call("GET", "/api/v1/devices/1", None);
     assert_eq!(s, 200);
     dev["sip"].clone()

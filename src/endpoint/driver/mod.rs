@@ -14,12 +14,15 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod calls;
 mod mailbox;
 mod tcp;
+pub mod view;
 mod writer;
 
 use self::tcp::ConnMsg;
 use self::writer::BindingWriter;
+use super::flood::{FloodGate, FloodLimits, Gate};
 use super::{Endpoint, EndpointConfig, EndpointEvent, Peer, Transport};
 use crate::clock::{UnixTime, now};
 use crate::net::{Acceptor, Udp};
@@ -48,6 +51,8 @@ pub struct Bans {
     pub failures: u32,
     pub window: Duration,
     pub ban: Duration,
+    /// Packets per source before any parsing ([`FloodGate`]).
+    pub flood: FloodLimits,
 }
 
 /// The SIP service.
@@ -71,6 +76,7 @@ struct Driver {
     store: Store,
     conns: HashMap<u64, (mpsc::Sender<Bytes>, SocketAddr)>,
     limiter: Limiter,
+    flood: FloodGate,
     writes: mpsc::UnboundedSender<crate::registrar::Write>,
     seen_generation: u64,
     presence: Presence,
@@ -104,7 +110,8 @@ impl SipServer {
         let writer = tokio::spawn(writer.run());
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
         let stop = shutdown.clone();
-        let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, max_expires, stop));
+        let tcp_limits = (max_expires, self.bans.flood);
+        let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, tcp_limits, stop));
         let mut d = Driver {
             endpoint,
             udp_local: self.udp.local_addr().map_err(EndpointError::Udp)?,
@@ -112,6 +119,7 @@ impl SipServer {
             store: self.store.clone(),
             conns: HashMap::new(),
             limiter: Limiter::new(self.bans.failures, self.bans.window, self.bans.ban),
+            flood: FloodGate::new(self.bans.flood),
             writes,
             seen_generation,
             presence: self.presence,
@@ -129,6 +137,7 @@ impl SipServer {
             tokio::select! {
                 () = shutdown.cancelled() => break Ok(()),
                 received = d.udp.recv(&mut buf) => match received {
+                    Ok(dg) if d.shed(dg.from.ip()) => {}
                     Ok(dg) => {
                         let local = SocketAddr::new(dg.local.unwrap_or(d.udp_local.ip()), d.udp_local.port());
                         let peer = Peer { transport: Transport::Udp, addr: dg.from, local };
@@ -177,7 +186,15 @@ impl Driver {
                 self.conns.insert(id, (tx, addr));
                 self.endpoint.handle_connection_opened(addr, id);
             }
-            ConnMsg::Message { peer, bytes } => self.message(&bytes, peer),
+            ConnMsg::Message { peer, bytes } if !self.shed(peer.addr.ip()) => {
+                self.message(&bytes, peer);
+            }
+            ConnMsg::Message { .. } => {}
+            ConnMsg::Flood { ip } => {
+                if self.flood.handle_flood_elsewhere(ip, now()) {
+                    tracing::warn!("sip: denied {ip} flood");
+                }
+            }
             ConnMsg::Closed { id } => {
                 if let Some((_, addr)) = self.conns.remove(&id) {
                     self.endpoint.handle_connection_closed(addr, id);
@@ -213,6 +230,11 @@ impl Driver {
             EndpointEvent::Subscribe { key, device, user } => {
                 self.resolve_subscription(key, device, &user).await;
             }
+            EndpointEvent::Invite {
+                key,
+                device,
+                dialled,
+            } => self.route_call(key, device, &dialled).await,
         }
     }
 
@@ -240,6 +262,19 @@ impl Driver {
     fn publish(&self, device: i64) {
         self.presence
             .set(device, self.endpoint.registrar().bindings(device));
+    }
+
+    /// True when a packet from `ip` is over its source's rate and goes unread (before any
+    /// parsing, the store or the auth ban); the first of a ban period is logged for fail2ban.
+    fn shed(&mut self, ip: std::net::IpAddr) -> bool {
+        match self.flood.handle_packet(ip, now()) {
+            Gate::Pass => false,
+            Gate::Shed => true,
+            Gate::ShedAndReport => {
+                tracing::warn!("sip: denied {ip} flood");
+                true
+            }
+        }
     }
 
     /// Logs a refusal in the one format fail2ban reads, and counts it against the source.

@@ -1,7 +1,8 @@
 //! SIP over TCP (RFC 3261 §18.3): one task per connection frames the stream by Content-Length
 //! and hands each message to the endpoint task; what the endpoint sends back comes through the
 //! connection's queue. A CRLF CRLF keep-alive is answered with CRLF (RFC 5626 §3.5.1); a stream
-//! that cannot be framed any more is closed.
+//! that cannot be framed any more is closed. Each connection has its own [`FloodGate`]: what
+//! is over the rate is dropped here, before it reaches the queue all connections share.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -12,6 +13,8 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::now;
+use crate::endpoint::flood::{FloodGate, FloodLimits, Gate};
 use crate::endpoint::{Peer, Transport};
 use crate::net::Acceptor;
 use crate::sip::{Frame, Framer, SipLimits};
@@ -42,6 +45,11 @@ pub enum ConnMsg {
     Closed {
         id: u64,
     },
+    /// The connection's gate shed messages from `ip`: the endpoint task logs it (once per ban
+    /// period per source, whichever gate saw the flood).
+    Flood {
+        ip: std::net::IpAddr,
+    },
 }
 
 /// Accepts connections until `shutdown`; each gets a task and a number.
@@ -49,7 +57,7 @@ pub async fn accept(
     acceptor: Acceptor,
     to: mpsc::Sender<ConnMsg>,
     limits: SipLimits,
-    max_expires: Duration,
+    (max_expires, flood): (Duration, FloodLimits),
     shutdown: CancellationToken,
 ) {
     let idle = max_expires + IDLE_MARGIN;
@@ -70,7 +78,7 @@ pub async fn accept(
         let stop = shutdown.clone();
         let limits = limits.clone();
         tokio::spawn(async move {
-            connection(accepted.stream, peer, to, (limits, idle), stop).await;
+            connection(accepted.stream, peer, to, (limits, idle, flood), stop).await;
             drop(accepted.permit);
         });
     }
@@ -80,7 +88,7 @@ async fn connection(
     stream: TcpStream,
     peer: Peer,
     to: mpsc::Sender<ConnMsg>,
-    (limits, idle): (SipLimits, Duration),
+    (limits, idle, flood): (SipLimits, Duration, FloodLimits),
     shutdown: CancellationToken,
 ) {
     let Transport::Tcp(id) = peer.transport else {
@@ -98,6 +106,7 @@ async fn connection(
     let (mut read, mut write) = stream.into_split();
     let mut buf = BytesMut::with_capacity(4096);
     let mut framer = Framer::default();
+    let mut gate = FloodGate::new(flood);
     let mut quiet = FIRST_MESSAGE;
     let why = loop {
         tokio::select! {
@@ -111,7 +120,8 @@ async fn connection(
                 Err(_) => break "silent too long",
                 Ok(Ok(0) | Err(_)) => break "closed by peer",
                 Ok(Ok(_)) => {
-                    match frames(&mut buf, &mut framer, &limits, &peer, &to, &mut write).await {
+                    let stream = (&mut framer, &mut gate);
+                    match frames(&mut buf, stream, &limits, &peer, &to, &mut write).await {
                         Ok(true) => quiet = idle,
                         Ok(false) => {}
                         Err(why) => break why,
@@ -127,7 +137,7 @@ async fn connection(
 /// Takes every complete frame off `buf`; true when it held a whole message.
 async fn frames(
     buf: &mut BytesMut,
-    framer: &mut Framer,
+    (framer, gate): (&mut Framer, &mut FloodGate),
     limits: &SipLimits,
     peer: &Peer,
     to: &mpsc::Sender<ConnMsg>,
@@ -153,17 +163,34 @@ async fn frames(
             Ok(Some(Frame::Message(n))) => {
                 let bytes = buf.split_to(n).freeze();
                 *framer = Framer::default();
+                whole = true;
+                if shed(gate, peer, to) {
+                    continue;
+                }
                 let msg = ConnMsg::Message {
                     peer: peer.clone(),
                     bytes,
                 };
                 to.send(msg).await.map_err(|_| "endpoint gone")?;
-                whole = true;
             }
             Err(e) => {
                 tracing::debug!("sip: TCP stream from {} cannot be framed: {e}", peer.addr);
                 return Err("unframable");
             }
+        }
+    }
+}
+
+/// True when a message over the connection's rate goes unread; the first of a ban period is
+/// reported to the endpoint task (a full queue loses the report, not the connection).
+fn shed(gate: &mut FloodGate, peer: &Peer, to: &mpsc::Sender<ConnMsg>) -> bool {
+    let ip = peer.addr.ip();
+    match gate.handle_packet(ip, now()) {
+        Gate::Pass => false,
+        Gate::Shed => true,
+        Gate::ShedAndReport => {
+            let _ = to.try_send(ConnMsg::Flood { ip });
+            true
         }
     }
 }

@@ -233,3 +233,43 @@ fn an_invite_retransmitted_after_the_2xx_reaches_the_tu_once() {
     t.handle_timeout(t0 + ms(20) + Duration::from_secs(32));
     assert!(t.is_empty(), "Timer L removed it");
 }
+
+/// The deadline index follows every transaction: the soonest of many, each moved when its
+/// transaction moves on, gone when it ends (the driver reads it after every datagram).
+#[test]
+fn poll_timeout_is_the_soonest_deadline_and_follows_each_transaction() {
+    let t0 = base();
+    let mut t = table(1000);
+    let mut ids = Vec::new();
+    for i in 0..100u64 {
+        let req = request("OPTIONS", &format!("z9hG4bKidx{i}"));
+        let Incoming::New(id, _) = t.handle_request(req.clone(), "phone", false, t0 + ms(i)) else {
+            panic!("new")
+        };
+        t.respond(&id, response(&req, 200), t0 + ms(i))
+            .expect("open");
+        ids.push(id);
+    }
+    // Non-INVITE over UDP: completed, Timer J (64*T1) from its answer.
+    let j = Timers::default().t1 * 64;
+    assert_eq!(t.poll_timeout(), Some(t0 + j));
+    t.handle_timeout(t0 + j + ms(49));
+    assert_eq!(t.len(), 50, "only the due ones ended");
+    assert_eq!(t.poll_timeout(), Some(t0 + j + ms(50)));
+    // An INVITE arriving now brings the soonest deadline: its 100 Trying at 200 ms.
+    let later = t0 + j + ms(49);
+    let invite = request("INVITE", "z9hG4bKidxinv");
+    let Incoming::New(inv, _) = t.handle_request(invite.clone(), "phone", false, later) else {
+        panic!("new")
+    };
+    assert_eq!(t.poll_timeout(), Some(t0 + j + ms(50)));
+    t.handle_timeout(t0 + j + ms(99));
+    assert_eq!(t.len(), 1);
+    assert_eq!(t.poll_timeout(), Some(later + ms(200)), "Timer 100 Trying");
+    t.respond(&inv, response(&invite, 486), later + ms(100))
+        .expect("open");
+    assert!(t.poll_timeout().is_some_and(|d| d > later + ms(100)));
+    t.handle_timeout(later + Duration::from_secs(64));
+    assert!(t.is_empty());
+    assert_eq!(t.poll_timeout(), None);
+}

@@ -1,0 +1,130 @@
+//! The calls the endpoint is a B2BUA for (issue 12): the caller's leg ends here, each rung
+//! contact gets an INVITE of ours. What a call is, and the requests it sends; the handling is
+//! in `invite.rs`.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use super::Peer;
+use super::dialog::Dialog;
+use crate::dispatch::{self, LegId};
+use crate::sip::transaction::TransactionId;
+use crate::sip::{Message, Request, SipLimits};
+
+/// The name and number a callee sees (the caller's user's display name and extension, or
+/// their alternative caller id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerId {
+    pub name: String,
+    pub number: String,
+}
+
+/// What the driver found for an INVITE: ring through dispatch, or refuse.
+#[derive(Debug)]
+pub enum Route {
+    Dispatch {
+        request: dispatch::CallRequest,
+        view: dispatch::View,
+        caller: CallerId,
+    },
+    /// A final status (404 for nothing at that number, 403, 503).
+    Refuse(u16, &'static str),
+}
+
+/// One INVITE of ours to one contact of a rung device.
+#[derive(Debug)]
+pub struct Attempt {
+    pub leg: LegId,
+    pub request: Request,
+    pub peer: Peer,
+    /// A final response came (or the transaction timed out): its status, 0 for none.
+    pub done: Option<u16>,
+}
+
+/// An answered call: both dialogs and where they lead.
+#[derive(Debug)]
+pub struct Connected {
+    pub caller: Dialog,
+    pub caller_peer: Peer,
+    pub callee: Dialog,
+    pub callee_peer: Peer,
+    /// The ACK we sent for the callee's 2xx (sent again when the 2xx is).
+    pub ack: Bytes,
+}
+
+#[derive(Debug)]
+pub struct Call {
+    /// The caller's INVITE, its server transaction and where it came from.
+    pub invite: Request,
+    pub server: TransactionId,
+    pub peer: Peer,
+    /// Our To tag towards the caller.
+    pub tag: String,
+    pub caller: Option<CallerId>,
+    pub dispatch: Option<dispatch::Call>,
+    pub attempts: HashMap<TransactionId, Attempt>,
+    /// The caller heard ringing already.
+    pub ringing: bool,
+    pub connected: Option<Connected>,
+}
+
+/// What the caller's INVITE carried that every leg passes on.
+#[derive(Debug, Clone, Copy)]
+pub struct Outbound<'a> {
+    pub target: &'a str,
+    pub transport: &'a str,
+    pub local: &'a str,
+    pub domain: &'a str,
+    pub unique: &'a str,
+    pub caller: &'a CallerId,
+    pub sdp: &'a [u8],
+}
+
+/// Our INVITE to one contact: a new dialog with the caller's id and SDP (media flows phone to
+/// phone).
+pub fn invite(o: &Outbound<'_>) -> Option<Request> {
+    let (kind, length) = match o.sdp.is_empty() {
+        true => (String::new(), 0),
+        false => ("Content-Type: application/sdp\r\n".to_owned(), o.sdp.len()),
+    };
+    let name = o.caller.name.replace(['"', '\\', '\r', '\n'], "");
+    let head = format!(
+        "INVITE {target} SIP/2.0\r\n\
+         Via: SIP/2.0/{transport} {local};branch=z9hG4bK{u};rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: \"{name}\" <sip:{number}@{domain}>;tag={u}\r\n\
+         To: <{target}>\r\n\
+         Call-ID: {u}@{domain}\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:zentrale@{local}>\r\n\
+         Allow: {allow}\r\n\
+         {kind}Content-Length: {length}\r\n\r\n",
+        target = o.target,
+        transport = o.transport.to_ascii_uppercase(),
+        local = o.local,
+        u = o.unique,
+        number = o.caller.number,
+        domain = o.domain,
+        allow = super::ALLOW,
+    );
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(o.sdp);
+    match Message::parse(&bytes, &SipLimits::default()).ok()? {
+        Message::Request(r) => Some(r),
+        Message::Response(_) => None,
+    }
+}
+
+/// The CANCEL of our `invite` (RFC 3261 §9.1: same branch, Call-ID, From, To, CSeq number),
+/// with the RFC 3326 Reason.
+pub fn cancel(invite: &Request, reason: &str) -> Request {
+    let mut r = invite.clone();
+    r.method = crate::sip::Method::Cancel;
+    r.head.cseq.method = crate::sip::Method::Cancel;
+    r.head.contact = Default::default();
+    r.head.headers = Default::default();
+    r.head.headers.push(crate::sip::HeaderName::REASON, reason);
+    r.body = Bytes::new();
+    r
+}

@@ -1,0 +1,523 @@
+//! Calls through the endpoint (issue 12), as a B2BUA: an INVITE from one of our devices is
+//! Digest-authenticated, the driver resolves where it goes ([`EndpointEvent::Invite`] →
+//! [`Endpoint::handle_route`]), and the dispatch core decides which device rings when. Each
+//! rung contact gets an INVITE of ours carrying the caller's SDP; the first 2xx is ACKed and
+//! its SDP answers the caller, every other leg is cancelled (RFC 3326 Reason). BYE and CANCEL
+//! are passed across.
+
+use bytes::Bytes;
+
+use super::calls::{self, Attempt, Call, Connected, Outbound, Route};
+use super::dialog::{Dialog, Leaving};
+use super::{Endpoint, EndpointEvent, Peer};
+use crate::clock::{Instant, UnixTime};
+use crate::dispatch::{self, Event, LegId, Refusal, Rejection, StopReason};
+use crate::registrar::register::reply;
+use crate::sip::transaction::{TransactionEvent, TransactionId};
+use crate::sip::{HeaderName, Method, Request, Response};
+
+/// RFC 3326 reasons on our CANCELs.
+const ANSWERED_ELSEWHERE: &str = "SIP;cause=200;text=\"Call completed elsewhere\"";
+const NO_ANSWER: &str = "SIP;cause=487;text=\"Request Terminated\"";
+
+impl Endpoint {
+    /// A new INVITE: authenticated, then the driver is asked where it goes.
+    pub(super) fn invite(
+        &mut self,
+        id: &TransactionId,
+        request: &Request,
+        peer: &Peer,
+        now: Instant,
+        wall: UnixTime,
+    ) -> Option<Response> {
+        if request.head.to.tag().is_some() {
+            // re-INVITE (hold, resume): relaying it is still to come.
+            return Some(reply(request, 488, "Not Acceptable Here"));
+        }
+        let device = match self.authenticate_device(request, peer, wall) {
+            Ok(device) => device,
+            Err(refusal) => return Some(*refusal),
+        };
+        // The Request-URI's user; a request addressed to the server itself names it in To
+        // (as for SUBSCRIBE).
+        let dialled = [&request.uri, &request.head.to.uri]
+            .into_iter()
+            .find_map(|uri| uri.as_sip().and_then(|u| u.user.clone()));
+        let Some(dialled) = dialled else {
+            return Some(reply(request, 404, "Not Found"));
+        };
+        if self.calls.len() >= self.config.registrar.max_bindings {
+            let mut busy = reply(request, 503, "Service Unavailable");
+            busy.head.headers.push(HeaderName::RETRY_AFTER, "5");
+            return Some(busy);
+        }
+        let trying = Response::for_request(request, 100, "Trying");
+        let _ = self.transactions.respond(id, trying, now);
+        self.next_call += 1;
+        let key = self.next_call;
+        let tag = self.unique();
+        self.call_of_tx.insert(id.clone(), key);
+        self.call_of_id.insert(request.head.call_id.clone(), key);
+        self.calls.insert(
+            key,
+            Call {
+                invite: request.clone(),
+                server: id.clone(),
+                peer: peer.clone(),
+                tag,
+                caller: None,
+                dispatch: None,
+                attempts: Default::default(),
+                ringing: false,
+                connected: None,
+            },
+        );
+        self.events.push_back(EndpointEvent::Invite {
+            key,
+            device,
+            dialled,
+        });
+        None
+    }
+
+    /// Where call `key` goes, as the driver found it.
+    pub fn handle_route(&mut self, key: u64, route: Route, now: Instant) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        match route {
+            Route::Refuse(status, reason) => self.answer_caller(key, status, reason, now),
+            Route::Dispatch {
+                request,
+                view,
+                caller,
+            } => match dispatch::Call::new(request, view, self.dispatch, now) {
+                Ok(d) => {
+                    call.dispatch = Some(d);
+                    call.caller = Some(caller);
+                    self.drive(key, now);
+                }
+                Err(e) => {
+                    tracing::warn!("sip: dispatching call {key}: {e}");
+                    self.answer_caller(key, 500, "Server Internal Error", now);
+                }
+            },
+        }
+        self.pump(now);
+    }
+
+    /// Acts on what call `key`'s dispatch core says, until it says nothing more.
+    fn drive(&mut self, key: u64, now: Instant) {
+        loop {
+            let event = self
+                .calls
+                .get_mut(&key)
+                .and_then(|c| c.dispatch.as_mut())
+                .and_then(|d| d.poll_event());
+            let Some(event) = event else {
+                return;
+            };
+            tracing::debug!("sip: call {key}: {event:?}");
+            match event {
+                Event::Ring { leg, device, via } => self.ring(key, leg, device, via, now),
+                Event::Stop { leg, reason, .. } => self.stop(key, leg, reason, now),
+                Event::Connect { .. } | Event::Forwarded { .. } => {}
+                Event::Run(action) => {
+                    // Voicemail and announcements answer later (issue 14); trunks come later too.
+                    tracing::info!("sip: call {key} would run {action:?}; 480 until it exists");
+                    self.answer_caller(key, 480, "Temporarily Unavailable", now);
+                }
+                Event::Reject(Rejection::Busy) => self.answer_caller(key, 486, "Busy Here", now),
+                Event::Reject(Rejection::Unavailable) => {
+                    self.answer_caller(key, 480, "Temporarily Unavailable", now);
+                }
+                Event::Finished => self.finish_unanswered(key),
+            }
+        }
+    }
+
+    /// INVITEs to every registered contact of `device` for `leg`.
+    fn ring(&mut self, key: u64, leg: LegId, device: i64, via: dispatch::Via, now: Instant) {
+        let bindings = match via {
+            dispatch::Via::Contacts => self.registrar.bindings(device).to_vec(),
+            // No trunks yet: a mobile device cannot be rung.
+            dispatch::Via::Trunk { .. } => Vec::new(),
+        };
+        let mut sent = 0;
+        for b in &bindings {
+            let Some(peer) = self.binding_peer(b) else {
+                continue;
+            };
+            let Some(contact) = crate::sip::NameAddr::parse(&b.contact, "Contact").ok() else {
+                continue;
+            };
+            let (unique, local) = (self.unique(), peer.local.to_string());
+            let Some(call) = self.calls.get(&key) else {
+                return;
+            };
+            let Some(caller) = call.caller.as_ref() else {
+                return;
+            };
+            let outbound = Outbound {
+                target: &contact.uri.to_string(),
+                transport: peer.transport.as_str(),
+                local: &local,
+                domain: &self.config.domain,
+                unique: &unique,
+                caller,
+                sdp: &call.invite.body,
+            };
+            let Some(request) = calls::invite(&outbound) else {
+                continue;
+            };
+            let reliable = peer.transport.is_reliable();
+            match (self.transactions).send_request(request.clone(), peer.clone(), reliable, now) {
+                Ok(id) => {
+                    self.call_of_tx.insert(id.clone(), key);
+                    let attempt = Attempt {
+                        leg,
+                        request,
+                        peer,
+                        done: None,
+                    };
+                    if let Some(call) = self.calls.get_mut(&key) {
+                        call.attempts.insert(id, attempt);
+                    }
+                    sent += 1;
+                }
+                Err(e) => tracing::debug!("sip: ringing device {device}: {e}"),
+            }
+        }
+        tracing::debug!("sip: call {key} rings device {device} at {sent} contacts");
+        if sent == 0
+            && let Some(d) = self.calls.get_mut(&key).and_then(|c| c.dispatch.as_mut())
+        {
+            d.handle_refused(leg, Refusal::Gone, now);
+        }
+    }
+
+    /// CANCELs the contacts of `leg` that have not answered.
+    fn stop(&mut self, key: u64, leg: LegId, reason: StopReason, now: Instant) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let text = match reason {
+            StopReason::AnsweredElsewhere => ANSWERED_ELSEWHERE,
+            _ => NO_ANSWER,
+        };
+        let mut cancels = Vec::new();
+        for a in call.attempts.values_mut() {
+            if a.leg == leg && a.done.is_none() {
+                a.done = Some(487);
+                cancels.push((calls::cancel(&a.request, text), a.peer.clone()));
+            }
+        }
+        for (cancel, peer) in cancels {
+            let reliable = peer.transport.is_reliable();
+            if let Err(e) = self.transactions.send_request(cancel, peer, reliable, now) {
+                tracing::debug!("sip: cancelling a leg of call {key}: {e}");
+            }
+        }
+    }
+
+    /// A final answer to the caller (once; after an answer there is none).
+    fn answer_caller(&mut self, key: u64, status: u16, reason: &str, now: Instant) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        if call.connected.is_some() {
+            return;
+        }
+        let response = self.to_caller(call, status, reason);
+        let _ = self
+            .transactions
+            .respond(&call.server.clone(), response, now);
+        if status >= 300 {
+            self.finish_unanswered(key);
+        }
+    }
+
+    /// A response to the caller's INVITE, with our To tag.
+    fn to_caller(&self, call: &Call, status: u16, reason: &str) -> Response {
+        let mut r = Response::for_request(&call.invite, status, reason);
+        r.head.to.params.set("tag", Some(call.tag.clone()));
+        r
+    }
+
+    /// Forgets call `key` unless it is connected (then BYE ends it).
+    fn finish_unanswered(&mut self, key: u64) {
+        if self.calls.get(&key).is_some_and(|c| c.connected.is_none()) {
+            self.forget_call(key);
+        }
+    }
+
+    fn forget_call(&mut self, key: u64) {
+        self.call_of_tx.retain(|_, k| *k != key);
+        self.call_of_id.retain(|_, k| *k != key);
+        self.calls.remove(&key);
+    }
+
+    /// Routes the transaction layer's events to the calls they belong to.
+    pub(super) fn pump(&mut self, now: Instant) {
+        while let Some((id, event)) = self.transactions.poll_event() {
+            let Some(&key) = self.call_of_tx.get(&id) else {
+                continue;
+            };
+            match event {
+                TransactionEvent::Response(r) => self.leg_response(key, &id, *r, now),
+                TransactionEvent::Timeout | TransactionEvent::TransportError => {
+                    self.leg_failed(key, &id, 408, now);
+                }
+            }
+            self.drive(key, now);
+        }
+    }
+
+    fn leg_response(&mut self, key: u64, id: &TransactionId, r: Response, now: Instant) {
+        if r.head.cseq.method != Method::Invite {
+            return;
+        }
+        match r.status {
+            100 => {}
+            101..=199 => self.ringing(key, now),
+            200..=299 => self.answered(key, id, r, now),
+            status => self.leg_failed(key, id, status, now),
+        }
+    }
+
+    /// The caller hears ringing once any contact rings.
+    fn ringing(&mut self, key: u64, now: Instant) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.ringing || call.connected.is_some() {
+            return;
+        }
+        call.ringing = true;
+        let (server, response) = (call.server.clone(), self.to_caller_ringing(key));
+        if let Some(response) = response {
+            let _ = self.transactions.respond(&server, response, now);
+        }
+    }
+
+    fn to_caller_status(
+        &self,
+        key: u64,
+        status: u16,
+        reason: &str,
+    ) -> Option<(TransactionId, Response)> {
+        let call = self.calls.get(&key)?;
+        Some((call.server.clone(), self.to_caller(call, status, reason)))
+    }
+
+    fn to_caller_ringing(&self, key: u64) -> Option<Response> {
+        let call = self.calls.get(&key)?;
+        Some(self.to_caller(call, 180, "Ringing"))
+    }
+
+    /// A contact answered: the first wins the call, any later one is hung up.
+    fn answered(&mut self, key: u64, id: &TransactionId, r: Response, now: Instant) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let Some(attempt) = call.attempts.get_mut(id) else {
+            return;
+        };
+        attempt.done = Some(r.status);
+        let (leg, invite, peer) = (attempt.leg, attempt.request.clone(), attempt.peer.clone());
+        let Some(mut callee) = Dialog::uac(&invite, &r) else {
+            return;
+        };
+        let won = call.connected.is_none()
+            && call
+                .dispatch
+                .as_mut()
+                .is_some_and(|d| d.handle_answered(leg, now));
+        let ack = self.ack(&callee, &invite, &peer);
+        if !won {
+            self.bye(&mut callee, &peer, now);
+            return;
+        }
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let mut ok = self.to_caller(call, 200, "OK");
+        ok.body = r.body.clone();
+        if !r.body.is_empty() {
+            ok.head
+                .headers
+                .push(HeaderName::CONTENT_TYPE, "application/sdp");
+        }
+        ok.head.contact = Default::default();
+        let _ = ok
+            .head
+            .contact
+            .add_line(&format!("<sip:zentrale@{}>", call.peer.local));
+        let (server, caller_peer) = (call.server.clone(), call.peer.clone());
+        let caller_dialog = Dialog::uas(&call.invite, &call.tag);
+        let _ = self.transactions.respond(&server, ok, now);
+        // The other contacts of the device that answered stop ringing too.
+        self.stop(key, leg, StopReason::AnsweredElsewhere, now);
+        let Some(caller) = caller_dialog else {
+            return;
+        };
+        self.call_of_id.insert(callee.call_id.clone(), key);
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.connected = Some(Connected {
+                caller,
+                caller_peer,
+                callee,
+                callee_peer: peer,
+                ack,
+            });
+        }
+    }
+
+    /// Sends the ACK of a 2xx in `dialog` (outside any transaction, §13.2.2.4); its bytes,
+    /// to send again when the 2xx comes again.
+    fn ack(&mut self, dialog: &Dialog, invite: &Request, peer: &Peer) -> Bytes {
+        let (unique, local) = (self.unique(), peer.local.to_string());
+        let leaving = Leaving {
+            transport: peer.transport.as_str(),
+            local: &local,
+            unique: &unique,
+        };
+        let Some(ack) = dialog.ack(invite.head.cseq.seq, leaving) else {
+            return Bytes::new();
+        };
+        let bytes = Bytes::from(ack.print());
+        self.send_direct(peer.clone(), bytes.to_vec());
+        bytes
+    }
+
+    /// A 2xx again from a callee (its ACK was lost): the same ACK again.
+    pub(super) fn stray_response(&mut self, r: &Response) {
+        if r.head.cseq.method != Method::Invite || !(200..300).contains(&r.status) {
+            return;
+        }
+        let key = self.call_of_id.get(&r.head.call_id).copied();
+        let Some(c) = key.and_then(|k| self.calls.get(&k)?.connected.as_ref()) else {
+            return;
+        };
+        if c.callee.call_id == r.head.call_id && !c.ack.is_empty() {
+            let (peer, ack) = (c.callee_peer.clone(), c.ack.to_vec());
+            self.send_direct(peer, ack);
+        }
+    }
+
+    /// Dispatch timers (waits, ring times) due at `now`.
+    pub(super) fn call_timeouts(&mut self, now: Instant) {
+        let due: Vec<u64> = (self.calls.iter())
+            .filter(|(_, c)| {
+                let t = c.dispatch.as_ref().and_then(|d| d.poll_timeout());
+                t.is_some_and(|t| t <= now)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for key in due {
+            if let Some(d) = self.calls.get_mut(&key).and_then(|c| c.dispatch.as_mut()) {
+                d.handle_timeout(now);
+            }
+            self.drive(key, now);
+        }
+    }
+
+    /// When the next dispatch timer of any call is due.
+    pub(super) fn calls_timeout(&self) -> Option<Instant> {
+        (self.calls.values())
+            .filter_map(|c| c.dispatch.as_ref()?.poll_timeout())
+            .min()
+    }
+
+    /// Ends `dialog` with a BYE.
+    fn bye(&mut self, dialog: &mut Dialog, peer: &Peer, now: Instant) {
+        let (unique, local) = (self.unique(), peer.local.to_string());
+        let leaving = Leaving {
+            transport: peer.transport.as_str(),
+            local: &local,
+            unique: &unique,
+        };
+        if let Some(bye) = dialog.request("BYE", leaving, "", None) {
+            let reliable = peer.transport.is_reliable();
+            let _ = self
+                .transactions
+                .send_request(bye, peer.clone(), reliable, now);
+        }
+    }
+
+    /// A contact failed; when all contacts of its leg have, dispatch hears why.
+    fn leg_failed(&mut self, key: u64, id: &TransactionId, status: u16, now: Instant) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let Some(attempt) = call.attempts.get_mut(id) else {
+            return;
+        };
+        if attempt.done.is_some_and(|s| s == 487) && status == 487 {
+            return;
+        }
+        attempt.done = Some(status);
+        let leg = attempt.leg;
+        let statuses: Vec<Option<u16>> = (call.attempts.values())
+            .filter(|a| a.leg == leg)
+            .map(|a| a.done)
+            .collect();
+        if statuses.iter().any(Option::is_none) {
+            return;
+        }
+        let refusal = match statuses.iter().flatten().copied().collect::<Vec<u16>>() {
+            s if s.iter().any(|c| matches!(c, 486 | 600)) => Refusal::Busy,
+            s if s.contains(&603) => Refusal::Rejected,
+            _ => Refusal::Gone,
+        };
+        if let Some(d) = call.dispatch.as_mut() {
+            d.handle_refused(leg, refusal, now);
+        }
+    }
+
+    /// The caller cancelled (§9.2): 487 to its INVITE, every leg stopped.
+    pub(super) fn caller_cancelled(&mut self, invite: &TransactionId, now: Instant) {
+        let Some(&key) = self.call_of_tx.get(invite) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.connected.is_some() {
+            return;
+        }
+        // Answered first: dispatch's own end (Finished) forgets the call.
+        let response = self.to_caller_status(key, 487, "Request Terminated");
+        if let Some((server, response)) = response {
+            let _ = self.transactions.respond(&server, response, now);
+        }
+        if let Some(d) = self.calls.get_mut(&key).and_then(|c| c.dispatch.as_mut()) {
+            d.handle_caller_gone(now);
+        }
+        self.drive(key, now);
+        self.finish_unanswered(key);
+    }
+
+    /// A BYE in a connected call: 200, and a BYE to the other side.
+    pub(super) fn bye_in_call(&mut self, request: &Request, now: Instant) -> Response {
+        let key = self.call_of_id.get(&request.head.call_id).copied();
+        let Some(call) = key.and_then(|k| self.calls.get_mut(&k)) else {
+            return reply(request, 481, "Call/Transaction Does Not Exist");
+        };
+        let Some(c) = call.connected.as_mut() else {
+            return reply(request, 481, "Call/Transaction Does Not Exist");
+        };
+        let from_caller = request.head.call_id == c.caller.call_id;
+        let (mut dialog, peer) = match from_caller {
+            true => (c.callee.clone(), c.callee_peer.clone()),
+            false => (c.caller.clone(), c.caller_peer.clone()),
+        };
+        self.bye(&mut dialog, &peer, now);
+        if let Some(k) = key {
+            self.forget_call(k);
+        }
+        let mut ok = Response::for_request(request, 200, "OK");
+        ok.head.contact = Default::default();
+        ok
+    }
+}

@@ -1,0 +1,228 @@
+//! Calls through zentrale with sipp as the phones: an internal call from one registered phone
+//! to another user's extension rings the callee's phone, connects them (the SDP passes from
+//! phone to phone), and a BYE ends both legs.
+
+use serde_json::json;
+
+use crate::harness::Daemon;
+use crate::mwi::free_port;
+use crate::sip::{phone_account, print_logs, sipp_command};
+
+/// Bert (extension 101) with a softphone; its SIP account.
+fn bert(d: &Daemon) -> (String, String) {
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/users",
+        Some(
+            json!({"username": "bert", "display_name": "Bert", "extension": "101",
+                    "auth": "none"}),
+        ),
+    );
+    assert_eq!(s, 201);
+    let password = "bert-softphone-secret";
+    let (s, device) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "softphone", "user": "bert", "sip_password": password})),
+    );
+    assert_eq!(s, 201, "{device}");
+    let user = device["sip_username"].as_str().expect("sip_username");
+    (user.to_owned(), password.to_owned())
+}
+
+#[test]
+fn an_internal_call_rings_the_callee_and_connects_both_phones() {
+    let d = Daemon::start();
+    let (anna, anna_password) = phone_account(&d);
+    let (bert, bert_password) = bert(&d);
+    let port = free_port();
+    let (mut register, dir) = sipp_command(&d, "register.xml", "u1", &bert, &bert_password, &port);
+    let registered = register.status().expect("sipp");
+    if !registered.success() {
+        print_logs(dir.path());
+    }
+    assert!(registered.success(), "bert's softphone did not register");
+    let (mut uas, callee_dir) =
+        sipp_command(&d, "answer_uas.xml", "u1", &bert, &bert_password, &port);
+    let mut callee = uas.spawn().expect("sipp");
+
+    let (uac, caller_dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
+    let mut keyed = std::process::Command::new("sipp");
+    keyed
+        .current_dir(caller_dir.path())
+        .args(["-key", "callee", "101"])
+        .args(uac.get_args());
+    let called = keyed.status().expect("sipp");
+    let answered = callee.wait().expect("sipp");
+    if !called.success() || !answered.success() {
+        print_logs(caller_dir.path());
+        print_logs(callee_dir.path());
+        eprintln!("{}", d.log());
+    }
+    assert!(called.success(), "the caller was not connected");
+    assert!(
+        answered.success(),
+        "the callee did not ring, answer and hang up"
+    );
+}
+
+/// When each message of `method` reached the phone, from sipp's message trace in `dir`.
+fn received_at(dir: &std::path::Path, method: &str) -> Vec<f64> {
+    let trace = crate::mwi::messages(dir);
+    let mut times = Vec::new();
+    let mut stamp = None;
+    let mut received = false;
+    for line in trace.lines() {
+        if let Some(rest) = line.strip_prefix("----------------------------------------------- ") {
+            stamp = rest.split(' ').nth(1).and_then(seconds);
+            received = false;
+        } else if line.contains("message received") {
+            received = true;
+        } else if received && line.starts_with(&format!("{method} ")) {
+            times.extend(stamp);
+            received = false;
+        }
+    }
+    times
+}
+
+/// `hh:mm:ss.micro` in seconds.
+fn seconds(clock: &str) -> Option<f64> {
+    let mut parts = clock.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+/// A softphone of bert's with `followme`'s internal class; its SIP account.
+fn softphone(d: &Daemon, password: &str, wait: u32, timeout: u32) -> (String, String) {
+    let (s, device) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "softphone", "user": "bert", "sip_password": password})),
+    );
+    assert_eq!(s, 201, "{device}");
+    let id = device["id"].as_i64().expect("id");
+    let ring = |enabled| json!({"enabled": enabled, "wait": wait, "timeout": timeout});
+    let followme = json!({"internal": ring(true), "external": ring(true), "team": ring(true)});
+    let (s, body) = d.call(
+        "PUT",
+        &format!("/api/v1/users/bert/devices/{id}"),
+        Some(followme),
+    );
+    assert_eq!(s, 200, "{body}");
+    let user = device["sip_username"].as_str().expect("sip_username");
+    (user.to_owned(), password.to_owned())
+}
+
+#[test]
+fn each_phone_rings_after_its_own_wait_and_for_its_own_time() {
+    let d = Daemon::start();
+    let (anna, anna_password) = phone_account(&d);
+    bert(&d);
+    // The example: wait 0 / ring 4 s, and wait 2 / ring 3 s.
+    let phones = [
+        softphone(&d, "first-phone-secret", 0, 4),
+        softphone(&d, "second-phone-secret", 2, 3),
+    ];
+    let mut ringing = Vec::new();
+    for (user, password) in &phones {
+        let port = free_port();
+        let (mut register, dir) = sipp_command(&d, "register.xml", "u1", user, password, &port);
+        assert!(register.status().expect("sipp").success(), "registered");
+        drop(dir);
+        let (mut uas, dir) = sipp_command(&d, "ring_uas.xml", "u1", user, password, &port);
+        ringing.push((uas.spawn().expect("sipp"), dir));
+    }
+    let (uac, caller_dir) = sipp_command(
+        &d,
+        "call_unanswered_uac.xml",
+        "u1",
+        &anna,
+        &anna_password,
+        "0",
+    );
+    let mut keyed = std::process::Command::new("sipp");
+    keyed
+        .current_dir(caller_dir.path())
+        .args(["-key", "callee", "101"])
+        .args(uac.get_args());
+    let called = keyed.status().expect("sipp");
+    let mut times = Vec::new();
+    for (mut phone, dir) in ringing {
+        let ok = phone.wait().expect("sipp");
+        if !ok.success() {
+            print_logs(dir.path());
+        }
+        assert!(ok.success(), "a phone did not ring and get its CANCEL");
+        let invite = received_at(dir.path(), "INVITE");
+        let cancel = received_at(dir.path(), "CANCEL");
+        assert_eq!(
+            (invite.len(), cancel.len()),
+            (1, 1),
+            "one INVITE, one CANCEL"
+        );
+        times.push((invite[0], cancel[0]));
+    }
+    if !called.success() {
+        print_logs(caller_dir.path());
+    }
+    assert!(
+        called.success(),
+        "the caller did not get 480 after both ring times"
+    );
+    let start = times[0].0;
+    let offsets: Vec<(f64, f64)> = times.iter().map(|(i, c)| (i - start, c - start)).collect();
+    let expected = [(0.0, 4.0), (2.0, 5.0)];
+    for ((invite, cancel), (want_invite, want_cancel)) in offsets.iter().zip(expected) {
+        assert!(
+            (invite - want_invite).abs() <= 0.3 && (cancel - want_cancel).abs() <= 0.3,
+            "INVITE/CANCEL at {offsets:?}, expected {expected:?} (±0.3 s)"
+        );
+    }
+}
+
+/// Bert with one softphone running `phone_scenario`, called by anna with `caller_scenario`;
+/// true for each when it ran to its end.
+fn call_bert(phone_scenario: &str, caller_scenario: &str) -> (bool, bool) {
+    let d = Daemon::start();
+    let (anna, anna_password) = phone_account(&d);
+    let (bert, bert_password) = bert(&d);
+    let port = free_port();
+    let (mut register, _dir) = sipp_command(&d, "register.xml", "u1", &bert, &bert_password, &port);
+    assert!(register.status().expect("sipp").success(), "registered");
+    let (mut uas, callee_dir) =
+        sipp_command(&d, phone_scenario, "u1", &bert, &bert_password, &port);
+    let mut callee = uas.spawn().expect("sipp");
+    let (uac, caller_dir) = sipp_command(&d, caller_scenario, "u1", &anna, &anna_password, "0");
+    let mut keyed = std::process::Command::new("sipp");
+    keyed
+        .current_dir(caller_dir.path())
+        .args(["-key", "callee", "101"])
+        .args(uac.get_args());
+    let called = keyed.status().expect("sipp").success();
+    let answered = callee.wait().expect("sipp").success();
+    if !called || !answered {
+        print_logs(caller_dir.path());
+        print_logs(callee_dir.path());
+    }
+    (called, answered)
+}
+
+#[test]
+fn a_busy_phone_makes_the_caller_hear_busy() {
+    let (called, phone) = call_bert("busy_uas.xml", "call_busy_uac.xml");
+    assert!(
+        phone,
+        "the phone did not get the INVITE and the ACK of its 486"
+    );
+    assert!(called, "the caller did not get 486");
+}
+
+#[test]
+fn a_caller_hanging_up_cancels_the_ringing_phone() {
+    let (called, phone) = call_bert("ring_uas.xml", "call_cancel_uac.xml");
+    assert!(phone, "the ringing phone got no CANCEL with a Reason");
+    assert!(called, "the caller's CANCEL was not answered 200 and 487");
+}
