@@ -94,4 +94,3 @@ pub async fn replace(
         None => Ok(()),
     }
 }
-

@@ -249,4 +249,3 @@ async fn deleting_a_user_removes_them_from_teams_and_logs_the_team() {
         "{changes:?}"
     );
 }
-
