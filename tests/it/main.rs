@@ -21,6 +21,7 @@ mod sip_baresip;
 mod sip_flood;
 mod sip_rfc4475;
 mod smtp;
+mod team_calls;
 mod teams;
 mod tftp;
 mod trunks;
