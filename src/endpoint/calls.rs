@@ -4,13 +4,16 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
 use bytes::Bytes;
 
 use super::Peer;
 use super::dialog::Dialog;
+use crate::clock::Instant;
 use crate::dispatch::{self, LegId};
 use crate::sip::transaction::TransactionId;
-use crate::sip::{Message, Request, SipLimits};
+use crate::sip::{Message, Request, Response, SipLimits};
 
 /// The name and number a callee sees (the caller's user's display name and extension, or
 /// their alternative caller id).
@@ -51,6 +54,12 @@ pub struct Connected {
     pub callee_peer: Peer,
     /// The ACK we sent for the callee's 2xx (sent again when the 2xx is).
     pub ack: Bytes,
+    /// Our 2xx to the caller, sent again until its ACK comes (RFC 3261 §13.3.1.4): when
+    /// next, and the interval (T1 doubling to T2); None once ACKed or over TCP.
+    pub ok: Response,
+    pub resend: Option<(Instant, Duration)>,
+    /// Without an ACK by then (64·T1), the call ends with a BYE to both.
+    pub give_up: Option<Instant>,
 }
 
 #[derive(Debug)]

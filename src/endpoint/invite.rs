@@ -355,7 +355,9 @@ impl Endpoint {
             .add_line(&format!("<sip:zentrale@{}>", call.peer.local));
         let (server, caller_peer) = (call.server.clone(), call.peer.clone());
         let caller_dialog = Dialog::uas(&call.invite, &call.tag);
-        let _ = self.transactions.respond(&server, ok, now);
+        let _ = self.transactions.respond(&server, ok.clone(), now);
+        let t = self.config.timers;
+        let resend = (!caller_peer.transport.is_reliable()).then_some((now + t.t1, t.t1));
         // The other contacts of the device that answered stop ringing too.
         self.stop(key, leg, StopReason::AnsweredElsewhere, now);
         let Some(caller) = caller_dialog else {
@@ -369,6 +371,9 @@ impl Endpoint {
                 callee,
                 callee_peer: peer,
                 ack,
+                ok,
+                resend,
+                give_up: Some(now + t.t1 * 64),
             });
         }
     }
@@ -405,8 +410,54 @@ impl Endpoint {
         }
     }
 
+    /// The caller's ACK of our 2xx: no more retransmissions.
+    pub(super) fn caller_ack(&mut self, request: &Request) {
+        let key = self.call_of_id.get(&request.head.call_id).copied();
+        if let Some(c) = key.and_then(|k| self.calls.get_mut(&k)?.connected.as_mut())
+            && c.caller.call_id == request.head.call_id
+        {
+            c.resend = None;
+            c.give_up = None;
+        }
+    }
+
+    /// Our 2xx to callers that have not ACKed it yet: again, or (64·T1 on) the call ends.
+    fn resend_answers(&mut self, now: Instant) {
+        let t2 = self.config.timers.t2;
+        let mut lost = Vec::new();
+        let mut again = Vec::new();
+        for (key, call) in &mut self.calls {
+            let Some(c) = call.connected.as_mut() else {
+                continue;
+            };
+            if c.give_up.is_some_and(|t| t <= now) {
+                lost.push(*key);
+                continue;
+            }
+            if let Some((at, interval)) = c.resend
+                && at <= now
+            {
+                let next = (interval * 2).min(t2);
+                c.resend = Some((now + next, next));
+                again.push((call.server.clone(), c.ok.clone()));
+            }
+        }
+        for (server, ok) in again {
+            let _ = self.transactions.respond(&server, ok, now);
+        }
+        for key in lost {
+            tracing::info!("sip: call {key} was answered but the caller never ACKed: ending it");
+            if let Some(mut c) = self.calls.get_mut(&key).and_then(|c| c.connected.take()) {
+                self.bye(&mut c.callee, &c.callee_peer, now);
+                self.bye(&mut c.caller, &c.caller_peer, now);
+            }
+            self.forget_call(key);
+        }
+    }
+
     /// Dispatch timers (waits, ring times) due at `now`.
     pub(super) fn call_timeouts(&mut self, now: Instant) {
+        self.resend_answers(now);
         let due: Vec<u64> = (self.calls.iter())
             .filter(|(_, c)| {
                 let t = c.dispatch.as_ref().and_then(|d| d.poll_timeout());
@@ -424,9 +475,15 @@ impl Endpoint {
 
     /// When the next dispatch timer of any call is due.
     pub(super) fn calls_timeout(&self) -> Option<Instant> {
-        (self.calls.values())
-            .filter_map(|c| c.dispatch.as_ref()?.poll_timeout())
-            .min()
+        let dispatch = (self.calls.values()).filter_map(|c| c.dispatch.as_ref()?.poll_timeout());
+        let answers = (self.calls.values())
+            .filter_map(|c| c.connected.as_ref())
+            .flat_map(|c| {
+                [c.resend.map(|(at, _)| at), c.give_up]
+                    .into_iter()
+                    .flatten()
+            });
+        dispatch.chain(answers).min()
     }
 
     /// Ends `dialog` with a BYE.
@@ -521,3 +578,7 @@ impl Endpoint {
         ok
     }
 }
+
+#[cfg(test)]
+#[path = "invite_tests.rs"]
+mod tests;

@@ -298,7 +298,8 @@ impl Endpoint {
                         busy.head.headers.push(HeaderName::RETRY_AFTER, "5");
                         self.send_direct(peer, busy.print());
                     }
-                    Incoming::Ack(_) | Incoming::Absorbed => {}
+                    Incoming::Ack(ack) => self.caller_ack(&ack),
+                    Incoming::Absorbed => {}
                 }
             }
             Message::Response(response) => {
