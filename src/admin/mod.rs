@@ -36,7 +36,7 @@ pub struct Doc {
     pub response: Option<&'static str>,
     /// Success status.
     pub status: u16,
-    /// Boolean query parameters the route takes.
+    /// Query parameters the route takes: `name` (boolean) or `name:type` (`name:integer`).
     pub query: &'static [&'static str],
 }
 

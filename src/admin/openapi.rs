@@ -55,6 +55,14 @@ fn schemas() -> Map<String, Value> {
         ActionTemplateBody,
         SpeedDial,
         SpeedDialBody,
+        Team,
+        NewTeam,
+        TeamPatch,
+        NewMember,
+        CallPage,
+        CallRecord,
+        CallClass,
+        CallOutcome,
         NewPhonebookEntry,
         PhonebookPatch,
         PhonebookEntry,
@@ -160,8 +168,10 @@ pub fn document() -> Value {
             "responses": responses,
         });
         let mut params = path_params(route.path);
-        params.extend(route.doc.query.iter().map(|name| {
-            json!({"name": name, "in": "query", "required": false, "schema": {"type": "boolean"}})
+        // `name` is a boolean parameter, `name:type` one of another type.
+        params.extend(route.doc.query.iter().map(|spec| {
+            let (name, kind) = spec.split_once(':').unwrap_or((spec, "boolean"));
+            json!({"name": name, "in": "query", "required": false, "schema": {"type": kind}})
         }));
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
@@ -265,6 +275,38 @@ mod tests {
         assert!(seen > 40);
     }
 
+    /// Typed query parameters (`limit:integer`) are documented with their type, plain ones as
+    /// booleans.
+    #[test]
+    fn query_parameters_carry_their_type() {
+        let doc = document();
+        let types = |path: &str, method: &str| -> Vec<(String, String)> {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .expect(path)
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .map(|p| {
+                    let name = p["name"].as_str().expect("name").to_owned();
+                    (name, p["schema"]["type"].as_str().expect("type").to_owned())
+                })
+                .collect()
+        };
+        let calls = types("/api/v1/calls", "get");
+        assert_eq!(
+            calls,
+            [
+                ("limit".to_owned(), "integer".to_owned()),
+                ("before".to_owned(), "integer".to_owned())
+            ]
+        );
+        assert!(
+            types("/api/v1/import", "post")
+                .iter()
+                .all(|(_, kind)| kind == "boolean")
+        );
+    }
+
     /// Regression (schemathesis): enum schemas listed Rust variant names, not the wire words.
     #[test]
     fn enum_schemas_list_the_wire_words() {
@@ -290,7 +332,9 @@ mod tests {
             ForwardCondition,
             ActionKind,
             VoicemailMode,
-            Vendor
+            Vendor,
+            CallClass,
+            CallOutcome
         );
     }
 

@@ -12,6 +12,7 @@ mod sip;
 mod smtp;
 #[cfg(test)]
 mod tests;
+mod trunks;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
 pub use sip::SipConfig;
 pub use smtp::{SmtpConfig, SmtpServer, StartTls};
+pub use trunks::{DidTarget, TrunkAddress, TrunkConfig, TrunkTransport};
 
 pub use crate::rules::LANGUAGES;
 
@@ -35,6 +37,7 @@ pub struct Config {
     pub menu: MenuConfig,
     pub smtp: SmtpConfig,
     pub store: StoreConfig,
+    pub calls: CallsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +67,21 @@ pub struct HttpConfig {
     pub header_read_timeout_secs: u64,
     /// Connections open at once per listener; more wait in the kernel's backlog.
     pub max_connections: usize,
+}
+
+/// `[calls]`: call records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallsConfig {
+    /// Call records older than this many days are pruned (daily).
+    pub retention_days: u32,
+}
+
+impl CallsConfig {
+    /// Calls that started before this are past retention at `now` (for `Store::prune_calls`).
+    pub fn cutoff(&self, now: crate::clock::UnixTime) -> crate::clock::UnixTime {
+        let keep = i64::from(self.retention_days) * 86_400;
+        crate::clock::UnixTime::from_secs(now.secs().saturating_sub(keep))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +143,7 @@ impl Config {
         let menu = menu::menu(Section::take(&mut root, "menu", &mut problems));
         let smtp = smtp::smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
+        let calls = calls(Section::take(&mut root, "calls", &mut problems));
         for key in root.keys() {
             problems.push(key, "unknown table");
         }
@@ -137,6 +156,7 @@ impl Config {
             menu,
             smtp,
             store,
+            calls,
         })
     }
 
@@ -250,4 +270,19 @@ fn store(mut s: Section) -> StoreConfig {
     }
     s.finish();
     StoreConfig { url }
+}
+
+/// Most days of call records kept: ten years is past any retention rule we know of.
+const MAX_RETENTION_DAYS: u32 = 3650;
+
+fn calls(mut s: Section) -> CallsConfig {
+    let retention_days: u32 = s.get("retention_days", || 90);
+    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
+        s.problem(
+            "retention_days",
+            &format!("must be 1 to {MAX_RETENTION_DAYS} days"),
+        );
+    }
+    s.finish();
+    CallsConfig { retention_days }
 }

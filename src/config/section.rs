@@ -25,7 +25,8 @@ impl Problems {
 /// One top-level table being read; keys are removed as they are read, what is left is unknown.
 #[derive(Debug)]
 pub(super) struct Section<'a> {
-    name: &'static str,
+    /// The table's full key: `sip`, or `sip.trunks[0]` for one of an array of tables.
+    name: String,
     table: toml::Table,
     problems: &'a mut Problems,
 }
@@ -46,10 +47,49 @@ impl<'a> Section<'a> {
             }
         };
         Section {
-            name,
+            name: name.to_owned(),
             table,
             problems,
         }
+    }
+
+    /// The tables of the array `key` (`[[<name>.<key>]]`), each as a section named
+    /// `<name>.<key>[i]`, handed to `read` one by one.
+    pub(super) fn each_table<T>(
+        &mut self,
+        key: &str,
+        mut read: impl FnMut(Section<'_>) -> T,
+    ) -> Vec<T> {
+        let tables = match self.table.remove(key) {
+            None => Vec::new(),
+            Some(toml::Value::Array(items)) => items,
+            Some(_) => {
+                self.problem(
+                    key,
+                    &format!("must be an array of tables ([[{}.{key}]])", self.name),
+                );
+                Vec::new()
+            }
+        };
+        let mut out = Vec::with_capacity(tables.len());
+        for (i, item) in tables.into_iter().enumerate() {
+            let name = format!("{}.{key}[{i}]", self.name);
+            let toml::Value::Table(table) = item else {
+                self.problems.push(&name, "must be a table");
+                continue;
+            };
+            out.push(read(Section {
+                name,
+                table,
+                problems: self.problems,
+            }));
+        }
+        out
+    }
+
+    /// The raw value of `key`, if present (for values whose type errors must not quote them).
+    pub(super) fn take_raw(&mut self, key: &str) -> Option<toml::Value> {
+        self.table.remove(key)
     }
 
     /// The value of `key`, or the default when it is missing or wrong (wrong is recorded).

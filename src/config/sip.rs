@@ -1,4 +1,5 @@
-//! `[sip]`: where SIP listens, the domain, the media ports, and the bounds of the SIP core.
+//! `[sip]`: where SIP listens, the domain, the media ports, the bounds of the SIP core, and the
+//! trunks (`[[sip.trunks]]`, read in `trunks`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub struct SipConfig {
     /// registers; tests/it/sip_baresip.rs). Add SHA-256 once every phone speaks it. Both
     /// are always accepted.
     pub digest_algorithms: Vec<crate::digest::Algorithm>,
+    /// `[[sip.trunks]]`, in the order given (the first matching prefix wins).
+    pub trunks: Vec<super::TrunkConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -86,6 +89,7 @@ pub(super) fn sip(mut s: Section, server: &ServerConfig) -> SipConfig {
         flood_burst: positive(&mut s, "flood_burst", 2000),
         nonce_secs: positive(&mut s, "nonce_secs", 300),
         digest_algorithms: algorithms(&mut s),
+        trunks: super::trunks::trunks(&mut s),
     };
     s.finish();
     config

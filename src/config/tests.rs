@@ -71,3 +71,32 @@ fn packaged_config_loads() {
     let config = Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(config.server.data_dir, PathBuf::from("/var/lib/zentrale"));
 }
+
+/// The trunk example in the packaged config, uncommented, must load: the documentation stays
+/// true.
+#[test]
+fn packaged_trunk_example_loads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/zentrale.toml");
+    let text = std::fs::read_to_string(&path).expect("packaged config");
+    let start = text.find("# [[sip.trunks]]").expect("a trunk example");
+    let mut uncommented = String::new();
+    for line in text[start..].lines() {
+        let Some(line) = line.strip_prefix("# ") else {
+            break;
+        };
+        uncommented.push_str(line);
+        uncommented.push('\n');
+    }
+    let text = text.replacen(
+        "[provisioning]",
+        &format!("{uncommented}\n[provisioning]"),
+        1,
+    );
+    let config = Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let [trunk] = &config.sip.trunks[..] else {
+        panic!("one trunk: {:?}", config.sip.trunks);
+    };
+    assert_eq!(trunk.name, "provider");
+    assert_eq!(trunk.dids.len(), 2);
+    assert_eq!(config.calls.retention_days, 90);
+}

@@ -48,6 +48,8 @@ pub enum Entity {
     Fax,
     /// A voicemail box's message counts (MWI; no config depends on them).
     Mailbox,
+    /// A team or its members (id: the team's).
+    Team,
 }
 
 impl Entity {
@@ -66,6 +68,7 @@ impl Entity {
             "voicemail" => Entity::Voicemail,
             "fax" => Entity::Fax,
             "mailbox" => Entity::Mailbox,
+            "team" => Entity::Team,
             _ => return None,
         })
     }

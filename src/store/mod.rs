@@ -1,5 +1,5 @@
 //! The one module that owns the database: users, devices, workplaces and everything hanging off
-//! them, with the seed's validation rules and quick-create side effects.
+//! them (teams, call records), with the seed's validation rules and quick-create side effects.
 //!
 //! SQLite is the embedded engine (WAL, foreign keys on, versioned migrations). All SQL is kept
 //! portable (`$N` placeholders, `RETURNING`, unix-second integers) so a PostgreSQL pool can run the
@@ -13,6 +13,7 @@ mod accounts;
 mod actions;
 mod assignments;
 mod batch;
+pub mod calls;
 pub mod changes;
 mod devices;
 mod followme;
@@ -30,6 +31,7 @@ pub mod registrations;
 pub mod routing;
 pub mod secret;
 mod speed_dials;
+pub mod teams;
 mod templates;
 mod users;
 pub mod validate;
@@ -44,8 +46,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use accounts::{Principal, PrincipalSource};
 pub use assignments::OwnerRef;
 pub use batch::Batch;
+pub use calls::{CallPage, CallRecord, NewCall};
 pub use devices::default_label;
 pub use model::*;
+pub use teams::{NewMember, NewTeam, Team, TeamPatch};
 pub use users::Hashed;
 
 /// What can go wrong in the store; the API maps each variant to one HTTP status (and SIP will

@@ -126,6 +126,24 @@ word_enum!(
     ForwardCondition { Always = "always", Busy = "busy", NoAnswer = "no-answer", Unavailable = "unavailable" }
 );
 word_enum!(
+    /// The class of a recorded call [Intern/Extern/Agent].
+    CallClass { Internal = "internal", External = "external", Team = "team" }
+);
+word_enum!(
+    /// How a recorded call ended: a device answered; every rung device was busy or declined;
+    /// devices rang out; nothing could be rung; the caller hung up first; refused before
+    /// ringing (unknown number, not allowed); something failed.
+    CallOutcome {
+        Answered = "answered",
+        Busy = "busy",
+        NoAnswer = "no-answer",
+        Unavailable = "unavailable",
+        Cancelled = "cancelled",
+        Rejected = "rejected",
+        Failed = "failed",
+    }
+);
+word_enum!(
     /// Where a device stands in provisioning.
     ProvState { New = "new", Enrolling = "enrolling", Provisioned = "provisioned" }
 );

@@ -1,4 +1,4 @@
-//! The dialplan's one namespace: every extension (user, fax, speed dial; teams when they come) is a row here, so
+//! The dialplan's one namespace: every extension (user, fax, speed dial, team) is a row here, so
 //! the primary key makes each number unique across all of them.
 
 use sqlx::SqliteConnection;
@@ -13,6 +13,8 @@ pub enum Owner {
     Fax(i64),
     /// A speed dial [Kurzwahl], by its id.
     SpeedDial(i64),
+    /// A team [Team], by its id.
+    Team(i64),
 }
 
 impl Owner {
@@ -21,6 +23,7 @@ impl Owner {
             Owner::User(id) => ("user", id),
             Owner::Fax(id) => ("fax", id),
             Owner::SpeedDial(id) => ("speed-dial", id),
+            Owner::Team(id) => ("team", id),
         }
     }
 }

@@ -15,6 +15,8 @@ pub enum Dialled {
     SpeedDial(String),
     /// A virtual fax device's extension, by owning username.
     Fax(String),
+    /// A team's extension, by team name.
+    Team(String),
     /// Nothing of ours: an outside number (for a trunk) or nothing at all.
     Other,
 }
@@ -66,6 +68,9 @@ impl Store {
             )
             .await?
             .map(Dialled::Fax),
+            Some((kind, id)) if kind == "team" => name("SELECT name FROM teams WHERE id = $1", id)
+                .await?
+                .map(Dialled::Team),
             _ => {
                 let user: Option<(String,)> =
                     sqlx::query_as("SELECT username FROM users WHERE username = $1")

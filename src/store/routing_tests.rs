@@ -52,6 +52,16 @@ async fn a_dialled_string_names_a_user_a_speed_dial_or_nothing() {
         store.dialled("0301234").await.expect("other"),
         Dialled::Other
     );
+    let team = crate::store::NewTeam {
+        name: "sales".into(),
+        extension: "600".into(),
+        ..Default::default()
+    };
+    store.create_team(&team).await.expect("team");
+    assert_eq!(
+        store.dialled("600").await.expect("600"),
+        Dialled::Team("sales".into())
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
 
+mod call_records;
 mod calls;
 mod cli;
 mod devices;
@@ -20,5 +21,8 @@ mod sip_baresip;
 mod sip_flood;
 mod sip_rfc4475;
 mod smtp;
+mod team_calls;
+mod teams;
 mod tftp;
+mod trunks;
 mod users;

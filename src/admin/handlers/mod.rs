@@ -1,11 +1,13 @@
 //! The API's routes: one `register` per resource family, each a list of [`Api::route`] calls.
 
 mod accounts;
+mod calls;
 mod devices;
 mod dialplan;
 mod firmware;
 mod import;
 mod mail;
+mod teams;
 mod users;
 mod workplaces;
 
@@ -58,6 +60,8 @@ pub(super) fn register(api: Api) -> Api {
     let api = dialplan::register(api);
     let api = import::register(api);
     let api = mail::register(api);
+    let api = teams::register(api);
+    let api = calls::register(api);
     accounts::register(api)
 }
 

@@ -1,20 +1,22 @@
 //! Builds the dispatch core's [`View`] for a call from the store and the registrar: every user
 //! the call can reach within the forwarding hop limit, with their devices' FollowMe and whether
-//! each is registered. Teams join when the store has them.
+//! each is registered, and every team it can reach with its members.
 
 use crate::dispatch::{
-    Destination, DeviceView, ForwardRule, Reach, Step, StepKind, UserView, View,
+    Destination, DeviceView, ForwardRule, Reach, Step, StepKind, TeamView, UserView, View,
 };
 use crate::store::routing::{Dialled, RouteUser};
 use crate::store::{ActionKind, Device, DeviceKind, Store, StoreError};
 
-/// Where `number` leads: a user, or an outside number (a speed dial stands for its number,
+/// Where `number` leads: a user, a team, or an outside number (a speed dial stands for its number,
 /// followed once, so a code that names an extension reaches that user).
 pub async fn destination(store: &Store, number: &str) -> Result<Destination, StoreError> {
     Ok(match store.dialled(number).await? {
         Dialled::User(u) => Destination::User(u),
+        Dialled::Team(t) => Destination::Team(t),
         Dialled::SpeedDial(n) => match store.dialled(&n).await? {
             Dialled::User(u) => Destination::User(u),
+            Dialled::Team(t) => Destination::Team(t),
             _ => Destination::Number(n),
         },
         Dialled::Fax(_) | Dialled::Other => Destination::Number(number.to_owned()),
@@ -36,9 +38,13 @@ pub async fn view(
             return Ok(view);
         }
         for dest in missing {
-            let Destination::User(name) = dest else {
-                // No teams in the store yet: a team is never a destination.
-                continue;
+            let name = match dest {
+                Destination::User(name) => name,
+                Destination::Team(name) => {
+                    view.insert_team(team_view(store, name).await?);
+                    continue;
+                }
+                Destination::Number(_) => continue,
             };
             let user = match store.route_user(&name).await? {
                 Some(found) => user_view(store, found, &registered).await?,
@@ -50,6 +56,23 @@ pub async fn view(
             };
             view.insert_user(user);
         }
+    }
+}
+
+/// A team as dispatch sees it; one deleted meanwhile rings nobody.
+async fn team_view(store: &Store, name: String) -> Result<TeamView, StoreError> {
+    match store.team(&name).await {
+        Ok(t) => Ok(TeamView {
+            name: t.name,
+            members: t.members,
+            ring_time: t.ring_time,
+            ring_all: t.ring_all,
+        }),
+        Err(StoreError::NotFound { .. }) => Ok(TeamView {
+            name,
+            ..TeamView::default()
+        }),
+        Err(e) => Err(e),
     }
 }
 
@@ -194,5 +217,32 @@ mod tests {
         assert_eq!(bert.devices[0].reach, Reach::Unregistered);
         let outside = destination(&store, "0301234").await.expect("outside");
         assert_eq!(outside, Destination::Number("0301234".into()));
+    }
+
+    /// A team's extension leads to the team; the view holds it and every member as a user.
+    #[tokio::test]
+    async fn a_call_to_a_team_sees_the_team_and_its_members() {
+        let (_dir, store) = temp_store().await;
+        user(&store, "anna", "100").await;
+        user(&store, "bert", "101").await;
+        let annas = device(&store, DeviceKind::Softphone, "anna").await;
+        let team = crate::store::NewTeam {
+            name: "sales".into(),
+            extension: "600".into(),
+            ring_time: Some(12),
+            ring_all: Some(false),
+            members: vec!["bert".into(), "anna".into()],
+            ..Default::default()
+        };
+        store.create_team(&team).await.expect("team");
+        let target = destination(&store, "600").await.expect("600");
+        assert_eq!(target, Destination::Team("sales".into()));
+        let v = view(&store, &target, 8, |_| true).await.expect("view");
+        let sales = &v.teams["sales"];
+        assert_eq!(sales.members, ["bert", "anna"]);
+        assert_eq!((sales.ring_time, sales.ring_all), (12, false));
+        assert_eq!(v.users["anna"].devices[0].id, annas);
+        assert!(v.users.contains_key("bert"));
+        assert!(v.missing(&target, 8).is_empty());
     }
 }
