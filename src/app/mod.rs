@@ -191,6 +191,7 @@ fn sip_server(
         },
         presence,
         notify_events,
+        calls: config.calls.clone(),
     }
 }
 

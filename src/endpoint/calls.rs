@@ -14,6 +14,7 @@ use crate::clock::Instant;
 use crate::dispatch::{self, LegId};
 use crate::sip::transaction::TransactionId;
 use crate::sip::{Message, Request, Response, SipLimits};
+use crate::store::{ActionKind, CallClass, CallOutcome};
 
 /// The name and number a callee sees (the caller's user's display name and extension, or
 /// their alternative caller id).
@@ -39,6 +40,7 @@ pub enum Route {
 #[derive(Debug)]
 pub struct Attempt {
     pub leg: LegId,
+    pub device: i64,
     pub request: Request,
     pub peer: Peer,
     /// A final response came (or the transaction timed out): its status, 0 for none.
@@ -76,6 +78,28 @@ pub struct Call {
     /// The caller heard ringing already.
     pub ringing: bool,
     pub connected: Option<Connected>,
+    pub record: Record,
+}
+
+/// What the call record [`Ended`] will say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub started: Instant,
+    pub answered: Option<Instant>,
+    pub answered_by: Option<i64>,
+    /// What was dialled.
+    pub dialled: String,
+    pub class: CallClass,
+    pub outcome: Option<CallOutcome>,
+    pub after_action: Option<ActionKind>,
+}
+
+/// A call that ended, for the call records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub record: Record,
+    pub caller: Option<CallerId>,
+    pub ended: Instant,
 }
 
 /// What the caller's INVITE carried that every leg passes on.

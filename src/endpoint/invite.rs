@@ -15,6 +15,7 @@ use crate::dispatch::{self, Event, LegId, Refusal, Rejection, StopReason};
 use crate::registrar::register::reply;
 use crate::sip::transaction::{TransactionEvent, TransactionId};
 use crate::sip::{HeaderName, Method, Request, Response};
+use crate::store::{ActionKind, CallOutcome};
 
 /// RFC 3326 reasons on our CANCELs.
 const ANSWERED_ELSEWHERE: &str = "SIP;cause=200;text=\"Call completed elsewhere\"";
@@ -70,6 +71,15 @@ impl Endpoint {
                 attempts: Default::default(),
                 ringing: false,
                 connected: None,
+                record: calls::Record {
+                    started: now,
+                    answered: None,
+                    answered_by: None,
+                    dialled: dialled.clone(),
+                    class: crate::store::CallClass::Internal,
+                    outcome: None,
+                    after_action: None,
+                },
             },
         );
         self.events.push_back(EndpointEvent::Invite {
@@ -91,17 +101,26 @@ impl Endpoint {
                 request,
                 view,
                 caller,
-            } => match dispatch::Call::new(request, view, self.dispatch, now) {
-                Ok(d) => {
-                    call.dispatch = Some(d);
-                    call.caller = Some(caller);
-                    self.drive(key, now);
+            } => {
+                call.record.class = match (&request.target, request.class) {
+                    (dispatch::Destination::Team(_), _) | (_, dispatch::CallClass::Team) => {
+                        crate::store::CallClass::Team
+                    }
+                    (_, dispatch::CallClass::External) => crate::store::CallClass::External,
+                    (_, dispatch::CallClass::Internal) => crate::store::CallClass::Internal,
+                };
+                match dispatch::Call::new(request, view, self.dispatch, now) {
+                    Ok(d) => {
+                        call.dispatch = Some(d);
+                        call.caller = Some(caller);
+                        self.drive(key, now);
+                    }
+                    Err(e) => {
+                        tracing::warn!("sip: dispatching call {key}: {e}");
+                        self.answer_caller(key, 500, "Server Internal Error", now);
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!("sip: dispatching call {key}: {e}");
-                    self.answer_caller(key, 500, "Server Internal Error", now);
-                }
-            },
+            }
         }
         self.pump(now);
     }
@@ -125,13 +144,20 @@ impl Endpoint {
                 Event::Run(action) => {
                     // Voicemail and announcements answer later (issue 14); trunks come later too.
                     tracing::info!("sip: call {key} would run {action:?}; 480 until it exists");
+                    if let Some(call) = self.calls.get_mut(&key) {
+                        call.record.after_action = Some(match action {
+                            dispatch::Action::ForwardNumber { .. } => ActionKind::ForwardNumber,
+                            dispatch::Action::Voicemail { .. } => ActionKind::Voicemail,
+                            dispatch::Action::Announcement { .. } => ActionKind::Announcement,
+                        });
+                    }
                     self.answer_caller(key, 480, "Temporarily Unavailable", now);
                 }
                 Event::Reject(Rejection::Busy) => self.answer_caller(key, 486, "Busy Here", now),
                 Event::Reject(Rejection::Unavailable) => {
                     self.answer_caller(key, 480, "Temporarily Unavailable", now);
                 }
-                Event::Finished => self.finish_unanswered(key),
+                Event::Finished => self.finish_unanswered(key, now),
             }
         }
     }
@@ -176,6 +202,7 @@ impl Endpoint {
                     self.call_of_tx.insert(id.clone(), key);
                     let attempt = Attempt {
                         leg,
+                        device,
                         request,
                         peer,
                         done: None,
@@ -229,11 +256,15 @@ impl Endpoint {
             return;
         }
         let response = self.to_caller(call, status, reason);
+        let rang = !call.attempts.is_empty();
         let _ = self
             .transactions
             .respond(&call.server.clone(), response, now);
         if status >= 300 {
-            self.finish_unanswered(key);
+            if let Some(call) = self.calls.get_mut(&key) {
+                call.record.outcome.get_or_insert(outcome(status, rang));
+            }
+            self.finish_unanswered(key, now);
         }
     }
 
@@ -245,16 +276,27 @@ impl Endpoint {
     }
 
     /// Forgets call `key` unless it is connected (then BYE ends it).
-    fn finish_unanswered(&mut self, key: u64) {
+    fn finish_unanswered(&mut self, key: u64, now: Instant) {
         if self.calls.get(&key).is_some_and(|c| c.connected.is_none()) {
-            self.forget_call(key);
+            self.forget_call(key, now);
         }
     }
 
-    fn forget_call(&mut self, key: u64) {
+    /// Forgets call `key`; its record goes to the driver.
+    fn forget_call(&mut self, key: u64, now: Instant) {
         self.call_of_tx.retain(|_, k| *k != key);
         self.call_of_id.retain(|_, k| *k != key);
-        self.calls.remove(&key);
+        if let Some(call) = self.calls.remove(&key) {
+            let mut record = call.record;
+            record.outcome.get_or_insert(CallOutcome::Failed);
+            let ended = calls::Ended {
+                record,
+                caller: call.caller,
+                ended: now,
+            };
+            self.events
+                .push_back(EndpointEvent::CallEnded(Box::new(ended)));
+        }
     }
 
     /// Routes the transaction layer's events to the calls they belong to.
@@ -325,6 +367,7 @@ impl Endpoint {
         };
         attempt.done = Some(r.status);
         let (leg, invite, peer) = (attempt.leg, attempt.request.clone(), attempt.peer.clone());
+        let device = attempt.device;
         let Some(mut callee) = Dialog::uac(&invite, &r) else {
             return;
         };
@@ -365,6 +408,9 @@ impl Endpoint {
         };
         self.call_of_id.insert(callee.call_id.clone(), key);
         if let Some(call) = self.calls.get_mut(&key) {
+            call.record.answered = Some(now);
+            call.record.answered_by = Some(device);
+            call.record.outcome = Some(CallOutcome::Answered);
             call.connected = Some(Connected {
                 caller,
                 caller_peer,
@@ -451,7 +497,7 @@ impl Endpoint {
                 self.bye(&mut c.callee, &c.callee_peer, now);
                 self.bye(&mut c.caller, &c.caller_peer, now);
             }
-            self.forget_call(key);
+            self.forget_call(key, now);
         }
     }
 
@@ -544,6 +590,7 @@ impl Endpoint {
             return;
         }
         // Answered first: dispatch's own end (Finished) forgets the call.
+        call.record.outcome = Some(CallOutcome::Cancelled);
         let response = self.to_caller_status(key, 487, "Request Terminated");
         if let Some((server, response)) = response {
             let _ = self.transactions.respond(&server, response, now);
@@ -552,7 +599,7 @@ impl Endpoint {
             d.handle_caller_gone(now);
         }
         self.drive(key, now);
-        self.finish_unanswered(key);
+        self.finish_unanswered(key, now);
     }
 
     /// A BYE in a connected call: 200, and a BYE to the other side.
@@ -571,11 +618,23 @@ impl Endpoint {
         };
         self.bye(&mut dialog, &peer, now);
         if let Some(k) = key {
-            self.forget_call(k);
+            self.forget_call(k, now);
         }
         let mut ok = Response::for_request(request, 200, "OK");
         ok.head.contact = Default::default();
         ok
+    }
+}
+
+/// The record's outcome for a final `status` to the caller (`rang`: some phone was tried).
+fn outcome(status: u16, rang: bool) -> CallOutcome {
+    match status {
+        486 | 600 => CallOutcome::Busy,
+        480 if rang => CallOutcome::NoAnswer,
+        480 => CallOutcome::Unavailable,
+        487 => CallOutcome::Cancelled,
+        400..=499 => CallOutcome::Rejected,
+        _ => CallOutcome::Failed,
     }
 }
 

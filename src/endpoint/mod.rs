@@ -66,6 +66,8 @@ pub enum EndpointEvent {
         device: i64,
         dialled: String,
     },
+    /// A call ended: its record.
+    CallEnded(Box<calls::Ended>),
 }
 
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).

@@ -64,6 +64,30 @@ fn an_internal_call_rings_the_callee_and_connects_both_phones() {
         answered.success(),
         "the callee did not ring, answer and hang up"
     );
+    let record = last_call(&d);
+    assert_eq!(record["outcome"], "answered", "{record}");
+    assert_eq!(record["class"], "internal", "{record}");
+    assert_eq!(
+        (
+            &record["caller_number"],
+            &record["caller_name"],
+            &record["callee"]
+        ),
+        (&json!("100"), &json!("Anna"), &json!("101")),
+        "{record}"
+    );
+    assert!(record["answered_by"].is_i64(), "{record}");
+    assert!(record["answered_at"].is_i64(), "{record}");
+}
+
+/// The newest call record, once the driver wrote it (calls are recorded as they end).
+pub(crate) fn last_call(d: &Daemon) -> serde_json::Value {
+    let found = crate::harness::eventually(std::time::Duration::from_secs(10), || {
+        let (s, page) = d.call("GET", "/api/v1/calls?limit=1", None);
+        assert_eq!(s, 200, "{page}");
+        page["calls"].get(0).cloned()
+    });
+    found.expect("a call record")
 }
 
 /// When each message of `method` reached the phone, from sipp's message trace in `dir`.
@@ -185,7 +209,7 @@ fn each_phone_rings_after_its_own_wait_and_for_its_own_time() {
 
 /// Bert with one softphone running `phone_scenario`, called by anna with `caller_scenario`;
 /// true for each when it ran to its end.
-fn call_bert(phone_scenario: &str, caller_scenario: &str) -> (bool, bool) {
+fn call_bert(phone_scenario: &str, caller_scenario: &str) -> (bool, bool, Daemon) {
     let d = Daemon::start();
     let (anna, anna_password) = phone_account(&d);
     let (bert, bert_password) = bert(&d);
@@ -207,22 +231,24 @@ fn call_bert(phone_scenario: &str, caller_scenario: &str) -> (bool, bool) {
         print_logs(caller_dir.path());
         print_logs(callee_dir.path());
     }
-    (called, answered)
+    (called, answered, d)
 }
 
 #[test]
 fn a_busy_phone_makes_the_caller_hear_busy() {
-    let (called, phone) = call_bert("busy_uas.xml", "call_busy_uac.xml");
+    let (called, phone, d) = call_bert("busy_uas.xml", "call_busy_uac.xml");
     assert!(
         phone,
         "the phone did not get the INVITE and the ACK of its 486"
     );
     assert!(called, "the caller did not get 486");
+    assert_eq!(last_call(&d)["outcome"], "busy");
 }
 
 #[test]
 fn a_caller_hanging_up_cancels_the_ringing_phone() {
-    let (called, phone) = call_bert("ring_uas.xml", "call_cancel_uac.xml");
+    let (called, phone, d) = call_bert("ring_uas.xml", "call_cancel_uac.xml");
     assert!(phone, "the ringing phone got no CANCEL with a Reason");
     assert!(called, "the caller's CANCEL was not answered 200 and 487");
+    assert_eq!(last_call(&d)["outcome"], "cancelled");
 }

@@ -65,4 +65,9 @@ fn a_team_call_rings_the_member_with_the_team_class_and_connects() {
         answered.success(),
         "the member's phone did not ring, answer and hang up"
     );
+    let record = crate::calls::last_call(&d);
+    assert_eq!(
+        (&record["class"], &record["callee"]),
+        (&json!("team"), &json!("600"))
+    );
 }

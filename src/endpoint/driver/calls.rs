@@ -3,9 +3,12 @@
 
 use super::Driver;
 use super::view::{destination, view};
+use crate::clock::UnixTime;
 use crate::clock::now;
 use crate::dispatch::{CallClass, CallRequest, Caller, Destination};
+use crate::endpoint::calls::Ended;
 use crate::endpoint::calls::{CallerId, Route};
+use crate::store::NewCall;
 use crate::store::StoreError;
 
 impl Driver {
@@ -54,5 +57,49 @@ impl Driver {
             view,
             caller,
         })
+    }
+}
+
+impl Driver {
+    /// Drops call records past `[calls] retention_days`.
+    pub(super) async fn prune_calls(&self, retention: &crate::config::CallsConfig) {
+        match self
+            .store
+            .prune_calls(retention.cutoff(UnixTime::now()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("sip: pruned {n} call records past retention"),
+            Err(e) => tracing::warn!("sip: pruning call records: {e}"),
+        }
+    }
+
+    /// Writes the record of a call that ended (a failure is logged; the call is over anyway).
+    pub(super) async fn record_call(&self, ended: Ended) {
+        let (wall, at) = (UnixTime::now(), now());
+        // Instants of the core, as wall-clock times: that long before now.
+        let when = |t: crate::clock::Instant| {
+            let ago = at.saturating_duration_since(t).as_secs();
+            UnixTime::from_secs(wall.secs().saturating_sub(i64::try_from(ago).unwrap_or(0)))
+        };
+        let r = &ended.record;
+        let call = NewCall {
+            started_at: when(r.started),
+            answered_at: r.answered.map(when),
+            ended_at: when(ended.ended),
+            caller_number: ended
+                .caller
+                .as_ref()
+                .map_or_else(String::new, |c| c.number.clone()),
+            caller_name: ended.caller.as_ref().map(|c| c.name.clone()),
+            callee: r.dialled.clone(),
+            class: r.class,
+            answered_by: r.answered_by,
+            outcome: r.outcome.unwrap_or(crate::store::CallOutcome::Failed),
+            after_action: r.after_action,
+        };
+        if let Err(e) = self.store.record_call(&call).await {
+            tracing::warn!("sip: recording a call: {e}");
+        }
     }
 }

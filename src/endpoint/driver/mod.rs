@@ -33,6 +33,8 @@ use crate::store::{Store, StoreError, Vendor};
 
 /// The largest datagram read (a UDP payload cannot be larger).
 const MAX_DATAGRAM: usize = 65_535;
+/// Call records past retention are pruned this often (and at start).
+const PRUNE_EVERY: Duration = Duration::from_secs(86_400);
 /// Binding expiry is checked at least this often.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -67,6 +69,8 @@ pub struct SipServer {
     pub presence: Presence,
     /// Each vendor's resync event (its provisioning manifest's `notify_event`).
     pub notify_events: HashMap<Vendor, String>,
+    /// How long call records are kept (pruned daily).
+    pub calls: crate::config::CallsConfig,
 }
 
 struct Driver {
@@ -131,6 +135,8 @@ impl SipServer {
             d.publish(device);
         }
         let mut changes = self.store.watch_changes();
+        let mut prune = tokio::time::interval(PRUNE_EVERY);
+        let retention = self.calls;
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let result = loop {
             let deadline = d.deadline();
@@ -155,6 +161,7 @@ impl SipServer {
                     d.endpoint.handle_timeout(now(), UnixTime::now());
                 }
                 Ok(()) = changes.changed() => d.follow_changes().await,
+                _ = prune.tick() => d.prune_calls(&retention).await,
             }
             d.flush().await;
         };
@@ -235,6 +242,7 @@ impl Driver {
                 device,
                 dialled,
             } => self.route_call(key, device, &dialled).await,
+            EndpointEvent::CallEnded(ended) => self.record_call(*ended).await,
         }
     }
 
