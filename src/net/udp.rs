@@ -63,6 +63,12 @@ impl Udp {
             .await
     }
 
+    /// A datagram that is already waiting, without waiting for one (`WouldBlock` when none is).
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Datagram> {
+        self.socket
+            .try_io(Interest::READABLE, || recv_with_info(&self.socket, buf))
+    }
+
     /// Sends `data` to `to`, from local address `from` when given.
     pub async fn send(
         &self,

@@ -33,6 +33,8 @@ use crate::store::{Store, StoreError, Vendor};
 
 /// The largest datagram read (a UDP payload cannot be larger).
 const MAX_DATAGRAM: usize = 65_535;
+/// Datagrams handled per wake-up at most (then timers, TCP and changes get their turn).
+const RECV_BATCH: usize = 32;
 /// Call records past retention are pruned this often (and at start).
 const PRUNE_EVERY: Duration = Duration::from_secs(86_400);
 /// Binding expiry is checked at least this often.
@@ -143,12 +145,15 @@ impl SipServer {
             tokio::select! {
                 () = shutdown.cancelled() => break Ok(()),
                 received = d.udp.recv(&mut buf) => match received {
-                    Ok(dg) if d.shed(dg.from.ip()) => {}
                     Ok(dg) => {
-                        let local = SocketAddr::new(dg.local.unwrap_or(d.udp_local.ip()), d.udp_local.port());
-                        let peer = Peer { transport: Transport::Udp, addr: dg.from, local };
                         d.catch_up().await;
-                        d.message(buf.get(..dg.len).unwrap_or_default(), peer);
+                        d.datagram(&buf, dg);
+                        // What else is waiting is handled in the same turn: one wake-up (and
+                        // one flush) per burst, not per datagram.
+                        for _ in 1..RECV_BATCH {
+                            let Ok(dg) = d.udp.try_recv(&mut buf) else { break };
+                            d.datagram(&buf, dg);
+                        }
                     }
                     Err(e) if fatal(&e) => break Err(EndpointError::Udp(e)),
                     Err(e) => tracing::debug!("sip: UDP receive: {e}"),
@@ -177,6 +182,21 @@ impl Driver {
     fn deadline(&self) -> crate::clock::Instant {
         let tick = now() + TICK;
         self.endpoint.poll_timeout().map_or(tick, |t| t.min(tick))
+    }
+
+    /// One received datagram (in `buf`), unless its source floods.
+    fn datagram(&mut self, buf: &[u8], dg: crate::net::udp::Datagram) {
+        if self.shed(dg.from.ip()) {
+            return;
+        }
+        let ip = dg.local.unwrap_or(self.udp_local.ip());
+        let local = SocketAddr::new(ip, self.udp_local.port());
+        let peer = Peer {
+            transport: Transport::Udp,
+            addr: dg.from,
+            local,
+        };
+        self.message(buf.get(..dg.len).unwrap_or_default(), peer);
     }
 
     fn message(&mut self, bytes: &[u8], peer: Peer) {
