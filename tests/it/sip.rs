@@ -11,6 +11,22 @@ use serde_json::json;
 use crate::harness::{Daemon, eventually};
 use crate::phone::Phone;
 
+/// The user agent of the Yealink phone the tests provision.
+const YEALINK_AGENT: &str = "Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc";
+
+/// The menu key's URL in device 1's config (fetched in a re-opened enrollment window).
+fn menu_url(d: &Daemon, phone: &Phone) -> String {
+    let (s, _) = d.call("POST", "/api/v1/devices/1/enroll", None);
+    assert_eq!(s, 200);
+    let text = phone.get(&d.url("/prov/001565aabbcc.cfg")).text();
+    let at = text.find("/menu/").expect("the config binds the menu key");
+    let token: String = text[at + 6..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    d.url(&format!("/menu/{token}/"))
+}
+
 /// The SIP account of a Yealink phone assigned to a new user, read from the device file the
 /// phone fetches in its enrollment window.
 pub(crate) fn phone_account(d: &Daemon) -> (String, String) {
@@ -23,7 +39,8 @@ pub(crate) fn phone_account_at(d: &Daemon, owner: serde_json::Value) -> (String,
         "POST",
         "/api/v1/users",
         Some(
-            json!({"username": "anna", "display_name": "Anna", "extension": "100", "auth": "none"}),
+            json!({"username": "anna", "display_name": "Anna", "extension": "100", "auth": "none",
+                   "pin": "4711"}),
         ),
     );
     assert_eq!(s, 201);
@@ -33,7 +50,7 @@ pub(crate) fn phone_account_at(d: &Daemon, owner: serde_json::Value) -> (String,
     fields.extend(owner.as_object().expect("owner").clone());
     let (s, _) = d.call("POST", "/api/v1/devices", Some(device));
     assert_eq!(s, 201);
-    let file = Phone::new("Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc")
+    let file = Phone::new(YEALINK_AGENT)
         .get(&d.url("/prov/001565aabbcc.cfg"))
         .text();
     let value = |key: &str| {
@@ -264,12 +281,12 @@ fn a_workplace_login_sends_the_phone_its_resync_notify() {
     // resync after its debounce.
     let (uas, dir) = sipp_command(&d, "notify_uas.xml", "u1", &user, &password, &port);
     let mut phone = with_calls(&uas, 2).spawn().expect("sipp");
-    let (s, _) = d.call(
-        "POST",
-        "/api/v1/workplaces/empfang/login",
-        Some(json!({"username": "anna"})),
-    );
-    assert_eq!(s, 200);
+    // Anna logs in at the phone with its menu key: extension and PIN.
+    let handset = Phone::new(YEALINK_AGENT);
+    let menu = menu_url(&d, &handset);
+    let answer = handset.get(&format!("{menu}login/100/submit?pin=4711"));
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(answer.text().contains("Anna"), "{}", answer.text());
     // Retransmitted (Timer E) until the UAS answers, so it may start listening late.
     let status = phone.wait().expect("sipp ends");
     if !status.success() {
