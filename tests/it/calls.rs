@@ -252,3 +252,143 @@ fn a_caller_hanging_up_cancels_the_ringing_phone() {
     assert!(called, "the caller's CANCEL was not answered 200 and 487");
     assert_eq!(last_call(&d)["outcome"], "cancelled");
 }
+
+/// Registers `user` from `port` and starts `scenario` there; the running phone.
+fn phone_on(
+    d: &Daemon,
+    (user, password): &(String, String),
+    port: &str,
+    scenario: &str,
+) -> (std::process::Child, tempfile::TempDir) {
+    let (mut register, _dir) = sipp_command(d, "register.xml", "u1", user, password, port);
+    assert!(register.status().expect("sipp").success(), "registered");
+    let (mut uas, dir) = sipp_command(d, scenario, "u1", user, password, port);
+    (uas.spawn().expect("sipp"), dir)
+}
+
+/// Bert calls extension 100 with `scenario`; whether it ran to its end.
+fn bert_calls_anna(d: &Daemon, bert: &(String, String), scenario: &str) -> bool {
+    let (uac, dir) = sipp_command(d, scenario, "u1", &bert.0, &bert.1, "0");
+    let mut keyed = std::process::Command::new("sipp");
+    keyed
+        .current_dir(dir.path())
+        .args(["-key", "callee", "100"])
+        .args(uac.get_args());
+    let ok = keyed.status().expect("sipp").success();
+    if !ok {
+        print_logs(dir.path());
+    }
+    ok
+}
+
+fn ended(phone: (std::process::Child, tempfile::TempDir)) -> bool {
+    let (mut child, dir) = phone;
+    let ok = child.wait().expect("sipp").success();
+    if !ok {
+        print_logs(dir.path());
+    }
+    ok
+}
+
+#[test]
+fn a_login_at_a_workplace_by_the_menu_key_adds_its_phone_and_a_logout_takes_it_away() {
+    let d = Daemon::start();
+    // Anna (100) has the Yealink at the workplace "empfang", and a softphone of her own.
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(json!({"name": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    let desk = crate::sip::phone_account_at(&d, json!({"workplace": "empfang"}));
+    let password = "annas-softphone-secret";
+    let (s, own) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "softphone", "user": "anna", "sip_password": password})),
+    );
+    assert_eq!(s, 201, "{own}");
+    let own = (
+        own["sip_username"].as_str().expect("user").to_owned(),
+        password.to_owned(),
+    );
+    let bert = bert(&d);
+    let handset = crate::phone::Phone::new(crate::sip::YEALINK_AGENT);
+    let menu = crate::sip::menu_url(&d, &handset);
+    let login = handset.get(&format!("{menu}login/100/submit?pin=4711"));
+    assert_eq!(login.status, 200, "{}", login.text());
+
+    // Mixed mode: both ring; the caller hangs up, both get their CANCEL.
+    // Each phone keeps its port: a second one would be a second registered contact.
+    let (desk_port, own_port) = (free_port(), free_port());
+    let at_desk = phone_on(&d, &desk, &desk_port, "ring_uas.xml");
+    let at_hand = phone_on(&d, &own, &own_port, "ring_uas.xml");
+    assert!(
+        bert_calls_anna(&d, &bert, "call_cancel_uac.xml"),
+        "the call rang"
+    );
+    assert!(ended(at_desk), "the workplace phone did not ring for anna");
+    assert!(ended(at_hand), "her own phone did not ring");
+
+    // Logged out: her own phone is busy and nothing else rings, so the caller hears busy.
+    let main = handset.get(&menu).text();
+    assert!(main.contains("logout"), "{main}");
+    let logout = handset.get(&format!("{menu}logout"));
+    assert_eq!(logout.status, 200, "{}", logout.text());
+    let (_, w) = d.call("GET", "/api/v1/workplaces/empfang", None);
+    assert_eq!(w["current_user"], serde_json::Value::Null, "{w}");
+    let at_hand = phone_on(&d, &own, &own_port, "busy_uas.xml");
+    assert!(
+        bert_calls_anna(&d, &bert, "call_busy_uac.xml"),
+        "the workplace phone still rang for anna after her logout"
+    );
+    assert!(ended(at_hand), "her own phone did not get the call");
+}
+
+#[test]
+fn no_call_leaves_without_the_password_and_none_to_an_outside_number_without_a_trunk() {
+    let d = Daemon::start();
+    let (anna, anna_password) = phone_account(&d);
+    let outside = "004930123456";
+    for (user, password, scenario) in [
+        (anna.as_str(), "a-guessed-password", "call_denied_uac.xml"),
+        ("nobody", "guess", "call_denied_uac.xml"),
+    ] {
+        let (uac, dir) = sipp_command(&d, scenario, "u1", user, password, "0");
+        let mut keyed = std::process::Command::new("sipp");
+        keyed
+            .current_dir(dir.path())
+            .args(["-key", "callee", outside])
+            .args(uac.get_args());
+        let ok = keyed.status().expect("sipp").success();
+        if !ok {
+            print_logs(dir.path());
+        }
+        assert!(ok, "{user}: a wrong password must get 401 again");
+    }
+    let log = d.log();
+    assert!(
+        log.contains("sip: denied 127.0.0.1 bad-credentials"),
+        "{log}"
+    );
+    assert!(log.contains("sip: denied 127.0.0.1 unknown-user"), "{log}");
+    assert!(
+        !log.contains(&format!("calls {outside}")),
+        "nothing was routed: {log}"
+    );
+    // With the password, an outside number without a trunk is refused (404), not dialled.
+    let (uac, dir) = sipp_command(&d, "call_refused_uac.xml", "u1", &anna, &anna_password, "0");
+    let mut keyed = std::process::Command::new("sipp");
+    keyed
+        .current_dir(dir.path())
+        .args(["-key", "callee", outside])
+        .args(uac.get_args());
+    let ok = keyed.status().expect("sipp").success();
+    if !ok {
+        print_logs(dir.path());
+    }
+    assert!(
+        ok,
+        "an outside number without a trunk must be refused with 404"
+    );
+}

@@ -12,10 +12,10 @@ use crate::harness::{Daemon, eventually};
 use crate::phone::Phone;
 
 /// The user agent of the Yealink phone the tests provision.
-const YEALINK_AGENT: &str = "Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc";
+pub(crate) const YEALINK_AGENT: &str = "Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc";
 
 /// The menu key's URL in device 1's config (fetched in a re-opened enrollment window).
-fn menu_url(d: &Daemon, phone: &Phone) -> String {
+pub(crate) fn menu_url(d: &Daemon, phone: &Phone) -> String {
     let (s, _) = d.call("POST", "/api/v1/devices/1/enroll", None);
     assert_eq!(s, 200);
     let text = phone.get(&d.url("/prov/001565aabbcc.cfg")).text();
