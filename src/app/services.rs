@@ -53,7 +53,7 @@ impl Services {
         }
         spawn(&mut set, "TFTP", self.tftp.run(stop()));
         spawn(&mut set, "fetch records", self.fetch_records.run(stop()));
-        spawn(&mut set, "SIP", self.sip.run(stop()));
+        spawn(&mut set, "SIP", self.sip.run_on_own_thread(stop()));
         spawn(&mut set, "change feed", self.changes.run(stop()));
         spawn(&mut set, "watchdog", self.watchdog.run(stop()));
         spawn(&mut set, "mail", self.mail.run(stop()));

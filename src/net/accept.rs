@@ -38,6 +38,16 @@ impl Acceptor {
         }
     }
 
+    /// The same listener on the runtime this is called in.
+    pub fn rebind(self) -> std::io::Result<Acceptor> {
+        let std = self.listener.into_std()?;
+        Ok(Acceptor {
+            listener: TcpListener::from_std(std)?,
+            slots: self.slots,
+            proto: self.proto,
+        })
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

@@ -52,6 +52,16 @@ impl Udp {
         })
     }
 
+    /// The same socket on the runtime this is called in (a service with a runtime of its own
+    /// takes its sockets along).
+    pub fn rebind(self) -> io::Result<Udp> {
+        let std = self.socket.into_std()?;
+        Ok(Udp {
+            socket: UdpSocket::from_std(std)?,
+            v6: self.v6,
+        })
+    }
+
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()
     }
