@@ -39,12 +39,7 @@ impl Endpoint {
             Ok(device) => device,
             Err(refusal) => return Some(*refusal),
         };
-        // The Request-URI's user; a request addressed to the server itself names it in To
-        // (as for SUBSCRIBE).
-        let dialled = [&request.uri, &request.head.to.uri]
-            .into_iter()
-            .find_map(|uri| uri.as_sip().and_then(|u| u.user.clone()));
-        let Some(dialled) = dialled else {
+        let Some(dialled) = super::addressed_user(request) else {
             return Some(reply(request, 404, "Not Found"));
         };
         if self.calls.len() >= self.config.registrar.max_bindings {
@@ -336,8 +331,7 @@ impl Endpoint {
             return;
         }
         call.ringing = true;
-        let (server, response) = (call.server.clone(), self.to_caller_ringing(key));
-        if let Some(response) = response {
+        if let Some((server, response)) = self.to_caller_status(key, 180, "Ringing") {
             let _ = self.transactions.respond(&server, response, now);
         }
     }
@@ -350,11 +344,6 @@ impl Endpoint {
     ) -> Option<(TransactionId, Response)> {
         let call = self.calls.get(&key)?;
         Some((call.server.clone(), self.to_caller(call, status, reason)))
-    }
-
-    fn to_caller_ringing(&self, key: u64) -> Option<Response> {
-        let call = self.calls.get(&key)?;
-        Some(self.to_caller(call, 180, "Ringing"))
     }
 
     /// A contact answered: the first wins the call, any later one is hung up.

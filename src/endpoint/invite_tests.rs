@@ -7,40 +7,17 @@ use std::time::Duration;
 use md5::Digest as _;
 
 use super::*;
-use crate::digest::Algorithm;
 use crate::dispatch::{CallClass, CallRequest, Caller, Destination, DeviceView, Reach, UserView};
+use crate::endpoint::Transport;
 use crate::endpoint::calls::CallerId;
-use crate::endpoint::{EndpointConfig, Transport};
-use crate::registrar::register::Accounts;
-use crate::registrar::{Binding, Origin, RegistrarLimits};
-use crate::sip::{SipLimits, Timers};
-use crate::store::DeviceKind;
-use crate::store::registrations::SipAccount;
+use crate::registrar::{Binding, Origin};
+use crate::sip::Timers;
 
 const REALM: &str = "pbx.example.com";
 const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
 
 fn endpoint() -> Endpoint {
-    let config = EndpointConfig {
-        domain: REALM.into(),
-        timers: Timers::default(),
-        limits: SipLimits::default(),
-        registrar: RegistrarLimits::default(),
-        max_transactions: 100,
-        nonce_secs: 300,
-        algorithms: vec![Algorithm::Md5],
-    };
-    let account = |id, password: &str| SipAccount {
-        device_id: id,
-        kind: DeviceKind::IpPhone,
-        password: password.into(),
-        assigned: true,
-    };
-    let accounts = Accounts::new([
-        ("anna".to_owned(), account(1, "secret1")),
-        ("bert".to_owned(), account(2, "secret2")),
-    ]);
-    let mut e = Endpoint::new(config, accounts);
+    let mut e = crate::endpoint::test_endpoint(&[("anna", 1, "secret1"), ("bert", 2, "secret2")]);
     e.registrar_mut().load([Binding {
         device_id: 2,
         contact: "<sip:bert@192.0.2.20:5060>".into(),

@@ -73,6 +73,14 @@ pub enum EndpointEvent {
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).
 pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, REGISTER, OPTIONS, SUBSCRIBE";
 
+/// Whom a request is for: the Request-URI's user, else (a request addressed to the server
+/// itself, as sipp's Digest requires) the To URI's.
+fn addressed_user(request: &Request) -> Option<String> {
+    [&request.uri, &request.head.to.uri]
+        .into_iter()
+        .find_map(|uri| uri.as_sip().and_then(|u| u.user.clone()))
+}
+
 #[derive(Debug)]
 pub struct Endpoint {
     config: EndpointConfig,
@@ -438,4 +446,30 @@ impl Endpoint {
     pub fn poll_event(&mut self) -> Option<EndpointEvent> {
         self.events.pop_front()
     }
+}
+
+/// For the endpoint's tests: a core for realm `pbx.example.com` (MD5 offered) with `accounts`
+/// (username, device, password), all phones assigned.
+#[cfg(test)]
+fn test_endpoint(accounts: &[(&str, i64, &str)]) -> Endpoint {
+    use crate::store::{DeviceKind, registrations::SipAccount};
+    let config = EndpointConfig {
+        domain: "pbx.example.com".into(),
+        timers: Timers::default(),
+        limits: SipLimits::default(),
+        registrar: RegistrarLimits::default(),
+        max_transactions: 100,
+        nonce_secs: 300,
+        algorithms: vec![crate::digest::Algorithm::Md5],
+    };
+    let accounts = accounts.iter().map(|(name, id, password)| {
+        let account = SipAccount {
+            device_id: *id,
+            kind: DeviceKind::IpPhone,
+            password: (*password).to_owned(),
+            assigned: true,
+        };
+        ((*name).to_owned(), account)
+    });
+    Endpoint::new(config, Accounts::new(accounts))
 }

@@ -59,11 +59,8 @@ impl Endpoint {
             busy.head.headers.push(HeaderName::RETRY_AFTER, "5");
             return Some(busy);
         }
-        // The mailbox is the Request-URI's user (RFC 3842 §4); a phone that addresses the
-        // server itself names it in To (sipp's Digest, too, only knows that form).
-        let user = [&request.uri, &request.head.to.uri]
-            .into_iter()
-            .find_map(|uri| uri.as_sip().and_then(|u| u.user.clone()));
+        // The mailbox is the Request-URI's user (RFC 3842 §4).
+        let user = super::addressed_user(request);
         self.next_pending += 1;
         let key = self.next_pending;
         self.pending.insert(
@@ -265,7 +262,7 @@ impl Endpoint {
         devices: &[i64],
         now: Instant,
     ) {
-        let mut subscribed: Vec<Subscription> = self
+        let subscribed: Vec<Subscription> = self
             .subscriptions
             .to_mailbox(user)
             .map(|s| {
@@ -273,19 +270,10 @@ impl Endpoint {
                 s.clone()
             })
             .collect();
-        for s in &mut subscribed {
-            self.notify_subscriber(s, now);
-            self.subscriptions.insert(s.clone());
-        }
-        let body = summary.body(&format!("sip:{extension}@{}", self.config.domain));
-        let headers = format!("Event: {}\r\n", mwi::PACKAGE);
+        self.notify_again(subscribed, now);
         for &device in devices {
-            if self.subscriptions.watches(device, user) {
-                continue;
-            }
-            let bindings = self.registrar.bindings(device).to_vec();
-            for b in &bindings {
-                self.send_unsolicited(b, &headers, Some((mwi::CONTENT_TYPE, &body)), now);
+            if !self.subscriptions.watches(device, user) {
+                self.unsolicited_mwi(device, extension, summary, now);
             }
         }
     }
@@ -300,7 +288,7 @@ impl Endpoint {
         summary: Summary,
         now: Instant,
     ) {
-        let mut own: Vec<Subscription> = self
+        let own: Vec<Subscription> = self
             .subscriptions
             .of_device(device)
             .filter(|s| s.mailbox.own)
@@ -310,13 +298,22 @@ impl Endpoint {
                 s.clone()
             })
             .collect();
-        for s in &mut own {
-            self.notify_subscriber(s, now);
-            self.subscriptions.insert(s.clone());
+        if own.is_empty() {
+            self.unsolicited_mwi(device, extension, summary, now);
         }
-        if !own.is_empty() {
-            return;
+        self.notify_again(own, now);
+    }
+
+    /// The NOTIFY of each of `changed` (updated copies), kept with their new CSeq.
+    fn notify_again(&mut self, changed: Vec<Subscription>, now: Instant) {
+        for mut s in changed {
+            self.notify_subscriber(&mut s, now);
+            self.subscriptions.insert(s);
         }
+    }
+
+    /// `summary` of the box at `extension`, unsolicited, to every binding of `device`.
+    fn unsolicited_mwi(&mut self, device: i64, extension: &str, summary: Summary, now: Instant) {
         let body = summary.body(&format!("sip:{extension}@{}", self.config.domain));
         let headers = format!("Event: {}\r\n", mwi::PACKAGE);
         let bindings = self.registrar.bindings(device).to_vec();

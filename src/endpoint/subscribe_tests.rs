@@ -3,34 +3,12 @@ use std::net::SocketAddr;
 use md5::Digest as _;
 
 use super::*;
-use crate::digest::Algorithm;
-use crate::endpoint::EndpointConfig;
-use crate::registrar::RegistrarLimits;
-use crate::registrar::register::Accounts;
-use crate::sip::{SipLimits, Timers};
-use crate::store::DeviceKind;
-use crate::store::registrations::SipAccount;
 
 const REALM: &str = "pbx.example.com";
 const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
 
 fn endpoint() -> Endpoint {
-    let config = EndpointConfig {
-        domain: REALM.into(),
-        timers: Timers::default(),
-        limits: SipLimits::default(),
-        registrar: RegistrarLimits::default(),
-        max_transactions: 100,
-        nonce_secs: 300,
-        algorithms: vec![Algorithm::Md5],
-    };
-    let account = SipAccount {
-        device_id: 7,
-        kind: DeviceKind::IpPhone,
-        password: "secret7".into(),
-        assigned: true,
-    };
-    Endpoint::new(config, Accounts::new([("dev7".to_owned(), account)]))
+    crate::endpoint::test_endpoint(&[("dev7", 7, "secret7")])
 }
 
 fn peer() -> Peer {

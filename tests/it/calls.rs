@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::harness::Daemon;
 use crate::mwi::free_port;
-use crate::sip::{phone_account, print_logs, sipp_command};
+use crate::sip::{ended, phone_account, phone_on, print_logs, sipp_command, with_key};
 
 /// Bert (extension 101) with a softphone; its SIP account.
 fn bert(d: &Daemon) -> (String, String) {
@@ -47,12 +47,7 @@ fn an_internal_call_rings_the_callee_and_connects_both_phones() {
     let mut callee = uas.spawn().expect("sipp");
 
     let (uac, caller_dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
-    let mut keyed = std::process::Command::new("sipp");
-    keyed
-        .current_dir(caller_dir.path())
-        .args(["-key", "callee", "101"])
-        .args(uac.get_args());
-    let called = keyed.status().expect("sipp");
+    let called = with_key(&uac, "callee", "101").status().expect("sipp");
     let answered = callee.wait().expect("sipp");
     if !called.success() || !answered.success() {
         print_logs(caller_dir.path());
@@ -167,12 +162,7 @@ fn each_phone_rings_after_its_own_wait_and_for_its_own_time() {
         &anna_password,
         "0",
     );
-    let mut keyed = std::process::Command::new("sipp");
-    keyed
-        .current_dir(caller_dir.path())
-        .args(["-key", "callee", "101"])
-        .args(uac.get_args());
-    let called = keyed.status().expect("sipp");
+    let called = with_key(&uac, "callee", "101").status().expect("sipp");
     let mut times = Vec::new();
     for (mut phone, dir) in ringing {
         let ok = phone.wait().expect("sipp");
@@ -220,12 +210,10 @@ fn call_bert(phone_scenario: &str, caller_scenario: &str) -> (bool, bool, Daemon
         sipp_command(&d, phone_scenario, "u1", &bert, &bert_password, &port);
     let mut callee = uas.spawn().expect("sipp");
     let (uac, caller_dir) = sipp_command(&d, caller_scenario, "u1", &anna, &anna_password, "0");
-    let mut keyed = std::process::Command::new("sipp");
-    keyed
-        .current_dir(caller_dir.path())
-        .args(["-key", "callee", "101"])
-        .args(uac.get_args());
-    let called = keyed.status().expect("sipp").success();
+    let called = with_key(&uac, "callee", "101")
+        .status()
+        .expect("sipp")
+        .success();
     let answered = callee.wait().expect("sipp").success();
     if !called || !answered {
         print_logs(caller_dir.path());
@@ -253,37 +241,13 @@ fn a_caller_hanging_up_cancels_the_ringing_phone() {
     assert_eq!(last_call(&d)["outcome"], "cancelled");
 }
 
-/// Registers `user` from `port` and starts `scenario` there; the running phone.
-fn phone_on(
-    d: &Daemon,
-    (user, password): &(String, String),
-    port: &str,
-    scenario: &str,
-) -> (std::process::Child, tempfile::TempDir) {
-    let (mut register, _dir) = sipp_command(d, "register.xml", "u1", user, password, port);
-    assert!(register.status().expect("sipp").success(), "registered");
-    let (mut uas, dir) = sipp_command(d, scenario, "u1", user, password, port);
-    (uas.spawn().expect("sipp"), dir)
-}
-
 /// Bert calls extension 100 with `scenario`; whether it ran to its end.
 fn bert_calls_anna(d: &Daemon, bert: &(String, String), scenario: &str) -> bool {
     let (uac, dir) = sipp_command(d, scenario, "u1", &bert.0, &bert.1, "0");
-    let mut keyed = std::process::Command::new("sipp");
-    keyed
-        .current_dir(dir.path())
-        .args(["-key", "callee", "100"])
-        .args(uac.get_args());
-    let ok = keyed.status().expect("sipp").success();
-    if !ok {
-        print_logs(dir.path());
-    }
-    ok
-}
-
-fn ended(phone: (std::process::Child, tempfile::TempDir)) -> bool {
-    let (mut child, dir) = phone;
-    let ok = child.wait().expect("sipp").success();
+    let ok = with_key(&uac, "callee", "100")
+        .status()
+        .expect("sipp")
+        .success();
     if !ok {
         print_logs(dir.path());
     }
@@ -355,12 +319,10 @@ fn no_call_leaves_without_the_password_and_none_to_an_outside_number_without_a_t
         ("nobody", "guess", "call_denied_uac.xml"),
     ] {
         let (uac, dir) = sipp_command(&d, scenario, "u1", user, password, "0");
-        let mut keyed = std::process::Command::new("sipp");
-        keyed
-            .current_dir(dir.path())
-            .args(["-key", "callee", outside])
-            .args(uac.get_args());
-        let ok = keyed.status().expect("sipp").success();
+        let ok = with_key(&uac, "callee", outside)
+            .status()
+            .expect("sipp")
+            .success();
         if !ok {
             print_logs(dir.path());
         }
@@ -378,12 +340,10 @@ fn no_call_leaves_without_the_password_and_none_to_an_outside_number_without_a_t
     );
     // With the password, an outside number without a trunk is refused (404), not dialled.
     let (uac, dir) = sipp_command(&d, "call_refused_uac.xml", "u1", &anna, &anna_password, "0");
-    let mut keyed = std::process::Command::new("sipp");
-    keyed
-        .current_dir(dir.path())
-        .args(["-key", "callee", outside])
-        .args(uac.get_args());
-    let ok = keyed.status().expect("sipp").success();
+    let ok = with_key(&uac, "callee", outside)
+        .status()
+        .expect("sipp")
+        .success();
     if !ok {
         print_logs(dir.path());
     }

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use crate::harness::{Daemon, eventually};
-use crate::sip::{phone_account, phone_account_at, print_logs, sipp_command};
+use crate::sip::{
+    ended, phone_account, phone_account_at, phone_on, print_logs, sipp_command, with_key,
+};
 
 /// Sets `username`'s mailbox counts in the daemon's store from this (other) process.
 fn set_counts(d: &Daemon, username: &str, new: u32, old: u32) {
@@ -67,23 +69,11 @@ fn a_subscribed_phone_hears_its_mailbox_at_once_and_after_each_change() {
 #[test]
 fn a_registered_phone_that_never_subscribed_gets_the_counts_unsolicited() {
     let d = Daemon::start();
-    let (user, password) = phone_account(&d);
-    let port = free_port();
-    let (mut register, dir) = sipp_command(&d, "register.xml", "u1", &user, &password, &port);
-    let registered = register.status().expect("sipp");
-    if !registered.success() {
-        print_logs(dir.path());
-    }
-    assert!(registered.success(), "the phone did not register");
-    let (mut uas, dir) = sipp_command(&d, "mwi_uas.xml", "u1", &user, &password, &port);
-    let mut phone = uas.spawn().expect("sipp");
+    let account = phone_account(&d);
+    let phone = phone_on(&d, &account, &free_port(), "mwi_uas.xml");
     set_counts(&d, "anna", 3, 0);
     // Retransmitted (Timer E) until the UAS answers, so it may start listening late.
-    let status = phone.wait().expect("sipp ends");
-    if !status.success() {
-        print_logs(dir.path());
-    }
-    assert!(status.success(), "the phone got no MWI NOTIFY");
+    assert!(ended(phone), "the phone got no MWI NOTIFY");
 }
 
 #[test]
@@ -95,28 +85,16 @@ fn a_workplace_phone_shows_the_box_of_whoever_logs_in() {
         Some(serde_json::json!({"name": "empfang"})),
     );
     assert_eq!(s, 201);
-    let (user, password) = phone_account_at(&d, serde_json::json!({"workplace": "empfang"}));
+    let account = phone_account_at(&d, serde_json::json!({"workplace": "empfang"}));
     set_counts(&d, "anna", 3, 0);
-    let port = free_port();
-    let (mut register, dir) = sipp_command(&d, "register.xml", "u1", &user, &password, &port);
-    let registered = register.status().expect("sipp");
-    if !registered.success() {
-        print_logs(dir.path());
-    }
-    assert!(registered.success(), "the phone did not register");
-    let (mut uas, dir) = sipp_command(&d, "mwi_uas.xml", "u1", &user, &password, &port);
-    let mut phone = uas.spawn().expect("sipp");
+    let phone = phone_on(&d, &account, &free_port(), "mwi_uas.xml");
     let (s, _) = d.call(
         "POST",
         "/api/v1/workplaces/empfang/login",
         Some(serde_json::json!({"username": "anna"})),
     );
     assert_eq!(s, 200);
-    let status = phone.wait().expect("sipp ends");
-    if !status.success() {
-        print_logs(dir.path());
-    }
-    assert!(status.success(), "the phone did not show anna's box");
+    assert!(ended(phone), "the phone did not show anna's box");
 }
 
 #[test]
@@ -135,12 +113,7 @@ fn a_subscription_to_someone_else_s_mailbox_is_refused_and_unknown_ones_only_aft
     for (target, status) in [("101", "403"), ("999", "404")] {
         let (cmd, dir) = sipp_command(&d, "subscribe_refused.xml", "u1", &user, &password, "0");
         // sipp reads no option after the target address: the keys go first.
-        let mut keyed = std::process::Command::new("sipp");
-        keyed
-            .current_dir(dir.path())
-            .args(["-key", "target", target])
-            .args(cmd.get_args());
-        let ok = keyed.status().expect("sipp");
+        let ok = with_key(&cmd, "target", target).status().expect("sipp");
         if !ok.success() {
             print_logs(dir.path());
         }

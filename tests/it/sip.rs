@@ -303,6 +303,40 @@ fn a_workplace_login_sends_the_phone_its_resync_notify() {
     );
 }
 
+/// Registers `user` from `port` and starts `scenario` there; the running phone.
+pub(crate) fn phone_on(
+    d: &Daemon,
+    (user, password): &(String, String),
+    port: &str,
+    scenario: &str,
+) -> (std::process::Child, tempfile::TempDir) {
+    let (mut register, _dir) = sipp_command(d, "register.xml", "u1", user, password, port);
+    assert!(register.status().expect("sipp").success(), "registered");
+    let (mut uas, dir) = sipp_command(d, scenario, "u1", user, password, port);
+    (uas.spawn().expect("sipp"), dir)
+}
+
+/// Whether `phone` (from [`phone_on`]) ran its scenario to the end (its logs printed if not).
+pub(crate) fn ended(phone: (std::process::Child, tempfile::TempDir)) -> bool {
+    let (mut child, dir) = phone;
+    let ok = child.wait().expect("sipp").success();
+    if !ok {
+        print_logs(dir.path());
+    }
+    ok
+}
+
+/// `cmd` (from [`sipp_command`]) with the generic parameter `-key name value` (the keys go
+/// first: sipp reads no option after the target address).
+pub(crate) fn with_key(cmd: &Command, name: &str, value: &str) -> Command {
+    let mut keyed = Command::new(cmd.get_program());
+    if let Some(dir) = cmd.get_current_dir() {
+        keyed.current_dir(dir);
+    }
+    keyed.args(["-key", name, value]).args(cmd.get_args());
+    keyed
+}
+
 /// `cmd` (from [`sipp_command`]) taking `calls` calls instead of one.
 pub(crate) fn with_calls(cmd: &Command, calls: u32) -> Command {
     let mut args: Vec<std::ffi::OsString> = cmd.get_args().map(ToOwned::to_owned).collect();

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::harness::Daemon;
 use crate::mwi::free_port;
-use crate::sip::{phone_account, print_logs, sipp_command};
+use crate::sip::{phone_account, print_logs, sipp_command, with_key};
 
 /// Bert (101) with a softphone that rings for team calls only; its SIP account.
 fn bert_agent(d: &Daemon) -> (String, String) {
@@ -48,12 +48,7 @@ fn a_team_call_rings_the_member_with_the_team_class_and_connects() {
         sipp_command(&d, "answer_uas.xml", "u1", &bert, &bert_password, &port);
     let mut callee = uas.spawn().expect("sipp");
     let (uac, caller_dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
-    let mut keyed = std::process::Command::new("sipp");
-    keyed
-        .current_dir(caller_dir.path())
-        .args(["-key", "callee", "600"])
-        .args(uac.get_args());
-    let called = keyed.status().expect("sipp");
+    let called = with_key(&uac, "callee", "600").status().expect("sipp");
     let answered = callee.wait().expect("sipp");
     if !called.success() || !answered.success() {
         print_logs(caller_dir.path());
