@@ -78,6 +78,9 @@ pub struct Subscription {
 pub struct Subscriptions {
     by_dialog: HashMap<(String, String), Subscription>,
     max: usize,
+    /// No subscription ends before this (it may be earlier than the true first end: a
+    /// refresh moves an end later), so timeouts before it cost no walk of the table.
+    earliest: Option<Instant>,
 }
 
 impl Subscriptions {
@@ -85,6 +88,7 @@ impl Subscriptions {
         Subscriptions {
             by_dialog: HashMap::new(),
             max,
+            earliest: None,
         }
     }
 
@@ -99,6 +103,7 @@ impl Subscriptions {
         if self.by_dialog.len() >= self.max && !self.by_dialog.contains_key(&key) {
             return false;
         }
+        self.earliest = Some(self.earliest.map_or(s.expires, |e| e.min(s.expires)));
         self.by_dialog.insert(key, s);
         true
     }
@@ -110,15 +115,21 @@ impl Subscriptions {
 
     /// The subscriptions that ended by `now`.
     pub fn expired(&mut self, now: Instant) -> Vec<Subscription> {
+        if self.earliest.is_none_or(|e| e > now) {
+            return Vec::new();
+        }
         let gone: Vec<(String, String)> = self
             .by_dialog
             .iter()
             .filter(|(_, s)| s.expires <= now)
             .map(|(k, _)| k.clone())
             .collect();
-        gone.iter()
+        let ended = gone
+            .iter()
             .filter_map(|k| self.by_dialog.remove(k))
-            .collect()
+            .collect();
+        self.earliest = self.by_dialog.values().map(|s| s.expires).min();
+        ended
     }
 
     /// The subscriptions to `user`'s mailbox.
