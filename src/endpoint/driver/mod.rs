@@ -262,16 +262,19 @@ impl Driver {
     }
 
     /// Sends what the endpoint produced and acts on its events (which may produce more).
+    /// Events go first: a phone that has its 200 must already show as registered in the API
+    /// (a test that asked right after the 200 sometimes saw it still unregistered).
     async fn flush(&mut self) {
         loop {
-            self.transmit().await;
             let events: Vec<EndpointEvent> =
                 std::iter::from_fn(|| self.endpoint.poll_event()).collect();
-            if events.is_empty() {
-                return;
-            }
+            let done = events.is_empty();
             for event in events {
                 self.act(event).await;
+            }
+            self.transmit().await;
+            if done {
+                return;
             }
         }
     }
