@@ -5,10 +5,8 @@
 //! its SDP answers the caller, every other leg is cancelled (RFC 3326 Reason). BYE and CANCEL
 //! are passed across.
 
-use bytes::Bytes;
-
 use super::calls::{self, Attempt, Call, Connected, Outbound, Route};
-use super::dialog::{Dialog, Leaving};
+use super::dialog::Dialog;
 use super::{Endpoint, EndpointEvent, Peer};
 use crate::clock::{Instant, UnixTime};
 use crate::dispatch::{self, Event, LegId, Refusal, Rejection, StopReason};
@@ -121,7 +119,7 @@ impl Endpoint {
     }
 
     /// Acts on what call `key`'s dispatch core says, until it says nothing more.
-    fn drive(&mut self, key: u64, now: Instant) {
+    pub(super) fn drive(&mut self, key: u64, now: Instant) {
         loop {
             let event = self
                 .calls
@@ -278,7 +276,7 @@ impl Endpoint {
     }
 
     /// Forgets call `key`; its record goes to the driver.
-    fn forget_call(&mut self, key: u64, now: Instant) {
+    pub(super) fn forget_call(&mut self, key: u64, now: Instant) {
         self.call_of_tx.retain(|_, k| *k != key);
         self.call_of_id.retain(|_, k| *k != key);
         if let Some(call) = self.calls.remove(&key) {
@@ -413,83 +411,6 @@ impl Endpoint {
         }
     }
 
-    /// Sends the ACK of a 2xx in `dialog` (outside any transaction, §13.2.2.4); its bytes,
-    /// to send again when the 2xx comes again.
-    fn ack(&mut self, dialog: &Dialog, invite: &Request, peer: &Peer) -> Bytes {
-        let (unique, local) = (self.unique(), peer.local.to_string());
-        let leaving = Leaving {
-            transport: peer.transport.as_str(),
-            local: &local,
-            unique: &unique,
-        };
-        let Some(ack) = dialog.ack(invite.head.cseq.seq, leaving) else {
-            return Bytes::new();
-        };
-        let bytes = Bytes::from(ack.print());
-        self.send_direct(peer.clone(), bytes.to_vec());
-        bytes
-    }
-
-    /// A 2xx again from a callee (its ACK was lost): the same ACK again.
-    pub(super) fn stray_response(&mut self, r: &Response) {
-        if r.head.cseq.method != Method::Invite || !(200..300).contains(&r.status) {
-            return;
-        }
-        let key = self.call_of_id.get(&r.head.call_id).copied();
-        let Some(c) = key.and_then(|k| self.calls.get(&k)?.connected.as_ref()) else {
-            return;
-        };
-        if c.callee.call_id == r.head.call_id && !c.ack.is_empty() {
-            let (peer, ack) = (c.callee_peer.clone(), c.ack.to_vec());
-            self.send_direct(peer, ack);
-        }
-    }
-
-    /// The caller's ACK of our 2xx: no more retransmissions.
-    pub(super) fn caller_ack(&mut self, request: &Request) {
-        let key = self.call_of_id.get(&request.head.call_id).copied();
-        if let Some(c) = key.and_then(|k| self.calls.get_mut(&k)?.connected.as_mut())
-            && c.caller.call_id == request.head.call_id
-        {
-            c.resend = None;
-            c.give_up = None;
-        }
-    }
-
-    /// Our 2xx to callers that have not ACKed it yet: again, or (64·T1 on) the call ends.
-    fn resend_answers(&mut self, now: Instant) {
-        let t2 = self.config.timers.t2;
-        let mut lost = Vec::new();
-        let mut again = Vec::new();
-        for (key, call) in &mut self.calls {
-            let Some(c) = call.connected.as_mut() else {
-                continue;
-            };
-            if c.give_up.is_some_and(|t| t <= now) {
-                lost.push(*key);
-                continue;
-            }
-            if let Some((at, interval)) = c.resend
-                && at <= now
-            {
-                let next = (interval * 2).min(t2);
-                c.resend = Some((now + next, next));
-                again.push((call.server.clone(), c.ok.clone()));
-            }
-        }
-        for (server, ok) in again {
-            let _ = self.transactions.respond(&server, ok, now);
-        }
-        for key in lost {
-            tracing::info!("sip: call {key} was answered but the caller never ACKed: ending it");
-            if let Some(mut c) = self.calls.get_mut(&key).and_then(|c| c.connected.take()) {
-                self.bye(&mut c.callee, &c.callee_peer, now);
-                self.bye(&mut c.caller, &c.caller_peer, now);
-            }
-            self.forget_call(key, now);
-        }
-    }
-
     /// Dispatch timers (waits, ring times) due at `now`.
     pub(super) fn call_timeouts(&mut self, now: Instant) {
         self.resend_answers(now);
@@ -519,22 +440,6 @@ impl Endpoint {
                     .flatten()
             });
         dispatch.chain(answers).min()
-    }
-
-    /// Ends `dialog` with a BYE.
-    fn bye(&mut self, dialog: &mut Dialog, peer: &Peer, now: Instant) {
-        let (unique, local) = (self.unique(), peer.local.to_string());
-        let leaving = Leaving {
-            transport: peer.transport.as_str(),
-            local: &local,
-            unique: &unique,
-        };
-        if let Some(bye) = dialog.request("BYE", leaving, "", None) {
-            let reliable = peer.transport.is_reliable();
-            let _ = self
-                .transactions
-                .send_request(bye, peer.clone(), reliable, now);
-        }
     }
 
     /// A contact failed; when all contacts of its leg have, dispatch hears why.
@@ -589,29 +494,6 @@ impl Endpoint {
         }
         self.drive(key, now);
         self.finish_unanswered(key, now);
-    }
-
-    /// A BYE in a connected call: 200, and a BYE to the other side.
-    pub(super) fn bye_in_call(&mut self, request: &Request, now: Instant) -> Response {
-        let key = self.call_of_id.get(&request.head.call_id).copied();
-        let Some(call) = key.and_then(|k| self.calls.get_mut(&k)) else {
-            return reply(request, 481, "Call/Transaction Does Not Exist");
-        };
-        let Some(c) = call.connected.as_mut() else {
-            return reply(request, 481, "Call/Transaction Does Not Exist");
-        };
-        let from_caller = request.head.call_id == c.caller.call_id;
-        let (mut dialog, peer) = match from_caller {
-            true => (c.callee.clone(), c.callee_peer.clone()),
-            false => (c.caller.clone(), c.caller_peer.clone()),
-        };
-        self.bye(&mut dialog, &peer, now);
-        if let Some(k) = key {
-            self.forget_call(k, now);
-        }
-        let mut ok = Response::for_request(request, 200, "OK");
-        ok.head.contact = Default::default();
-        ok
     }
 }
 

@@ -11,6 +11,7 @@ pub mod calls;
 mod dialog;
 pub mod driver;
 pub mod flood;
+mod in_call;
 mod invite;
 pub mod mwi;
 mod peer;
