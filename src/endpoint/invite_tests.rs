@@ -13,8 +13,8 @@ use crate::endpoint::calls::CallerId;
 use crate::registrar::{Binding, Origin};
 use crate::sip::Timers;
 
-const REALM: &str = "pbx.example.com";
-const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
+pub(crate) const REALM: &str = "pbx.example.com";
+pub(crate) const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
 
 fn endpoint() -> Endpoint {
     let mut e = crate::endpoint::test_endpoint(&[("anna", 1, "secret1"), ("bert", 2, "secret2")]);
@@ -37,7 +37,7 @@ fn endpoint() -> Endpoint {
     e
 }
 
-fn caller() -> Peer {
+pub(crate) fn caller() -> Peer {
     Peer {
         transport: Transport::Udp,
         addr: "192.0.2.10:5062".parse::<SocketAddr>().expect("addr"),
@@ -52,7 +52,7 @@ fn callee() -> Peer {
     }
 }
 
-fn invite(cseq: u32, auth: &str) -> Vec<u8> {
+pub(crate) fn invite(cseq: u32, auth: &str) -> Vec<u8> {
     format!(
         "INVITE sip:101@{REALM} SIP/2.0\r\n\
          Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-i{cseq};rport\r\n\
@@ -67,7 +67,7 @@ fn invite(cseq: u32, auth: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn authorization(nonce: &str) -> String {
+pub(crate) fn authorization(nonce: &str) -> String {
     let h = |t: String| crate::digest::hex(&md5::Md5::digest(t.as_bytes()));
     let uri = format!("sip:101@{REALM}");
     let ha2 = h(format!("INVITE:{uri}"));
@@ -81,7 +81,7 @@ fn authorization(nonce: &str) -> String {
     )
 }
 
-fn sent(e: &mut Endpoint) -> Vec<String> {
+pub(crate) fn sent(e: &mut Endpoint) -> Vec<String> {
     std::iter::from_fn(|| e.poll_transmit())
         .map(|t| String::from_utf8_lossy(&t.bytes).into_owned())
         .collect()
@@ -127,6 +127,7 @@ fn connected(e: &mut Endpoint, now: Instant) {
         },
         view,
         caller: CallerId {
+            ours: None,
             name: "Anna".into(),
             number: "100".into(),
         },

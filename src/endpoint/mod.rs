@@ -17,6 +17,9 @@ pub mod mwi;
 mod peer;
 pub mod resync;
 mod subscribe;
+pub mod trunk;
+mod trunk_calls;
+mod trunk_register;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -48,6 +51,8 @@ pub struct EndpointConfig {
     pub nonce_secs: u64,
     /// Digest algorithms offered, most preferred first.
     pub algorithms: Vec<crate::digest::Algorithm>,
+    /// `[[sip.trunks]]`.
+    pub trunks: Vec<crate::config::TrunkConfig>,
 }
 
 /// What the driver must act on.
@@ -66,6 +71,13 @@ pub enum EndpointEvent {
         key: u64,
         device: i64,
         dialled: String,
+    },
+    /// A call from a trunk to one of its DIDs: the driver answers with
+    /// [`Endpoint::handle_route`] and `key`.
+    FromTrunk {
+        key: u64,
+        target: crate::config::DidTarget,
+        caller: calls::CallerId,
     },
     /// A call ended: its record.
     CallEnded(Box<calls::Ended>),
@@ -108,6 +120,9 @@ pub struct Endpoint {
     /// The call each Call-ID (the caller's; the answering callee's) belongs to.
     call_of_id: HashMap<String, u64>,
     next_call: u64,
+    trunks: trunk::Trunks,
+    /// The trunk each of our REGISTER transactions is for.
+    trunk_of_tx: HashMap<TransactionId, usize>,
     dispatch: crate::dispatch::DispatchConfig,
     /// Makes Call-IDs, tags and branches of our own requests unique.
     seed: u64,
@@ -138,6 +153,8 @@ impl Endpoint {
             call_of_tx: HashMap::new(),
             call_of_id: HashMap::new(),
             next_call: 0,
+            trunks: trunk::Trunks::new(config.trunks.clone()),
+            trunk_of_tx: HashMap::new(),
             dispatch: crate::dispatch::DispatchConfig::default(),
             seed: rand::random(),
             sent: 0,
@@ -418,6 +435,7 @@ impl Endpoint {
         self.transactions.handle_timeout(now);
         self.pump(now);
         self.call_timeouts(now);
+        self.trunk_timeouts(now);
         self.send_resyncs(now);
         self.expire_subscriptions(now);
         self.registrar.handle_timeout(wall);
@@ -432,6 +450,7 @@ impl Endpoint {
             self.transactions.poll_timeout(),
             self.resyncs.poll_timeout(),
             self.calls_timeout(),
+            self.trunks_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -453,6 +472,15 @@ impl Endpoint {
 /// (username, device, password), all phones assigned.
 #[cfg(test)]
 fn test_endpoint(accounts: &[(&str, i64, &str)]) -> Endpoint {
+    test_endpoint_with_trunks(accounts, Vec::new())
+}
+
+/// [`test_endpoint`] with `trunks`.
+#[cfg(test)]
+fn test_endpoint_with_trunks(
+    accounts: &[(&str, i64, &str)],
+    trunks: Vec<crate::config::TrunkConfig>,
+) -> Endpoint {
     use crate::store::{DeviceKind, registrations::SipAccount};
     let config = EndpointConfig {
         domain: "pbx.example.com".into(),
@@ -462,6 +490,7 @@ fn test_endpoint(accounts: &[(&str, i64, &str)]) -> Endpoint {
         max_transactions: 100,
         nonce_secs: 300,
         algorithms: vec![crate::digest::Algorithm::Md5],
+        trunks,
     };
     let accounts = accounts.iter().map(|(name, id, password)| {
         let account = SipAccount {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 mod calls;
 mod mailbox;
 mod tcp;
+mod trunks;
 pub mod view;
 mod writer;
 
@@ -169,6 +170,8 @@ impl SipServer {
         }
         let mut changes = self.store.watch_changes();
         let mut prune = tokio::time::interval(PRUNE_EVERY);
+        let (resolved_tx, mut resolved) = mpsc::channel(16);
+        let resolver = tokio::spawn(trunks::resolve(d.endpoint.trunk_hosts(), resolved_tx));
         let retention = self.calls;
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let result = loop {
@@ -198,10 +201,12 @@ impl SipServer {
                 }
                 Ok(()) = changes.changed() => d.follow_changes().await,
                 _ = prune.tick() => d.prune_calls(&retention).await,
+                Some(r) = resolved.recv() => d.trunk_resolved(r),
             }
             d.flush().await;
         };
         acceptor.abort();
+        resolver.abort();
         drop(d);
         // The writer ends when its channel closes: every change reaches the store.
         let _ = writer.await;
@@ -296,6 +301,11 @@ impl Driver {
                 device,
                 dialled,
             } => self.route_call(key, device, &dialled).await,
+            EndpointEvent::FromTrunk {
+                key,
+                target,
+                caller,
+            } => self.route_from_trunk(key, target, caller).await,
             EndpointEvent::CallEnded(ended) => self.record_call(*ended).await,
         }
     }
