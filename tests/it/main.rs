@@ -24,5 +24,6 @@ mod smtp;
 mod team_calls;
 mod teams;
 mod tftp;
+mod trunk_calls;
 mod trunks;
 mod users;
