@@ -178,6 +178,7 @@ fn sip_server(
             nonce_secs: sip.nonce_secs,
             algorithms: sip.digest_algorithms.clone(),
             trunks: sip.trunks.clone(),
+            dispatch: config.calls.dispatch(),
         },
         bans: Bans {
             failures: sip.auth_failures,

@@ -53,6 +53,8 @@ pub struct EndpointConfig {
     pub algorithms: Vec<crate::digest::Algorithm>,
     /// `[[sip.trunks]]`.
     pub trunks: Vec<crate::config::TrunkConfig>,
+    /// `[calls]`: forwarding depth, the busy rule.
+    pub dispatch: crate::dispatch::DispatchConfig,
 }
 
 /// What the driver must act on.
@@ -155,7 +157,7 @@ impl Endpoint {
             next_call: 0,
             trunks: trunk::Trunks::new(config.trunks.clone()),
             trunk_of_tx: HashMap::new(),
-            dispatch: crate::dispatch::DispatchConfig::default(),
+            dispatch: config.dispatch,
             seed: rand::random(),
             sent: 0,
             accounts,
@@ -260,6 +262,11 @@ impl Endpoint {
     fn unique(&mut self) -> String {
         self.sent += 1;
         format!("{:x}{:x}", self.seed, self.sent)
+    }
+
+    /// What dispatch runs with (the driver builds views as deep as it follows).
+    pub fn dispatch_config(&self) -> crate::dispatch::DispatchConfig {
+        self.dispatch
     }
 
     pub fn registrar(&self) -> &Registrar {
@@ -491,6 +498,7 @@ fn test_endpoint_with_trunks(
         nonce_secs: 300,
         algorithms: vec![crate::digest::Algorithm::Md5],
         trunks,
+        dispatch: crate::dispatch::DispatchConfig::default(),
     };
     let accounts = accounts.iter().map(|(name, id, password)| {
         let account = SipAccount {

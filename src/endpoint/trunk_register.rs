@@ -58,6 +58,13 @@ impl Endpoint {
         let Some(trunk) = self.trunks.0.get_mut(index) else {
             return;
         };
+        if trunk.config.transport == crate::config::TrunkTransport::Tcp && trunk.route.is_none() {
+            tracing::warn!(
+                "sip: trunk {}: connecting to a provider over TCP is not built yet; it takes calls \
+                 in, but nothing goes out or registers through it (use transport = \"udp\")",
+                trunk.config.name
+            );
+        }
         trunk.route = addrs.first().map(|a| (*a, local));
         trunk.addrs = addrs;
         let r = &mut trunk.registration;

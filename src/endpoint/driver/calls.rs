@@ -71,7 +71,7 @@ impl Driver {
     ) -> Result<Route, StoreError> {
         let registrar = self.endpoint.registrar();
         let registered = |d: i64| !registrar.bindings(d).is_empty();
-        let hops = crate::dispatch::DispatchConfig::default().max_forward_hops;
+        let hops = self.endpoint.dispatch_config().max_forward_hops;
         let view = view(&self.store, &target, hops, registered).await?;
         let request = CallRequest {
             target,
