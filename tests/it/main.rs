@@ -4,6 +4,7 @@ mod call_records;
 mod calls;
 mod cli;
 mod devices;
+mod forwarding_calls;
 mod harness;
 mod import;
 mod import_hostile;

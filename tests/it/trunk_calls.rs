@@ -26,7 +26,7 @@ fn provider_port() -> String {
 }
 
 /// sipp as the provider: `scenario` on 127.0.0.2:`port`, towards `target` when it calls.
-fn provider(
+pub(crate) fn provider(
     scenario: &str,
     port: &str,
     keys: &[(&str, &str)],
@@ -51,7 +51,7 @@ fn provider(
 }
 
 /// The daemon with one trunk at the provider's `port`, `extra` keys added to it.
-fn daemon(port: &str, extra: &str) -> Daemon {
+pub(crate) fn daemon(port: &str, extra: &str) -> Daemon {
     Daemon::start_with_config(&format!(
         "\n[[sip.trunks]]\nname = \"carrier\"\naddress = \"{PROVIDER_IP}:{port}\"\n\
          username = \"0301234567\"\npassword = \"Trunk-Pass-1\"\n\
