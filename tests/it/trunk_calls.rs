@@ -109,6 +109,58 @@ fn a_dialled_number_goes_out_with_the_users_did_and_the_trunks_credentials() {
     assert_eq!(record["callee"], "0301234", "{record}");
 }
 
+/// The provider's message trace once it ran its scenario to the end (its logs printed and
+/// the test failed if not).
+pub(crate) fn provider_trace(provider: (Child, tempfile::TempDir)) -> String {
+    let (mut child, dir) = provider;
+    let ok = child.wait().expect("sipp").success();
+    if !ok {
+        print_logs(dir.path());
+    }
+    assert!(ok, "the provider did not get the call as it should");
+    crate::mwi::messages(dir.path())
+}
+
+#[test]
+fn a_mobile_device_rings_through_the_trunk_with_its_number() {
+    let port = provider_port();
+    let far_end = provider("provider_call_uas.xml", &port, &[], None);
+    let d = daemon(&port, "register = false");
+    let (anna, anna_password) = phone_account(&d);
+    let body =
+        json!({"username": "bert", "display_name": "Bert", "extension": "101", "auth": "none"});
+    assert_eq!(d.call("POST", "/api/v1/users", Some(body)).0, 201);
+    let (s, mobile) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "mobile", "number": "01701234567", "user": "bert"})),
+    );
+    assert_eq!(s, 201, "{mobile}");
+    let id = mobile["id"].as_i64().expect("id");
+    let ring = json!({"enabled": true, "wait": 0, "timeout": 10});
+    let followme = json!({"internal": ring, "external": ring, "team": ring});
+    let path = format!("/api/v1/users/bert/devices/{id}");
+    assert_eq!(d.call("PUT", &path, Some(followme)).0, 200);
+    let (uac, dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
+    let called = with_key(&uac, "callee", "101").status().expect("sipp");
+    if !called.success() {
+        print_logs(dir.path());
+        eprintln!("{}", d.log());
+    }
+    assert!(called.success(), "Anna was not connected to Bert's mobile");
+    let trace = provider_trace(far_end);
+    assert!(
+        trace.contains("INVITE sip:01701234567@127.0.0.2:"),
+        "{trace}"
+    );
+    let record = last_call(&d);
+    assert_eq!(
+        (&record["answered_by"], &record["class"]),
+        (&json!(id), &json!("internal")),
+        "{record}"
+    );
+}
+
 /// A softphone of bert's (extension 101) ringing for the `internal` or the `external` class
 /// only; its SIP account and device id.
 fn softphone(d: &Daemon, password: &str, internal: bool) -> ((String, String), i64) {
