@@ -13,6 +13,10 @@ pub struct CallsConfig {
     pub max_forward_hops: usize,
     /// Every rung phone busy and no `busy` forwarding: 486, or the user's after-action.
     pub when_all_busy: BusyRule,
+    /// Numbers any phone of ours may call, also one nobody is logged in at, through the first
+    /// trunk whose prefix matches, else the first trunk: 110 and 112 by default (Germany's
+    /// police and fire/ambulance; 112 EU-wide, Council Decision 91/396/EEC).
+    pub emergency_numbers: Vec<String>,
 }
 
 impl CallsConfig {
@@ -57,10 +61,19 @@ pub(super) fn calls(mut s: Section) -> CallsConfig {
             BusyRule::Reject
         }
     };
+    let emergency_numbers: Vec<String> = s.get("emergency_numbers", || {
+        vec!["110".to_owned(), "112".to_owned()]
+    });
+    if (emergency_numbers.iter())
+        .any(|n| n.is_empty() || n.len() > 20 || !n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        s.problem("emergency_numbers", "each must be 1 to 20 digits");
+    }
     s.finish();
     CallsConfig {
         retention_days,
         max_forward_hops,
         when_all_busy,
+        emergency_numbers,
     }
 }

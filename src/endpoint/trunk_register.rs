@@ -83,6 +83,11 @@ impl Endpoint {
         self.trunks.for_number(number)
     }
 
+    /// The trunk an emergency number goes through: the one its prefix picks, else the first.
+    pub fn trunk_for_emergency(&self, number: &str) -> Option<usize> {
+        (self.trunks.for_number(number)).or((!self.trunks.0.is_empty()).then_some(0))
+    }
+
     /// Registrations due at `now`.
     pub(super) fn trunk_timeouts(&mut self, now: Instant) {
         for index in 0..self.trunks.0.len() {

@@ -285,3 +285,29 @@ fn neither_the_trunk_nor_a_stranger_reaches_an_outside_number() {
     let log = d.log();
     assert!(!log.contains("goes out through trunk"), "{log}");
 }
+
+#[test]
+fn a_phone_nobody_is_logged_in_at_calls_the_emergency_number_through_the_trunk() {
+    let port = provider_port();
+    let far_end = provider("provider_emergency_uas.xml", &port, &[], None);
+    let d = daemon(&port, "register = false\ncaller_id = \"+4930999000\"");
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(json!({"name": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    let (desk, password) = crate::sip::phone_account_at(&d, json!({"workplace": "empfang"}));
+    // Nobody is logged in at the desk: 112 still goes out, with the trunk's number.
+    let (uac, dir) = sipp_command(&d, "call_uac.xml", "u1", &desk, &password, "0");
+    let called = with_key(&uac, "callee", "112").status().expect("sipp");
+    if !called.success() {
+        print_logs(dir.path());
+        eprintln!("{}", d.log());
+    }
+    assert!(called.success(), "the emergency call was not connected");
+    assert!(
+        ended(far_end),
+        "the provider did not get 112 with the trunk's number"
+    );
+}

@@ -26,9 +26,11 @@ impl Driver {
     }
 
     async fn resolve_call(&self, device: i64, dialled: &str) -> Result<Route, StoreError> {
+        if self.emergency.iter().any(|n| n == dialled) {
+            return self.emergency_call(device, dialled).await;
+        }
         let Some(user) = self.store.calling_user(device).await? else {
-            // A workplace phone nobody is logged in at calls no one (emergency numbers go
-            // through a trunk, which is still to come).
+            // A workplace phone nobody is logged in at calls no one but emergency numbers.
             return Ok(Route::Refuse(403, "Forbidden"));
         };
         let target = destination(&self.store, dialled).await?;
@@ -58,6 +60,42 @@ impl Driver {
         };
         self.dispatch_route(target, CallClass::Internal, caller_of, caller)
             .await
+    }
+
+    /// An emergency number from any device of ours, with or without a user behind it: out
+    /// through the trunk its prefix picks, else the first trunk there is.
+    async fn emergency_call(&self, device: i64, number: &str) -> Result<Route, StoreError> {
+        let user = self.store.calling_user(device).await?;
+        tracing::warn!("sip: device {device} calls the emergency number {number}");
+        let caller = match user {
+            Some(u) => CallerId {
+                name: u.display_name,
+                number: u.number.unwrap_or(u.username),
+                ours: Some(Ours {
+                    cid: u.cid_number,
+                    extension: u.extension,
+                }),
+            },
+            None => CallerId {
+                name: String::new(),
+                number: String::new(),
+                ours: Some(Ours {
+                    cid: None,
+                    extension: None,
+                }),
+            },
+        };
+        Ok(match self.endpoint.trunk_for_emergency(number) {
+            Some(trunk) => Route::Trunk {
+                trunk,
+                number: number.to_owned(),
+                caller,
+            },
+            None => {
+                tracing::error!("sip: no trunk for the emergency number {number}");
+                Route::Refuse(503, "Service Unavailable")
+            }
+        })
     }
 
     /// The route of a call to `target`: through dispatch with what the store and registrar

@@ -92,6 +92,8 @@ struct Driver {
     notify_events: HashMap<Vendor, String>,
     /// The SIP domain (MWI's `Message-Account`).
     domain: String,
+    /// `[calls] emergency_numbers`.
+    emergency: Vec<String>,
 }
 
 impl SipServer {
@@ -163,6 +165,7 @@ impl SipServer {
             presence: self.presence,
             notify_events: self.notify_events,
             domain,
+            emergency: self.calls.emergency_numbers.clone(),
         };
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
         for device in devices {
