@@ -7,6 +7,7 @@
 //! on [`Endpoint::poll_event`] (log and count denials, write bindings behind), and calls
 //! [`Endpoint::handle_timeout`] at [`Endpoint::poll_timeout`].
 
+pub mod blf;
 pub mod calls;
 mod dialog;
 pub mod driver;
@@ -60,6 +61,11 @@ pub enum EndpointEvent {
     /// Device `device` asks to watch the mailbox at `user` (the Request-URI's user part): the
     /// driver answers with [`Endpoint::handle_mailbox_access`] and `key`.
     Subscribe { key: u64, device: i64, user: String },
+    /// Device `device` asks to watch the line of the user at `user` (the Request-URI's user
+    /// part; BLF): the driver answers with [`Endpoint::handle_line_access`] and `key`.
+    WatchLine { key: u64, device: i64, user: String },
+    /// What these devices' lines are doing changed (for the API's phone status).
+    Lines(Vec<(i64, crate::registrar::presence::LineState)>),
     /// Device `device` calls `dialled` (the Request-URI's user part): the driver answers with
     /// [`Endpoint::handle_route`] and `key`.
     Invite {
@@ -108,6 +114,8 @@ pub struct Endpoint {
     /// The call each Call-ID (the caller's; the answering callee's) belongs to.
     call_of_id: HashMap<String, u64>,
     next_call: u64,
+    /// Each device's calls as BLF last saw them ([`blf`]).
+    lines: HashMap<i64, Vec<blf::Line>>,
     dispatch: crate::dispatch::DispatchConfig,
     /// Makes Call-IDs, tags and branches of our own requests unique.
     seed: u64,
@@ -138,6 +146,7 @@ impl Endpoint {
             call_of_tx: HashMap::new(),
             call_of_id: HashMap::new(),
             next_call: 0,
+            lines: HashMap::new(),
             dispatch: crate::dispatch::DispatchConfig::default(),
             seed: rand::random(),
             sent: 0,
@@ -265,6 +274,11 @@ impl Endpoint {
 
     /// One message (a datagram, or one framed stream message) from `peer`.
     pub fn handle_message(&mut self, bytes: &[u8], peer: Peer, now: Instant, wall: UnixTime) {
+        self.take_message(bytes, peer, now, wall);
+        self.update_lines(now);
+    }
+
+    fn take_message(&mut self, bytes: &[u8], peer: Peer, now: Instant, wall: UnixTime) {
         let message = match Message::parse(bytes, &self.config.limits) {
             Ok(m) => m,
             Err(e) => {
@@ -389,7 +403,7 @@ impl Endpoint {
         h.push(HeaderName::ALLOW, ALLOW);
         h.push(HeaderName::ACCEPT, "application/sdp");
         h.push(HeaderName::SUPPORTED, "path, outbound");
-        h.push(HeaderName::ALLOW_EVENTS, mwi::PACKAGE);
+        h.push(HeaderName::ALLOW_EVENTS, subscribe::ALLOW_EVENTS);
         r
     }
 
@@ -423,6 +437,7 @@ impl Endpoint {
         self.registrar.handle_timeout(wall);
         while self.registrar.poll_event().is_some() {}
         self.flush_writes();
+        self.update_lines(now);
     }
 
     /// When the transactions next need [`Endpoint::handle_timeout`]. Binding expiry is
