@@ -9,7 +9,7 @@ use crate::mwi::free_port;
 use crate::sip::{ended, phone_account, phone_on, print_logs, sipp_command, with_key};
 
 /// Bert (extension 101) with a softphone; its SIP account.
-fn bert(d: &Daemon) -> (String, String) {
+pub(crate) fn bert(d: &Daemon) -> (String, String) {
     let (s, _) = d.call(
         "POST",
         "/api/v1/users",
