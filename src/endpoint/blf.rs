@@ -186,19 +186,7 @@ fn state_of(line: &Line) -> &'static str {
 
 /// Text for XML content and attribute values.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::xml::escape(text, crate::xml::Controls::Drop)
 }
 
 /// What `lines` (one device's) make of its line.

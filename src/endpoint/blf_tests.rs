@@ -9,11 +9,8 @@ use md5::Digest as _;
 
 use super::*;
 use crate::clock::UnixTime;
-use crate::dispatch::{CallClass, CallRequest, Caller, Destination, DeviceView, Reach, UserView};
-use crate::endpoint::calls::{CallerId, Route};
 use crate::endpoint::mwi::Access;
 use crate::endpoint::{Peer, Transport};
-use crate::registrar::{Binding, Origin};
 
 const REALM: &str = "pbx.example.com";
 const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
@@ -23,22 +20,8 @@ const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
 fn endpoint() -> Endpoint {
     let accounts = [("anna", 1, "s1"), ("bert", 2, "s2"), ("carl", 3, "s3")];
     let mut e = crate::endpoint::test_endpoint(&accounts);
-    e.registrar_mut().load([Binding {
-        device_id: 2,
-        contact: "<sip:bert@192.0.2.20:5060>".into(),
-        key: "k".into(),
-        expires_at: WALL.after(Duration::from_secs(3600)),
-        q: None,
-        origin: Origin {
-            transport: "udp".into(),
-            source: "192.0.2.20:5060".into(),
-            local: "192.0.2.1:5060".into(),
-            user_agent: None,
-            call_id: "r".into(),
-            cseq: 1,
-        },
-        registered_at: WALL,
-    }]);
+    let bert = crate::endpoint::test_binding(2, "bert", "192.0.2.20:5060", WALL);
+    e.registrar_mut().load([bert]);
     e
 }
 
@@ -84,6 +67,14 @@ fn authenticated(
 ) -> Vec<EndpointEvent> {
     let first = request(method, user, from, target, 1, headers);
     e.handle_message(first.as_bytes(), peer(from), now, WALL);
+    let auth = answer(e, (user, password), method, target) + headers;
+    let second = request(method, user, from, target, 2, &auth);
+    e.handle_message(second.as_bytes(), peer(from), now, WALL);
+    std::iter::from_fn(|| e.poll_event()).collect()
+}
+
+/// The Authorization line answering the 401 the endpoint just sent (MD5, no qop).
+fn answer(e: &mut Endpoint, (user, password): (&str, &str), method: &str, target: &str) -> String {
     let challenge = sent(e).pop().expect("401");
     assert!(challenge.starts_with("SIP/2.0 401 "), "{challenge}");
     let nonce = challenge.split("nonce=\"").nth(1).expect("nonce");
@@ -92,13 +83,10 @@ fn authenticated(
     let uri = format!("sip:{target}@{REALM}");
     let ha1 = h(format!("{user}:{REALM}:{password}"));
     let response = h(format!("{ha1}:{nonce}:{}", h(format!("{method}:{uri}"))));
-    let auth = format!(
+    format!(
         "Authorization: Digest username=\"{user}\", realm=\"{REALM}\", nonce=\"{nonce}\", \
-         uri=\"{uri}\", response=\"{response}\", algorithm=MD5\r\n{headers}"
-    );
-    let second = request(method, user, from, target, 2, &auth);
-    e.handle_message(second.as_bytes(), peer(from), now, WALL);
-    std::iter::from_fn(|| e.poll_event()).collect()
+         uri=\"{uri}\", response=\"{response}\", algorithm=MD5\r\n"
+    )
 }
 
 fn sent(e: &mut Endpoint) -> Vec<String> {
@@ -131,9 +119,12 @@ fn watch(e: &mut Endpoint, target: &str, watch: Access<Watch>, now: Instant) -> 
     sent(e)
 }
 
-fn bert_watch() -> Access<Watch> {
-    let entity = format!("sip:101@{REALM}");
-    Access::Granted(Watch::new("bert", "Bert", &entity, vec![2]))
+/// What the driver finds at `extension`: `username`'s line over `devices`.
+fn line_of(extension: &str, username: &str, devices: Vec<i64>) -> Access<Watch> {
+    let entity = format!("sip:{extension}@{REALM}");
+    let mut name = username.to_owned();
+    name[..1].make_ascii_uppercase();
+    Access::Granted(Watch::new(username, &name, &entity, devices))
 }
 
 /// Anna calls 101, routed to bert's one phone; what was sent (bert's INVITE among it).
@@ -142,33 +133,7 @@ fn call(e: &mut Endpoint, now: Instant) -> Vec<String> {
     let Some(EndpointEvent::Invite { key, device: 1, .. }) = events.last().cloned() else {
         panic!("no Invite event: {events:?}");
     };
-    let mut view = crate::dispatch::View::default();
-    view.insert_user(UserView {
-        username: "bert".into(),
-        devices: vec![DeviceView {
-            id: 2,
-            followme: Default::default(),
-            reach: Reach::Registered,
-        }],
-        ..UserView::default()
-    });
-    let request = CallRequest {
-        target: Destination::User("bert".into()),
-        class: CallClass::Internal,
-        caller: Caller {
-            device: Some(1),
-            user: Some("anna".into()),
-        },
-    };
-    let caller = CallerId {
-        name: "Anna".into(),
-        number: "100".into(),
-    };
-    let route = Route::Dispatch {
-        request,
-        view,
-        caller,
-    };
+    let route = crate::endpoint::test_route_anna_to_bert();
     e.handle_route(key, route, now);
     sent(e)
 }
@@ -212,7 +177,7 @@ const BUSY: LineState = LineState {
 fn a_watcher_sees_the_line_ring_then_talk_then_go_idle() {
     let mut e = endpoint();
     let now = crate::clock::now();
-    let out = watch(&mut e, "101", bert_watch(), now);
+    let out = watch(&mut e, "101", line_of("101", "bert", vec![2]), now);
     assert!(out[0].starts_with("SIP/2.0 200 OK\r\n"), "{}", out[0]);
     assert!(out[1].contains("\r\nContent-Type: application/dialog-info+xml\r\n"));
     let idle = documents(&out);
@@ -319,17 +284,7 @@ fn refreshed(e: &mut Endpoint, subscribe: &str, now: Instant) -> Vec<String> {
         &format!("To: <sip:101@{REALM}>;tag={to_tag}"),
     );
     e.handle_message(subscribe.as_bytes(), peer(CARL), now, WALL);
-    let challenge = sent(e).pop().expect("401");
-    let nonce = challenge.split("nonce=\"").nth(1).expect("nonce");
-    let nonce = nonce.split('"').next().expect("quote");
-    let h = |t: String| crate::digest::hex(&md5::Md5::digest(t.as_bytes()));
-    let uri = format!("sip:101@{REALM}");
-    let ha1 = h(format!("carl:{REALM}:s3"));
-    let response = h(format!("{ha1}:{nonce}:{}", h(format!("SUBSCRIBE:{uri}"))));
-    let auth = format!(
-        "Authorization: Digest username=\"carl\", realm=\"{REALM}\", nonce=\"{nonce}\", \
-         uri=\"{uri}\", response=\"{response}\", algorithm=MD5\r\nEvent: dialog"
-    );
+    let auth = answer(e, ("carl", "s3"), "SUBSCRIBE", "101") + "Event: dialog";
     let again = subscribe
         .replace("CSeq: 9 ", "CSeq: 10 ")
         .replace("-carl9;", "-carl10;")
@@ -342,9 +297,7 @@ fn refreshed(e: &mut Endpoint, subscribe: &str, now: Instant) -> Vec<String> {
 fn the_caller_s_line_is_in_use_from_the_start() {
     let mut e = endpoint();
     let now = crate::clock::now();
-    let entity = format!("sip:100@{REALM}");
-    let anna = Access::Granted(Watch::new("anna", "Anna", &entity, vec![1]));
-    watch(&mut e, "100", anna, now);
+    watch(&mut e, "100", line_of("100", "anna", vec![1]), now);
     let doc = documents(&call(&mut e, now));
     assert_eq!(doc.len(), 1);
     assert!(
@@ -389,9 +342,7 @@ fn a_login_elsewhere_moves_what_the_watcher_sees() {
     let mut e = endpoint();
     let now = crate::clock::now();
     // Carl watches someone without phones; then bert's phone becomes theirs while it rings.
-    let entity = format!("sip:102@{REALM}");
-    let dora = Access::Granted(Watch::new("dora", "Dora", &entity, vec![]));
-    watch(&mut e, "102", dora, now);
+    watch(&mut e, "102", line_of("102", "dora", vec![]), now);
     assert!(documents(&call(&mut e, now)).is_empty(), "not dora's call");
     e.set_line_devices("dora", &[2], now);
     let doc = documents(&sent(&mut e));

@@ -489,3 +489,57 @@ fn test_endpoint(accounts: &[(&str, i64, &str)]) -> Endpoint {
     });
     Endpoint::new(config, Accounts::new(accounts))
 }
+
+/// For the endpoint's tests: `user`'s phone (device `device`) registered over UDP from `addr`
+/// (to 192.0.2.1:5060) at `wall`, for an hour.
+#[cfg(test)]
+fn test_binding(device: i64, user: &str, addr: &str, wall: UnixTime) -> crate::registrar::Binding {
+    crate::registrar::Binding {
+        device_id: device,
+        contact: format!("<sip:{user}@{addr}>"),
+        key: "k".into(),
+        expires_at: wall.after(std::time::Duration::from_secs(3600)),
+        q: None,
+        origin: Origin {
+            transport: "udp".into(),
+            source: addr.into(),
+            local: "192.0.2.1:5060".into(),
+            user_agent: None,
+            call_id: "r".into(),
+            cseq: 1,
+        },
+        registered_at: wall,
+    }
+}
+
+/// For the endpoint's tests: the driver's route for a call from anna (device 1, extension 100)
+/// to bert, whose one phone is device 2.
+#[cfg(test)]
+fn test_route_anna_to_bert() -> calls::Route {
+    use crate::dispatch::{CallClass, CallRequest, Caller, Destination, DeviceView, Reach, View};
+    let mut view = View::default();
+    view.insert_user(crate::dispatch::UserView {
+        username: "bert".into(),
+        devices: vec![DeviceView {
+            id: 2,
+            followme: Default::default(),
+            reach: Reach::Registered,
+        }],
+        ..Default::default()
+    });
+    calls::Route::Dispatch {
+        request: CallRequest {
+            target: Destination::User("bert".into()),
+            class: CallClass::Internal,
+            caller: Caller {
+                device: Some(1),
+                user: Some("anna".into()),
+            },
+        },
+        view,
+        caller: calls::CallerId {
+            name: "Anna".into(),
+            number: "100".into(),
+        },
+    }
+}
