@@ -20,6 +20,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::calls::{Attempt, Call};
+use super::dialog::Dialog;
 use super::mwi::Watched;
 use super::{Endpoint, EndpointEvent};
 use crate::clock::Instant;
@@ -197,74 +199,112 @@ pub fn state(lines: &[Line]) -> LineState {
     }
 }
 
+/// Where one device stands in one call, and what names its dialog.
+enum Part<'a> {
+    /// It answered: its dialog with us.
+    Answered(&'a Dialog),
+    /// It is being rung: our INVITE to one of its contacts.
+    Rung(&'a Attempt),
+    /// It placed the call (the caller's INVITE).
+    Placed,
+}
+
+/// The line `part` of call `key` makes.
+fn line(key: u64, call: &Call, part: Part<'_>) -> Line {
+    let (name, number) = (call.caller.as_ref())
+        .map(|c| (c.name.clone(), c.number.clone()))
+        .unwrap_or_default();
+    let (direction, confirmed) = match part {
+        Part::Answered(_) => (Direction::Recipient, true),
+        Part::Rung(_) => (Direction::Recipient, false),
+        Part::Placed => (Direction::Initiator, true),
+    };
+    let (call_id, local_tag, remote_tag) = match part {
+        Part::Answered(d) => (d.call_id.clone(), d.remote_tag.clone(), d.local_tag.clone()),
+        Part::Rung(a) => {
+            let ours = a.request.head.from.tag().unwrap_or_default();
+            (a.request.head.call_id.clone(), String::new(), ours)
+        }
+        Part::Placed => {
+            let theirs = call.invite.head.from.tag().unwrap_or_default();
+            (call.invite.head.call_id.clone(), theirs, call.tag.clone())
+        }
+    };
+    let (remote_name, remote_number) = match direction {
+        Direction::Recipient => (name, number),
+        Direction::Initiator => (String::new(), call.record.dialled.clone()),
+    };
+    Line {
+        call: key,
+        direction,
+        confirmed,
+        call_id,
+        local_tag,
+        remote_tag,
+        remote_name,
+        remote_number,
+    }
+}
+
+/// Every device's calls as BLF last saw them.
+#[derive(Debug, Default)]
+pub(super) struct Lines {
+    /// In brief, (device, call, confirmed) sorted: cheap to compare after every input.
+    keys: Vec<(i64, u64, bool)>,
+    by_device: HashMap<i64, Vec<Line>>,
+}
+
+impl Lines {
+    pub(super) fn by_device(&self) -> &HashMap<i64, Vec<Line>> {
+        &self.by_device
+    }
+}
+
 impl Endpoint {
-    /// Every device's calls now, from the calls table: the phones being rung (an INVITE of
+    /// Calls `f` with each device's part in each call: the phones being rung (an INVITE of
     /// ours without a final answer), the one that answered, and the caller's.
-    pub fn device_lines(&self) -> HashMap<i64, Vec<Line>> {
-        let mut lines: HashMap<i64, Vec<Line>> = HashMap::new();
-        let mut add = |device: i64, line: Line| {
-            let list = lines.entry(device).or_default();
-            match list.iter_mut().find(|l| l.call == line.call) {
-                Some(l) if line.confirmed && !l.confirmed => *l = line,
-                Some(_) => {}
-                None => list.push(line),
-            }
-        };
+    fn each_part(&self, mut f: impl FnMut(i64, u64, &Call, Part<'_>)) {
         for (&key, call) in &self.calls {
-            let (name, number) = call
-                .caller
-                .as_ref()
-                .map(|c| (c.name.clone(), c.number.clone()))
-                .unwrap_or_default();
-            let recipient =
-                |call_id: &str, local_tag: String, remote_tag: String, confirmed| Line {
-                    call: key,
-                    direction: Direction::Recipient,
-                    confirmed,
-                    call_id: call_id.to_owned(),
-                    local_tag,
-                    remote_tag,
-                    remote_name: name.clone(),
-                    remote_number: number.clone(),
-                };
             match (&call.connected, call.record.answered_by) {
-                (Some(c), Some(device)) => {
-                    let d = &c.callee;
-                    let line =
-                        recipient(&d.call_id, d.remote_tag.clone(), d.local_tag.clone(), true);
-                    add(device, line);
-                }
+                (Some(c), Some(device)) => f(device, key, call, Part::Answered(&c.callee)),
                 (Some(_), None) => {}
                 (None, _) => {
-                    // Several contacts of one device: the same one each time (by Call-ID).
-                    let mut rung: Vec<_> = (call.attempts.values())
-                        .filter(|a| a.done.is_none())
-                        .collect();
-                    rung.sort_by(|a, b| a.request.head.call_id.cmp(&b.request.head.call_id));
-                    for a in rung {
-                        let ours = a.request.head.from.tag().unwrap_or_default();
-                        let line = recipient(&a.request.head.call_id, String::new(), ours, false);
-                        add(a.device, line);
+                    for a in call.attempts.values().filter(|a| a.done.is_none()) {
+                        f(a.device, key, call, Part::Rung(a));
                     }
                 }
             }
             if let Some(device) = call.dispatch.as_ref().and_then(|d| d.caller().device) {
-                let invite = &call.invite.head;
-                add(
-                    device,
-                    Line {
-                        call: key,
-                        direction: Direction::Initiator,
-                        confirmed: true,
-                        call_id: invite.call_id.clone(),
-                        local_tag: invite.from.tag().unwrap_or_default(),
-                        remote_tag: call.tag.clone(),
-                        remote_name: String::new(),
-                        remote_number: call.record.dialled.clone(),
-                    },
-                );
+                f(device, key, call, Part::Placed);
             }
         }
+    }
+
+    fn line_keys(&self) -> Vec<(i64, u64, bool)> {
+        let mut keys = Vec::new();
+        self.each_part(|device, key, _, part| {
+            keys.push((device, key, !matches!(part, Part::Rung(_))));
+        });
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// Every device's calls now, from the calls table, one line per call and device.
+    pub fn device_lines(&self) -> HashMap<i64, Vec<Line>> {
+        let mut lines: HashMap<i64, Vec<Line>> = HashMap::new();
+        self.each_part(|device, key, call, part| {
+            let new = line(key, call, part);
+            let list = lines.entry(device).or_default();
+            // Answered wins over rung; of several contacts rung, the lowest Call-ID (the same
+            // one each time).
+            let rank = |l: &Line| (l.confirmed, std::cmp::Reverse(l.call_id.clone()));
+            match list.iter_mut().find(|l| l.call == key) {
+                Some(old) if rank(&new) > rank(old) => *old = new,
+                Some(_) => {}
+                None => list.push(new),
+            }
+        });
         for list in lines.values_mut() {
             list.sort_by_key(|l| l.call);
         }
@@ -273,28 +313,33 @@ impl Endpoint {
 
     /// What each device's line is doing (devices not listed are idle).
     pub fn line_states(&self) -> HashMap<i64, LineState> {
-        (self.lines.iter()).map(|(d, l)| (*d, state(l))).collect()
+        (self.lines.by_device.iter())
+            .map(|(d, l)| (*d, state(l)))
+            .collect()
     }
 
     /// After any input: when the devices' calls changed, the driver hears which devices' state
     /// did ([`EndpointEvent::Lines`]) and every watcher whose user's dialogs changed gets a
     /// NOTIFY.
     pub(super) fn update_lines(&mut self, now: Instant) {
-        if self.calls.is_empty() && self.lines.is_empty() {
+        if self.calls.is_empty() && self.lines.keys.is_empty() {
             return;
         }
+        let keys = self.line_keys();
+        if keys == self.lines.keys {
+            return;
+        }
+        self.lines.keys = keys;
         let current = self.device_lines();
-        if current == self.lines {
-            return;
-        }
-        let before = std::mem::replace(&mut self.lines, current);
-        let mut devices: Vec<i64> = before.keys().chain(self.lines.keys()).copied().collect();
+        let before = std::mem::replace(&mut self.lines.by_device, current);
+        let now_lines = &self.lines.by_device;
+        let mut devices: Vec<i64> = before.keys().chain(now_lines.keys()).copied().collect();
         devices.sort_unstable();
         devices.dedup();
         let of = |m: &HashMap<i64, Vec<Line>>, d| state(m.get(&d).map_or(&[][..], Vec::as_slice));
         let changed: Vec<(i64, LineState)> = devices
             .into_iter()
-            .map(|d| (d, of(&before, d), of(&self.lines, d)))
+            .map(|d| (d, of(&before, d), of(now_lines, d)))
             .filter(|(_, old, new)| old != new)
             .map(|(d, _, new)| (d, new))
             .collect();
@@ -306,7 +351,7 @@ impl Endpoint {
 
     /// A NOTIFY to every watcher whose user's dialogs differ from what it was shown.
     fn notify_watchers(&mut self, now: Instant) {
-        let lines = &self.lines;
+        let lines = &self.lines.by_device;
         let due: Vec<_> = (self.subscriptions.to_lines())
             .filter(|s| matches!(&s.watched, Watched::Line(w) if w.changed(lines)))
             .map(|s| s.clone())

@@ -115,7 +115,7 @@ pub struct Endpoint {
     call_of_id: HashMap<String, u64>,
     next_call: u64,
     /// Each device's calls as BLF last saw them ([`blf`]).
-    lines: HashMap<i64, Vec<blf::Line>>,
+    lines: blf::Lines,
     dispatch: crate::dispatch::DispatchConfig,
     /// Makes Call-IDs, tags and branches of our own requests unique.
     seed: u64,
@@ -146,7 +146,7 @@ impl Endpoint {
             call_of_tx: HashMap::new(),
             call_of_id: HashMap::new(),
             next_call: 0,
-            lines: HashMap::new(),
+            lines: blf::Lines::default(),
             dispatch: crate::dispatch::DispatchConfig::default(),
             seed: rand::random(),
             sent: 0,

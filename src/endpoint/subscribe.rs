@@ -250,7 +250,11 @@ impl Endpoint {
         };
         let (package, kind, body) = match &mut s.watched {
             Watched::Mailbox(m) => (mwi::PACKAGE, mwi::CONTENT_TYPE, m.summary.body(&m.account)),
-            Watched::Line(w) => (blf::PACKAGE, blf::CONTENT_TYPE, w.next_body(&self.lines)),
+            Watched::Line(w) => (
+                blf::PACKAGE,
+                blf::CONTENT_TYPE,
+                w.next_body(self.lines.by_device()),
+            ),
         };
         let headers = format!("Event: {package}\r\nSubscription-State: {state}\r\n");
         let body = Some((kind, body.as_str()));
