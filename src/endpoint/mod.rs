@@ -1,6 +1,7 @@
 //! zentrale's SIP endpoint: the transaction user over [`crate::sip`]. It answers REGISTER
-//! (through [`crate::registrar`]), OPTIONS, and refuses what it does not serve; later it hands
-//! INVITEs to dispatch.
+//! (through [`crate::registrar`]) and OPTIONS, carries calls through dispatch as a B2BUA,
+//! serves SUBSCRIBE to `message-summary` ([`mwi`]) and `dialog` ([`blf`]), and refuses what it
+//! does not serve.
 //!
 //! The core [`Endpoint`] is sans-IO (quinn's shape): the driver ([`driver`]) feeds it every
 //! message with its [`Peer`] and the time, sends what [`Endpoint::poll_transmit`] yields, acts
