@@ -3,8 +3,10 @@
 //! The watcher hears early, confirmed, terminated in that order, and the API's phone status
 //! shows bert ringing, then busy, then neither.
 
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
+
+use serde_json::json;
 
 use crate::calls::bert;
 use crate::harness::{Daemon, eventually};
@@ -51,39 +53,101 @@ fn status_becomes(d: &Daemon, want: (bool, bool)) -> Result<(), (bool, bool)> {
     seen.ok_or(last)
 }
 
+/// Bert (101) with no phone of his own, and a softphone at the workplace "empfang"; its SIP
+/// account.
+fn bert_without_phones(d: &Daemon) -> (String, String) {
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/users",
+        Some(
+            json!({"username": "bert", "display_name": "Bert", "extension": "101",
+                    "auth": "none"}),
+        ),
+    );
+    assert_eq!(s, 201);
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(json!({"name": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    let password = "desk-softphone-secret";
+    let (s, device) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "softphone", "workplace": "empfang", "sip_password": password})),
+    );
+    assert_eq!(s, 201, "{device}");
+    let user = device["sip_username"].as_str().expect("sip_username");
+    (user.to_owned(), password.to_owned())
+}
+
 #[test]
 fn a_blf_key_sees_the_line_ring_talk_and_end_and_so_does_the_api() {
     let d = Daemon::start();
     let anna = phone_account(&d);
-    let (bert, bert_password) = bert(&d);
-    let (watcher, watcher_dir) =
-        sipp_command(&d, "subscribe_dialog.xml", "u1", &anna.0, &anna.1, "0");
-    let mut watcher = with_key(&watcher, "target", "101").spawn().expect("sipp");
+    let phone = bert(&d);
+    let watcher = watch_bert(&d, &anna);
+    call_bert(&d, &anna, &phone, watcher);
+}
+
+#[test]
+fn a_blf_key_follows_the_user_to_the_workplace_they_log_in_at() {
+    let d = Daemon::start();
+    let anna = phone_account(&d);
+    let desk = bert_without_phones(&d);
+    // Subscribed while bert has no phone at all; then he logs in at the desk.
+    let watcher = watch_bert(&d, &anna);
+    let (s, body) = d.call(
+        "POST",
+        "/api/v1/workplaces/empfang/login",
+        Some(json!({"username": "bert"})),
+    );
+    assert_eq!(s, 200, "{body}");
+    call_bert(&d, &anna, &desk, watcher);
+}
+
+/// Anna's phone (its account, from another port) subscribes to bert's extension; the running
+/// watcher once the daemon has the subscription.
+fn watch_bert(d: &Daemon, anna: &(String, String)) -> (Child, tempfile::TempDir) {
+    let (watcher, dir) = sipp_command(d, "subscribe_dialog.xml", "u1", &anna.0, &anna.1, "0");
+    let watcher = with_key(&watcher, "target", "101").spawn().expect("sipp");
     let subscribed = eventually(Duration::from_secs(10), || {
         (d.log().contains("subscribed to the line of 101")).then_some(())
     });
     assert!(subscribed.is_some(), "no subscription:\n{}", d.log());
-    assert_eq!(bert_status(&d), (false, false), "idle before the call");
+    assert_eq!(bert_status(d), (false, false), "idle before the call");
+    (watcher, dir)
+}
 
+/// Anna calls bert, whose phone (its SIP account) rings 1.5 s, answers, and anna hangs up
+/// after 1.5 s:
+/// the API shows bert ringing, busy, idle, and `watcher` gets early, confirmed, terminated.
+fn call_bert(
+    d: &Daemon,
+    anna: &(String, String),
+    (bert, bert_password): &(String, String),
+    (mut watcher, watcher_dir): (Child, tempfile::TempDir),
+) {
     let port = free_port();
-    let (mut register, _dir) = sipp_command(&d, "register.xml", "u1", &bert, &bert_password, &port);
+    let (mut register, _dir) = sipp_command(d, "register.xml", "u1", bert, bert_password, &port);
     assert!(
         register.status().expect("sipp").success(),
         "bert registered"
     );
     // Bert's phone rings 1.5 s before he answers; anna talks 1.5 s before she hangs up.
-    let (uas, callee_dir) = sipp_command(&d, "answer_uas.xml", "u1", &bert, &bert_password, &port);
+    let (uas, callee_dir) = sipp_command(d, "answer_uas.xml", "u1", bert, bert_password, &port);
     let mut callee = with_pause(&uas, "1500").spawn().expect("sipp");
-    let (uac, caller_dir) = sipp_command(&d, "call_uac.xml", "u1", &anna.0, &anna.1, "0");
+    let (uac, caller_dir) = sipp_command(d, "call_uac.xml", "u1", &anna.0, &anna.1, "0");
     let mut caller = with_pause(&with_key(&uac, "callee", "101"), "1500")
         .spawn()
         .expect("sipp");
 
-    let ringing = status_becomes(&d, (true, false));
-    let talking = status_becomes(&d, (false, true));
+    let ringing = status_becomes(d, (true, false));
+    let talking = status_becomes(d, (false, true));
     let called = caller.wait().expect("sipp").success();
     let answered = callee.wait().expect("sipp").success();
-    let idle = status_becomes(&d, (false, false));
+    let idle = status_becomes(d, (false, false));
     let watched = watcher.wait().expect("sipp").success();
     if !(called && answered && watched) {
         print_logs(caller_dir.path());
