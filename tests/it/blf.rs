@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::calls::bert;
+use crate::calls::{bert, bert_and_softphone};
 use crate::harness::{Daemon, eventually};
 use crate::mwi::{free_port, messages};
 use crate::sip::{phone_account, print_logs, sipp_command, with_key};
@@ -53,35 +53,6 @@ fn status_becomes(d: &Daemon, want: (bool, bool)) -> Result<(), (bool, bool)> {
     seen.ok_or(last)
 }
 
-/// Bert (101) with no phone of his own, and a softphone at the workplace "empfang"; its SIP
-/// account.
-fn bert_without_phones(d: &Daemon) -> (String, String) {
-    let (s, _) = d.call(
-        "POST",
-        "/api/v1/users",
-        Some(
-            json!({"username": "bert", "display_name": "Bert", "extension": "101",
-                    "auth": "none"}),
-        ),
-    );
-    assert_eq!(s, 201);
-    let (s, _) = d.call(
-        "POST",
-        "/api/v1/workplaces",
-        Some(json!({"name": "empfang"})),
-    );
-    assert_eq!(s, 201);
-    let password = "desk-softphone-secret";
-    let (s, device) = d.call(
-        "POST",
-        "/api/v1/devices",
-        Some(json!({"kind": "softphone", "workplace": "empfang", "sip_password": password})),
-    );
-    assert_eq!(s, 201, "{device}");
-    let user = device["sip_username"].as_str().expect("sip_username");
-    (user.to_owned(), password.to_owned())
-}
-
 #[test]
 fn a_blf_key_sees_the_line_ring_talk_and_end_and_so_does_the_api() {
     let d = Daemon::start();
@@ -95,7 +66,14 @@ fn a_blf_key_sees_the_line_ring_talk_and_end_and_so_does_the_api() {
 fn a_blf_key_follows_the_user_to_the_workplace_they_log_in_at() {
     let d = Daemon::start();
     let anna = phone_account(&d);
-    let desk = bert_without_phones(&d);
+    let (s, _) = d.call(
+        "POST",
+        "/api/v1/workplaces",
+        Some(json!({"name": "empfang"})),
+    );
+    assert_eq!(s, 201);
+    // Bert has no phone of his own; the desk softphone is the workplace's.
+    let desk = bert_and_softphone(&d, json!({"workplace": "empfang"}));
     // Subscribed while bert has no phone at all; then he logs in at the desk.
     let watcher = watch_bert(&d, &anna);
     let (s, body) = d.call(
