@@ -70,3 +70,27 @@ impl Presence {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_s_status_shows_its_line_until_it_is_idle_again() {
+        let presence = Presence::default();
+        assert_eq!(presence.status(7), SipStatus::default());
+        let ringing = LineState {
+            ringing: true,
+            busy: false,
+        };
+        presence.set_line(7, ringing);
+        let status = presence.status(7);
+        assert!(
+            status.ringing && !status.busy && !status.registered,
+            "{status:?}"
+        );
+        assert_eq!(presence.line(8), LineState::default(), "another device");
+        presence.set_line(7, LineState::default());
+        assert_eq!(presence.status(7), SipStatus::default());
+    }
+}
