@@ -144,6 +144,7 @@ impl Endpoint {
             }
         }
         self.pump(now);
+        self.update_lines(now);
     }
 
     /// Acts on what call `key`'s dispatch core says, until it says nothing more.

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod calls;
+mod lines;
 mod mailbox;
 mod tcp;
 mod trunks;
@@ -299,6 +300,10 @@ impl Driver {
             EndpointEvent::Subscribe { key, device, user } => {
                 self.resolve_subscription(key, device, &user).await;
             }
+            EndpointEvent::WatchLine { key, device, user } => {
+                self.resolve_line_watch(key, device, &user).await;
+            }
+            EndpointEvent::Lines(changed) => self.publish_lines(&changed),
             EndpointEvent::Invite {
                 key,
                 device,
@@ -388,6 +393,7 @@ impl Driver {
         let touched = Touched::of(&since);
         if touched.accounts {
             self.reload_accounts().await;
+            self.refresh_line_watches().await;
         }
         self.notify_mailboxes(&touched.mailboxes).await;
         self.show_workplace_mailboxes(&touched.workplaces).await;
