@@ -175,9 +175,10 @@ impl Endpoint {
         }
     }
 
-    /// A TCP connection `id` from `addr` opened.
-    pub fn handle_connection_opened(&mut self, addr: SocketAddr, id: u64) {
+    /// A TCP connection `id` with `addr` opened (accepted, or ours to a trunk).
+    pub fn handle_connection_opened(&mut self, addr: SocketAddr, id: u64, now: Instant) {
         self.connections.insert(addr, id);
+        self.trunk_connected(addr, now);
     }
 
     /// Connection `id` from `addr` closed (a newer one from the same address stays).

@@ -7,6 +7,7 @@
 //! trunk only ever reaches a DID of that trunk. Nothing that arrives over a trunk goes out over
 //! one on its own say (no toll fraud through us).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::trunk_register::Registration;
@@ -68,9 +69,9 @@ impl Trunks {
         })
     }
 
-    /// Where requests to trunk `index` go; None while its host is unresolved, and for TCP
-    /// trunks (connecting out is not built: the driver only accepts connections).
-    pub fn peer(&self, index: usize) -> Option<Peer> {
+    /// Where requests to trunk `index` go; None while its host is unresolved, and for a TCP
+    /// trunk while no connection to it is open (`connections`: open ones by remote address).
+    pub fn peer(&self, index: usize, connections: &HashMap<SocketAddr, u64>) -> Option<Peer> {
         let trunk = self.0.get(index)?;
         let (addr, local) = trunk.route?;
         match trunk.config.transport {
@@ -79,8 +80,21 @@ impl Trunks {
                 addr,
                 local,
             }),
-            TrunkTransport::Tcp => None,
+            TrunkTransport::Tcp => trunk.addrs.iter().find_map(|a| {
+                Some(Peer {
+                    transport: Transport::Tcp(*connections.get(a)?),
+                    addr: *a,
+                    local,
+                })
+            }),
         }
+    }
+
+    /// The TCP trunk a connection to `addr` leads to.
+    pub fn tcp_at(&self, addr: SocketAddr) -> Option<usize> {
+        self.0
+            .iter()
+            .position(|t| t.config.transport == TrunkTransport::Tcp && t.addrs.contains(&addr))
     }
 
     /// The number a call from a user presents on trunk `index`: the user's own caller id
@@ -101,9 +115,10 @@ impl Trunks {
             .to_owned()
     }
 
-    /// Each trunk's index, host and port, for the driver to resolve.
-    pub fn hosts(&self) -> Vec<(usize, String, u16)> {
+    /// Each trunk's index, host and port (only TCP ones: `tcp`), for the driver.
+    pub fn hosts(&self, tcp: bool) -> Vec<(usize, String, u16)> {
         (self.0.iter().enumerate())
+            .filter(|(_, t)| !tcp || t.config.transport == TrunkTransport::Tcp)
             .map(|(i, t)| (i, t.config.address.host.clone(), t.config.address.port))
             .collect()
     }
@@ -191,8 +206,9 @@ prefixes = ["+", "0"]
     #[test]
     fn a_trunk_is_reached_once_resolved_over_udp() {
         let t = trunks();
-        assert_eq!(t.peer(0).map(|p| p.addr.port()), Some(5060));
-        assert!(t.peer(1).is_none());
+        let none = HashMap::new();
+        assert_eq!(t.peer(0, &none).map(|p| p.addr.port()), Some(5060));
+        assert!(t.peer(1, &none).is_none());
         assert_eq!(t.host(1).as_deref(), Some("sip.example.net:5070"));
     }
 }

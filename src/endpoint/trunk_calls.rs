@@ -101,7 +101,7 @@ impl Endpoint {
         number: &str,
         now: Instant,
     ) -> bool {
-        let (Some(peer), Some(host)) = (self.trunks.peer(trunk), self.trunks.host(trunk)) else {
+        let (Some(peer), Some(host)) = (self.trunk_peer(trunk), self.trunks.host(trunk)) else {
             return false;
         };
         let (unique, local) = (self.unique(), peer.local.to_string());

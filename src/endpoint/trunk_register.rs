@@ -58,13 +58,6 @@ impl Endpoint {
         let Some(trunk) = self.trunks.0.get_mut(index) else {
             return;
         };
-        if trunk.config.transport == crate::config::TrunkTransport::Tcp && trunk.route.is_none() {
-            tracing::warn!(
-                "sip: trunk {}: connecting to a provider over TCP is not built yet; it takes calls \
-                 in, but nothing goes out or registers through it (use transport = \"udp\")",
-                trunk.config.name
-            );
-        }
         trunk.route = addrs.first().map(|a| (*a, local));
         trunk.addrs = addrs;
         let r = &mut trunk.registration;
@@ -75,7 +68,29 @@ impl Endpoint {
 
     /// Each trunk's index, host and port, for the driver to resolve.
     pub fn trunk_hosts(&self) -> Vec<(usize, String, u16)> {
-        self.trunks.hosts()
+        self.trunks.hosts(false)
+    }
+
+    /// The TCP trunks' index, host and port, for the driver to keep a connection to.
+    pub fn tcp_trunk_hosts(&self) -> Vec<(usize, String, u16)> {
+        self.trunks.hosts(true)
+    }
+
+    /// Where requests to trunk `index` go now.
+    pub(super) fn trunk_peer(&self, index: usize) -> Option<Peer> {
+        self.trunks.peer(index, &self.connections)
+    }
+
+    /// A connection to `addr` opened: a TCP trunk there registers (again) now, so the
+    /// provider reaches us over the new connection.
+    pub(super) fn trunk_connected(&mut self, addr: SocketAddr, now: Instant) {
+        let Some(index) = self.trunks.tcp_at(addr) else {
+            return;
+        };
+        let trunk = &mut self.trunks.0[index];
+        if trunk.config.register && trunk.registration.pending.is_none() {
+            trunk.registration.next = Some(now);
+        }
     }
 
     /// The trunk a dialled outside `number` goes through (the first whose prefix it has).
@@ -112,8 +127,9 @@ impl Endpoint {
     fn send_register(&mut self, index: usize, auth: Option<(HeaderName, String)>, now: Instant) {
         let unique = self.unique();
         let domain = self.config.domain.clone();
-        let (Some(peer), Some(host)) = (self.trunks.peer(index), self.trunks.host(index)) else {
-            return;
+        let (Some(peer), Some(host)) = (self.trunk_peer(index), self.trunks.host(index)) else {
+            // A TCP trunk without its connection: retried, and at once when it opens.
+            return self.registration_failed(index, None, now);
         };
         let trunk = &mut self.trunks.0[index];
         let r = &mut trunk.registration;
@@ -130,7 +146,8 @@ impl Endpoint {
         if let Some((name, value)) = auth {
             request.head.headers.push(name, &value);
         }
-        match self.transactions.send_request(request, peer, false, now) {
+        let reliable = peer.transport.is_reliable();
+        match self.transactions.send_request(request, peer, reliable, now) {
             Ok(id) => {
                 self.trunks.0[index].registration.pending = Some(id.clone());
                 self.trunk_of_tx.insert(id, index);
@@ -286,15 +303,19 @@ fn register_text(
     unique: &str,
 ) -> String {
     let domain = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let (via, contact) = match peer.transport.is_reliable() {
+        true => ("TCP", ";transport=tcp"),
+        false => ("UDP", ""),
+    };
     format!(
         "REGISTER sip:{host} SIP/2.0\r\n\
-         Via: SIP/2.0/UDP {local};branch=z9hG4bK{unique};rport\r\n\
+         Via: SIP/2.0/{via} {local};branch=z9hG4bK{unique};rport\r\n\
          Max-Forwards: 70\r\n\
          From: <sip:{user}@{domain}>;tag={tag}\r\n\
          To: <sip:{user}@{domain}>\r\n\
          Call-ID: {call_id}\r\n\
          CSeq: {seq} REGISTER\r\n\
-         Contact: <sip:{user}@{local}>\r\n\
+         Contact: <sip:{user}@{local}{contact}>\r\n\
          Expires: {expires}\r\n\
          Allow: {allow}\r\n\
          Content-Length: 0\r\n\r\n",

@@ -25,8 +25,20 @@ fn provider_port() -> String {
         .to_string()
 }
 
-/// sipp as the provider: `scenario` on 127.0.0.2:`port`, towards `target` when it calls.
+/// sipp as the provider: `scenario` on 127.0.0.2:`port` over UDP, towards `target` when it
+/// calls.
 pub(crate) fn provider(
+    scenario: &str,
+    port: &str,
+    keys: &[(&str, &str)],
+    target: Option<String>,
+) -> (Child, tempfile::TempDir) {
+    provider_over("u1", scenario, port, keys, target)
+}
+
+/// [`provider`] over sipp's `transport` (`u1`, `t1`).
+fn provider_over(
+    transport: &str,
     scenario: &str,
     port: &str,
     keys: &[(&str, &str)],
@@ -41,7 +53,7 @@ pub(crate) fn provider(
     for (k, v) in keys {
         cmd.args(["-key", k, v]);
     }
-    cmd.args(["-i", PROVIDER_IP, "-p", port, "-t", "u1", "-m", "1"])
+    cmd.args(["-i", PROVIDER_IP, "-p", port, "-t", transport, "-m", "1"])
         .args(["-timeout", "30s", "-recv_timeout", "8000", "-nostdin"])
         .args(["-trace_err", "-trace_msg"])
         .args(target)
@@ -78,6 +90,34 @@ fn zentrale_registers_at_the_trunk_answering_its_challenge_and_refreshes_in_time
         "{log}"
     );
     assert!(!log.contains("Trunk-Pass-1"), "{log}");
+}
+
+#[test]
+fn a_tcp_trunk_is_dialled_and_registered_over_its_connection() {
+    let port = std::net::TcpListener::bind((PROVIDER_IP, 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free TCP port on 127.0.0.2")
+        .port()
+        .to_string();
+    let registrar = provider_over("t1", "provider_register_uas.xml", &port, &[], None);
+    let d = daemon(&port, "register = true\ntransport = \"tcp\"");
+    let ok = ended(registrar);
+    if !ok {
+        eprintln!("{}", d.log());
+    }
+    assert!(
+        ok,
+        "the provider did not see a registration and refresh over TCP"
+    );
+    let log = d.log();
+    assert!(
+        log.contains("sip: connected to trunk host 127.0.0.2"),
+        "{log}"
+    );
+    assert!(
+        log.contains("sip: trunk carrier registered for 2 s"),
+        "{log}"
+    );
 }
 
 #[test]

@@ -152,6 +152,19 @@ impl SipServer {
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
         let stop = shutdown.clone();
         let tcp_limits = (max_expires, self.bans.flood);
+        let dialers: Vec<_> = (endpoint.tcp_trunk_hosts().into_iter())
+            .map(|(index, host, port)| {
+                // Outgoing connections are numbered far above accepted ones.
+                let first = (index as u64 + 1) << 48;
+                let bounds = (
+                    limits.clone(),
+                    tcp_limits.0 + tcp::IDLE_MARGIN,
+                    tcp_limits.1,
+                );
+                let dial = tcp::dial((host, port), first, conn_tx.clone(), bounds, stop.clone());
+                tokio::spawn(dial)
+            })
+            .collect();
         let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, tcp_limits, stop));
         let mut d = Driver {
             endpoint,
@@ -211,6 +224,7 @@ impl SipServer {
         };
         acceptor.abort();
         resolver.abort();
+        dialers.iter().for_each(tokio::task::JoinHandle::abort);
         drop(d);
         // The writer ends when its channel closes: every change reaches the store.
         let _ = writer.await;
@@ -251,7 +265,7 @@ impl Driver {
         match msg {
             ConnMsg::Opened { id, addr, tx } => {
                 self.conns.insert(id, (tx, addr));
-                self.endpoint.handle_connection_opened(addr, id);
+                self.endpoint.handle_connection_opened(addr, id, now());
             }
             ConnMsg::Message { peer, bytes } if !self.shed(peer.addr.ip()) => {
                 self.message(&bytes, peer);
