@@ -351,3 +351,24 @@ fn a_phone_nobody_is_logged_in_at_calls_the_emergency_number_through_the_trunk()
         "the provider did not get 112 with the trunk's number"
     );
 }
+
+/// A speed dial that stands for an outside number dials it through the trunk.
+#[test]
+fn a_speed_dial_to_an_outside_number_goes_out_through_the_trunk() {
+    let port = provider_port();
+    let far_end = provider("provider_call_uas.xml", &port, &[], None);
+    let d = daemon(&port, "register = false");
+    let (anna, anna_password) = phone_account(&d);
+    let dial = json!({"name": "Lieferant", "number": "0309876"});
+    let (s, body) = d.call("PUT", "/api/v1/speed-dials/801", Some(dial));
+    assert!(s == 200 || s == 201, "{s} {body}");
+    let (uac, dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
+    let called = with_key(&uac, "callee", "801").status().expect("sipp");
+    if !called.success() {
+        print_logs(dir.path());
+        eprintln!("{}", d.log());
+    }
+    assert!(called.success(), "the speed dial was not connected");
+    let trace = provider_trace(far_end);
+    assert!(trace.contains("INVITE sip:0309876@127.0.0.2:"), "{trace}");
+}
