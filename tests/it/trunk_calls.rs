@@ -90,6 +90,37 @@ fn zentrale_registers_at_the_trunk_answering_its_challenge_and_refreshes_in_time
         "{log}"
     );
     assert!(!log.contains("Trunk-Pass-1"), "{log}");
+    // The admin sees it registered for the 3600 s the refresh got (once zentrale read that
+    // last 200, which sipp sent just before it ended), and no credentials.
+    let refreshed = crate::harness::eventually(std::time::Duration::from_secs(10), || {
+        let (s, trunks) = d.call("GET", "/api/v1/trunks", None);
+        assert_eq!(s, 200, "{trunks}");
+        let left = trunks[0]["expires_at"].as_i64().unwrap_or(0) - now_unix();
+        (left > 3000).then_some(trunks)
+    });
+    let trunks = refreshed.expect("the trunk shown registered for an hour");
+    let t = &trunks[0];
+    let state = (
+        &t["name"],
+        &t["registered"],
+        &t["last_status"],
+        &t["transport"],
+    );
+    assert_eq!(
+        state,
+        (&json!("carrier"), &json!(true), &json!(200), &json!("udp")),
+        "{t}"
+    );
+    assert_eq!(
+        t["resolved"],
+        json!([format!("{PROVIDER_IP}:{port}")]),
+        "{t}"
+    );
+    let text = trunks.to_string();
+    assert!(
+        !text.contains("Trunk-Pass-1") && !text.contains("0301234567"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -199,6 +230,11 @@ fn a_mobile_device_rings_through_the_trunk_with_its_number() {
         (&json!(id), &json!("internal")),
         "{record}"
     );
+}
+
+fn now_unix() -> i64 {
+    let since = std::time::SystemTime::UNIX_EPOCH.elapsed().expect("clock");
+    i64::try_from(since.as_secs()).expect("secs")
 }
 
 /// A softphone of bert's (extension 101) ringing for the `internal` or the `external` class
