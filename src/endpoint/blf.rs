@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::calls::{Attempt, Call};
+use super::calls::{Attempt, Call, NO_DEVICE};
 use super::dialog::Dialog;
 use super::mwi::Watched;
 use super::{Endpoint, EndpointEvent};
@@ -269,12 +269,13 @@ impl Endpoint {
                 (Some(c), Some(device)) => f(device, key, call, Part::Answered(&c.callee)),
                 (Some(_), None) => {}
                 (None, _) => {
-                    for a in call.attempts.values().filter(|a| a.done.is_none()) {
+                    let rung = call.attempts.values();
+                    for a in rung.filter(|a| a.done.is_none() && a.device != NO_DEVICE) {
                         f(a.device, key, call, Part::Rung(a));
                     }
                 }
             }
-            if let Some(device) = call.dispatch.as_ref().and_then(|d| d.caller().device) {
+            if let Some(device) = call.from_device {
                 f(device, key, call, Part::Placed);
             }
         }

@@ -100,6 +100,8 @@ pub struct Call {
     pub peer: Peer,
     /// Our To tag towards the caller.
     pub tag: String,
+    /// The device of ours that placed the call (None: it came from a trunk).
+    pub from_device: Option<i64>,
     pub caller: Option<CallerId>,
     pub dispatch: Option<dispatch::Call>,
     pub attempts: HashMap<TransactionId, Attempt>,

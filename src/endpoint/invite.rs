@@ -43,7 +43,7 @@ impl Endpoint {
         let Some(dialled) = super::addressed_user(request) else {
             return Some(reply(request, 404, "Not Found"));
         };
-        let key = match self.new_call(id, request, peer, &dialled, now) {
+        let key = match self.new_call(id, request, peer, (Some(device), &dialled), now) {
             Ok(key) => key,
             Err(refusal) => return Some(*refusal),
         };
@@ -61,7 +61,7 @@ impl Endpoint {
         id: &TransactionId,
         request: &Request,
         peer: &Peer,
-        dialled: &str,
+        (from_device, dialled): (Option<i64>, &str),
         now: Instant,
     ) -> Result<u64, Box<Response>> {
         if self.calls.len() >= self.config.registrar.max_bindings {
@@ -83,6 +83,7 @@ impl Endpoint {
                 server: id.clone(),
                 peer: peer.clone(),
                 tag,
+                from_device,
                 caller: None,
                 dispatch: None,
                 attempts: Default::default(),

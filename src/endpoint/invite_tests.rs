@@ -83,10 +83,12 @@ fn connected(e: &mut Endpoint, now: Instant) {
         now,
         WALL,
     );
-    let key = match std::iter::from_fn(|| e.poll_event()).last() {
-        Some(EndpointEvent::Invite { key, device: 1, .. }) => key,
-        other => panic!("no Invite event: {other:?}"),
-    };
+    let events: Vec<EndpointEvent> = std::iter::from_fn(|| e.poll_event()).collect();
+    let key = events.iter().find_map(|e| match e {
+        EndpointEvent::Invite { key, device: 1, .. } => Some(*key),
+        _ => None,
+    });
+    let key = key.unwrap_or_else(|| panic!("no Invite event: {events:?}"));
     let route = crate::endpoint::test_route_anna_to_bert();
     e.handle_route(key, route, now);
     let out = sent(e);

@@ -34,7 +34,7 @@ impl Endpoint {
             );
             return Some(reply(request, 404, "Not Found"));
         };
-        let key = match self.new_call(id, request, peer, &did, now) {
+        let key = match self.new_call(id, request, peer, (None, &did), now) {
             Ok(key) => key,
             Err(refusal) => return Some(*refusal),
         };
@@ -146,11 +146,17 @@ impl Endpoint {
             "sip: call {key} goes out through trunk {} to {number}",
             self.trunk_name(trunk)
         );
-        self.send_attempt(key, attempt, now)
+        self.send_attempt(key, attempt, now).is_ok()
     }
 
-    /// Sends `attempt`'s INVITE and files it under call `key`.
-    fn send_attempt(&mut self, key: u64, attempt: Attempt, now: Instant) -> bool {
+    /// Sends `attempt`'s INVITE and files it under call `key`; the attempt back when the
+    /// transaction layer refused it.
+    fn send_attempt(
+        &mut self,
+        key: u64,
+        attempt: Attempt,
+        now: Instant,
+    ) -> Result<(), Box<Attempt>> {
         let (request, peer) = (attempt.request.clone(), attempt.peer.clone());
         let reliable = peer.transport.is_reliable();
         match self.transactions.send_request(request, peer, reliable, now) {
@@ -159,11 +165,11 @@ impl Endpoint {
                 if let Some(call) = self.calls.get_mut(&key) {
                     call.attempts.insert(id, attempt);
                 }
-                true
+                Ok(())
             }
             Err(e) => {
                 tracing::debug!("sip: an INVITE of call {key}: {e}");
-                false
+                Err(Box::new(attempt))
             }
         }
     }
@@ -191,18 +197,34 @@ impl Endpoint {
             }
             return false;
         };
-        self.call_of_tx.remove(id);
         let unique = self.unique();
         let mut request = request;
         if let Some(via) = request.head.via.first_mut() {
             via.params.set("branch", Some(format!("z9hG4bK{unique}")));
         }
+        let first = attempt.request.clone();
         let again = Attempt {
             request,
             challenged: true,
             ..attempt
         };
-        self.send_attempt(key, again, now)
+        match self.send_attempt(key, again, now) {
+            Ok(()) => {
+                self.call_of_tx.remove(id);
+                true
+            }
+            Err(attempt) => {
+                // Refused here: the leg fails with the provider's challenge as its answer.
+                let first = Attempt {
+                    request: first,
+                    ..*attempt
+                };
+                if let Some(call) = self.calls.get_mut(&key) {
+                    call.attempts.insert(id.clone(), first);
+                }
+                false
+            }
+        }
     }
 }
 

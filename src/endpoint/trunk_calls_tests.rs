@@ -74,10 +74,12 @@ fn a_dialled_number_goes_out_with_the_users_did_and_the_trunks_credentials() {
         .and_then(|n| n.split('"').next());
     let auth = authorization(nonce.expect("nonce"));
     e.handle_message(&invite(2, &auth), caller(), now, WALL);
-    let key = match std::iter::from_fn(|| e.poll_event()).last() {
-        Some(EndpointEvent::Invite { key, .. }) => key,
-        other => panic!("no Invite event: {other:?}"),
-    };
+    let events: Vec<EndpointEvent> = std::iter::from_fn(|| e.poll_event()).collect();
+    let key = events.iter().find_map(|e| match e {
+        EndpointEvent::Invite { key, .. } => Some(*key),
+        _ => None,
+    });
+    let key = key.unwrap_or_else(|| panic!("no Invite event: {events:?}"));
     let caller_id = CallerId {
         name: "Anna".into(),
         number: "100".into(),
