@@ -76,6 +76,24 @@ impl Dialog {
         self.build("ACK", invite_seq, leaving, "", None)
     }
 
+    /// The same ACK carrying the SDP answer to an offer the 2xx made (RFC 3264 §5).
+    pub fn ack_with(
+        &self,
+        invite_seq: u32,
+        leaving: Leaving<'_>,
+        body: Option<(&str, &str)>,
+    ) -> Option<Request> {
+        self.build("ACK", invite_seq, leaving, "", body)
+    }
+
+    /// Whether `request` was sent in this dialog by its other side (§12.2.2: Call-ID, and the
+    /// tags seen from here).
+    pub fn is_from_remote(&self, request: &Request) -> bool {
+        request.head.call_id == self.call_id
+            && request.head.from.tag().as_deref() == Some(self.remote_tag.as_str())
+            && request.head.to.tag().as_deref() == Some(self.local_tag.as_str())
+    }
+
     fn build(
         &self,
         method: &str,

@@ -30,8 +30,8 @@ impl Endpoint {
         wall: UnixTime,
     ) -> Option<Response> {
         if request.head.to.tag().is_some() {
-            // re-INVITE (hold, resume): relaying it is still to come.
-            return Some(reply(request, 488, "Not Acceptable Here"));
+            // A re-INVITE (hold, resume): passed to the other side (relay.rs).
+            return self.in_dialog(id, request, now);
         }
         let device = match self.authenticate_device(request, peer, wall) {
             Ok(device) => device,
@@ -199,6 +199,7 @@ impl Endpoint {
                         request,
                         peer,
                         done: None,
+                        reliable: Default::default(),
                     };
                     if let Some(call) = self.calls.get_mut(&key) {
                         call.attempts.insert(id, attempt);
@@ -298,6 +299,10 @@ impl Endpoint {
             let Some(&key) = self.call_of_tx.get(&id) else {
                 continue;
             };
+            if self.is_relayed(key, &id) {
+                self.relayed_event(key, &id, event, now);
+                continue;
+            }
             match event {
                 TransactionEvent::Response(r) => self.leg_response(key, &id, *r, now),
                 TransactionEvent::Timeout | TransactionEvent::TransportError => {
@@ -314,8 +319,16 @@ impl Endpoint {
         }
         match r.status {
             100 => {}
-            101..=199 => self.ringing(key, now),
-            200..=299 => self.answered(key, id, r, now),
+            101..=199 => {
+                self.prack(key, id, &r, now);
+                self.ringing(key, now);
+            }
+            200..=299 => {
+                // After reliable provisionals (prack.rs): their SDP, and CSeqs past the PRACKs.
+                let r = self.with_early_answer(key, id, r);
+                self.answered(key, id, r, now);
+                self.after_prack(key, id);
+            }
             status => self.leg_failed(key, id, status, now),
         }
     }
@@ -407,6 +420,7 @@ impl Endpoint {
                 ok,
                 resend,
                 give_up: Some(now + t.t1 * 64),
+                relays: Default::default(),
             });
         }
     }
@@ -511,4 +525,4 @@ fn outcome(status: u16, rang: bool) -> CallOutcome {
 
 #[cfg(test)]
 #[path = "invite_tests.rs"]
-mod tests;
+pub(super) mod tests;

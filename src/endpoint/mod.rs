@@ -15,6 +15,8 @@ mod in_call;
 mod invite;
 pub mod mwi;
 mod peer;
+mod prack;
+mod relay;
 pub mod resync;
 mod subscribe;
 
@@ -72,7 +74,7 @@ pub enum EndpointEvent {
 }
 
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, REGISTER, OPTIONS, SUBSCRIBE";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, REGISTER, OPTIONS, SUBSCRIBE, UPDATE, INFO";
 
 /// Whom a request is for: the Request-URI's user, else (a request addressed to the server
 /// itself, as sipp's Digest requires) the To URI's.
@@ -333,8 +335,12 @@ impl Endpoint {
         now: Instant,
         wall: UnixTime,
     ) -> Option<Response> {
-        if let Err(refusal) = crate::sip::screen(request, &Capabilities::default()) {
-            return Some(refusal.response(request, "zr", &Capabilities::default()));
+        let caps = match request.method {
+            Method::Info => relay::INFO_CAPABILITIES,
+            _ => Capabilities::default(),
+        };
+        if let Err(refusal) = crate::sip::screen(request, &caps) {
+            return Some(refusal.response(request, "zr", &caps));
         }
         Some(match request.method {
             Method::Register => self.register(request, peer, wall),
@@ -342,6 +348,9 @@ impl Endpoint {
             Method::Subscribe => return self.subscribe(id, request, peer, now, wall),
             Method::Invite => return self.invite(id, request, peer, now, wall),
             Method::Bye => self.bye_in_call(request, now),
+            Method::Update | Method::Info => return self.in_dialog(id, request, now),
+            // RFC 3262 §3: we never send reliable provisionals, so no PRACK is expected.
+            Method::Prack => reply(request, 481, "Call/Transaction Does Not Exist"),
             // RFC 3261 §8.2.1: a method we know but do not serve here.
             Method::Notify => self.not_allowed(request),
             _ => {
@@ -432,6 +441,7 @@ impl Endpoint {
             self.transactions.poll_timeout(),
             self.resyncs.poll_timeout(),
             self.calls_timeout(),
+            self.relays_timeout(),
         ]
         .into_iter()
         .flatten()

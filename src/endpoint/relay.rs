@@ -1,0 +1,433 @@
+//! Requests within an answered call passed from one dialog to the other (issue 12): re-INVITE
+//! (hold and resume are SDP with `a=sendonly`/`inactive`/`sendrecv`, RFC 3264 §8.4 — passed
+//! through, never read), UPDATE (RFC 3311) and INFO (RFC 6086, e.g. DTMF).
+//!
+//! The received request's server transaction stays open while ours runs in the other dialog
+//! (with our own CSeq, §12.2.1.1); our request's final response is answered back with the
+//! other side's body. A 2xx to our re-INVITE is ACKed by us at once (§13.2.2.4), unless it
+//! carried an offer (the re-INVITE had none): then our ACK waits for the answer in the ACK of
+//! the side that asked. Our 2xx to a re-INVITE is sent again until its ACK comes, like the
+//! first one (§13.3.1.4). One INVITE at a time per call: another gets 491, or 500 when it comes
+//! from the side whose INVITE is still open (§14.2). Only confirmed dialogs: before the answer a
+//! request here gets 500 with Retry-After (RFC 3311 §5.2: the INVITE's offer is unanswered).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::calls::Connected;
+use super::dialog::{Dialog, Leaving};
+use super::{Endpoint, Peer};
+use crate::clock::Instant;
+use crate::registrar::register::reply;
+use crate::sip::transaction::{TransactionEvent, TransactionId};
+use crate::sip::{Capabilities, HeaderName, Method, Request, Response};
+
+/// What INFO may carry besides SDP: DTMF (`application/dtmf-relay`, `application/dtmf`).
+pub(super) const INFO_CAPABILITIES: Capabilities<'static> = Capabilities {
+    extensions: &[],
+    body_types: &[
+        "application/sdp",
+        "multipart/mixed",
+        "application/dtmf-relay",
+        "application/dtmf",
+    ],
+};
+
+/// Header fields passed with a relayed request besides its body.
+const PASSED: [&str; 2] = ["Content-Disposition", "Info-Package"];
+
+/// How many ACKs of ours (to 2xx of our re-INVITEs) a call keeps for retransmitted 2xx.
+const ACKS_KEPT: usize = 4;
+
+/// The relays of one call.
+#[derive(Debug, Default)]
+pub struct Relays {
+    pending: Vec<Relayed>,
+    answers: Vec<Unacked>,
+    /// Our ACKs to 2xx of our re-INVITEs: Call-ID, CSeq, bytes.
+    acks: Vec<(String, u32, Bytes)>,
+}
+
+/// A request being relayed.
+#[derive(Debug)]
+struct Relayed {
+    /// Ours in the other dialog.
+    client: TransactionId,
+    /// The one we received, and its server transaction.
+    server: TransactionId,
+    request: Request,
+    from_caller: bool,
+    /// Our request's CSeq number.
+    seq: u32,
+}
+
+/// Our 2xx to a re-INVITE, until its ACK comes.
+#[derive(Debug)]
+struct Unacked {
+    server: TransactionId,
+    from_caller: bool,
+    seq: u32,
+    ok: Response,
+    /// When next, and the interval (T1 doubling to T2); None over TCP.
+    resend: Option<(Instant, Duration)>,
+    give_up: Instant,
+    /// The CSeq of our re-INVITE whose ACK waits for this side's ACK (it carries the answer).
+    ack_later: Option<u32>,
+}
+
+impl Relays {
+    /// Whether an INVITE is being relayed, and from which side (true: the caller).
+    fn invite_from(&self) -> Option<bool> {
+        (self.pending.iter())
+            .find(|p| p.request.method == Method::Invite)
+            .map(|p| p.from_caller)
+    }
+
+    pub(super) fn is_relayed(&self, client: &TransactionId) -> bool {
+        self.pending.iter().any(|p| p.client == *client)
+    }
+
+    pub(super) fn poll_timeout(&self) -> Option<Instant> {
+        (self.answers.iter())
+            .flat_map(|a| [a.resend.map(|(at, _)| at), Some(a.give_up)])
+            .flatten()
+            .min()
+    }
+
+    /// The ACK we sent for a 2xx with this Call-ID and CSeq; None if it is not ours to resend.
+    pub(super) fn ack_for(&self, call_id: &str, seq: u32) -> Option<&Bytes> {
+        (self.acks.iter())
+            .find(|(c, s, _)| c == call_id && *s == seq)
+            .map(|(_, _, bytes)| bytes)
+    }
+
+    /// Whether a 2xx with this Call-ID and CSeq answers the INVITE that set up the call (a
+    /// lower CSeq than any re-INVITE of ours in that dialog).
+    pub(super) fn is_initial(&self, call_id: &str, seq: u32) -> bool {
+        (self.acks.iter()).all(|(c, s, _)| c != call_id || seq < *s)
+    }
+
+    fn keep_ack(&mut self, call_id: &str, seq: u32, bytes: Bytes) {
+        if self.acks.len() >= ACKS_KEPT {
+            self.acks.remove(0);
+        }
+        self.acks.push((call_id.to_owned(), seq, bytes));
+    }
+}
+
+impl Connected {
+    /// Which side sent `request`: true for the caller; None when it is in neither dialog.
+    fn side_of(&self, request: &Request) -> Option<bool> {
+        match (
+            self.caller.is_from_remote(request),
+            self.callee.is_from_remote(request),
+        ) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+
+    fn side(&mut self, caller: bool) -> (&mut Dialog, &Peer) {
+        match caller {
+            true => (&mut self.caller, &self.caller_peer),
+            false => (&mut self.callee, &self.callee_peer),
+        }
+    }
+}
+
+/// 500 with Retry-After (§14.2, RFC 3311 §5.2).
+fn retry_later(request: &Request) -> Response {
+    let mut r = reply(request, 500, "Server Internal Error");
+    r.head.headers.push(HeaderName::RETRY_AFTER, "1");
+    r
+}
+
+impl Endpoint {
+    /// Whether client transaction `client` of call `key` is a request we relay.
+    pub(super) fn is_relayed(&self, key: u64, client: &TransactionId) -> bool {
+        (self.calls.get(&key).and_then(|c| c.connected.as_ref()))
+            .is_some_and(|c| c.relays.is_relayed(client))
+    }
+
+    /// When the next 2xx to a re-INVITE goes again, or its call ends without the ACK.
+    pub(super) fn relays_timeout(&self) -> Option<Instant> {
+        (self.calls.values())
+            .filter_map(|c| c.connected.as_ref()?.relays.poll_timeout())
+            .min()
+    }
+
+    /// A re-INVITE, UPDATE or INFO in a call: passed to the other side; None while it runs.
+    pub(super) fn in_dialog(
+        &mut self,
+        id: &TransactionId,
+        request: &Request,
+        now: Instant,
+    ) -> Option<Response> {
+        let unique = self.unique();
+        let key = self.call_of_id.get(&request.head.call_id).copied();
+        let Some(call) = key.and_then(|k| self.calls.get_mut(&k)) else {
+            return Some(reply(request, 481, "Call/Transaction Does Not Exist"));
+        };
+        let Some(c) = call.connected.as_mut() else {
+            return Some(retry_later(request));
+        };
+        let Some(from_caller) = c.side_of(request) else {
+            return Some(reply(request, 481, "Call/Transaction Does Not Exist"));
+        };
+        let invite = request.method == Method::Invite;
+        match c.relays.invite_from() {
+            Some(side) if invite && side == from_caller => return Some(retry_later(request)),
+            Some(_) if invite => return Some(reply(request, 491, "Request Pending")),
+            _ => {}
+        }
+        let Ok(body) = std::str::from_utf8(&request.body) else {
+            return Some(reply(request, 400, "Body Not Text"));
+        };
+        // A target refresh (§12.2.2, RFC 3311 §5.2) moves where this side is reached.
+        if matches!(request.method, Method::Invite | Method::Update)
+            && let Some(contact) = request.head.contact.addresses().first()
+        {
+            c.side(from_caller).0.target = contact.uri.to_string();
+        }
+        let kind = request.head.headers.get(&HeaderName::CONTENT_TYPE);
+        let content = (!body.is_empty()).then(|| (kind.unwrap_or("application/sdp"), body));
+        let passed: String = (request.head.headers.iter())
+            .filter(|h| {
+                PASSED
+                    .iter()
+                    .any(|p| h.name.as_str().eq_ignore_ascii_case(p))
+            })
+            .map(|h| format!("{}: {}\r\n", h.name, h.value))
+            .collect();
+        let (dialog, peer) = c.side(!from_caller);
+        let peer = peer.clone();
+        let local = peer.local.to_string();
+        let leaving = Leaving {
+            transport: peer.transport.as_str(),
+            local: &local,
+            unique: &unique,
+        };
+        let ours = dialog.request(request.method.as_str(), leaving, &passed, content)?;
+        let seq = ours.head.cseq.seq;
+        let reliable = peer.transport.is_reliable();
+        let client = match self.transactions.send_request(ours, peer, reliable, now) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::debug!("sip: relaying {}: {e}", request.method.as_str());
+                return Some(reply(request, 503, "Service Unavailable"));
+            }
+        };
+        let key = key?;
+        self.call_of_tx.insert(client.clone(), key);
+        let c = self.calls.get_mut(&key)?.connected.as_mut()?;
+        c.relays.pending.push(Relayed {
+            client,
+            server: id.clone(),
+            request: request.clone(),
+            from_caller,
+            seq,
+        });
+        if invite {
+            let trying = Response::for_request(request, 100, "Trying");
+            let _ = self.transactions.respond(id, trying, now);
+        }
+        None
+    }
+
+    /// What became of a request we relayed (`client`): its final answer goes back.
+    pub(super) fn relayed_event(
+        &mut self,
+        key: u64,
+        client: &TransactionId,
+        event: TransactionEvent,
+        now: Instant,
+    ) {
+        let r = match event {
+            TransactionEvent::Response(r) if r.status < 200 => return,
+            TransactionEvent::Response(r) => Some(*r),
+            TransactionEvent::Timeout | TransactionEvent::TransportError => None,
+        };
+        self.call_of_tx.remove(client);
+        let Some(c) = self.calls.get_mut(&key).and_then(|c| c.connected.as_mut()) else {
+            return;
+        };
+        let Some(at) = c.relays.pending.iter().position(|p| p.client == *client) else {
+            return;
+        };
+        let relayed = c.relays.pending.remove(at);
+        let asker = c.side(relayed.from_caller).1.clone();
+        let Some(r) = r else {
+            let timeout = reply(&relayed.request, 408, "Request Timeout");
+            let _ = self.transactions.respond(&relayed.server, timeout, now);
+            return;
+        };
+        let answer = answer_for(&relayed, &r, &asker);
+        let _ = (self.transactions).respond(&relayed.server, answer.clone(), now);
+        if (200..300).contains(&r.status) && relayed.request.method == Method::Invite {
+            self.reinvite_accepted(key, relayed, &r, answer, &asker, now);
+        }
+    }
+
+    /// Our re-INVITE's 2xx `r`: its Contact refreshes that side's target; our ACK goes now, or
+    /// with the answer when the 2xx made the offer; `answer` (ours) goes again until ACKed.
+    fn reinvite_accepted(
+        &mut self,
+        key: u64,
+        relayed: Relayed,
+        r: &Response,
+        answer: Response,
+        asker: &Peer,
+        now: Instant,
+    ) {
+        let Some(c) = self.calls.get_mut(&key).and_then(|c| c.connected.as_mut()) else {
+            return;
+        };
+        let (dialog, peer) = c.side(!relayed.from_caller);
+        if let Some(contact) = r.head.contact.addresses().first() {
+            dialog.target = contact.uri.to_string();
+        }
+        let (dialog, peer) = (dialog.clone(), peer.clone());
+        let offer = relayed.request.body.is_empty() && !r.body.is_empty();
+        if !offer {
+            self.send_ack(key, &dialog, relayed.seq, &peer, None);
+        }
+        let t = self.config.timers;
+        let Some(c) = self.calls.get_mut(&key).and_then(|c| c.connected.as_mut()) else {
+            return;
+        };
+        c.relays.answers.push(Unacked {
+            server: relayed.server,
+            from_caller: relayed.from_caller,
+            seq: relayed.request.head.cseq.seq,
+            ok: answer,
+            resend: (!asker.transport.is_reliable()).then_some((now + t.t1, t.t1)),
+            give_up: now + t.t1 * 64,
+            ack_later: offer.then_some(relayed.seq),
+        });
+    }
+
+    /// Sends our ACK (CSeq `seq`) in `dialog` outside any transaction, and keeps it for a
+    /// retransmitted 2xx.
+    fn send_ack(
+        &mut self,
+        key: u64,
+        dialog: &Dialog,
+        seq: u32,
+        peer: &Peer,
+        body: Option<(&str, &str)>,
+    ) {
+        let (unique, local) = (self.unique(), peer.local.to_string());
+        let leaving = Leaving {
+            transport: peer.transport.as_str(),
+            local: &local,
+            unique: &unique,
+        };
+        let Some(ack) = dialog.ack_with(seq, leaving, body) else {
+            return;
+        };
+        let bytes = Bytes::from(ack.print());
+        self.send_direct(peer.clone(), bytes.to_vec());
+        if let Some(c) = self.calls.get_mut(&key).and_then(|c| c.connected.as_mut()) {
+            c.relays.keep_ack(&dialog.call_id, seq, bytes);
+        }
+    }
+
+    /// An ACK of our 2xx to a re-INVITE: no more retransmissions; an answer it carries goes on
+    /// in our ACK to the other side. False when it is not one.
+    pub(super) fn relayed_ack(&mut self, ack: &Request) -> bool {
+        let key = self.call_of_id.get(&ack.head.call_id).copied();
+        let Some(c) = key.and_then(|k| self.calls.get_mut(&k)?.connected.as_mut()) else {
+            return false;
+        };
+        let Some(from_caller) = c.side_of(ack) else {
+            return false;
+        };
+        let seq = ack.head.cseq.seq;
+        let found =
+            (c.relays.answers.iter()).position(|a| a.from_caller == from_caller && a.seq == seq);
+        let Some(unacked) = found.map(|at| c.relays.answers.remove(at)) else {
+            return false;
+        };
+        let Some(ours) = unacked.ack_later else {
+            return true;
+        };
+        let (dialog, peer) = c.side(!from_caller);
+        let (dialog, peer) = (dialog.clone(), peer.clone());
+        let body = std::str::from_utf8(&ack.body).unwrap_or_default();
+        let kind = ack.head.headers.get(&HeaderName::CONTENT_TYPE);
+        let content = (!body.is_empty()).then(|| (kind.unwrap_or("application/sdp"), body));
+        if let Some(key) = key {
+            self.send_ack(key, &dialog, ours, &peer, content);
+        }
+        true
+    }
+
+    /// Our 2xx to re-INVITEs again where due; the calls whose ACK never came (64·T1).
+    pub(super) fn resend_relayed(&mut self, now: Instant) -> Vec<u64> {
+        let t2 = self.config.timers.t2;
+        let mut lost = Vec::new();
+        let mut again = Vec::new();
+        for (key, call) in &mut self.calls {
+            let Some(c) = call.connected.as_mut() else {
+                continue;
+            };
+            if c.relays.answers.iter().any(|a| a.give_up <= now) {
+                lost.push(*key);
+                continue;
+            }
+            for a in &mut c.relays.answers {
+                if let Some((at, interval)) = a.resend
+                    && at <= now
+                {
+                    let next = (interval * 2).min(t2);
+                    a.resend = Some((now + next, next));
+                    again.push((a.server.clone(), a.ok.clone()));
+                }
+            }
+        }
+        for (server, ok) in again {
+            let _ = self.transactions.respond(&server, ok, now);
+        }
+        lost
+    }
+
+    /// The call ends while requests are relayed: they get 487 (§15.1.2).
+    pub(super) fn end_relays(&mut self, key: u64, now: Instant) {
+        let Some(c) = self.calls.get_mut(&key).and_then(|c| c.connected.as_mut()) else {
+            return;
+        };
+        let pending = std::mem::take(&mut c.relays.pending);
+        for p in pending {
+            self.call_of_tx.remove(&p.client);
+            let gone = reply(&p.request, 487, "Request Terminated");
+            let _ = self.transactions.respond(&p.server, gone, now);
+        }
+    }
+}
+
+/// Our answer to the relayed request from the other side's final response `r`; `asker` is
+/// where the request came from.
+fn answer_for(relayed: &Relayed, r: &Response, asker: &Peer) -> Response {
+    let mut answer = Response::for_request(&relayed.request, r.status, &r.reason);
+    if !(200..300).contains(&r.status) {
+        if let Some(after) = r.head.headers.get(&HeaderName::RETRY_AFTER) {
+            answer.head.headers.push(HeaderName::RETRY_AFTER, after);
+        }
+        return answer;
+    }
+    if !r.body.is_empty() {
+        answer.body = r.body.clone();
+        let kind = r.head.headers.get(&HeaderName::CONTENT_TYPE);
+        (answer.head.headers).push(HeaderName::CONTENT_TYPE, kind.unwrap_or("application/sdp"));
+    }
+    if matches!(relayed.request.method, Method::Invite | Method::Update) {
+        let _ = (answer.head.contact).add_line(&format!("<sip:zentrale@{}>", asker.local));
+    }
+    answer
+}
+
+#[cfg(test)]
+#[path = "relay_tests.rs"]
+mod tests;
