@@ -1,5 +1,6 @@
 //! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
 
+mod call_baresip;
 mod call_hold;
 mod call_records;
 mod calls;
