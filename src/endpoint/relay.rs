@@ -176,6 +176,9 @@ impl Endpoint {
         let Some(from_caller) = c.side_of(request) else {
             return Some(reply(request, 481, "Call/Transaction Does Not Exist"));
         };
+        if !c.side(from_caller).0.take_remote_seq(request.head.cseq.seq) {
+            return Some(reply(request, 500, "CSeq Out of Order"));
+        }
         let invite = request.method == Method::Invite;
         match c.relays.invite_from() {
             Some(side) if invite && side == from_caller => return Some(retry_later(request)),

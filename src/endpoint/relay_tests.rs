@@ -370,3 +370,20 @@ fn a_reliable_183_gets_our_prack_and_its_sdp_answers_the_caller() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_request_with_an_old_cseq_gets_500_and_goes_nowhere() {
+    let mut e = endpoint();
+    let now = crate::clock::now();
+    let (ok, _) = answered(&mut e, now);
+    // Anna's INVITE had CSeq 2: a request in her dialog must come after it.
+    e.handle_message(&from_anna("UPDATE", 2, &ok, SDP, HOLD), caller(), now, WALL);
+    let out = sent(&mut e);
+    assert!(
+        starting(&out, "SIP/2.0 500").contains("CSeq: 2 UPDATE"),
+        "{out:?}"
+    );
+    assert!(!out.iter().any(|m| m.starts_with("UPDATE ")), "{out:?}");
+    e.handle_message(&from_anna("UPDATE", 3, &ok, SDP, HOLD), caller(), now, WALL);
+    starting(&sent(&mut e), "UPDATE sip:bert@");
+}
