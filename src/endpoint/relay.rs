@@ -47,6 +47,9 @@ pub struct Relays {
     answers: Vec<Unacked>,
     /// Our ACKs to 2xx of our re-INVITEs: Call-ID, CSeq, bytes.
     acks: Vec<(String, u32, Bytes)>,
+    /// The CSeq of our first re-INVITE in each dialog (by Call-ID): a 2xx below it answers
+    /// the INVITE that set up the call.
+    first_reinvite: Vec<(String, u32)>,
 }
 
 /// A request being relayed.
@@ -105,7 +108,7 @@ impl Relays {
     /// Whether a 2xx with this Call-ID and CSeq answers the INVITE that set up the call (a
     /// lower CSeq than any re-INVITE of ours in that dialog).
     pub(super) fn is_initial(&self, call_id: &str, seq: u32) -> bool {
-        (self.acks.iter()).all(|(c, s, _)| c != call_id || seq < *s)
+        (self.first_reinvite.iter()).all(|(c, s)| c != call_id || seq < *s)
     }
 
     fn keep_ack(&mut self, call_id: &str, seq: u32, bytes: Bytes) {
@@ -165,35 +168,80 @@ impl Endpoint {
         request: &Request,
         now: Instant,
     ) -> Option<Response> {
-        let unique = self.unique();
-        let key = self.call_of_id.get(&request.head.call_id).copied();
-        let Some(call) = key.and_then(|k| self.calls.get_mut(&k)) else {
-            return Some(reply(request, 481, "Call/Transaction Does Not Exist"));
+        let (key, from_caller) = match self.admit(request) {
+            Ok(admitted) => admitted,
+            Err(refusal) => return Some(*refusal),
         };
-        let Some(c) = call.connected.as_mut() else {
-            return Some(retry_later(request));
+        let (client, seq) = match self.pass_on(key, from_caller, request, now) {
+            Ok(sent) => sent,
+            Err(refusal) => return Some(*refusal),
         };
-        let Some(from_caller) = c.side_of(request) else {
-            return Some(reply(request, 481, "Call/Transaction Does Not Exist"));
-        };
-        if !c.side(from_caller).0.take_remote_seq(request.head.cseq.seq) {
-            return Some(reply(request, 500, "CSeq Out of Order"));
+        self.call_of_tx.insert(client.clone(), key);
+        let c = self.calls.get_mut(&key)?.connected.as_mut()?;
+        let call_id = c.side(!from_caller).0.call_id.clone();
+        if request.method == Method::Invite
+            && !c.relays.first_reinvite.iter().any(|(id, _)| *id == call_id)
+        {
+            c.relays.first_reinvite.push((call_id, seq));
+        }
+        c.relays.pending.push(Relayed {
+            client,
+            server: id.clone(),
+            request: request.clone(),
+            from_caller,
+            seq,
+        });
+        if request.method == Method::Invite {
+            let trying = Response::for_request(request, 100, "Trying");
+            let _ = self.transactions.respond(id, trying, now);
+        }
+        None
+    }
+
+    /// The call `request` belongs to and whether the caller sent it, or the refusal: 481 in no
+    /// call, 500 for an old CSeq (§12.2.2) or before the answer, 491/500 for glare (§14.2).
+    /// A target refresh (§12.2.2, RFC 3311 §5.2) moves where its side is reached.
+    fn admit(&mut self, request: &Request) -> Result<(u64, bool), Box<Response>> {
+        let gone = || Box::new(reply(request, 481, "Call/Transaction Does Not Exist"));
+        let key = *self
+            .call_of_id
+            .get(&request.head.call_id)
+            .ok_or_else(gone)?;
+        let call = self.calls.get_mut(&key).ok_or_else(gone)?;
+        let c = (call.connected.as_mut()).ok_or_else(|| Box::new(retry_later(request)))?;
+        let from_caller = c.side_of(request).ok_or_else(gone)?;
+        let (dialog, _) = c.side(from_caller);
+        if !dialog.take_remote_seq(request.head.cseq.seq) {
+            return Err(Box::new(reply(request, 500, "CSeq Out of Order")));
         }
         let invite = request.method == Method::Invite;
         match c.relays.invite_from() {
-            Some(side) if invite && side == from_caller => return Some(retry_later(request)),
-            Some(_) if invite => return Some(reply(request, 491, "Request Pending")),
+            Some(side) if invite && side == from_caller => {
+                return Err(Box::new(retry_later(request)));
+            }
+            Some(_) if invite => return Err(Box::new(reply(request, 491, "Request Pending"))),
             _ => {}
         }
-        let Ok(body) = std::str::from_utf8(&request.body) else {
-            return Some(reply(request, 400, "Body Not Text"));
-        };
-        // A target refresh (§12.2.2, RFC 3311 §5.2) moves where this side is reached.
         if matches!(request.method, Method::Invite | Method::Update)
             && let Some(contact) = request.head.contact.addresses().first()
         {
             c.side(from_caller).0.target = contact.uri.to_string();
         }
+        Ok((key, from_caller))
+    }
+
+    /// Sends `request`'s like in the other dialog of call `key`: its client transaction and
+    /// CSeq, or the refusal.
+    fn pass_on(
+        &mut self,
+        key: u64,
+        from_caller: bool,
+        request: &Request,
+        now: Instant,
+    ) -> Result<(TransactionId, u32), Box<Response>> {
+        let failed = || Box::new(reply(request, 500, "Server Internal Error"));
+        let body = std::str::from_utf8(&request.body)
+            .map_err(|_| Box::new(reply(request, 400, "Body Not Text")))?;
         let kind = request.head.headers.get(&HeaderName::CONTENT_TYPE);
         let content = (!body.is_empty()).then(|| (kind.unwrap_or("application/sdp"), body));
         let passed: String = (request.head.headers.iter())
@@ -204,6 +252,9 @@ impl Endpoint {
             })
             .map(|h| format!("{}: {}\r\n", h.name, h.value))
             .collect();
+        let unique = self.unique();
+        let call = self.calls.get_mut(&key).ok_or_else(failed)?;
+        let c = call.connected.as_mut().ok_or_else(failed)?;
         let (dialog, peer) = c.side(!from_caller);
         let peer = peer.clone();
         let local = peer.local.to_string();
@@ -212,31 +263,17 @@ impl Endpoint {
             local: &local,
             unique: &unique,
         };
-        let ours = dialog.request(request.method.as_str(), leaving, &passed, content)?;
+        let method = request.method.as_str();
+        let ours = (dialog.request(method, leaving, &passed, content)).ok_or_else(failed)?;
         let seq = ours.head.cseq.seq;
         let reliable = peer.transport.is_reliable();
-        let client = match self.transactions.send_request(ours, peer, reliable, now) {
-            Ok(client) => client,
+        match self.transactions.send_request(ours, peer, reliable, now) {
+            Ok(client) => Ok((client, seq)),
             Err(e) => {
-                tracing::debug!("sip: relaying {}: {e}", request.method.as_str());
-                return Some(reply(request, 503, "Service Unavailable"));
+                tracing::debug!("sip: relaying {method}: {e}");
+                Err(Box::new(reply(request, 503, "Service Unavailable")))
             }
-        };
-        let key = key?;
-        self.call_of_tx.insert(client.clone(), key);
-        let c = self.calls.get_mut(&key)?.connected.as_mut()?;
-        c.relays.pending.push(Relayed {
-            client,
-            server: id.clone(),
-            request: request.clone(),
-            from_caller,
-            seq,
-        });
-        if invite {
-            let trying = Response::for_request(request, 100, "Trying");
-            let _ = self.transactions.respond(id, trying, now);
         }
-        None
     }
 
     /// What became of a request we relayed (`client`): its final answer goes back.

@@ -236,12 +236,17 @@ fn a_reinvite_without_sdp_gets_its_answer_into_our_ack() {
     let ours = starting(&sent(&mut e), "INVITE sip:bert@").clone();
     assert!(ours.contains("Content-Length: 0"), "{ours}");
     let offer = "v=0\r\no=bert offer\r\n";
-    e.handle_message(&response(&ours, "200 OK", SDP, offer), callee(), now, WALL);
+    let bert_ok = response(&ours, "200 OK", SDP, offer);
+    e.handle_message(&bert_ok, callee(), now, WALL);
     let out = sent(&mut e);
     assert!(
         !out.iter().any(|m| m.starts_with("ACK ")),
         "our ACK waits for the answer: {out:?}"
     );
+    // Bert's 200 again meanwhile: still no ACK (not the one of the call's first INVITE either).
+    e.handle_message(&bert_ok, callee(), now, WALL);
+    let again = sent(&mut e);
+    assert!(!again.iter().any(|m| m.starts_with("ACK ")), "{again:?}");
     assert!(starting(&out, "SIP/2.0 200 OK").ends_with(offer), "{out:?}");
     let answer = "v=0\r\no=anna answer\r\n";
     e.handle_message(&from_anna("ACK", 3, &ok, SDP, answer), caller(), now, WALL);
