@@ -304,7 +304,9 @@ impl Endpoint {
                         };
                         let ok = Response::for_request(&request, 200, "OK");
                         let _ = self.transactions.respond(&id, ok, now);
-                        self.caller_cancelled(&invite, now);
+                        if !self.cancel_relayed(&request, &invite, now) {
+                            self.caller_cancelled(&invite, now);
+                        }
                     }
                     Incoming::Full(request) => {
                         let mut busy = reply(&request, 503, "Service Unavailable");

@@ -61,6 +61,9 @@ struct Relayed {
     server: TransactionId,
     request: Request,
     from_caller: bool,
+    /// Ours, and where it went (for a CANCEL of it).
+    ours: Request,
+    to: Peer,
     /// Our request's CSeq number.
     seq: u32,
 }
@@ -172,11 +175,12 @@ impl Endpoint {
             Ok(admitted) => admitted,
             Err(refusal) => return Some(*refusal),
         };
-        let (client, seq) = match self.pass_on(key, from_caller, request, now) {
+        let (client, ours, to) = match self.pass_on(key, from_caller, request, now) {
             Ok(sent) => sent,
             Err(refusal) => return Some(*refusal),
         };
         self.call_of_tx.insert(client.clone(), key);
+        let seq = ours.head.cseq.seq;
         let c = self.calls.get_mut(&key)?.connected.as_mut()?;
         let call_id = c.side(!from_caller).0.call_id.clone();
         if request.method == Method::Invite
@@ -189,6 +193,8 @@ impl Endpoint {
             server: id.clone(),
             request: request.clone(),
             from_caller,
+            ours,
+            to,
             seq,
         });
         if request.method == Method::Invite {
@@ -230,15 +236,15 @@ impl Endpoint {
         Ok((key, from_caller))
     }
 
-    /// Sends `request`'s like in the other dialog of call `key`: its client transaction and
-    /// CSeq, or the refusal.
+    /// Sends `request`'s like in the other dialog of call `key`: its client transaction, our
+    /// request and where it went, or the refusal.
     fn pass_on(
         &mut self,
         key: u64,
         from_caller: bool,
         request: &Request,
         now: Instant,
-    ) -> Result<(TransactionId, u32), Box<Response>> {
+    ) -> Result<(TransactionId, Request, Peer), Box<Response>> {
         let failed = || Box::new(reply(request, 500, "Server Internal Error"));
         let body = std::str::from_utf8(&request.body)
             .map_err(|_| Box::new(reply(request, 400, "Body Not Text")))?;
@@ -265,10 +271,9 @@ impl Endpoint {
         };
         let method = request.method.as_str();
         let ours = (dialog.request(method, leaving, &passed, content)).ok_or_else(failed)?;
-        let seq = ours.head.cseq.seq;
         let reliable = peer.transport.is_reliable();
-        match self.transactions.send_request(ours, peer, reliable, now) {
-            Ok(client) => Ok((client, seq)),
+        match (self.transactions).send_request(ours.clone(), peer.clone(), reliable, now) {
+            Ok(client) => Ok((client, ours, peer)),
             Err(e) => {
                 tracing::debug!("sip: relaying {method}: {e}");
                 Err(Box::new(reply(request, 503, "Service Unavailable")))
@@ -431,6 +436,30 @@ impl Endpoint {
             let _ = self.transactions.respond(&server, ok, now);
         }
         lost
+    }
+
+    /// A CANCEL of a re-INVITE we relay (server transaction `invite`, §9.2): our re-INVITE is
+    /// cancelled too, and its 487 comes back the usual way. False when `invite` is not one.
+    pub(super) fn cancel_relayed(
+        &mut self,
+        cancel: &Request,
+        invite: &TransactionId,
+        now: Instant,
+    ) -> bool {
+        let key = self.call_of_id.get(&cancel.head.call_id).copied();
+        let Some(c) = key.and_then(|k| self.calls.get_mut(&k)?.connected.as_mut()) else {
+            return false;
+        };
+        let Some(p) = c.relays.pending.iter().find(|p| p.server == *invite) else {
+            return false;
+        };
+        let ours = super::calls::cancel(&p.ours, "SIP;cause=487;text=\"Request Terminated\"");
+        let to = p.to.clone();
+        let reliable = to.transport.is_reliable();
+        if let Err(e) = self.transactions.send_request(ours, to, reliable, now) {
+            tracing::debug!("sip: cancelling a relayed re-INVITE: {e}");
+        }
+        true
     }
 
     /// The call ends while requests are relayed: they get 487 (§15.1.2).

@@ -392,3 +392,40 @@ fn a_request_with_an_old_cseq_gets_500_and_goes_nowhere() {
     e.handle_message(&from_anna("UPDATE", 3, &ok, SDP, HOLD), caller(), now, WALL);
     starting(&sent(&mut e), "UPDATE sip:bert@");
 }
+
+#[test]
+fn a_cancelled_reinvite_is_cancelled_on_the_other_side_and_its_487_comes_back() {
+    let mut e = endpoint();
+    let now = crate::clock::now();
+    let (ok, _) = answered(&mut e, now);
+    let reinvite = from_anna("INVITE", 3, &ok, SDP, HOLD);
+    e.handle_message(&reinvite, caller(), now, WALL);
+    let ours = starting(&sent(&mut e), "INVITE sip:bert@").clone();
+    // The CANCEL carries the re-INVITE's branch (§9.1).
+    let cancel = String::from_utf8(from_anna("CANCEL", 3, &ok, "", "")).expect("text");
+    let cancel = cancel.replace("z9hG4bK-CANCEL3", "z9hG4bK-INVITE3");
+    e.handle_message(cancel.as_bytes(), caller(), now, WALL);
+    let out = sent(&mut e);
+    assert!(
+        starting(&out, "SIP/2.0 200 OK").contains("CSeq: 3 CANCEL"),
+        "{out:?}"
+    );
+    let theirs = starting(&out, "CANCEL sip:bert@");
+    assert_eq!(
+        line(theirs, "Via:"),
+        line(&ours, "Via:"),
+        "the branch of our re-INVITE"
+    );
+    assert!(theirs.contains("CSeq: 2 CANCEL"), "{theirs}");
+    e.handle_message(
+        &response(&ours, "487 Request Terminated", "", ""),
+        callee(),
+        now,
+        WALL,
+    );
+    let out = sent(&mut e);
+    assert!(
+        starting(&out, "SIP/2.0 487").contains("CSeq: 3 INVITE"),
+        "{out:?}"
+    );
+}
