@@ -3,8 +3,10 @@
 //! through zentrale. Each plays a known sound into the call (aufile: an upward chirp from the
 //! caller, a downward one from the callee) and records what it hears (sndfile); the recordings
 //! must be the other side's sound after G.711, found by normalized cross-correlation. The SDP
-//! passes through zentrale, so the RTP goes phone to phone.
+//! passes through zentrale, so the RTP goes phone to phone. Then the caller puts the call on
+//! hold and back: baresip's own re-INVITEs pass through zentrale both ways.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -103,20 +105,42 @@ fn rms(samples: &[i16]) -> f64 {
     (sum / samples.len().max(1) as f64).sqrt()
 }
 
-/// A baresip that plays `sound` into its calls, records them into `recordings` and, with
-/// `params`, answers by itself.
+/// Runs baresip command `command` through its ctrl_tcp socket at `control` (a netstring of
+/// JSON); true when baresip answered that it did.
+fn command(control: &str, command: &str) -> bool {
+    let connected = eventually(WITHIN, || std::net::TcpStream::connect(control).ok());
+    let Some(mut stream) = connected else {
+        return false;
+    };
+    let json = json!({"command": command, "params": "", "token": "test"}).to_string();
+    let sent = stream.write_all(format!("{}:{json},", json.len()).as_bytes());
+    let _ = stream.set_read_timeout(Some(WITHIN));
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Events may come first; the answer is the netstring with "response".
+    while sent.is_ok() && !String::from_utf8_lossy(&seen).contains("\"response\":true") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&seen).contains("\"ok\":true")
+}
+
+/// A baresip that plays `sound` into its calls, records them into `recordings`, with the
+/// account's `params` (answering by itself) and `extra` config lines.
 fn phone(
     d: &Daemon,
     account: (&str, &str),
     sound: &Path,
     recordings: &Path,
-    params: &str,
+    (params, extra): (&str, &str),
     args: &[&str],
 ) -> Baresip {
     // aubridge is a player that needs no sound card; menu runs the -e commands.
     let config = format!(
         "module aufile.so\nmodule aubridge.so\nmodule sndfile.so\nmodule_app menu.so\n\
-         audio_source aufile,{}\naudio_player aubridge,{}\nsnd_path {}\n",
+         audio_source aufile,{}\naudio_player aubridge,{}\nsnd_path {}\n{extra}",
         sound.display(),
         recordings.display(),
         recordings.display()
@@ -125,7 +149,7 @@ fn phone(
 }
 
 #[test]
-fn baresip_answers_a_call_through_zentrale_and_both_phones_hear_each_other() {
+fn baresip_answers_a_call_through_zentrale_both_hear_each_other_and_hold_passes_through() {
     let d = Daemon::start();
     let (anna, anna_password) = phone_account(&d);
     let (s, _) = d.call(
@@ -164,7 +188,7 @@ fn baresip_answers_a_call_through_zentrale_and_both_phones_hear_each_other() {
         (&anna, &anna_password),
         &callee_sound,
         callee_heard.path(),
-        ";regint=600;answermode=auto",
+        (";regint=600;answermode=auto", ""),
         &[],
     );
     let registered = eventually(WITHIN, || {
@@ -177,12 +201,16 @@ fn baresip_answers_a_call_through_zentrale_and_both_phones_hear_each_other() {
     );
 
     let dial = format!("/dial sip:100@{}", d.addr("SIP/UDP"));
+    let control = format!("127.0.0.1:{}", crate::mwi::free_port());
     let caller = phone(
         &d,
         (&bert, bert_password),
         &caller_sound,
         caller_heard.path(),
-        ";regint=0",
+        (
+            ";regint=0",
+            &format!("module ctrl_tcp.so\nctrl_tcp_listen {control}\n"),
+        ),
         &["-e", &dial],
     );
     let long_enough = |dir: &Path| {
@@ -202,6 +230,37 @@ fn baresip_answers_a_call_through_zentrale_and_both_phones_hear_each_other() {
             callee.output()
         );
     }
+    // Hold: the callee gets the caller's re-INVITE with a=sendonly and its a=recvonly answer
+    // reaches the caller (both in baresip's SIP trace, -s).
+    assert!(command(&control, "hold"), "baresip did not take hold");
+    let held = eventually(WITHIN, || {
+        let held = callee.output().contains("a=sendonly") && caller.output().contains("a=recvonly");
+        held.then_some(())
+    });
+    assert!(
+        held.is_some(),
+        "the hold did not pass through zentrale; zentrale:\n{}\ncaller:\n{}\ncallee:\n{}",
+        d.log(),
+        caller.output(),
+        callee.output()
+    );
+    // Resume: the callee gets a=sendrecv again, and the caller its a=sendrecv answer. (Sound
+    // after a re-INVITE is not checked: baresip 1.0's sndfile stops recording at the first
+    // one, even between two baresips without zentrale.)
+    let sendrecv = |output: String| output.matches("a=sendrecv").count();
+    let before = (sendrecv(callee.output()), sendrecv(caller.output()));
+    assert!(command(&control, "resume"), "baresip did not resume");
+    let resumed = eventually(WITHIN, || {
+        let (callee_now, caller_now) = (sendrecv(callee.output()), sendrecv(caller.output()));
+        // The callee saw the offer and sent its answer; the caller sent the offer and saw it.
+        (callee_now >= before.0 + 2 && caller_now >= before.1 + 2).then_some(())
+    });
+    assert!(
+        resumed.is_some(),
+        "the resume did not pass through zentrale; caller:\n{}\ncallee:\n{}",
+        caller.output(),
+        callee.output()
+    );
     // The caller hangs up (baresip sends BYE as it exits); zentrale passes it on.
     let (_, caller_output) = caller.terminate();
     let record = crate::calls::last_call(&d);
