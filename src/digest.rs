@@ -196,6 +196,89 @@ impl<'a> Answer<'a> {
     }
 }
 
+/// A server's challenge (`WWW-Authenticate` or `Proxy-Authenticate`) as a client answers it:
+/// zentrale is the client when it registers at a trunk or calls through one (RFC 3261 §22.2,
+/// RFC 7616 §3.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub realm: String,
+    pub nonce: String,
+    pub opaque: Option<String>,
+    pub algorithm: Algorithm,
+    /// The server offers `qop=auth` (else the RFC 2069 answer without qop).
+    pub qop_auth: bool,
+    /// RFC 7616 §3.3: the nonce ran out, the password was right.
+    pub stale: bool,
+}
+
+/// What an answer to a [`Challenge`] is made of besides the challenge.
+#[derive(Debug, Clone, Copy)]
+pub struct Credentials<'a> {
+    pub method: &'a str,
+    pub uri: &'a str,
+    pub username: &'a str,
+    pub password: &'a str,
+    /// A fresh client nonce (only used with qop).
+    pub cnonce: &'a str,
+    /// How many times this nonce was answered, this one included.
+    pub nc: u32,
+}
+
+impl Challenge {
+    /// Parses a Digest challenge; None for another scheme, an unknown algorithm, or one
+    /// offering only a qop we cannot answer (`auth-int`).
+    pub fn parse(header: &str) -> Option<Challenge> {
+        let p = Params::parse(header)?;
+        let qop_auth = match p.get("qop") {
+            None => false,
+            Some(list) => {
+                let auth = list
+                    .split(',')
+                    .any(|q| q.trim().eq_ignore_ascii_case("auth"));
+                if !auth {
+                    return None;
+                }
+                true
+            }
+        };
+        Some(Challenge {
+            realm: p.get("realm")?.to_owned(),
+            nonce: p.get("nonce")?.to_owned(),
+            opaque: p.get("opaque").map(str::to_owned),
+            algorithm: Algorithm::parse(p.get("algorithm"))?,
+            qop_auth,
+            stale: p
+                .get("stale")
+                .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        })
+    }
+
+    /// The `Authorization` (or `Proxy-Authorization`) value answering this challenge.
+    pub fn answer(&self, c: &Credentials<'_>) -> String {
+        let h = |text: String| self.algorithm.hex(&text);
+        let ha1 = h(format!("{}:{}:{}", c.username, self.realm, c.password));
+        let ha2 = h(format!("{}:{}", c.method, c.uri));
+        let nc = format!("{:08x}", c.nc);
+        let (response, qop) = match self.qop_auth {
+            true => (
+                h(format!("{ha1}:{}:{nc}:{}:auth:{ha2}", self.nonce, c.cnonce)),
+                format!(", qop=auth, nc={nc}, cnonce=\"{}\"", c.cnonce),
+            ),
+            false => (h(format!("{ha1}:{}:{ha2}", self.nonce)), String::new()),
+        };
+        let opaque = (self.opaque.as_ref()).map_or(String::new(), |o| format!(", opaque=\"{o}\""));
+        format!(
+            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", \
+             response=\"{response}\", algorithm={}{qop}{opaque}",
+            c.username,
+            self.realm,
+            self.nonce,
+            c.uri,
+            self.algorithm.name()
+        )
+    }
+}
+
 /// The parameters of a `Digest k=v, k="v"` header.
 struct Params<'a>(Vec<(&'a str, &'a str)>);
 

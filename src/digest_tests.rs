@@ -80,3 +80,52 @@ fn two_challenges_in_one_second_get_different_nonces() {
     assert_eq!(nonces.check(&b, t), Freshness::Fresh);
     assert_eq!(Nonces::issued_at(&a), Some(1_000_000));
 }
+
+/// RFC 7616 §3.9.1's challenge, answered by us as the client: the RFC's own responses.
+#[test]
+fn a_client_answer_to_the_rfc_7616_challenge_is_the_rfcs_response() {
+    for (algorithm, response) in [
+        ("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
+        (
+            "SHA-256",
+            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1",
+        ),
+    ] {
+        let challenge = Challenge::parse(&format!(
+            "Digest realm=\"http-auth@example.org\", qop=\"auth, auth-int\", algorithm={algorithm}, \
+             nonce=\"7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v\", \
+             opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\""
+        ))
+        .expect("challenge");
+        let answer = challenge.answer(&Credentials {
+            method: "GET",
+            uri: "/dir/index.html",
+            username: "Mufasa",
+            password: "Circle of Life",
+            cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+            nc: 1,
+        });
+        assert!(
+            answer.contains(&format!("response=\"{response}\"")),
+            "{answer}"
+        );
+        assert!(answer.contains("opaque=\"FQhe/"), "{answer}");
+        let parsed = Answer::parse(&answer).expect("our answer parses");
+        assert!(parsed.proves("GET", "Circle of Life"));
+        assert!(!parsed.proves("GET", "Circle of life"));
+    }
+}
+
+#[test]
+fn challenges_we_cannot_answer_are_not_parsed() {
+    let ok = Challenge::parse("Digest realm=\"r\", nonce=\"n\", stale=TRUE").expect("rfc 2069");
+    assert!(!ok.qop_auth && ok.stale && ok.algorithm == Algorithm::Md5);
+    for bad in [
+        "Basic realm=\"r\"",
+        "Digest realm=\"r\", nonce=\"n\", qop=\"auth-int\"",
+        "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256",
+        "Digest realm=\"r\"",
+    ] {
+        assert_eq!(Challenge::parse(bad), None, "{bad}");
+    }
+}

@@ -36,8 +36,9 @@
 //!   challenges, answers checked against a password.
 //! * [`dispatch`] — where a call rings: FollowMe per device and call class, first answer wins,
 //!   forwardings, actions and teams (sans-IO, no SIP inside; the driver supplies a view).
-//! * [`endpoint`] — zentrale's SIP endpoint: the transaction user (REGISTER, OPTIONS, refusals)
-//!   as a sans-IO core, and its UDP/TCP driver with write-behind bindings.
+//! * [`endpoint`] — zentrale's SIP endpoint: the transaction user (REGISTER, calls as a B2BUA,
+//!   MWI and BLF subscriptions, OPTIONS, refusals) as a sans-IO core, and its UDP/TCP driver
+//!   with write-behind bindings.
 //! * [`https`] — the TLS listener: the admin's certificate or a self-signed one made on first start.
 //! * [`import`] — the xlsx import and its template: read in a limited child process, every row
 //!   checked with the store's rules, all applied in one transaction or none.

@@ -146,13 +146,15 @@ impl ApiState {
     }
 
     /// Every device of `list` with its phone status.
-    /// `user` with `reachable` from the registrar (phone status [Telefonstatus]).
+    /// `user` with `reachable`, `ringing` and `busy` from the SIP side (phone status
+    /// [Telefonstatus]).
     pub fn with_reachability(&self, mut user: crate::store::User) -> crate::store::User {
         let status = &mut user.phone_status;
-        status.reachable = status
-            .ring_devices
-            .iter()
-            .any(|d| self.presence.status(*d).registered);
+        let devices = &status.ring_devices;
+        status.reachable = devices.iter().any(|d| self.presence.status(*d).registered);
+        let lines: Vec<_> = devices.iter().map(|d| self.presence.line(*d)).collect();
+        status.ringing = lines.iter().any(|l| l.ringing);
+        status.busy = lines.iter().any(|l| l.busy);
         user
     }
 

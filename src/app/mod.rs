@@ -177,6 +177,8 @@ fn sip_server(
             max_transactions: sip.max_transactions,
             nonce_secs: sip.nonce_secs,
             algorithms: sip.digest_algorithms.clone(),
+            trunks: sip.trunks.clone(),
+            dispatch: config.calls.dispatch(),
         },
         bans: Bans {
             failures: sip.auth_failures,

@@ -5,6 +5,7 @@
 //! `deny_unknown_fields`. Defaults are named functions, so the embedded defaults are the same
 //! whether a key is missing or no file is given at all.
 
+mod calls;
 mod menu;
 mod provisioning;
 mod section;
@@ -17,6 +18,7 @@ mod trunks;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use calls::CallsConfig;
 pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
@@ -67,21 +69,6 @@ pub struct HttpConfig {
     pub header_read_timeout_secs: u64,
     /// Connections open at once per listener; more wait in the kernel's backlog.
     pub max_connections: usize,
-}
-
-/// `[calls]`: call records.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallsConfig {
-    /// Call records older than this many days are pruned (daily).
-    pub retention_days: u32,
-}
-
-impl CallsConfig {
-    /// Calls that started before this are past retention at `now` (for `Store::prune_calls`).
-    pub fn cutoff(&self, now: crate::clock::UnixTime) -> crate::clock::UnixTime {
-        let keep = i64::from(self.retention_days) * 86_400;
-        crate::clock::UnixTime::from_secs(now.secs().saturating_sub(keep))
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,7 +130,7 @@ impl Config {
         let menu = menu::menu(Section::take(&mut root, "menu", &mut problems));
         let smtp = smtp::smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
-        let calls = calls(Section::take(&mut root, "calls", &mut problems));
+        let calls = calls::calls(Section::take(&mut root, "calls", &mut problems));
         for key in root.keys() {
             problems.push(key, "unknown table");
         }
@@ -270,19 +257,4 @@ fn store(mut s: Section) -> StoreConfig {
     }
     s.finish();
     StoreConfig { url }
-}
-
-/// Most days of call records kept: ten years is past any retention rule we know of.
-const MAX_RETENTION_DAYS: u32 = 3650;
-
-fn calls(mut s: Section) -> CallsConfig {
-    let retention_days: u32 = s.get("retention_days", || 90);
-    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
-        s.problem(
-            "retention_days",
-            &format!("must be 1 to {MAX_RETENTION_DAYS} days"),
-        );
-    }
-    s.finish();
-    CallsConfig { retention_days }
 }

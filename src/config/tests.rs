@@ -100,3 +100,24 @@ fn packaged_trunk_example_loads() {
     assert_eq!(trunk.dids.len(), 2);
     assert_eq!(config.calls.retention_days, 90);
 }
+
+#[test]
+fn dispatch_keys_reach_the_dispatch_config_and_bad_ones_are_named() {
+    let c = Config::parse("[calls]\nmax_forward_hops = 3\nwhen_all_busy = \"after-action\"\n")
+        .expect("valid");
+    let d = c.calls.dispatch();
+    assert_eq!(d.max_forward_hops, 3);
+    assert_eq!(d.busy, crate::dispatch::BusyRule::AfterAction);
+    let text = "[sip]\nmedia_relay = \"always\"\n[calls]\nmax_forward_hops = 0\nwhen_all_busy = \"voicemail\"\n";
+    let problems = Config::parse(text).expect_err("invalid").problems();
+    for key in [
+        "sip.media_relay:",
+        "calls.max_forward_hops:",
+        "calls.when_all_busy:",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(key)),
+            "{key}: {problems:?}"
+        );
+    }
+}

@@ -90,6 +90,11 @@ impl Call {
         self.run_due(now);
     }
 
+    /// Who is calling (BLF shows the calling device in a call).
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
     pub fn is_finished(&self) -> bool {
         self.finished
     }

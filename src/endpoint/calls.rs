@@ -22,6 +22,16 @@ use crate::store::{ActionKind, CallClass, CallOutcome};
 pub struct CallerId {
     pub name: String,
     pub number: String,
+    /// For a caller of ours, what a trunk may present for them (their CID number, their
+    /// extension); None for a caller from outside (passed on as received).
+    pub ours: Option<Ours>,
+}
+
+/// A calling user's numbers, for the trunk to choose from ([`super::trunk::Trunks::presented`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ours {
+    pub cid: Option<String>,
+    pub extension: Option<String>,
 }
 
 /// What the driver found for an INVITE: ring through dispatch, or refuse.
@@ -32,6 +42,12 @@ pub enum Route {
         view: dispatch::View,
         caller: CallerId,
     },
+    /// Out through trunk `trunk` to `number` (a number none of ours has).
+    Trunk {
+        trunk: usize,
+        number: String,
+        caller: CallerId,
+    },
     /// A final status (404 for nothing at that number, 403, 503).
     Refuse(u16, &'static str),
 }
@@ -40,7 +56,12 @@ pub enum Route {
 #[derive(Debug)]
 pub struct Attempt {
     pub leg: LegId,
+    /// The device rung, [`NO_DEVICE`] for a number dialled through a trunk.
     pub device: i64,
+    /// The trunk this INVITE went through (it may be challenged, 401/407).
+    pub trunk: Option<usize>,
+    /// It already carries our answer to the trunk's challenge.
+    pub challenged: bool,
     pub request: Request,
     pub peer: Peer,
     /// A final response came (or the transaction timed out): its status, 0 for none.
@@ -48,6 +69,13 @@ pub struct Attempt {
     /// Its reliable provisionals (RFC 3262), PRACKed by us.
     pub reliable: super::prack::Reliable,
 }
+
+/// The leg of a call out through a trunk that dispatch does not know: a dialled number, or the
+/// number dispatch forwarded to.
+pub const OUTSIDE: LegId = LegId(u32::MAX);
+
+/// The device of an [`Attempt`] to a number through a trunk (store ids start at 1).
+pub const NO_DEVICE: i64 = 0;
 
 /// An answered call: both dialogs and where they lead.
 #[derive(Debug)]

@@ -33,6 +33,9 @@ impl Endpoint {
             // A re-INVITE (hold, resume): passed to the other side (relay.rs).
             return self.in_dialog(id, request, now);
         }
+        if let Some(trunk) = self.trunks.by_source(peer.addr.ip()) {
+            return self.invite_from_trunk(id, request, peer, trunk, now);
+        }
         let device = match self.authenticate_device(request, peer, wall) {
             Ok(device) => device,
             Err(refusal) => return Some(*refusal),
@@ -40,10 +43,31 @@ impl Endpoint {
         let Some(dialled) = super::addressed_user(request) else {
             return Some(reply(request, 404, "Not Found"));
         };
+        let key = match self.new_call(id, request, peer, &dialled, now) {
+            Ok(key) => key,
+            Err(refusal) => return Some(*refusal),
+        };
+        self.events.push_back(EndpointEvent::Invite {
+            key,
+            device,
+            dialled,
+        });
+        None
+    }
+
+    /// A call for the caller's INVITE `id` (100 Trying sent); 503 when there are too many.
+    pub(super) fn new_call(
+        &mut self,
+        id: &TransactionId,
+        request: &Request,
+        peer: &Peer,
+        dialled: &str,
+        now: Instant,
+    ) -> Result<u64, Box<Response>> {
         if self.calls.len() >= self.config.registrar.max_bindings {
             let mut busy = reply(request, 503, "Service Unavailable");
             busy.head.headers.push(HeaderName::RETRY_AFTER, "5");
-            return Some(busy);
+            return Err(Box::new(busy));
         }
         let trying = Response::for_request(request, 100, "Trying");
         let _ = self.transactions.respond(id, trying, now);
@@ -68,19 +92,14 @@ impl Endpoint {
                     started: now,
                     answered: None,
                     answered_by: None,
-                    dialled: dialled.clone(),
+                    dialled: dialled.to_owned(),
                     class: crate::store::CallClass::Internal,
                     outcome: None,
                     after_action: None,
                 },
             },
         );
-        self.events.push_back(EndpointEvent::Invite {
-            key,
-            device,
-            dialled,
-        });
-        None
+        Ok(key)
     }
 
     /// Where call `key` goes, as the driver found it.
@@ -90,6 +109,15 @@ impl Endpoint {
         };
         match route {
             Route::Refuse(status, reason) => self.answer_caller(key, status, reason, now),
+            Route::Trunk {
+                trunk,
+                number,
+                caller,
+            } => {
+                call.record.class = crate::store::CallClass::External;
+                call.caller = Some(caller);
+                self.dial_out(key, trunk, &number, now);
+            }
             Route::Dispatch {
                 request,
                 view,
@@ -116,6 +144,7 @@ impl Endpoint {
             }
         }
         self.pump(now);
+        self.update_lines(now);
     }
 
     /// Acts on what call `key`'s dispatch core says, until it says nothing more.
@@ -134,33 +163,55 @@ impl Endpoint {
                 Event::Ring { leg, device, via } => self.ring(key, leg, device, via, now),
                 Event::Stop { leg, reason, .. } => self.stop(key, leg, reason, now),
                 Event::Connect { .. } | Event::Forwarded { .. } => {}
-                Event::Run(action) => {
-                    // Voicemail and announcements answer later (issue 14); trunks come later too.
-                    tracing::info!("sip: call {key} would run {action:?}; 480 until it exists");
-                    if let Some(call) = self.calls.get_mut(&key) {
-                        call.record.after_action = Some(match action {
-                            dispatch::Action::ForwardNumber { .. } => ActionKind::ForwardNumber,
-                            dispatch::Action::Voicemail { .. } => ActionKind::Voicemail,
-                            dispatch::Action::Announcement { .. } => ActionKind::Announcement,
-                        });
-                    }
-                    self.answer_caller(key, 480, "Temporarily Unavailable", now);
-                }
+                Event::Run(action) => self.run(key, action, now),
                 Event::Reject(Rejection::Busy) => self.answer_caller(key, 486, "Busy Here", now),
                 Event::Reject(Rejection::Unavailable) => {
                     self.answer_caller(key, 480, "Temporarily Unavailable", now);
                 }
-                Event::Finished => self.finish_unanswered(key, now),
+                Event::Finished => self.dispatch_finished(key, now),
             }
         }
+    }
+
+    /// Dispatch's action for call `key`: a number is dialled through a trunk; voicemail and
+    /// announcements answer later (issue 14), 480 until they exist.
+    fn run(&mut self, key: u64, action: dispatch::Action, now: Instant) {
+        let kind = match &action {
+            dispatch::Action::ForwardNumber { .. } => ActionKind::ForwardNumber,
+            dispatch::Action::Voicemail { .. } => ActionKind::Voicemail,
+            dispatch::Action::Announcement { .. } => ActionKind::Announcement,
+        };
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.record.after_action = Some(kind);
+        }
+        match action {
+            dispatch::Action::ForwardNumber { number } => self.forward_out(key, &number, now),
+            other => {
+                tracing::info!("sip: call {key} would run {other:?}; 480 until it exists");
+                self.answer_caller(key, 480, "Temporarily Unavailable", now);
+            }
+        }
+    }
+
+    /// Dispatch is done: the call is over unless a trunk leg carries it on.
+    fn dispatch_finished(&mut self, key: u64, now: Instant) {
+        if let Some(call) = self.calls.get_mut(&key)
+            && call.connected.is_none()
+            && (call.attempts.values()).any(|a| a.leg == calls::OUTSIDE && a.done.is_none())
+        {
+            call.dispatch = None;
+            return;
+        }
+        self.finish_unanswered(key, now);
     }
 
     /// INVITEs to every registered contact of `device` for `leg`.
     fn ring(&mut self, key: u64, leg: LegId, device: i64, via: dispatch::Via, now: Instant) {
         let bindings = match via {
             dispatch::Via::Contacts => self.registrar.bindings(device).to_vec(),
-            // No trunks yet: a mobile device cannot be rung.
-            dispatch::Via::Trunk { .. } => Vec::new(),
+            dispatch::Via::Trunk { number } => {
+                return self.ring_mobile(key, leg, device, &number, now);
+            }
         };
         let mut sent = 0;
         for b in &bindings {
@@ -196,6 +247,8 @@ impl Endpoint {
                     let attempt = Attempt {
                         leg,
                         device,
+                        trunk: None,
+                        challenged: false,
                         request,
                         peer,
                         done: None,
@@ -242,7 +295,7 @@ impl Endpoint {
     }
 
     /// A final answer to the caller (once; after an answer there is none).
-    fn answer_caller(&mut self, key: u64, status: u16, reason: &str, now: Instant) {
+    pub(super) fn answer_caller(&mut self, key: u64, status: u16, reason: &str, now: Instant) {
         let Some(call) = self.calls.get(&key) else {
             return;
         };
@@ -296,6 +349,10 @@ impl Endpoint {
     /// Routes the transaction layer's events to the calls they belong to.
     pub(super) fn pump(&mut self, now: Instant) {
         while let Some((id, event)) = self.transactions.poll_event() {
+            if self.trunk_of_tx.contains_key(&id) {
+                self.trunk_response(&id, event, now);
+                continue;
+            }
             let Some(&key) = self.call_of_tx.get(&id) else {
                 continue;
             };
@@ -321,7 +378,7 @@ impl Endpoint {
             100 => {}
             101..=199 => {
                 self.prack(key, id, &r, now);
-                self.ringing(key, now);
+                self.ringing(key, &r, now);
             }
             200..=299 => {
                 // After reliable provisionals (prack.rs): their SDP, and CSeqs past the PRACKs.
@@ -329,20 +386,34 @@ impl Endpoint {
                 self.answered(key, id, r, now);
                 self.after_prack(key, id);
             }
+            401 | 407 if self.answer_trunk_challenge(key, id, &r, now) => {}
             status => self.leg_failed(key, id, status, now),
         }
     }
 
-    /// The caller hears ringing once any contact rings.
-    fn ringing(&mut self, key: u64, now: Instant) {
+    /// The caller hears ringing once any contact rings; a call out through a trunk also
+    /// hears the provider's early media (a 183 with SDP: ring-back, announcements).
+    fn ringing(&mut self, key: u64, r: &Response, now: Instant) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        if call.ringing || call.connected.is_some() {
+        if call.connected.is_some() {
+            return;
+        }
+        let early_media = call.dispatch.is_none() && !r.body.is_empty();
+        if call.ringing && !early_media {
             return;
         }
         call.ringing = true;
-        if let Some((server, response)) = self.to_caller_status(key, 180, "Ringing") {
+        let (status, reason) = match early_media {
+            true => (183, "Session Progress"),
+            false => (180, "Ringing"),
+        };
+        if let Some((server, mut response)) = self.to_caller_status(key, status, reason) {
+            if early_media {
+                response.body = r.body.clone();
+                (response.head.headers).push(HeaderName::CONTENT_TYPE, "application/sdp");
+            }
             let _ = self.transactions.respond(&server, response, now);
         }
     }
@@ -371,11 +442,10 @@ impl Endpoint {
         let Some(mut callee) = Dialog::uac(&invite, &r) else {
             return;
         };
+        // Without dispatch (a number dialled out, or dispatch handed the call to a trunk leg)
+        // the one leg there is wins.
         let won = call.connected.is_none()
-            && call
-                .dispatch
-                .as_mut()
-                .is_some_and(|d| d.handle_answered(leg, now));
+            && (call.dispatch.as_mut()).is_none_or(|d| d.handle_answered(leg, now));
         let ack = self.ack(&callee, &invite, &peer);
         if !won {
             self.bye(&mut callee, &peer, now);
@@ -409,7 +479,7 @@ impl Endpoint {
         self.call_of_id.insert(callee.call_id.clone(), key);
         if let Some(call) = self.calls.get_mut(&key) {
             call.record.answered = Some(now);
-            call.record.answered_by = Some(device);
+            call.record.answered_by = (device != calls::NO_DEVICE).then_some(device);
             call.record.outcome = Some(CallOutcome::Answered);
             call.connected = Some(Connected {
                 caller,
@@ -476,6 +546,10 @@ impl Endpoint {
         if statuses.iter().any(Option::is_none) {
             return;
         }
+        if call.dispatch.is_none() {
+            let (status, reason) = relayed(status);
+            return self.answer_caller(key, status, reason, now);
+        }
         let refusal = match statuses.iter().flatten().copied().collect::<Vec<u16>>() {
             s if s.iter().any(|c| matches!(c, 486 | 600)) => Refusal::Busy,
             s if s.contains(&603) => Refusal::Rejected,
@@ -503,11 +577,27 @@ impl Endpoint {
         if let Some((server, response)) = response {
             let _ = self.transactions.respond(&server, response, now);
         }
-        if let Some(d) = self.calls.get_mut(&key).and_then(|c| c.dispatch.as_mut()) {
-            d.handle_caller_gone(now);
+        match self.calls.get_mut(&key).and_then(|c| c.dispatch.as_mut()) {
+            Some(d) => d.handle_caller_gone(now),
+            None => self.stop(key, calls::OUTSIDE, StopReason::CallerGone, now),
         }
         self.drive(key, now);
         self.finish_unanswered(key, now);
+    }
+}
+
+/// What the caller hears when the one leg of a call out through a trunk fails: the
+/// provider's answer where it concerns the number, 503 where it concerns us (our credentials,
+/// the provider's own trouble).
+fn relayed(status: u16) -> (u16, &'static str) {
+    match status {
+        404 => (404, "Not Found"),
+        484 => (484, "Address Incomplete"),
+        486 => (486, "Busy Here"),
+        600 => (600, "Busy Everywhere"),
+        603 => (603, "Decline"),
+        401 | 403 | 407 | 500..=599 => (503, "Service Unavailable"),
+        _ => (480, "Temporarily Unavailable"),
     }
 }
 

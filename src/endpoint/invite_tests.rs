@@ -2,15 +2,11 @@
 //! the caller's ACK never comes.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use md5::Digest as _;
 
 use super::*;
-use crate::dispatch::{CallClass, CallRequest, Caller, Destination, DeviceView, Reach, UserView};
 use crate::endpoint::Transport;
-use crate::endpoint::calls::CallerId;
-use crate::registrar::{Binding, Origin};
 use crate::sip::Timers;
 
 pub(crate) const REALM: &str = "pbx.example.com";
@@ -18,22 +14,8 @@ pub(crate) const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
 
 pub(crate) fn endpoint() -> Endpoint {
     let mut e = crate::endpoint::test_endpoint(&[("anna", 1, "secret1"), ("bert", 2, "secret2")]);
-    e.registrar_mut().load([Binding {
-        device_id: 2,
-        contact: "<sip:bert@192.0.2.20:5060>".into(),
-        key: "k".into(),
-        expires_at: WALL.after(Duration::from_secs(3600)),
-        q: None,
-        origin: Origin {
-            transport: "udp".into(),
-            source: "192.0.2.20:5060".into(),
-            local: "192.0.2.1:5060".into(),
-            user_agent: None,
-            call_id: "r".into(),
-            cseq: 1,
-        },
-        registered_at: WALL,
-    }]);
+    let bert = crate::endpoint::test_binding(2, "bert", "192.0.2.20:5060", WALL);
+    e.registrar_mut().load([bert]);
     e
 }
 
@@ -67,7 +49,7 @@ pub(crate) fn invite(cseq: u32, auth: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn authorization(nonce: &str) -> String {
+pub(crate) fn authorization(nonce: &str) -> String {
     let h = |t: String| crate::digest::hex(&md5::Md5::digest(t.as_bytes()));
     let uri = format!("sip:101@{REALM}");
     let ha2 = h(format!("INVITE:{uri}"));
@@ -140,32 +122,7 @@ pub(crate) fn rung(e: &mut Endpoint, now: Instant) -> String {
         Some(EndpointEvent::Invite { key, device: 1, .. }) => key,
         other => panic!("no Invite event: {other:?}"),
     };
-    let bert = UserView {
-        username: "bert".into(),
-        devices: vec![DeviceView {
-            id: 2,
-            followme: Default::default(),
-            reach: Reach::Registered,
-        }],
-        ..UserView::default()
-    };
-    let mut view = crate::dispatch::View::default();
-    view.insert_user(bert);
-    let route = calls::Route::Dispatch {
-        request: CallRequest {
-            target: Destination::User("bert".into()),
-            class: CallClass::Internal,
-            caller: Caller {
-                device: Some(1),
-                user: Some("anna".into()),
-            },
-        },
-        view,
-        caller: CallerId {
-            name: "Anna".into(),
-            number: "100".into(),
-        },
-    };
+    let route = crate::endpoint::test_route_anna_to_bert();
     e.handle_route(key, route, now);
     let out = sent(e);
     let ours = out

@@ -1,12 +1,14 @@
 //! zentrale's SIP endpoint: the transaction user over [`crate::sip`]. It answers REGISTER
-//! (through [`crate::registrar`]), OPTIONS, and refuses what it does not serve; later it hands
-//! INVITEs to dispatch.
+//! (through [`crate::registrar`]) and OPTIONS, carries calls through dispatch as a B2BUA,
+//! serves SUBSCRIBE to `message-summary` ([`mwi`]) and `dialog` ([`blf`]), and refuses what it
+//! does not serve.
 //!
 //! The core [`Endpoint`] is sans-IO (quinn's shape): the driver ([`driver`]) feeds it every
 //! message with its [`Peer`] and the time, sends what [`Endpoint::poll_transmit`] yields, acts
 //! on [`Endpoint::poll_event`] (log and count denials, write bindings behind), and calls
 //! [`Endpoint::handle_timeout`] at [`Endpoint::poll_timeout`].
 
+pub mod blf;
 pub mod calls;
 mod dialog;
 pub mod driver;
@@ -19,6 +21,9 @@ mod prack;
 mod relay;
 pub mod resync;
 mod subscribe;
+pub mod trunk;
+mod trunk_calls;
+mod trunk_register;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -50,6 +55,10 @@ pub struct EndpointConfig {
     pub nonce_secs: u64,
     /// Digest algorithms offered, most preferred first.
     pub algorithms: Vec<crate::digest::Algorithm>,
+    /// `[[sip.trunks]]`.
+    pub trunks: Vec<crate::config::TrunkConfig>,
+    /// `[calls]`: forwarding depth, the busy rule.
+    pub dispatch: crate::dispatch::DispatchConfig,
 }
 
 /// What the driver must act on.
@@ -62,12 +71,24 @@ pub enum EndpointEvent {
     /// Device `device` asks to watch the mailbox at `user` (the Request-URI's user part): the
     /// driver answers with [`Endpoint::handle_mailbox_access`] and `key`.
     Subscribe { key: u64, device: i64, user: String },
+    /// Device `device` asks to watch the line of the user at `user` (the Request-URI's user
+    /// part; BLF): the driver answers with [`Endpoint::handle_line_access`] and `key`.
+    WatchLine { key: u64, device: i64, user: String },
+    /// What these devices' lines are doing changed (for the API's phone status).
+    Lines(Vec<(i64, crate::registrar::presence::LineState)>),
     /// Device `device` calls `dialled` (the Request-URI's user part): the driver answers with
     /// [`Endpoint::handle_route`] and `key`.
     Invite {
         key: u64,
         device: i64,
         dialled: String,
+    },
+    /// A call from a trunk to one of its DIDs: the driver answers with
+    /// [`Endpoint::handle_route`] and `key`.
+    FromTrunk {
+        key: u64,
+        target: crate::config::DidTarget,
+        caller: calls::CallerId,
     },
     /// A call ended: its record.
     CallEnded(Box<calls::Ended>),
@@ -110,6 +131,11 @@ pub struct Endpoint {
     /// The call each Call-ID (the caller's; the answering callee's) belongs to.
     call_of_id: HashMap<String, u64>,
     next_call: u64,
+    trunks: trunk::Trunks,
+    /// The trunk each of our REGISTER transactions is for.
+    trunk_of_tx: HashMap<TransactionId, usize>,
+    /// Each device's calls as BLF last saw them ([`blf`]).
+    lines: blf::Lines,
     dispatch: crate::dispatch::DispatchConfig,
     /// Makes Call-IDs, tags and branches of our own requests unique.
     seed: u64,
@@ -140,7 +166,10 @@ impl Endpoint {
             call_of_tx: HashMap::new(),
             call_of_id: HashMap::new(),
             next_call: 0,
-            dispatch: crate::dispatch::DispatchConfig::default(),
+            trunks: trunk::Trunks::new(config.trunks.clone()),
+            trunk_of_tx: HashMap::new(),
+            lines: blf::Lines::default(),
+            dispatch: config.dispatch,
             seed: rand::random(),
             sent: 0,
             accounts,
@@ -148,9 +177,10 @@ impl Endpoint {
         }
     }
 
-    /// A TCP connection `id` from `addr` opened.
-    pub fn handle_connection_opened(&mut self, addr: SocketAddr, id: u64) {
+    /// A TCP connection `id` with `addr` opened (accepted, or ours to a trunk).
+    pub fn handle_connection_opened(&mut self, addr: SocketAddr, id: u64, now: Instant) {
         self.connections.insert(addr, id);
+        self.trunk_connected(addr, now);
     }
 
     /// Connection `id` from `addr` closed (a newer one from the same address stays).
@@ -247,6 +277,11 @@ impl Endpoint {
         format!("{:x}{:x}", self.seed, self.sent)
     }
 
+    /// What dispatch runs with (the driver builds views as deep as it follows).
+    pub fn dispatch_config(&self) -> crate::dispatch::DispatchConfig {
+        self.dispatch
+    }
+
     pub fn registrar(&self) -> &Registrar {
         &self.registrar
     }
@@ -267,6 +302,11 @@ impl Endpoint {
 
     /// One message (a datagram, or one framed stream message) from `peer`.
     pub fn handle_message(&mut self, bytes: &[u8], peer: Peer, now: Instant, wall: UnixTime) {
+        self.take_message(bytes, peer, now, wall);
+        self.update_lines(now);
+    }
+
+    fn take_message(&mut self, bytes: &[u8], peer: Peer, now: Instant, wall: UnixTime) {
         let message = match Message::parse(bytes, &self.config.limits) {
             Ok(m) => m,
             Err(e) => {
@@ -400,7 +440,7 @@ impl Endpoint {
         h.push(HeaderName::ALLOW, ALLOW);
         h.push(HeaderName::ACCEPT, "application/sdp");
         h.push(HeaderName::SUPPORTED, "path, outbound");
-        h.push(HeaderName::ALLOW_EVENTS, mwi::PACKAGE);
+        h.push(HeaderName::ALLOW_EVENTS, subscribe::ALLOW_EVENTS);
         r
     }
 
@@ -429,11 +469,13 @@ impl Endpoint {
         self.transactions.handle_timeout(now);
         self.pump(now);
         self.call_timeouts(now);
+        self.trunk_timeouts(now);
         self.send_resyncs(now);
         self.expire_subscriptions(now);
         self.registrar.handle_timeout(wall);
         while self.registrar.poll_event().is_some() {}
         self.flush_writes();
+        self.update_lines(now);
     }
 
     /// When the transactions next need [`Endpoint::handle_timeout`]. Binding expiry is
@@ -444,6 +486,7 @@ impl Endpoint {
             self.resyncs.poll_timeout(),
             self.calls_timeout(),
             self.relays_timeout(),
+            self.trunks_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -465,6 +508,15 @@ impl Endpoint {
 /// (username, device, password), all phones assigned.
 #[cfg(test)]
 fn test_endpoint(accounts: &[(&str, i64, &str)]) -> Endpoint {
+    test_endpoint_with_trunks(accounts, Vec::new())
+}
+
+/// [`test_endpoint`] with `trunks`.
+#[cfg(test)]
+fn test_endpoint_with_trunks(
+    accounts: &[(&str, i64, &str)],
+    trunks: Vec<crate::config::TrunkConfig>,
+) -> Endpoint {
     use crate::store::{DeviceKind, registrations::SipAccount};
     let config = EndpointConfig {
         domain: "pbx.example.com".into(),
@@ -474,6 +526,8 @@ fn test_endpoint(accounts: &[(&str, i64, &str)]) -> Endpoint {
         max_transactions: 100,
         nonce_secs: 300,
         algorithms: vec![crate::digest::Algorithm::Md5],
+        trunks,
+        dispatch: crate::dispatch::DispatchConfig::default(),
     };
     let accounts = accounts.iter().map(|(name, id, password)| {
         let account = SipAccount {
@@ -485,4 +539,59 @@ fn test_endpoint(accounts: &[(&str, i64, &str)]) -> Endpoint {
         ((*name).to_owned(), account)
     });
     Endpoint::new(config, Accounts::new(accounts))
+}
+
+/// For the endpoint's tests: `user`'s phone (device `device`) registered over UDP from `addr`
+/// (to 192.0.2.1:5060) at `wall`, for an hour.
+#[cfg(test)]
+fn test_binding(device: i64, user: &str, addr: &str, wall: UnixTime) -> crate::registrar::Binding {
+    crate::registrar::Binding {
+        device_id: device,
+        contact: format!("<sip:{user}@{addr}>"),
+        key: "k".into(),
+        expires_at: wall.after(std::time::Duration::from_secs(3600)),
+        q: None,
+        origin: Origin {
+            transport: "udp".into(),
+            source: addr.into(),
+            local: "192.0.2.1:5060".into(),
+            user_agent: None,
+            call_id: "r".into(),
+            cseq: 1,
+        },
+        registered_at: wall,
+    }
+}
+
+/// For the endpoint's tests: the driver's route for a call from anna (device 1, extension 100)
+/// to bert, whose one phone is device 2.
+#[cfg(test)]
+fn test_route_anna_to_bert() -> calls::Route {
+    use crate::dispatch::{CallClass, CallRequest, Caller, Destination, DeviceView, Reach, View};
+    let mut view = View::default();
+    view.insert_user(crate::dispatch::UserView {
+        username: "bert".into(),
+        devices: vec![DeviceView {
+            id: 2,
+            followme: Default::default(),
+            reach: Reach::Registered,
+        }],
+        ..Default::default()
+    });
+    calls::Route::Dispatch {
+        request: CallRequest {
+            target: Destination::User("bert".into()),
+            class: CallClass::Internal,
+            caller: Caller {
+                device: Some(1),
+                user: Some("anna".into()),
+            },
+        },
+        view,
+        caller: calls::CallerId {
+            name: "Anna".into(),
+            number: "100".into(),
+            ours: None,
+        },
+    }
 }

@@ -4,6 +4,9 @@
 //! ship that way) get the same NOTIFY unsolicited, as Asterisk's `transmit_notify_with_mwi`
 //! sends it: out of any dialog, without Subscription-State.
 //!
+//! The subscription table here serves both event packages we notify: `message-summary` and
+//! `dialog` (BLF, [`super::blf`]); a [`Subscription`] says which in [`Watched`].
+//!
 //! Sans-IO tables only; [`super::Endpoint`] sends.
 
 use std::collections::HashMap;
@@ -38,16 +41,28 @@ impl Summary {
     }
 }
 
-/// What the store says a device may see at the mailbox it asked for.
+/// What the store says a device may see at the mailbox (or line, `T` = [`super::blf::Watch`])
+/// it asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
-    /// No such mailbox (404, only ever after authentication).
+pub enum Access<T = Mailbox> {
+    /// No such mailbox or user (404, only ever after authentication).
     Unknown,
     /// A mailbox the device's user may not watch (403).
     Forbidden,
-    Granted(Mailbox),
+    Granted(T),
     /// The store could not say (503, try again).
     Unavailable,
+}
+
+impl<T> Access<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Access<U> {
+        match self {
+            Access::Unknown => Access::Unknown,
+            Access::Forbidden => Access::Forbidden,
+            Access::Granted(t) => Access::Granted(f(t)),
+            Access::Unavailable => Access::Unavailable,
+        }
+    }
 }
 
 /// A mailbox as a subscription sees it.
@@ -63,14 +78,44 @@ pub struct Mailbox {
     pub own: bool,
 }
 
+/// What a subscription watches: a mailbox (MWI) or a user's line (BLF).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watched {
+    Mailbox(Mailbox),
+    Line(super::blf::Watch),
+}
+
 /// One accepted subscription.
 #[derive(Debug, Clone)]
 pub struct Subscription {
     pub device: i64,
-    pub mailbox: Mailbox,
+    pub watched: Watched,
     pub peer: Peer,
     pub dialog: Dialog,
     pub expires: Instant,
+}
+
+impl Subscription {
+    pub fn mailbox(&self) -> Option<&Mailbox> {
+        match &self.watched {
+            Watched::Mailbox(m) => Some(m),
+            Watched::Line(_) => None,
+        }
+    }
+
+    pub fn mailbox_mut(&mut self) -> Option<&mut Mailbox> {
+        match &mut self.watched {
+            Watched::Mailbox(m) => Some(m),
+            Watched::Line(_) => None,
+        }
+    }
+
+    pub fn line_mut(&mut self) -> Option<&mut super::blf::Watch> {
+        match &mut self.watched {
+            Watched::Line(w) => Some(w),
+            Watched::Mailbox(_) => None,
+        }
+    }
 }
 
 /// Subscriptions by dialog (Call-ID and the subscriber's tag), bounded.
@@ -136,14 +181,21 @@ impl Subscriptions {
     pub fn to_mailbox(&mut self, user: i64) -> impl Iterator<Item = &mut Subscription> {
         self.by_dialog
             .values_mut()
-            .filter(move |s| s.mailbox.user == Some(user))
+            .filter(move |s| s.mailbox().is_some_and(|m| m.user == Some(user)))
     }
 
     /// Whether `device` subscribed to `user`'s mailbox (then it needs no unsolicited NOTIFY).
     pub fn watches(&self, device: i64, user: i64) -> bool {
         self.by_dialog
             .values()
-            .any(|s| s.device == device && s.mailbox.user == Some(user))
+            .any(|s| s.device == device && s.mailbox().is_some_and(|m| m.user == Some(user)))
+    }
+
+    /// The subscriptions to users' lines (BLF).
+    pub fn to_lines(&mut self) -> impl Iterator<Item = &mut Subscription> {
+        self.by_dialog
+            .values_mut()
+            .filter(|s| matches!(s.watched, Watched::Line(_)))
     }
 
     /// Subscriptions of `device` (its user may have changed: a workplace login).
@@ -151,6 +203,10 @@ impl Subscriptions {
         self.by_dialog
             .values_mut()
             .filter(move |s| s.device == device)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Subscription> {
+        self.by_dialog.values()
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&Subscription) -> bool) {

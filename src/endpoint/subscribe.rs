@@ -1,13 +1,16 @@
-//! SUBSCRIBE to `message-summary` (RFC 6665, RFC 3842) and the NOTIFYs that follow: the
-//! endpoint's half of MWI. A new subscription is authenticated like a REGISTER (failures count
-//! the same), then the driver asks the store which mailbox the device may see
-//! ([`EndpointEvent::Subscribe`]) and answers with [`Endpoint::handle_mailbox_access`]; unknown
-//! mailboxes get 404 only after authentication, so a scanner learns no extension.
+//! SUBSCRIBE to `message-summary` (RFC 6665, RFC 3842) and to `dialog` (RFC 4235, BLF) and the
+//! NOTIFYs that follow: the endpoint's half of MWI and BLF. A new subscription is authenticated
+//! like a REGISTER (failures count the same), then the driver asks the store which mailbox the
+//! device may see ([`EndpointEvent::Subscribe`], answered with
+//! [`Endpoint::handle_mailbox_access`]) or whose line it watches ([`EndpointEvent::WatchLine`],
+//! answered with [`Endpoint::handle_line_access`]); unknown ones get 404 only after
+//! authentication, so a scanner learns no extension.
 
 use std::time::Duration;
 
+use super::blf;
 use super::dialog::{Dialog, Leaving};
-use super::mwi::{self, Access, Mailbox, Subscription, Summary};
+use super::mwi::{self, Access, Subscription, Summary, Watched};
 use super::{Endpoint, EndpointEvent, Peer, Transport};
 use crate::clock::{Instant, UnixTime};
 use crate::registrar::auth::{Context, authenticate};
@@ -25,6 +28,9 @@ pub(super) struct Pending {
     expires: u32,
 }
 
+/// The event packages we serve (RFC 6665 §8.2.2 Allow-Events).
+pub(super) const ALLOW_EVENTS: &str = "message-summary, dialog";
+
 impl Endpoint {
     /// Answers a SUBSCRIBE now, or (a new subscription) asks the driver and answers later.
     pub(super) fn subscribe(
@@ -35,12 +41,18 @@ impl Endpoint {
         now: Instant,
         wall: UnixTime,
     ) -> Option<Response> {
-        let is_mwi =
-            matches!(request.head.headers.event(), Ok(Some(e)) if e.package == mwi::PACKAGE);
-        if !is_mwi {
-            // RFC 6665 §4.2.1.1: a package we do not serve.
-            let mut r = reply(request, 489, "Bad Event");
-            r.head.headers.push(HeaderName::ALLOW_EVENTS, mwi::PACKAGE);
+        let package = match request.head.headers.event() {
+            Ok(Some(e)) if e.package == mwi::PACKAGE || e.package == blf::PACKAGE => e.package,
+            _ => {
+                // RFC 6665 §4.2.1.1: a package we do not serve.
+                let mut r = reply(request, 489, "Bad Event");
+                r.head.headers.push(HeaderName::ALLOW_EVENTS, ALLOW_EVENTS);
+                return Some(r);
+            }
+        };
+        if package == blf::PACKAGE && !blf::accepts(request) {
+            let mut r = reply(request, 406, "Not Acceptable");
+            r.head.headers.push(HeaderName::ACCEPT, blf::CONTENT_TYPE);
             return Some(r);
         }
         let device = match self.authenticate_device(request, peer, wall) {
@@ -59,8 +71,8 @@ impl Endpoint {
             busy.head.headers.push(HeaderName::RETRY_AFTER, "5");
             return Some(busy);
         }
-        // The mailbox is the Request-URI's user (RFC 3842 §4).
-        let user = super::addressed_user(request);
+        // The mailbox (RFC 3842 §4) or the watched line is the Request-URI's user.
+        let user = super::addressed_user(request).unwrap_or_default();
         self.next_pending += 1;
         let key = self.next_pending;
         self.pending.insert(
@@ -73,16 +85,24 @@ impl Endpoint {
                 expires,
             },
         );
-        self.events.push_back(EndpointEvent::Subscribe {
-            key,
-            device,
-            user: user.unwrap_or_default(),
+        self.events.push_back(match package == blf::PACKAGE {
+            true => EndpointEvent::WatchLine { key, device, user },
+            false => EndpointEvent::Subscribe { key, device, user },
         });
         None
     }
 
-    /// The store's answer for the SUBSCRIBE the driver was asked about as `key`.
+    /// The store's answer for the mailbox SUBSCRIBE the driver was asked about as `key`.
     pub fn handle_mailbox_access(&mut self, key: u64, access: Access, now: Instant) {
+        self.answer_pending(key, access.map(Watched::Mailbox), now);
+    }
+
+    /// The store's answer for the `dialog` SUBSCRIBE the driver was asked about as `key`.
+    pub fn handle_line_access(&mut self, key: u64, access: Access<blf::Watch>, now: Instant) {
+        self.answer_pending(key, access.map(Watched::Line), now);
+    }
+
+    fn answer_pending(&mut self, key: u64, access: Access<Watched>, now: Instant) {
         let Some(p) = self.pending.remove(&key) else {
             return;
         };
@@ -94,12 +114,12 @@ impl Endpoint {
                 r.head.headers.push(HeaderName::RETRY_AFTER, "5");
                 r
             }
-            Access::Granted(mailbox) => return self.accept(p, mailbox, now),
+            Access::Granted(watched) => return self.accept(p, watched, now),
         };
         let _ = self.transactions.respond(&p.id, response, now);
     }
 
-    fn accept(&mut self, p: Pending, mailbox: Mailbox, now: Instant) {
+    fn accept(&mut self, p: Pending, watched: Watched, now: Instant) {
         let mut ok = reply(&p.request, 200, "OK");
         let tag = ok.head.to.tag().unwrap_or_default();
         let Some(dialog) = Dialog::uas(&p.request, &tag) else {
@@ -109,7 +129,7 @@ impl Endpoint {
         };
         let mut s = Subscription {
             device: p.device,
-            mailbox,
+            watched,
             peer: p.peer,
             dialog,
             expires: now + Duration::from_secs(u64::from(p.expires)),
@@ -228,13 +248,20 @@ impl Endpoint {
             local: &local,
             unique: &unique,
         };
-        let headers = format!("Event: {}\r\nSubscription-State: {state}\r\n", mwi::PACKAGE);
-        let body = s.mailbox.summary.body(&s.mailbox.account);
-        let body = Some((mwi::CONTENT_TYPE, body.as_str()));
+        let (package, kind, body) = match &mut s.watched {
+            Watched::Mailbox(m) => (mwi::PACKAGE, mwi::CONTENT_TYPE, m.summary.body(&m.account)),
+            Watched::Line(w) => (
+                blf::PACKAGE,
+                blf::CONTENT_TYPE,
+                w.next_body(self.lines.by_device()),
+            ),
+        };
+        let headers = format!("Event: {package}\r\nSubscription-State: {state}\r\n");
+        let body = Some((kind, body.as_str()));
         if let Some(request) = s.dialog.request("NOTIFY", leaving, &headers, body) {
             let reliable = peer.transport.is_reliable();
             if let Err(e) = self.transactions.send_request(request, peer, reliable, now) {
-                tracing::debug!("sip: MWI NOTIFY to device {}: {e}", s.device);
+                tracing::debug!("sip: {package} NOTIFY to device {}: {e}", s.device);
             }
         }
     }
@@ -266,7 +293,9 @@ impl Endpoint {
             .subscriptions
             .to_mailbox(user)
             .map(|s| {
-                s.mailbox.summary = summary;
+                if let Some(m) = s.mailbox_mut() {
+                    m.summary = summary;
+                }
                 s.clone()
             })
             .collect();
@@ -291,10 +320,12 @@ impl Endpoint {
         let own: Vec<Subscription> = self
             .subscriptions
             .of_device(device)
-            .filter(|s| s.mailbox.own)
+            .filter(|s| s.mailbox().is_some_and(|m| m.own))
             .map(|s| {
-                s.mailbox.user = user;
-                s.mailbox.summary = summary;
+                if let Some(m) = s.mailbox_mut() {
+                    m.user = user;
+                    m.summary = summary;
+                }
                 s.clone()
             })
             .collect();
@@ -305,7 +336,7 @@ impl Endpoint {
     }
 
     /// The NOTIFY of each of `changed` (updated copies), kept with their new CSeq.
-    fn notify_again(&mut self, changed: Vec<Subscription>, now: Instant) {
+    pub(super) fn notify_again(&mut self, changed: Vec<Subscription>, now: Instant) {
         for mut s in changed {
             self.notify_subscriber(&mut s, now);
             self.subscriptions.insert(s);

@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use md5::Digest as _;
 
 use super::*;
+use crate::endpoint::mwi::Mailbox;
 
 const REALM: &str = "pbx.example.com";
 const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
@@ -181,7 +182,7 @@ fn other_event_packages_get_489() {
     e.handle_message(presence.as_bytes(), peer(), crate::clock::now(), WALL);
     let answer = sent(&mut e).pop().expect("answer");
     assert!(answer.starts_with("SIP/2.0 489 Bad Event\r\n"), "{answer}");
-    assert!(answer.contains("\r\nAllow-Events: message-summary\r\n"));
+    assert!(answer.contains("\r\nAllow-Events: message-summary, dialog\r\n"));
 }
 
 #[test]

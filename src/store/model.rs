@@ -290,7 +290,12 @@ pub struct PhoneStatus {
     /// workplace they are logged in at) is registered. Filled in by the API from the
     /// registrar.
     pub reachable: bool,
-    /// The ring set's phones (for `reachable`; not shown).
+    /// A phone of the ring set is ringing for a call (BLF's `early`). Filled in by the API.
+    pub ringing: bool,
+    /// A phone of the ring set is in a call, as caller or callee (BLF's `confirmed`). Filled
+    /// in by the API.
+    pub busy: bool,
+    /// The ring set's phones (for `reachable`, `ringing`, `busy`; not shown).
     #[serde(skip)]
     #[schema(ignore)]
     pub ring_devices: Vec<i64>,
@@ -467,6 +472,10 @@ pub struct Device {
 pub struct SipStatus {
     pub registered: bool,
     pub registrations: Vec<Registration>,
+    /// Rung for a call now.
+    pub ringing: bool,
+    /// In a call now (calling, or answered).
+    pub busy: bool,
 }
 
 /// One registered contact of a device.

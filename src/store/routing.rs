@@ -134,13 +134,16 @@ pub struct CallingUser {
     pub display_name: String,
     /// The alternative caller id [CID Nummer] when set, else the extension.
     pub number: Option<String>,
+    pub cid_number: Option<String>,
+    pub extension: Option<String>,
 }
 
 impl Store {
     /// The user `device` calls as; None for a device nobody is behind.
     pub async fn calling_user(&self, device: i64) -> Result<Option<CallingUser>> {
         Ok(sqlx::query_as(
-            "SELECT u.username, u.display_name, COALESCE(u.cid_number, u.extension) AS number
+            "SELECT u.username, u.display_name, COALESCE(u.cid_number, u.extension) AS number,
+                    u.cid_number, u.extension
                FROM devices d LEFT JOIN workplaces w ON w.id = d.owner_workplace_id
                JOIN users u ON u.id = COALESCE(d.owner_user_id, w.current_user_id)
               WHERE d.id = $1",

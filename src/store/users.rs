@@ -96,6 +96,8 @@ impl From<Row> for User {
                 logged_in_since: r.logged_in_at,
                 direct_devices: r.direct_devices,
                 reachable: false,
+                ringing: false,
+                busy: false,
                 ring_devices: r
                     .ring_devices
                     .unwrap_or_default()

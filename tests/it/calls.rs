@@ -9,7 +9,13 @@ use crate::mwi::free_port;
 use crate::sip::{ended, phone_account, phone_on, print_logs, sipp_command, with_key};
 
 /// Bert (extension 101) with a softphone; its SIP account.
-fn bert(d: &Daemon) -> (String, String) {
+pub(crate) fn bert(d: &Daemon) -> (String, String) {
+    bert_and_softphone(d, json!({"user": "bert"}))
+}
+
+/// Bert (extension 101), and a softphone owned by `owner` (`{"user": …}` or
+/// `{"workplace": …}`); its SIP account.
+pub(crate) fn bert_and_softphone(d: &Daemon, owner: serde_json::Value) -> (String, String) {
     let (s, _) = d.call(
         "POST",
         "/api/v1/users",
@@ -20,11 +26,10 @@ fn bert(d: &Daemon) -> (String, String) {
     );
     assert_eq!(s, 201);
     let password = "bert-softphone-secret";
-    let (s, device) = d.call(
-        "POST",
-        "/api/v1/devices",
-        Some(json!({"kind": "softphone", "user": "bert", "sip_password": password})),
-    );
+    let mut device = json!({"kind": "softphone", "sip_password": password});
+    let fields = device.as_object_mut().expect("object");
+    fields.extend(owner.as_object().expect("owner").clone());
+    let (s, device) = d.call("POST", "/api/v1/devices", Some(device));
     assert_eq!(s, 201, "{device}");
     let user = device["sip_username"].as_str().expect("sip_username");
     (user.to_owned(), password.to_owned())

@@ -1,11 +1,13 @@
 //! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
 
+mod blf;
 mod call_baresip;
 mod call_hold;
 mod call_records;
 mod calls;
 mod cli;
 mod devices;
+mod forwarding_calls;
 mod harness;
 mod import;
 mod import_hostile;
@@ -26,5 +28,6 @@ mod smtp;
 mod team_calls;
 mod teams;
 mod tftp;
+mod trunk_calls;
 mod trunks;
 mod users;

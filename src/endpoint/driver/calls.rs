@@ -5,9 +5,10 @@ use super::Driver;
 use super::view::{destination, view};
 use crate::clock::UnixTime;
 use crate::clock::now;
+use crate::config::DidTarget;
 use crate::dispatch::{CallClass, CallRequest, Caller, Destination};
 use crate::endpoint::calls::Ended;
-use crate::endpoint::calls::{CallerId, Route};
+use crate::endpoint::calls::{CallerId, Ours, Route};
 use crate::store::NewCall;
 use crate::store::StoreError;
 
@@ -25,38 +26,126 @@ impl Driver {
     }
 
     async fn resolve_call(&self, device: i64, dialled: &str) -> Result<Route, StoreError> {
+        if self.emergency.iter().any(|n| n == dialled) {
+            return self.emergency_call(device, dialled).await;
+        }
         let Some(user) = self.store.calling_user(device).await? else {
-            // A workplace phone nobody is logged in at calls no one (emergency numbers go
-            // through a trunk, which is still to come).
+            // A workplace phone nobody is logged in at calls no one but emergency numbers.
             return Ok(Route::Refuse(403, "Forbidden"));
         };
         let target = destination(&self.store, dialled).await?;
-        if let Destination::Number(_) = target {
-            // Outside numbers need a trunk (not yet): nothing of ours at that number.
-            return Ok(Route::Refuse(404, "Not Found"));
-        }
-        let registrar = self.endpoint.registrar();
-        let registered = |d: i64| !registrar.bindings(d).is_empty();
-        let hops = crate::dispatch::DispatchConfig::default().max_forward_hops;
-        let view = view(&self.store, &target, hops, registered).await?;
         let caller = CallerId {
             name: user.display_name,
             number: user.number.unwrap_or_else(|| user.username.clone()),
-        };
-        let request = CallRequest {
-            target,
-            class: CallClass::Internal,
-            caller: Caller {
-                device: Some(device),
-                user: Some(user.username),
-            },
+            ours: Some(Ours {
+                cid: user.cid_number,
+                extension: user.extension,
+            }),
         };
         tracing::info!("sip: device {device} calls {dialled}");
+        if let Destination::Number(number) = target {
+            // Nothing of ours at that number: out through the trunk its prefix picks.
+            return Ok(match self.endpoint.trunk_for(&number) {
+                Some(trunk) => Route::Trunk {
+                    trunk,
+                    number,
+                    caller,
+                },
+                None => Route::Refuse(404, "Not Found"),
+            });
+        }
+        let caller_of = Caller {
+            device: Some(device),
+            user: Some(user.username),
+        };
+        self.dispatch_route(target, CallClass::Internal, caller_of, caller)
+            .await
+    }
+
+    /// An emergency number from any device of ours, with or without a user behind it: out
+    /// through the trunk its prefix picks, else the first trunk there is.
+    async fn emergency_call(&self, device: i64, number: &str) -> Result<Route, StoreError> {
+        let user = self.store.calling_user(device).await?;
+        tracing::warn!("sip: device {device} calls the emergency number {number}");
+        let caller = match user {
+            Some(u) => CallerId {
+                name: u.display_name,
+                number: u.number.unwrap_or(u.username),
+                ours: Some(Ours {
+                    cid: u.cid_number,
+                    extension: u.extension,
+                }),
+            },
+            None => CallerId {
+                name: String::new(),
+                number: String::new(),
+                ours: Some(Ours {
+                    cid: None,
+                    extension: None,
+                }),
+            },
+        };
+        Ok(match self.endpoint.trunk_for_emergency(number) {
+            Some(trunk) => Route::Trunk {
+                trunk,
+                number: number.to_owned(),
+                caller,
+            },
+            None => {
+                tracing::error!("sip: no trunk for the emergency number {number}");
+                Route::Refuse(503, "Service Unavailable")
+            }
+        })
+    }
+
+    /// The route of a call to `target`: through dispatch with what the store and registrar
+    /// know now.
+    async fn dispatch_route(
+        &self,
+        target: Destination,
+        class: CallClass,
+        caller_of: Caller,
+        caller: CallerId,
+    ) -> Result<Route, StoreError> {
+        let registrar = self.endpoint.registrar();
+        let registered = |d: i64| !registrar.bindings(d).is_empty();
+        let hops = self.endpoint.dispatch_config().max_forward_hops;
+        let view = view(&self.store, &target, hops, registered).await?;
+        let request = CallRequest {
+            target,
+            class,
+            caller: caller_of,
+        };
         Ok(Route::Dispatch {
             request,
             view,
             caller,
         })
+    }
+
+    /// Resolves call `key` from a trunk to the DID target `target`: a user's or a team's
+    /// extension, or a team by name; anything else is 404 (a DID never leads out again).
+    pub(super) async fn route_from_trunk(&mut self, key: u64, target: DidTarget, caller: CallerId) {
+        let found = match &target {
+            DidTarget::Extension(ext) => destination(&self.store, ext).await,
+            DidTarget::Team(name) => Ok(Destination::Team(name.clone())),
+        };
+        let route = match found {
+            Ok(Destination::Number(_)) => {
+                tracing::warn!("sip: a trunk DID leads to {target:?}, which is no user or team");
+                Ok(Route::Refuse(404, "Not Found"))
+            }
+            Ok(dest) => {
+                tracing::info!("sip: a call from outside ({}) for {dest:?}", caller.number);
+                (self.dispatch_route(dest, CallClass::External, Caller::default(), caller)).await
+            }
+            Err(e) => Err(e),
+        };
+        let route = route.unwrap_or_else(|e| {
+            tracing::warn!("sip: routing a call from a trunk: {e}");
+            Route::Refuse(503, "Service Unavailable")
+        });
+        self.endpoint.handle_route(key, route, now());
     }
 }
 

@@ -15,8 +15,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod calls;
+mod lines;
 mod mailbox;
 mod tcp;
+mod trunks;
 pub mod view;
 mod writer;
 
@@ -91,6 +93,8 @@ struct Driver {
     notify_events: HashMap<Vendor, String>,
     /// The SIP domain (MWI's `Message-Account`).
     domain: String,
+    /// `[calls] emergency_numbers`.
+    emergency: Vec<String>,
 }
 
 impl SipServer {
@@ -148,6 +152,19 @@ impl SipServer {
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
         let stop = shutdown.clone();
         let tcp_limits = (max_expires, self.bans.flood);
+        let dialers: Vec<_> = (endpoint.tcp_trunk_hosts().into_iter())
+            .map(|(index, host, port)| {
+                // Outgoing connections are numbered far above accepted ones.
+                let first = (index as u64 + 1) << 48;
+                let bounds = (
+                    limits.clone(),
+                    tcp_limits.0 + tcp::IDLE_MARGIN,
+                    tcp_limits.1,
+                );
+                let dial = tcp::dial((host, port), first, conn_tx.clone(), bounds, stop.clone());
+                tokio::spawn(dial)
+            })
+            .collect();
         let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, tcp_limits, stop));
         let mut d = Driver {
             endpoint,
@@ -162,6 +179,7 @@ impl SipServer {
             presence: self.presence,
             notify_events: self.notify_events,
             domain,
+            emergency: self.calls.emergency_numbers.clone(),
         };
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
         for device in devices {
@@ -169,6 +187,8 @@ impl SipServer {
         }
         let mut changes = self.store.watch_changes();
         let mut prune = tokio::time::interval(PRUNE_EVERY);
+        let (resolved_tx, mut resolved) = mpsc::channel(16);
+        let resolver = tokio::spawn(trunks::resolve(d.endpoint.trunk_hosts(), resolved_tx));
         let retention = self.calls;
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let result = loop {
@@ -198,10 +218,13 @@ impl SipServer {
                 }
                 Ok(()) = changes.changed() => d.follow_changes().await,
                 _ = prune.tick() => d.prune_calls(&retention).await,
+                Some(r) = resolved.recv() => d.trunk_resolved(r),
             }
             d.flush().await;
         };
         acceptor.abort();
+        resolver.abort();
+        dialers.iter().for_each(tokio::task::JoinHandle::abort);
         drop(d);
         // The writer ends when its channel closes: every change reaches the store.
         let _ = writer.await;
@@ -242,7 +265,7 @@ impl Driver {
         match msg {
             ConnMsg::Opened { id, addr, tx } => {
                 self.conns.insert(id, (tx, addr));
-                self.endpoint.handle_connection_opened(addr, id);
+                self.endpoint.handle_connection_opened(addr, id, now());
             }
             ConnMsg::Message { peer, bytes } if !self.shed(peer.addr.ip()) => {
                 self.message(&bytes, peer);
@@ -291,11 +314,20 @@ impl Driver {
             EndpointEvent::Subscribe { key, device, user } => {
                 self.resolve_subscription(key, device, &user).await;
             }
+            EndpointEvent::WatchLine { key, device, user } => {
+                self.resolve_line_watch(key, device, &user).await;
+            }
+            EndpointEvent::Lines(changed) => self.publish_lines(&changed),
             EndpointEvent::Invite {
                 key,
                 device,
                 dialled,
             } => self.route_call(key, device, &dialled).await,
+            EndpointEvent::FromTrunk {
+                key,
+                target,
+                caller,
+            } => self.route_from_trunk(key, target, caller).await,
             EndpointEvent::CallEnded(ended) => self.record_call(*ended).await,
         }
     }
@@ -375,6 +407,7 @@ impl Driver {
         let touched = Touched::of(&since);
         if touched.accounts {
             self.reload_accounts().await;
+            self.refresh_line_watches().await;
         }
         self.notify_mailboxes(&touched.mailboxes).await;
         self.show_workplace_mailboxes(&touched.workplaces).await;

@@ -26,7 +26,7 @@ const QUEUE: usize = 64;
 const FIRST_MESSAGE: Duration = Duration::from_secs(30);
 /// A registered phone keeps its connection alive with REGISTER refreshes (at most
 /// `max_expires` apart) or CRLF keep-alives (RFC 5626 §4.4.1); silent this much longer, closed.
-const IDLE_MARGIN: Duration = Duration::from_secs(300);
+pub(super) const IDLE_MARGIN: Duration = Duration::from_secs(300);
 /// A peer that reads nothing back is given this long per write.
 const WRITE: Duration = Duration::from_secs(10);
 
@@ -78,17 +78,59 @@ pub async fn accept(
         let stop = shutdown.clone();
         let limits = limits.clone();
         tokio::spawn(async move {
-            connection(accepted.stream, peer, to, (limits, idle, flood), stop).await;
+            let bounds = (limits, FIRST_MESSAGE, idle, flood);
+            connection(accepted.stream, peer, to, bounds, stop).await;
             drop(accepted.permit);
         });
     }
 }
 
+/// Keeps a connection to a trunk's provider at `host`:`port` open: connects, serves it like an
+/// accepted one (numbered from `first_id` on), and connects again [`REDIAL`] after it closed or
+/// failed. The provider need not speak first, and may stay silent for `idle`.
+pub async fn dial(
+    (host, port): (String, u16),
+    first_id: u64,
+    to: mpsc::Sender<ConnMsg>,
+    (limits, idle, flood): (SipLimits, Duration, FloodLimits),
+    shutdown: CancellationToken,
+) {
+    let mut id = first_id;
+    loop {
+        let connected = tokio::select! {
+            () = shutdown.cancelled() => return,
+            c = TcpStream::connect((host.as_str(), port)) => c,
+        };
+        let opened = connected.and_then(|s| Ok((s.peer_addr()?, s.local_addr()?, s)));
+        match opened {
+            Ok((addr, local, stream)) => {
+                tracing::info!("sip: connected to trunk host {host}:{port} at {addr}");
+                let peer = Peer {
+                    transport: Transport::Tcp(id),
+                    addr,
+                    local,
+                };
+                let bounds = (limits.clone(), idle, idle, flood);
+                connection(stream, peer, to.clone(), bounds, shutdown.clone()).await;
+                id += 1;
+            }
+            Err(e) => tracing::warn!("sip: connecting to trunk host {host}:{port}: {e}"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(REDIAL) => {}
+        }
+    }
+}
+
+/// How long after a trunk connection closed (or failed to open) it is tried again.
+const REDIAL: Duration = Duration::from_secs(5);
+
 async fn connection(
     stream: TcpStream,
     peer: Peer,
     to: mpsc::Sender<ConnMsg>,
-    (limits, idle, flood): (SipLimits, Duration, FloodLimits),
+    (limits, first, idle, flood): (SipLimits, Duration, Duration, FloodLimits),
     shutdown: CancellationToken,
 ) {
     let Transport::Tcp(id) = peer.transport else {
@@ -107,7 +149,7 @@ async fn connection(
     let mut buf = BytesMut::with_capacity(4096);
     let mut framer = Framer::default();
     let mut gate = FloodGate::new(flood);
-    let mut quiet = FIRST_MESSAGE;
+    let mut quiet = first;
     let why = loop {
         tokio::select! {
             () = shutdown.cancelled() => break "shutdown",
