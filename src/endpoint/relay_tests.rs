@@ -429,3 +429,21 @@ fn a_cancelled_reinvite_is_cancelled_on_the_other_side_and_its_487_comes_back() 
         "{out:?}"
     );
 }
+
+#[test]
+fn a_reinvite_requiring_an_unknown_extension_gets_420_in_its_dialog() {
+    let mut e = endpoint();
+    let now = crate::clock::now();
+    let (ok, _) = answered(&mut e, now);
+    let to = line(&ok, "To:");
+    e.handle_message(
+        &from_anna("INVITE", 3, &ok, "Require: foo\r\n", ""),
+        caller(),
+        now,
+        WALL,
+    );
+    let out = sent(&mut e);
+    let refused = starting(&out, "SIP/2.0 420");
+    assert_eq!(line(refused, "To:"), to, "the dialog's To tag: {refused}");
+    assert!(refused.contains("Unsupported: foo"), "{refused}");
+}
