@@ -4,12 +4,13 @@
 //!
 //! The received request's server transaction stays open while ours runs in the other dialog
 //! (with our own CSeq, §12.2.1.1); our request's final response is answered back with the
-//! other side's body. A 2xx to our re-INVITE is ACKed by us at once (§13.2.2.4), unless it
-//! carried an offer (the re-INVITE had none): then our ACK waits for the answer in the ACK of
-//! the side that asked. Our 2xx to a re-INVITE is sent again until its ACK comes, like the
-//! first one (§13.3.1.4). One INVITE at a time per call: another gets 491, or 500 when it comes
-//! from the side whose INVITE is still open (§14.2). Only confirmed dialogs: before the answer a
+//! other side's body, a timeout as 408, and a CANCEL of the received re-INVITE cancels ours.
+//! The ACKs around a re-INVITE are in `relay_ack.rs`. A request must match a dialog (Call-ID
+//! and both tags, else 481) and carry a higher CSeq than the last from that side (§12.2.2,
+//! else 500). One INVITE at a time per call: another gets 491, or 500 when it comes from the
+//! side whose INVITE is still open (§14.2). Only confirmed dialogs: before the answer a
 //! request here gets 500 with Retry-After (RFC 3311 §5.2: the INVITE's offer is unanswered).
+//! In-dialog requests are not Digest-challenged (the dialog's tags are ours and random).
 
 use bytes::Bytes;
 
