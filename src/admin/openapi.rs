@@ -43,6 +43,7 @@ fn schemas() -> Map<String, Value> {
         Provisioning,
         SipStatus,
         Registration,
+        TrunkStatus,
         NewWorkplace,
         WorkplacePatch,
         Workplace,

@@ -90,6 +90,8 @@ pub enum EndpointEvent {
         target: crate::config::DidTarget,
         caller: calls::CallerId,
     },
+    /// A trunk's registration changed: the driver publishes [`Endpoint::trunk_states`].
+    TrunksChanged,
     /// A call ended: its record.
     CallEnded(Box<calls::Ended>),
 }

@@ -16,6 +16,7 @@ use crate::clock::Instant;
 use crate::digest::{Challenge, Credentials};
 use crate::sip::transaction::{TransactionEvent, TransactionId};
 use crate::sip::{HeaderName, Message, Request, Response, SipLimits};
+use crate::store::TrunkStatus;
 
 /// What we ask for: Asterisk's outbound registration default (`res_pjsip_outbound_registration`
 /// `expiration`, 3600 s).
@@ -74,6 +75,33 @@ impl Endpoint {
     /// The TCP trunks' index, host and port, for the driver to keep a connection to.
     pub fn tcp_trunk_hosts(&self) -> Vec<(usize, String, u16)> {
         self.trunks.hosts(true)
+    }
+
+    /// Every trunk's state for the admin API; `now` and `wall` are the same moment on both
+    /// clocks (registrations expire at an [`Instant`], the API shows unix time).
+    pub fn trunk_states(&self, now: Instant, wall: crate::clock::UnixTime) -> Vec<TrunkStatus> {
+        let unix = |t: Instant| {
+            let ahead = t.saturating_duration_since(now).as_secs();
+            crate::clock::UnixTime::from_secs(wall.secs().saturating_add_unsigned(ahead))
+        };
+        (self.trunks.0.iter().enumerate())
+            .map(|(i, t)| {
+                let until = t.registration.registered_until.filter(|u| *u > now);
+                TrunkStatus {
+                    name: t.config.name.clone(),
+                    address: self.trunks.host(i).unwrap_or_default(),
+                    transport: match t.config.transport {
+                        crate::config::TrunkTransport::Udp => "udp".into(),
+                        crate::config::TrunkTransport::Tcp => "tcp".into(),
+                    },
+                    register: t.config.register,
+                    registered: until.is_some(),
+                    expires_at: until.map(unix),
+                    last_status: t.registration.last_status,
+                    resolved: t.addrs.iter().map(ToString::to_string).collect(),
+                }
+            })
+            .collect()
     }
 
     /// Where requests to trunk `index` go now.
@@ -220,6 +248,7 @@ impl Endpoint {
         if !was {
             tracing::info!("sip: trunk {name} registered for {granted} s");
         }
+        self.events.push_back(super::EndpointEvent::TrunksChanged);
     }
 
     fn answer_challenge(&mut self, index: usize, r: &Response, now: Instant) {
@@ -269,6 +298,7 @@ impl Endpoint {
         if reg.registered_until.is_some_and(|t| t <= now) {
             reg.registered_until = None;
         }
+        self.events.push_back(super::EndpointEvent::TrunksChanged);
         let why = status.map_or_else(|| "no answer".to_owned(), |s| s.to_string());
         tracing::warn!(
             "sip: trunk {name} registration failed ({why}); next try in {} s",

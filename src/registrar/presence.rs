@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use super::Binding;
-use crate::store::{Registration, SipStatus};
+use crate::store::{Registration, SipStatus, TrunkStatus};
 
 #[derive(Debug, Clone, Default)]
 pub struct Presence {
     registrations: Arc<RwLock<HashMap<i64, Vec<Registration>>>>,
     lines: Arc<RwLock<HashMap<i64, LineState>>>,
+    trunks: Arc<RwLock<Vec<TrunkStatus>>>,
 }
 
 /// What a device's line is doing: rung for a call, in one (as caller or callee), or both
@@ -41,6 +42,15 @@ impl Presence {
         } else {
             map.insert(device, list);
         }
+    }
+
+    /// Publishes every trunk's state.
+    pub fn set_trunks(&self, trunks: Vec<TrunkStatus>) {
+        *self.trunks.write().unwrap_or_else(|e| e.into_inner()) = trunks;
+    }
+
+    pub fn trunks(&self) -> Vec<TrunkStatus> {
+        (self.trunks.read().unwrap_or_else(|e| e.into_inner())).clone()
     }
 
     /// Publishes what `device`'s line is doing.

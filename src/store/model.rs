@@ -478,6 +478,27 @@ pub struct SipStatus {
     pub busy: bool,
 }
 
+/// A trunk [Amt] as the SIP service last saw it (`GET /api/v1/trunks`); never its password or
+/// username.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TrunkStatus {
+    pub name: String,
+    /// As configured: `host:port`.
+    pub address: String,
+    /// `udp` or `tcp`.
+    pub transport: String,
+    /// Whether zentrale keeps a registration there.
+    pub register: bool,
+    /// Registered at the provider now.
+    pub registered: bool,
+    /// Until when the registration holds (unix seconds), while registered.
+    pub expires_at: Option<UnixTime>,
+    /// The provider's last final answer to our REGISTER.
+    pub last_status: Option<u16>,
+    /// The addresses the host resolved to (empty until it did).
+    pub resolved: Vec<String>,
+}
+
 /// One registered contact of a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Registration {

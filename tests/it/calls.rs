@@ -91,7 +91,7 @@ pub(crate) fn last_call(d: &Daemon) -> serde_json::Value {
 }
 
 /// When each message of `method` reached the phone, from sipp's message trace in `dir`.
-fn received_at(dir: &std::path::Path, method: &str) -> Vec<f64> {
+pub(crate) fn received_at(dir: &std::path::Path, method: &str) -> Vec<f64> {
     let trace = crate::mwi::messages(dir);
     let mut times = Vec::new();
     let mut stamp = None;

@@ -24,6 +24,9 @@ fn allowed(role: &str, path: &str) -> bool {
     } else if path.starts_with("/api/v1/mail") {
         // Admin and above: other users' voicemails in the queue, retried or deleted.
         "mail"
+    } else if path.starts_with("/api/v1/trunks") {
+        // The seed: the telephony admin is the admin "ohne Gateways".
+        "gateways"
     } else if [
         "/api/v1/users",
         "/api/v1/forwardings",
@@ -48,7 +51,7 @@ fn allowed(role: &str, path: &str) -> bool {
     };
     match role {
         "system-admin" | "admin" => true,
-        "telephony-admin" => area != "firmware" && area != "mail",
+        "telephony-admin" => !["firmware", "mail", "gateways"].contains(&area),
         "phonebook-admin" => area == "phonebook" || area == "session",
         other => panic!("unknown role {other}"),
     }

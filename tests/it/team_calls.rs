@@ -10,28 +10,33 @@ use crate::sip::{phone_account, print_logs, sipp_command, with_key};
 
 /// Bert (101) with a softphone that rings for team calls only; its SIP account.
 fn bert_agent(d: &Daemon) -> (String, String) {
-    let body = json!({"username": "bert", "display_name": "Bert", "extension": "101",
-                      "auth": "none"});
+    agent(d, "bert", "101", 20)
+}
+
+/// User `name` (extension `ext`) with a softphone that rings for team calls only, for
+/// `timeout` seconds (0: the team's ring time); its SIP account.
+fn agent(d: &Daemon, name: &str, ext: &str, timeout: u32) -> (String, String) {
+    let body = json!({"username": name, "display_name": name, "extension": ext, "auth": "none"});
     assert_eq!(d.call("POST", "/api/v1/users", Some(body)).0, 201);
-    let password = "bert-agent-secret";
+    let password = format!("{name}-agent-secret");
     let (s, device) = d.call(
         "POST",
         "/api/v1/devices",
-        Some(json!({"kind": "softphone", "user": "bert", "sip_password": password})),
+        Some(json!({"kind": "softphone", "user": name, "sip_password": password})),
     );
     assert_eq!(s, 201, "{device}");
     let id = device["id"].as_i64().expect("id");
     let off = json!({"enabled": false, "wait": 0, "timeout": 20});
-    let on = json!({"enabled": true, "wait": 0, "timeout": 20});
+    let on = json!({"enabled": true, "wait": 0, "timeout": timeout});
     let followme = json!({"internal": off, "external": off, "team": on});
     let (s, body) = d.call(
         "PUT",
-        &format!("/api/v1/users/bert/devices/{id}"),
+        &format!("/api/v1/users/{name}/devices/{id}"),
         Some(followme),
     );
     assert_eq!(s, 200, "{body}");
     let user = device["sip_username"].as_str().expect("sip_username");
-    (user.to_owned(), password.to_owned())
+    (user.to_owned(), password)
 }
 
 #[test]
@@ -65,4 +70,58 @@ fn a_team_call_rings_the_member_with_the_team_class_and_connects() {
         (&record["class"], &record["callee"]),
         (&json!("team"), &json!("600"))
     );
+}
+
+/// Seed: "Läuten Agent … überschreibt den Timeout, der beim Team eingestellt ist". The team
+/// rings 3 s; Bert's phone has its own team ring time of 1 s, Carl's none: from the phones'
+/// own traces, Bert's CANCEL comes after 1 s and Carl's after 3 s (±0.3 s), then 480.
+#[test]
+fn an_agents_own_ring_time_overrides_the_teams() {
+    let d = Daemon::start();
+    let (anna, anna_password) = phone_account(&d);
+    let members = [agent(&d, "bert", "101", 1), agent(&d, "carl", "102", 0)];
+    let team = json!({"name": "sales", "extension": "600", "members": ["bert", "carl"],
+                      "ring_time": 3, "ring_all": true});
+    assert_eq!(d.call("POST", "/api/v1/teams", Some(team)).0, 201);
+    let phones: Vec<_> = (members.iter())
+        .map(|m| crate::sip::phone_on(&d, m, &free_port(), "ring_uas.xml"))
+        .collect();
+    let (uac, caller_dir) = sipp_command(
+        &d,
+        "call_unanswered_uac.xml",
+        "u1",
+        &anna,
+        &anna_password,
+        "0",
+    );
+    let called = with_key(&uac, "callee", "600").status().expect("sipp");
+    if !called.success() {
+        print_logs(caller_dir.path());
+    }
+    assert!(
+        called.success(),
+        "the caller did not get 480 after the ring times"
+    );
+    let mut rang = Vec::new();
+    for (mut phone, dir) in phones {
+        let ok = phone.wait().expect("sipp").success();
+        if !ok {
+            print_logs(dir.path());
+        }
+        assert!(ok, "a member's phone did not ring and get its CANCEL");
+        let invite = crate::calls::received_at(dir.path(), "INVITE");
+        let cancel = crate::calls::received_at(dir.path(), "CANCEL");
+        assert_eq!(
+            (invite.len(), cancel.len()),
+            (1, 1),
+            "one INVITE, one CANCEL"
+        );
+        rang.push(cancel[0] - invite[0]);
+    }
+    for (rang, want) in rang.iter().zip([1.0, 3.0]) {
+        assert!(
+            (rang - want).abs() <= 0.3,
+            "rang {rang:.2} s, expected {want} s (±0.3 s)"
+        );
+    }
 }

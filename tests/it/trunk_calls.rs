@@ -90,6 +90,37 @@ fn zentrale_registers_at_the_trunk_answering_its_challenge_and_refreshes_in_time
         "{log}"
     );
     assert!(!log.contains("Trunk-Pass-1"), "{log}");
+    // The admin sees it registered for the 3600 s the refresh got (once zentrale read that
+    // last 200, which sipp sent just before it ended), and no credentials.
+    let refreshed = crate::harness::eventually(std::time::Duration::from_secs(10), || {
+        let (s, trunks) = d.call("GET", "/api/v1/trunks", None);
+        assert_eq!(s, 200, "{trunks}");
+        let left = trunks[0]["expires_at"].as_i64().unwrap_or(0) - now_unix();
+        (left > 3000).then_some(trunks)
+    });
+    let trunks = refreshed.expect("the trunk shown registered for an hour");
+    let t = &trunks[0];
+    let state = (
+        &t["name"],
+        &t["registered"],
+        &t["last_status"],
+        &t["transport"],
+    );
+    assert_eq!(
+        state,
+        (&json!("carrier"), &json!(true), &json!(200), &json!("udp")),
+        "{t}"
+    );
+    assert_eq!(
+        t["resolved"],
+        json!([format!("{PROVIDER_IP}:{port}")]),
+        "{t}"
+    );
+    let text = trunks.to_string();
+    assert!(
+        !text.contains("Trunk-Pass-1") && !text.contains("0301234567"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -199,6 +230,11 @@ fn a_mobile_device_rings_through_the_trunk_with_its_number() {
         (&json!(id), &json!("internal")),
         "{record}"
     );
+}
+
+fn now_unix() -> i64 {
+    let since = std::time::SystemTime::UNIX_EPOCH.elapsed().expect("clock");
+    i64::try_from(since.as_secs()).expect("secs")
 }
 
 /// A softphone of bert's (extension 101) ringing for the `internal` or the `external` class
@@ -350,4 +386,25 @@ fn a_phone_nobody_is_logged_in_at_calls_the_emergency_number_through_the_trunk()
         ended(far_end),
         "the provider did not get 112 with the trunk's number"
     );
+}
+
+/// A speed dial that stands for an outside number dials it through the trunk.
+#[test]
+fn a_speed_dial_to_an_outside_number_goes_out_through_the_trunk() {
+    let port = provider_port();
+    let far_end = provider("provider_call_uas.xml", &port, &[], None);
+    let d = daemon(&port, "register = false");
+    let (anna, anna_password) = phone_account(&d);
+    let dial = json!({"name": "Lieferant", "number": "0309876"});
+    let (s, body) = d.call("PUT", "/api/v1/speed-dials/801", Some(dial));
+    assert!(s == 200 || s == 201, "{s} {body}");
+    let (uac, dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
+    let called = with_key(&uac, "callee", "801").status().expect("sipp");
+    if !called.success() {
+        print_logs(dir.path());
+        eprintln!("{}", d.log());
+    }
+    assert!(called.success(), "the speed dial was not connected");
+    let trace = provider_trace(far_end);
+    assert!(trace.contains("INVITE sip:0309876@127.0.0.2:"), "{trace}");
 }

@@ -8,6 +8,7 @@ mod firmware;
 mod import;
 mod mail;
 mod teams;
+mod trunks;
 mod users;
 mod workplaces;
 
@@ -62,6 +63,7 @@ pub(super) fn register(api: Api) -> Api {
     let api = mail::register(api);
     let api = teams::register(api);
     let api = calls::register(api);
+    let api = trunks::register(api);
     accounts::register(api)
 }
 

@@ -181,6 +181,7 @@ impl SipServer {
             domain,
             emergency: self.calls.emergency_numbers.clone(),
         };
+        d.publish_trunks();
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
         for device in devices {
             d.publish(device);
@@ -328,6 +329,7 @@ impl Driver {
                 target,
                 caller,
             } => self.route_from_trunk(key, target, caller).await,
+            EndpointEvent::TrunksChanged => self.publish_trunks(),
             EndpointEvent::CallEnded(ended) => self.record_call(*ended).await,
         }
     }

@@ -45,6 +45,15 @@ impl Driver {
         let local = SocketAddr::new(self.source_ip(*first), self.udp_local.port());
         self.endpoint
             .handle_trunk_resolved(index, addrs, local, now());
+        self.publish_trunks();
+    }
+
+    /// Shows every trunk's state in the admin API.
+    pub(super) fn publish_trunks(&self) {
+        let states = self
+            .endpoint
+            .trunk_states(now(), crate::clock::UnixTime::now());
+        self.presence.set_trunks(states);
     }
 
     /// The address our datagrams to `to` leave from: the bound one, or (bound to every
