@@ -66,6 +66,8 @@ pub struct Attempt {
     pub peer: Peer,
     /// A final response came (or the transaction timed out): its status, 0 for none.
     pub done: Option<u16>,
+    /// Its reliable provisionals (RFC 3262), PRACKed by us.
+    pub reliable: super::prack::Reliable,
 }
 
 /// The leg of a call out through a trunk that dispatch does not know: a dialled number, or the
@@ -90,6 +92,8 @@ pub struct Connected {
     pub resend: Option<(Instant, Duration)>,
     /// Without an ACK by then (64·T1), the call ends with a BYE to both.
     pub give_up: Option<Instant>,
+    /// re-INVITEs, UPDATEs and INFOs passed from one dialog to the other.
+    pub relays: super::relay::Relays,
 }
 
 #[derive(Debug)]

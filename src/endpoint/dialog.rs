@@ -16,6 +16,8 @@ pub struct Dialog {
     /// The Contact URI of the creating (or latest target-refreshing) request.
     pub target: String,
     pub local_seq: u32,
+    /// The CSeq of the other side's latest request in it (§12.2.2), None before the first.
+    pub remote_seq: Option<u32>,
 }
 
 /// How a request we send leaves: the transport name for the Via, our address, and a unique
@@ -41,6 +43,7 @@ impl Dialog {
             remote_uri: request.head.from.uri.to_string(),
             target,
             local_seq: 0,
+            remote_seq: Some(request.head.cseq.seq),
         })
     }
 
@@ -55,6 +58,7 @@ impl Dialog {
             remote_uri: invite.head.to.uri.to_string(),
             target: response.head.contact.addresses().first()?.uri.to_string(),
             local_seq: invite.head.cseq.seq,
+            remote_seq: None,
         })
     }
 
@@ -74,6 +78,34 @@ impl Dialog {
     /// The ACK of the 2xx to our INVITE (§13.2.2.4): the INVITE's CSeq number, its own branch.
     pub fn ack(&self, invite_seq: u32, leaving: Leaving<'_>) -> Option<Request> {
         self.build("ACK", invite_seq, leaving, "", None)
+    }
+
+    /// The same ACK carrying the SDP answer to an offer the 2xx made (RFC 3264 §5).
+    pub fn ack_with(
+        &self,
+        invite_seq: u32,
+        leaving: Leaving<'_>,
+        body: Option<(&str, &str)>,
+    ) -> Option<Request> {
+        self.build("ACK", invite_seq, leaving, "", body)
+    }
+
+    /// Takes the CSeq of the other side's next request: false when it is not higher than the
+    /// last one (§12.2.2: an old or repeated request, answered 500).
+    pub fn take_remote_seq(&mut self, seq: u32) -> bool {
+        if self.remote_seq.is_some_and(|last| seq <= last) {
+            return false;
+        }
+        self.remote_seq = Some(seq);
+        true
+    }
+
+    /// Whether `request` was sent in this dialog by its other side (§12.2.2: Call-ID, and the
+    /// tags seen from here).
+    pub fn is_from_remote(&self, request: &Request) -> bool {
+        request.head.call_id == self.call_id
+            && request.head.from.tag().as_deref() == Some(self.remote_tag.as_str())
+            && request.head.to.tag().as_deref() == Some(self.local_tag.as_str())
     }
 
     fn build(

@@ -36,14 +36,30 @@ impl Endpoint {
         let Some(c) = key.and_then(|k| self.calls.get(&k)?.connected.as_ref()) else {
             return;
         };
-        if c.callee.call_id == r.head.call_id && !c.ack.is_empty() {
+        // A 2xx to a re-INVITE of ours: the ACK we sent for it.
+        if let Some(ack) = c.relays.ack_for(&r.head.call_id, r.head.cseq.seq) {
+            let peer = match c.caller.call_id == r.head.call_id {
+                true => c.caller_peer.clone(),
+                false => c.callee_peer.clone(),
+            };
+            let ack = ack.to_vec();
+            return self.send_direct(peer, ack);
+        }
+        if c.callee.call_id == r.head.call_id
+            && c.relays.is_initial(&r.head.call_id, r.head.cseq.seq)
+            && !c.ack.is_empty()
+        {
             let (peer, ack) = (c.callee_peer.clone(), c.ack.to_vec());
             self.send_direct(peer, ack);
         }
     }
 
-    /// The caller's ACK of our 2xx: no more retransmissions.
+    /// The caller's ACK of our 2xx (or either side's ACK of our 2xx to its re-INVITE): no
+    /// more retransmissions.
     pub(super) fn caller_ack(&mut self, request: &Request) {
+        if self.relayed_ack(request) {
+            return;
+        }
         let key = self.call_of_id.get(&request.head.call_id).copied();
         if let Some(c) = key.and_then(|k| self.calls.get_mut(&k)?.connected.as_mut())
             && c.caller.call_id == request.head.call_id
@@ -56,13 +72,13 @@ impl Endpoint {
     /// Our 2xx to callers that have not ACKed it yet: again, or (64·T1 on) the call ends.
     pub(super) fn resend_answers(&mut self, now: Instant) {
         let t2 = self.config.timers.t2;
-        let mut lost = Vec::new();
+        let mut lost = self.resend_relayed(now);
         let mut again = Vec::new();
         for (key, call) in &mut self.calls {
             let Some(c) = call.connected.as_mut() else {
                 continue;
             };
-            if c.give_up.is_some_and(|t| t <= now) {
+            if c.give_up.is_some_and(|t| t <= now) && !lost.contains(key) {
                 lost.push(*key);
                 continue;
             }
@@ -79,6 +95,7 @@ impl Endpoint {
         }
         for key in lost {
             tracing::info!("sip: call {key} was answered but the caller never ACKed: ending it");
+            self.end_relays(key, now);
             if let Some(mut c) = self.calls.get_mut(&key).and_then(|c| c.connected.take()) {
                 self.bye(&mut c.callee, &c.callee_peer, now);
                 self.bye(&mut c.caller, &c.caller_peer, now);
@@ -119,6 +136,7 @@ impl Endpoint {
         };
         self.bye(&mut dialog, &peer, now);
         if let Some(k) = key {
+            self.end_relays(k, now);
             self.forget_call(k, now);
         }
         let mut ok = Response::for_request(request, 200, "OK");

@@ -30,8 +30,8 @@ impl Endpoint {
         wall: UnixTime,
     ) -> Option<Response> {
         if request.head.to.tag().is_some() {
-            // re-INVITE (hold, resume): relaying it is still to come.
-            return Some(reply(request, 488, "Not Acceptable Here"));
+            // A re-INVITE (hold, resume): passed to the other side (relay.rs).
+            return self.in_dialog(id, request, now);
         }
         if let Some(trunk) = self.trunks.by_source(peer.addr.ip()) {
             return self.invite_from_trunk(id, request, peer, trunk, now);
@@ -253,6 +253,7 @@ impl Endpoint {
                         request,
                         peer,
                         done: None,
+                        reliable: Default::default(),
                     };
                     if let Some(call) = self.calls.get_mut(&key) {
                         call.attempts.insert(id, attempt);
@@ -356,6 +357,10 @@ impl Endpoint {
             let Some(&key) = self.call_of_tx.get(&id) else {
                 continue;
             };
+            if self.is_relayed(key, &id) {
+                self.relayed_event(key, &id, event, now);
+                continue;
+            }
             match event {
                 TransactionEvent::Response(r) => self.leg_response(key, &id, *r, now),
                 TransactionEvent::Timeout | TransactionEvent::TransportError => {
@@ -372,8 +377,16 @@ impl Endpoint {
         }
         match r.status {
             100 => {}
-            101..=199 => self.ringing(key, &r, now),
-            200..=299 => self.answered(key, id, r, now),
+            101..=199 => {
+                self.prack(key, id, &r, now);
+                self.ringing(key, &r, now);
+            }
+            200..=299 => {
+                // After reliable provisionals (prack.rs): their SDP, and CSeqs past the PRACKs.
+                let r = self.with_early_answer(key, id, r);
+                self.answered(key, id, r, now);
+                self.after_prack(key, id);
+            }
             401 | 407 if self.answer_trunk_challenge(key, id, &r, now) => {}
             status => self.leg_failed(key, id, status, now),
         }
@@ -478,6 +491,7 @@ impl Endpoint {
                 ok,
                 resend,
                 give_up: Some(now + t.t1 * 64),
+                relays: Default::default(),
             });
         }
     }

@@ -12,7 +12,7 @@ use crate::sip::Timers;
 pub(crate) const REALM: &str = "pbx.example.com";
 pub(crate) const WALL: UnixTime = UnixTime::from_secs(1_800_000_000);
 
-fn endpoint() -> Endpoint {
+pub(crate) fn endpoint() -> Endpoint {
     let mut e = crate::endpoint::test_endpoint(&[("anna", 1, "secret1"), ("bert", 2, "secret2")]);
     let bert = crate::endpoint::test_binding(2, "bert", "192.0.2.20:5060", WALL);
     e.registrar_mut().load([bert]);
@@ -27,7 +27,7 @@ pub(crate) fn caller() -> Peer {
     }
 }
 
-fn callee() -> Peer {
+pub(crate) fn callee() -> Peer {
     Peer {
         addr: "192.0.2.20:5060".parse::<SocketAddr>().expect("addr"),
         ..caller()
@@ -70,7 +70,42 @@ pub(crate) fn sent(e: &mut Endpoint) -> Vec<String> {
 }
 
 /// A connected call: anna's INVITE, routed to bert's one phone, which answered.
-fn connected(e: &mut Endpoint, now: Instant) {
+pub(crate) fn connected(e: &mut Endpoint, now: Instant) {
+    let ours = rung(e, now);
+    answer(
+        e,
+        &ours,
+        "Contact: <sip:bert@192.0.2.20:5060>\r\n",
+        "v=1\n",
+        now,
+    );
+}
+
+/// Bert's phone answers our INVITE `ours` with 200, `headers` and `sdp`.
+pub(crate) fn answer(e: &mut Endpoint, ours: &str, headers: &str, sdp: &str, now: Instant) {
+    let ok = format!(
+        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=b1\r\n{}\r\n{}\r\n\
+         {headers}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        line(ours, "Via:"),
+        line(ours, "From:"),
+        line(ours, "To:"),
+        line(ours, "Call-ID:"),
+        line(ours, "CSeq:"),
+        sdp.len(),
+    );
+    e.handle_message(ok.as_bytes(), callee(), now, WALL);
+}
+
+/// The first line of `message` that starts with `name`.
+pub(crate) fn line(message: &str, name: &str) -> String {
+    (message.lines())
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} in {message}"))
+        .to_owned()
+}
+
+/// Anna's INVITE, routed to bert's one phone, which is rung: our INVITE to it.
+pub(crate) fn rung(e: &mut Endpoint, now: Instant) -> String {
     e.handle_message(&invite(1, ""), caller(), now, WALL);
     let challenge = sent(e).pop().expect("401");
     let nonce = challenge
@@ -101,24 +136,7 @@ fn connected(e: &mut Endpoint, now: Instant) {
         "{ours}"
     );
     assert!(ours.ends_with("v=0\n"), "the caller's SDP: {ours}");
-    // Bert answers.
-    let line = |name: &str| {
-        ours.lines()
-            .find(|l| l.starts_with(name))
-            .expect("header")
-            .to_owned()
-    };
-    let ok = format!(
-        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=b1\r\n{}\r\n{}\r\n\
-         Contact: <sip:bert@192.0.2.20:5060>\r\nContent-Type: application/sdp\r\n\
-         Content-Length: 4\r\n\r\nv=1\n",
-        line("Via:"),
-        line("From:"),
-        line("To:"),
-        line("Call-ID:"),
-        line("CSeq:")
-    );
-    e.handle_message(ok.as_bytes(), callee(), now, WALL);
+    ours.clone()
 }
 
 #[test]

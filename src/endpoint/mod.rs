@@ -17,6 +17,8 @@ mod in_call;
 mod invite;
 pub mod mwi;
 mod peer;
+mod prack;
+mod relay;
 pub mod resync;
 mod subscribe;
 pub mod trunk;
@@ -95,7 +97,7 @@ pub enum EndpointEvent {
 }
 
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, REGISTER, OPTIONS, SUBSCRIBE";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, REGISTER, OPTIONS, SUBSCRIBE, UPDATE, INFO";
 
 /// Whom a request is for: the Request-URI's user, else (a request addressed to the server
 /// itself, as sipp's Digest requires) the To URI's.
@@ -344,7 +346,9 @@ impl Endpoint {
                         };
                         let ok = Response::for_request(&request, 200, "OK");
                         let _ = self.transactions.respond(&id, ok, now);
-                        self.caller_cancelled(&invite, now);
+                        if !self.cancel_relayed(&request, &invite, now) {
+                            self.caller_cancelled(&invite, now);
+                        }
                     }
                     Incoming::Full(request) => {
                         let mut busy = reply(&request, 503, "Service Unavailable");
@@ -375,8 +379,12 @@ impl Endpoint {
         now: Instant,
         wall: UnixTime,
     ) -> Option<Response> {
-        if let Err(refusal) = crate::sip::screen(request, &Capabilities::default()) {
-            return Some(refusal.response(request, "zr", &Capabilities::default()));
+        let caps = match request.method {
+            Method::Info => relay::INFO_CAPABILITIES,
+            _ => Capabilities::default(),
+        };
+        if let Err(refusal) = crate::sip::screen(request, &caps) {
+            return Some(refusal.response(request, "zr", &caps));
         }
         Some(match request.method {
             Method::Register => self.register(request, peer, wall),
@@ -384,6 +392,9 @@ impl Endpoint {
             Method::Subscribe => return self.subscribe(id, request, peer, now, wall),
             Method::Invite => return self.invite(id, request, peer, now, wall),
             Method::Bye => self.bye_in_call(request, now),
+            Method::Update | Method::Info => return self.in_dialog(id, request, now),
+            // RFC 3262 §3: we never send reliable provisionals, so no PRACK is expected.
+            Method::Prack => reply(request, 481, "Call/Transaction Does Not Exist"),
             // RFC 3261 §8.2.1: a method we know but do not serve here.
             Method::Notify => self.not_allowed(request),
             _ => {
@@ -476,6 +487,7 @@ impl Endpoint {
             self.transactions.poll_timeout(),
             self.resyncs.poll_timeout(),
             self.calls_timeout(),
+            self.relays_timeout(),
             self.trunks_timeout(),
         ]
         .into_iter()

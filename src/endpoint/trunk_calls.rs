@@ -141,6 +141,7 @@ impl Endpoint {
             request,
             peer,
             done: None,
+            reliable: Default::default(),
         };
         tracing::info!(
             "sip: call {key} goes out through trunk {} to {number}",

@@ -43,7 +43,8 @@ impl Refusal {
         }
     }
 
-    /// The response, To tag included (the caller chose it).
+    /// The response, To tag included (the caller chose it; a request within a dialog keeps
+    /// the dialog's, §12.2.1.1).
     pub fn response(&self, request: &Request, to_tag: &str, caps: &Capabilities) -> Response {
         let reason = match self {
             Refusal::UnsupportedScheme => "Unsupported URI Scheme",
@@ -51,7 +52,9 @@ impl Refusal {
             Refusal::UnsupportedMediaType => "Unsupported Media Type",
         };
         let mut r = Response::for_request(request, self.status(), reason);
-        r.head.to.params.set("tag", Some(to_tag.to_owned()));
+        if r.head.to.tag().is_none() {
+            r.head.to.params.set("tag", Some(to_tag.to_owned()));
+        }
         match self {
             Refusal::BadExtension(tags) => r
                 .head

@@ -204,7 +204,7 @@ fn each_phone_rings_after_its_own_wait_and_for_its_own_time() {
 
 /// Bert with one softphone running `phone_scenario`, called by anna with `caller_scenario`;
 /// true for each when it ran to its end.
-fn call_bert(phone_scenario: &str, caller_scenario: &str) -> (bool, bool, Daemon) {
+pub(crate) fn call_bert(phone_scenario: &str, caller_scenario: &str) -> (bool, bool, Daemon) {
     let d = Daemon::start();
     let (anna, anna_password) = phone_account(&d);
     let (bert, bert_password) = bert(&d);

@@ -1,6 +1,8 @@
 //! The one integration-test binary: the real `zentrale` binary, real HTTP, real files.
 
 mod blf;
+mod call_baresip;
+mod call_hold;
 mod call_records;
 mod calls;
 mod cli;

@@ -14,21 +14,32 @@ use crate::sip::{phone_account, print_logs, sip_status};
 const REGISTERED_WITHIN: Duration = Duration::from_secs(20);
 
 /// A baresip with its own config directory, stopped (SIGKILL) on drop if still running.
-struct Baresip {
+pub(crate) struct Baresip {
     child: Option<Child>,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Baresip {
     /// Starts baresip registering `user` with `password` at the daemon's SIP/UDP address. Only
     /// the G.711 codec and the account loader are loaded: no audio device, no UI.
     fn start(d: &Daemon, user: &str, password: &str) -> Baresip {
+        Baresip::start_with(d, (user, password), ("", ";regint=600"), &[])
+    }
+
+    /// Like [`Baresip::start`] with `config` lines added (audio modules and devices), the
+    /// account's parameters `params` (e.g. `;answermode=auto`), and baresip's `args`.
+    pub(crate) fn start_with(
+        d: &Daemon,
+        (user, password): (&str, &str),
+        (config, params): (&str, &str),
+        args: &[&str],
+    ) -> Baresip {
         let dir = tempfile::tempdir().expect("tempdir");
-        write_config(dir.path());
+        write_config(dir.path(), config);
         let registrar = d.addr("SIP/UDP");
         // auth_user defaults to the URI's user; regint is the Expires it asks for.
         let account =
-            format!("<sip:{user}@{registrar};transport=udp>;auth_pass={password};regint=600\n");
+            format!("<sip:{user}@{registrar};transport=udp>;auth_pass={password}{params}\n");
         std::fs::write(dir.path().join("accounts"), account).expect("accounts");
         // Its output with the SIP trace (-s) goes to a file, printed when a test fails.
         let out = std::fs::File::create(dir.path().join("out.log")).expect("log");
@@ -37,6 +48,7 @@ impl Baresip {
             .arg("-s")
             .arg("-f")
             .arg(dir.path())
+            .args(args)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -49,13 +61,13 @@ impl Baresip {
     }
 
     /// What baresip printed so far.
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("out.log")).unwrap_or_default()
     }
 
     /// Sends SIGTERM (baresip unregisters, then exits), waits for it to end, and gives its
     /// exit status and output.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+    pub(crate) fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let mut child = self.child.take().expect("running");
         let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
@@ -74,13 +86,16 @@ impl Drop for Baresip {
     }
 }
 
-/// baresip's `config`: listen on loopback on any port, load only what registering needs.
-fn write_config(dir: &Path) {
-    let config = "poll_method epoll\n\
-                  sip_listen 127.0.0.1:0\n\
-                  module_path /usr/lib/baresip/modules\n\
-                  module g711.so\n\
-                  module_tmp account.so\n";
+/// baresip's `config`: listen on loopback on any port, load only what registering needs, and
+/// `extra`.
+fn write_config(dir: &Path, extra: &str) {
+    let config = format!(
+        "poll_method epoll\n\
+         sip_listen 127.0.0.1:0\n\
+         module_path /usr/lib/baresip/modules\n\
+         module g711.so\n\
+         module_tmp account.so\n{extra}"
+    );
     std::fs::write(dir.join("config"), config).expect("config");
 }
 
