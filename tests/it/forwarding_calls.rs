@@ -8,30 +8,14 @@ use serde_json::json;
 use crate::calls::last_call;
 use crate::harness::Daemon;
 use crate::mwi::free_port;
-use crate::sip::{ended, phone_account, phone_on, print_logs, sipp_command, with_key};
+use crate::sip::{dial, ended, phone_account, phone_on};
 
-/// User `name` with extension `ext` and a softphone ringing 1 s for internal calls; its SIP
+/// User `name` with extension `ext` and a softphone ringing 1 s for every class; its SIP
 /// account and device id.
 fn user_with_softphone(d: &Daemon, name: &str, ext: &str) -> ((String, String), i64) {
-    let body = json!({"username": name, "display_name": name, "extension": ext, "auth": "none"});
-    assert_eq!(d.call("POST", "/api/v1/users", Some(body)).0, 201);
-    let password = format!("{name}-softphone-secret");
-    let (s, device) = d.call(
-        "POST",
-        "/api/v1/devices",
-        Some(json!({"kind": "softphone", "user": name, "sip_password": password})),
-    );
-    assert_eq!(s, 201, "{device}");
-    let id = device["id"].as_i64().expect("id");
     let ring = json!({"enabled": true, "wait": 0, "timeout": 1});
     let followme = json!({"internal": ring, "external": ring, "team": ring});
-    let path = format!("/api/v1/users/{name}/devices/{id}");
-    assert_eq!(d.call("PUT", &path, Some(followme)).0, 200);
-    let user = device["sip_username"]
-        .as_str()
-        .expect("sip_username")
-        .to_owned();
-    ((user, password), id)
+    crate::sip::user_with_softphone(d, (name, ext), followme)
 }
 
 fn forward(d: &Daemon, from: &str, condition: &str, to: &str) {
@@ -46,17 +30,7 @@ fn forward(d: &Daemon, from: &str, condition: &str, to: &str) {
 
 /// Anna calls 101 and is connected (to whoever answers); true when she was.
 fn anna_calls_bert(d: &Daemon) -> bool {
-    let (anna, password) = phone_account(d);
-    let (uac, dir) = sipp_command(d, "call_uac.xml", "u1", &anna, &password, "0");
-    let ok = with_key(&uac, "callee", "101")
-        .status()
-        .expect("sipp")
-        .success();
-    if !ok {
-        print_logs(dir.path());
-        eprintln!("{}", d.log());
-    }
-    ok
+    dial(d, "call_uac.xml", &phone_account(d), "101")
 }
 
 /// Bert's phone runs `bert_scenario` (None: not registered), his forwarding with `condition`

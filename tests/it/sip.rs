@@ -363,3 +363,45 @@ fn count_bindings(db: &Path) -> i64 {
         n
     })
 }
+
+/// `account` calls `callee` with the caller `scenario`; true when it ran to its end (its
+/// logs and the daemon's printed when not).
+pub(crate) fn dial(d: &Daemon, scenario: &str, account: &(String, String), callee: &str) -> bool {
+    let (uac, dir) = sipp_command(d, scenario, "u1", &account.0, &account.1, "0");
+    let ok = with_key(&uac, "callee", callee)
+        .status()
+        .expect("sipp")
+        .success();
+    if !ok {
+        print_logs(dir.path());
+        eprintln!("{}", d.log());
+    }
+    ok
+}
+
+/// User `name` (extension `ext`) with a softphone of theirs, its FollowMe `followme` (the
+/// body of `PUT /users/{name}/devices/{id}`); the softphone's SIP account and device id.
+pub(crate) fn user_with_softphone(
+    d: &Daemon,
+    (name, ext): (&str, &str),
+    followme: serde_json::Value,
+) -> ((String, String), i64) {
+    let body = json!({"username": name, "display_name": name, "extension": ext, "auth": "none"});
+    assert_eq!(d.call("POST", "/api/v1/users", Some(body)).0, 201);
+    let password = format!("{name}-softphone-secret");
+    let (s, device) = d.call(
+        "POST",
+        "/api/v1/devices",
+        Some(json!({"kind": "softphone", "user": name, "sip_password": password})),
+    );
+    assert_eq!(s, 201, "{device}");
+    let id = device["id"].as_i64().expect("id");
+    let path = format!("/api/v1/users/{name}/devices/{id}");
+    let (s, body) = d.call("PUT", &path, Some(followme));
+    assert_eq!(s, 200, "{body}");
+    let user = device["sip_username"]
+        .as_str()
+        .expect("sip_username")
+        .to_owned();
+    ((user, password), id)
+}

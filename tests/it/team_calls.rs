@@ -16,27 +16,10 @@ fn bert_agent(d: &Daemon) -> (String, String) {
 /// User `name` (extension `ext`) with a softphone that rings for team calls only, for
 /// `timeout` seconds (0: the team's ring time); its SIP account.
 fn agent(d: &Daemon, name: &str, ext: &str, timeout: u32) -> (String, String) {
-    let body = json!({"username": name, "display_name": name, "extension": ext, "auth": "none"});
-    assert_eq!(d.call("POST", "/api/v1/users", Some(body)).0, 201);
-    let password = format!("{name}-agent-secret");
-    let (s, device) = d.call(
-        "POST",
-        "/api/v1/devices",
-        Some(json!({"kind": "softphone", "user": name, "sip_password": password})),
-    );
-    assert_eq!(s, 201, "{device}");
-    let id = device["id"].as_i64().expect("id");
     let off = json!({"enabled": false, "wait": 0, "timeout": 20});
     let on = json!({"enabled": true, "wait": 0, "timeout": timeout});
     let followme = json!({"internal": off, "external": off, "team": on});
-    let (s, body) = d.call(
-        "PUT",
-        &format!("/api/v1/users/{name}/devices/{id}"),
-        Some(followme),
-    );
-    assert_eq!(s, 200, "{body}");
-    let user = device["sip_username"].as_str().expect("sip_username");
-    (user.to_owned(), password)
+    crate::sip::user_with_softphone(d, (name, ext), followme).0
 }
 
 #[test]
@@ -86,22 +69,8 @@ fn an_agents_own_ring_time_overrides_the_teams() {
     let phones: Vec<_> = (members.iter())
         .map(|m| crate::sip::phone_on(&d, m, &free_port(), "ring_uas.xml"))
         .collect();
-    let (uac, caller_dir) = sipp_command(
-        &d,
-        "call_unanswered_uac.xml",
-        "u1",
-        &anna,
-        &anna_password,
-        "0",
-    );
-    let called = with_key(&uac, "callee", "600").status().expect("sipp");
-    if !called.success() {
-        print_logs(caller_dir.path());
-    }
-    assert!(
-        called.success(),
-        "the caller did not get 480 after the ring times"
-    );
+    let called = crate::sip::dial(&d, "call_unanswered_uac.xml", &(anna, anna_password), "600");
+    assert!(called, "the caller did not get 480 after the ring times");
     let mut rang = Vec::new();
     for (mut phone, dir) in phones {
         let ok = phone.wait().expect("sipp").success();

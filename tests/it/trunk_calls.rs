@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::calls::last_call;
 use crate::harness::Daemon;
 use crate::mwi::free_port;
-use crate::sip::{ended, phone_account, phone_on, print_logs, sipp_command, with_key};
+use crate::sip::{dial, ended, phone_account, phone_on, print_logs};
 
 const PROVIDER_IP: &str = "127.0.0.2";
 
@@ -157,16 +157,8 @@ fn a_dialled_number_goes_out_with_the_users_did_and_the_trunks_credentials() {
     let far_end = provider("provider_call_uas.xml", &port, &[], None);
     let d = daemon(&port, "register = false");
     let (anna, anna_password) = phone_account(&d);
-    let (uac, caller_dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
-    let called = with_key(&uac, "callee", "0301234").status().expect("sipp");
-    if !called.success() {
-        print_logs(caller_dir.path());
-        eprintln!("{}", d.log());
-    }
-    assert!(
-        called.success(),
-        "the caller was not connected to the outside number"
-    );
+    let called = dial(&d, "call_uac.xml", &(anna, anna_password), "0301234");
+    assert!(called, "the caller was not connected to the outside number");
     assert!(
         ended(far_end),
         "the provider did not get the call as it should"
@@ -212,13 +204,8 @@ fn a_mobile_device_rings_through_the_trunk_with_its_number() {
     let followme = json!({"internal": ring, "external": ring, "team": ring});
     let path = format!("/api/v1/users/bert/devices/{id}");
     assert_eq!(d.call("PUT", &path, Some(followme)).0, 200);
-    let (uac, dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
-    let called = with_key(&uac, "callee", "101").status().expect("sipp");
-    if !called.success() {
-        print_logs(dir.path());
-        eprintln!("{}", d.log());
-    }
-    assert!(called.success(), "Anna was not connected to Bert's mobile");
+    let called = dial(&d, "call_uac.xml", &(anna, anna_password), "101");
+    assert!(called, "Anna was not connected to Bert's mobile");
     let trace = provider_trace(far_end);
     assert!(
         trace.contains("INVITE sip:01701234567@127.0.0.2:"),
@@ -240,6 +227,9 @@ fn now_unix() -> i64 {
 /// A softphone of bert's (extension 101) ringing for the `internal` or the `external` class
 /// only; its SIP account and device id.
 fn softphone(d: &Daemon, password: &str, internal: bool) -> ((String, String), i64) {
+    let ring = |enabled| json!({"enabled": enabled, "wait": 0, "timeout": 10});
+    let followme =
+        json!({"internal": ring(internal), "external": ring(!internal), "team": ring(false)});
     let (s, device) = d.call(
         "POST",
         "/api/v1/devices",
@@ -247,15 +237,8 @@ fn softphone(d: &Daemon, password: &str, internal: bool) -> ((String, String), i
     );
     assert_eq!(s, 201, "{device}");
     let id = device["id"].as_i64().expect("id");
-    let ring = |enabled| json!({"enabled": enabled, "wait": 0, "timeout": 10});
-    let followme =
-        json!({"internal": ring(internal), "external": ring(!internal), "team": ring(false)});
-    let (s, body) = d.call(
-        "PUT",
-        &format!("/api/v1/users/bert/devices/{id}"),
-        Some(followme),
-    );
-    assert_eq!(s, 200, "{body}");
+    let path = format!("/api/v1/users/bert/devices/{id}");
+    assert_eq!(d.call("PUT", &path, Some(followme)).0, 200);
     let user = device["sip_username"]
         .as_str()
         .expect("sip_username")
@@ -278,12 +261,8 @@ fn the_same_user_called_from_inside_and_from_outside_rings_each_classes_phone() 
     let inside_phone = phone_on(&d, &inside, &free_port(), "answer_uas.xml");
     let outside_phone = phone_on(&d, &outside, &free_port(), "answer_outside_uas.xml");
 
-    let (uac, caller_dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
-    let called = with_key(&uac, "callee", "101").status().expect("sipp");
-    if !called.success() {
-        print_logs(caller_dir.path());
-    }
-    assert!(called.success(), "the internal call did not connect");
+    let called = dial(&d, "call_uac.xml", &(anna, anna_password), "101");
+    assert!(called, "the internal call did not connect");
     assert_eq!(last_call(&d)["answered_by"], inside_id);
 
     let target = d.addr("SIP/UDP").to_string();
@@ -349,15 +328,9 @@ fn neither_the_trunk_nor_a_stranger_reaches_an_outside_number() {
         );
     }
     // A stranger without credentials: challenged, never routed.
-    let (uac, dir) = sipp_command(&d, "call_denied_uac.xml", "u1", "nobody", "guess", "0");
-    let ok = with_key(&uac, "callee", "0301234")
-        .status()
-        .expect("sipp")
-        .success();
-    if !ok {
-        print_logs(dir.path());
-    }
-    assert!(ok, "a stranger's call was not refused");
+    let stranger = ("nobody".to_owned(), "guess".to_owned());
+    let refused = dial(&d, "call_denied_uac.xml", &stranger, "0301234");
+    assert!(refused, "a stranger's call was not refused");
     let log = d.log();
     assert!(!log.contains("goes out through trunk"), "{log}");
 }
@@ -375,13 +348,8 @@ fn a_phone_nobody_is_logged_in_at_calls_the_emergency_number_through_the_trunk()
     assert_eq!(s, 201);
     let (desk, password) = crate::sip::phone_account_at(&d, json!({"workplace": "empfang"}));
     // Nobody is logged in at the desk: 112 still goes out, with the trunk's number.
-    let (uac, dir) = sipp_command(&d, "call_uac.xml", "u1", &desk, &password, "0");
-    let called = with_key(&uac, "callee", "112").status().expect("sipp");
-    if !called.success() {
-        print_logs(dir.path());
-        eprintln!("{}", d.log());
-    }
-    assert!(called.success(), "the emergency call was not connected");
+    let called = dial(&d, "call_uac.xml", &(desk, password), "112");
+    assert!(called, "the emergency call was not connected");
     assert!(
         ended(far_end),
         "the provider did not get 112 with the trunk's number"
@@ -395,16 +363,11 @@ fn a_speed_dial_to_an_outside_number_goes_out_through_the_trunk() {
     let far_end = provider("provider_call_uas.xml", &port, &[], None);
     let d = daemon(&port, "register = false");
     let (anna, anna_password) = phone_account(&d);
-    let dial = json!({"name": "Lieferant", "number": "0309876"});
-    let (s, body) = d.call("PUT", "/api/v1/speed-dials/801", Some(dial));
+    let speed = json!({"name": "Lieferant", "number": "0309876"});
+    let (s, body) = d.call("PUT", "/api/v1/speed-dials/801", Some(speed));
     assert!(s == 200 || s == 201, "{s} {body}");
-    let (uac, dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
-    let called = with_key(&uac, "callee", "801").status().expect("sipp");
-    if !called.success() {
-        print_logs(dir.path());
-        eprintln!("{}", d.log());
-    }
-    assert!(called.success(), "the speed dial was not connected");
+    let called = dial(&d, "call_uac.xml", &(anna, anna_password), "801");
+    assert!(called, "the speed dial was not connected");
     let trace = provider_trace(far_end);
     assert!(trace.contains("INVITE sip:0309876@127.0.0.2:"), "{trace}");
 }
