@@ -152,26 +152,7 @@ fn phone(
 fn baresip_answers_a_call_through_zentrale_both_hear_each_other_and_hold_passes_through() {
     let d = Daemon::start();
     let (anna, anna_password) = phone_account(&d);
-    let (s, _) = d.call(
-        "POST",
-        "/api/v1/users",
-        Some(
-            json!({"username": "bert", "display_name": "Bert", "extension": "101",
-                    "auth": "none"}),
-        ),
-    );
-    assert_eq!(s, 201);
-    let bert_password = "bert-softphone-secret";
-    let (s, device) = d.call(
-        "POST",
-        "/api/v1/devices",
-        Some(json!({"kind": "softphone", "user": "bert", "sip_password": bert_password})),
-    );
-    assert_eq!(s, 201, "{device}");
-    let bert = device["sip_username"]
-        .as_str()
-        .expect("sip_username")
-        .to_owned();
+    let (bert, bert_password) = crate::calls::bert(&d);
 
     let files = tempfile::tempdir().expect("tempdir");
     let (up, down) = (chirp(300.0, 3400.0), chirp(3400.0, 300.0));
@@ -204,7 +185,7 @@ fn baresip_answers_a_call_through_zentrale_both_hear_each_other_and_hold_passes_
     let control = format!("127.0.0.1:{}", crate::mwi::free_port());
     let caller = phone(
         &d,
-        (&bert, bert_password),
+        (&bert, &bert_password),
         &caller_sound,
         caller_heard.path(),
         (
