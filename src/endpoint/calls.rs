@@ -94,6 +94,8 @@ pub struct Connected {
     pub give_up: Option<Instant>,
     /// re-INVITEs, UPDATEs and INFOs passed from one dialog to the other.
     pub relays: super::relay::Relays,
+    /// The trunk the callee is reached through (it may challenge what we send it).
+    pub trunk: Option<usize>,
 }
 
 #[derive(Debug)]

@@ -439,7 +439,7 @@ impl Endpoint {
         };
         attempt.done = Some(r.status);
         let (leg, invite, peer) = (attempt.leg, attempt.request.clone(), attempt.peer.clone());
-        let device = attempt.device;
+        let (device, trunk) = (attempt.device, attempt.trunk);
         let Some(mut callee) = Dialog::uac(&invite, &r) else {
             return;
         };
@@ -492,6 +492,7 @@ impl Endpoint {
                 resend,
                 give_up: Some(now + t.t1 * 64),
                 relays: Default::default(),
+                trunk,
             });
         }
     }

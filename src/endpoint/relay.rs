@@ -65,6 +65,8 @@ struct Relayed {
     to: Peer,
     /// Our request's CSeq number.
     seq: u32,
+    /// Ours already answers the trunk's challenge.
+    challenged: bool,
 }
 
 impl Relays {
@@ -160,7 +162,7 @@ impl Endpoint {
             Ok(admitted) => admitted,
             Err(refusal) => return Some(*refusal),
         };
-        let (client, ours, to) = match self.pass_on(key, from_caller, request, now) {
+        let (client, ours, to) = match self.pass_on(key, from_caller, request, None, now) {
             Ok(sent) => sent,
             Err(refusal) => return Some(*refusal),
         };
@@ -181,6 +183,7 @@ impl Endpoint {
             ours,
             to,
             seq,
+            challenged: false,
         });
         if request.method == Method::Invite {
             let trying = Response::for_request(request, 100, "Trying");
@@ -228,6 +231,7 @@ impl Endpoint {
         key: u64,
         from_caller: bool,
         request: &Request,
+        auth: Option<(HeaderName, String)>,
         now: Instant,
     ) -> Result<(TransactionId, Request, Peer), Box<Response>> {
         let failed = || Box::new(reply(request, 500, "Server Internal Error"));
@@ -255,7 +259,10 @@ impl Endpoint {
             unique: &unique,
         };
         let method = request.method.as_str();
-        let ours = (dialog.request(method, leaving, &passed, content)).ok_or_else(failed)?;
+        let mut ours = (dialog.request(method, leaving, &passed, content)).ok_or_else(failed)?;
+        if let Some((name, value)) = auth {
+            ours.head.headers.push(name, &value);
+        }
         let reliable = peer.transport.is_reliable();
         match (self.transactions).send_request(ours.clone(), peer.clone(), reliable, now) {
             Ok(client) => Ok((client, ours, peer)),
@@ -287,6 +294,15 @@ impl Endpoint {
             return;
         };
         let relayed = c.relays.pending.remove(at);
+        let trunk = c.trunk;
+        if let (Some(r), Some(trunk)) = (&r, trunk)
+            && self.answer_relay_challenge(key, trunk, &relayed, r, now)
+        {
+            return;
+        }
+        let Some(c) = self.calls.get_mut(&key).and_then(|c| c.connected.as_mut()) else {
+            return;
+        };
         let asker = c.side(relayed.from_caller).1.clone();
         let Some(r) = r else {
             let timeout = reply(&relayed.request, 408, "Request Timeout");
@@ -298,6 +314,51 @@ impl Endpoint {
         if (200..300).contains(&r.status) && relayed.request.method == Method::Invite {
             self.reinvite_accepted(key, relayed, &r, answer, &asker, now);
         }
+    }
+
+    /// The trunk the callee is reached through challenged a request we relayed to it: the
+    /// same again, once, with the trunk's credentials. False when it was not that, or cannot be.
+    fn answer_relay_challenge(
+        &mut self,
+        key: u64,
+        trunk: usize,
+        relayed: &Relayed,
+        r: &Response,
+        now: Instant,
+    ) -> bool {
+        if !relayed.from_caller || relayed.challenged || !matches!(r.status, 401 | 407) {
+            return false;
+        }
+        let cnonce = self.unique();
+        let Some(config) = self.trunks.0.get(trunk).map(|t| t.config.clone()) else {
+            return false;
+        };
+        let method = relayed.ours.method.as_str();
+        let uri = relayed.ours.uri.to_string();
+        let auth = super::trunk_calls::trunk_answer(r, (method, &uri), &config, &cnonce);
+        let Some(auth) = auth else {
+            return false;
+        };
+        let request = relayed.request.clone();
+        let Ok((client, ours, to)) = self.pass_on(key, true, &request, Some(auth), now) else {
+            return false;
+        };
+        self.call_of_tx.insert(client.clone(), key);
+        let Some(c) = self.calls.get_mut(&key).and_then(|c| c.connected.as_mut()) else {
+            return false;
+        };
+        let seq = ours.head.cseq.seq;
+        c.relays.pending.push(Relayed {
+            client,
+            server: relayed.server.clone(),
+            request,
+            from_caller: true,
+            ours,
+            to,
+            seq,
+            challenged: true,
+        });
+        true
     }
 
     /// A CANCEL of a re-INVITE we relay (server transaction `invite`, §9.2): our re-INVITE is

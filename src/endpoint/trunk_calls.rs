@@ -240,6 +240,22 @@ fn with_credentials(
     if attempt.challenged {
         return None;
     }
+    let mut request = attempt.request.clone();
+    let uri = request.uri.to_string();
+    let (name, value) = trunk_answer(r, ("INVITE", &uri), trunk, cnonce)?;
+    request.head.cseq.seq += 1;
+    request.head.headers.push(name, &value);
+    Some(request)
+}
+
+/// The header answering a trunk's 401/407 `r` to our `method` at `uri` with the trunk's
+/// account; None for a challenge we cannot answer.
+pub(super) fn trunk_answer(
+    r: &Response,
+    (method, uri): (&str, &str),
+    trunk: &crate::config::TrunkConfig,
+    cnonce: &str,
+) -> Option<(HeaderName, String)> {
     let (asked, answer_as) = match r.status {
         401 => (HeaderName::WWW_AUTHENTICATE, HeaderName::AUTHORIZATION),
         _ => (
@@ -248,19 +264,15 @@ fn with_credentials(
         ),
     };
     let challenge = Challenge::parse(r.head.headers.get(&asked)?)?;
-    let mut request = attempt.request.clone();
-    let uri = request.uri.to_string();
     let value = challenge.answer(&Credentials {
-        method: "INVITE",
-        uri: &uri,
+        method,
+        uri,
         username: &trunk.username,
         password: trunk.password.expose(),
         cnonce,
         nc: 1,
     });
-    request.head.cseq.seq += 1;
-    request.head.headers.push(answer_as, &value);
-    Some(request)
+    Some((answer_as, value))
 }
 
 #[cfg(test)]

@@ -192,3 +192,112 @@ fn a_call_from_the_trunk_reaches_its_dids_unchallenged_and_nothing_else() {
         assert!(e.poll_event().is_none());
     }
 }
+
+/// Anna's call out through the trunk, answered by the provider: what Anna got (our 200).
+fn connected_out(e: &mut Endpoint, now: Instant) -> String {
+    e.handle_message(&invite(1, ""), caller(), now, WALL);
+    let challenge = sent(e).pop().expect("401");
+    let nonce = challenge
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|n| n.split('"').next());
+    e.handle_message(
+        &invite(2, &authorization(nonce.expect("nonce"))),
+        caller(),
+        now,
+        WALL,
+    );
+    let events: Vec<EndpointEvent> = std::iter::from_fn(|| e.poll_event()).collect();
+    let key = events.iter().find_map(|e| match e {
+        EndpointEvent::Invite { key, .. } => Some(*key),
+        _ => None,
+    });
+    let caller_id = CallerId {
+        name: "Anna".into(),
+        number: "100".into(),
+        ours: None,
+    };
+    let route = Route::Trunk {
+        trunk: 0,
+        number: "0301234".into(),
+        caller: caller_id,
+    };
+    e.handle_route(key.expect("Invite event"), route, now);
+    let out = sent(e);
+    let ours = out
+        .iter()
+        .find(|m| m.starts_with("INVITE "))
+        .expect("INVITE out");
+    let ok = response(ours, "200 OK", "Contact: <sip:0301234@192.0.2.50:5070>\r\n");
+    e.handle_message(ok.as_bytes(), provider(), now, WALL);
+    let out = sent(e);
+    let to_anna = out
+        .iter()
+        .find(|m| m.starts_with("SIP/2.0 200"))
+        .expect("200 to Anna");
+    to_anna.clone()
+}
+
+/// The provider challenges Anna's hold (a re-INVITE we pass on): answered once with the
+/// trunk's account and a higher CSeq, and its 200 reaches Anna.
+#[test]
+fn a_trunk_challenging_a_relayed_reinvite_gets_the_trunks_credentials() {
+    let now = crate::clock::now();
+    let mut e = endpoint(now);
+    let ok = connected_out(&mut e, now);
+    let to = ok.lines().find(|l| l.starts_with("To:")).expect("To");
+    let hold = format!(
+        "INVITE sip:zentrale@192.0.2.1:5060 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-hold\r\n\
+         From: <sip:anna@{REALM}>;tag=a1\r\n{to}\r\nCall-ID: call-1\r\nCSeq: 3 INVITE\r\n\
+         Contact: <sip:anna@192.0.2.10:5062>\r\nContent-Type: application/sdp\r\n\
+         Content-Length: 11\r\n\r\na=sendonly\n"
+    );
+    e.handle_message(hold.as_bytes(), caller(), now, WALL);
+    let out = sent(&mut e);
+    let first = out
+        .iter()
+        .find(|m| m.starts_with("INVITE sip:0301234@"))
+        .expect("re-INVITE");
+    let challenge = "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"n9\"\r\n";
+    let refused = response(first, "407 Proxy Authentication Required", challenge);
+    e.handle_message(refused.as_bytes(), provider(), now, WALL);
+    let out = sent(&mut e);
+    let again = out
+        .iter()
+        .find(|m| m.starts_with("INVITE sip:0301234@"))
+        .expect("again");
+    let seq = |m: &str| -> u32 {
+        let line = m
+            .lines()
+            .find_map(|l| l.strip_prefix("CSeq: "))
+            .expect("CSeq");
+        line.split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("number")
+    };
+    assert!(seq(again) > seq(first), "{again}");
+    let header = (again.lines())
+        .find_map(|l| l.strip_prefix("Proxy-Authorization: "))
+        .expect("answered");
+    let proof = Answer::parse(header).expect("parses");
+    assert!(proof.proves("INVITE", "Trunk-Pass-1"), "{header}");
+    assert!(again.ends_with("a=sendonly\n"), "the same SDP: {again}");
+    assert!(
+        out.iter().all(|m| !m.starts_with("SIP/2.0 407")),
+        "not passed to Anna: {out:?}"
+    );
+    let ok = response(
+        again,
+        "200 OK",
+        "Contact: <sip:0301234@192.0.2.50:5070>\r\n",
+    );
+    e.handle_message(ok.as_bytes(), provider(), now, WALL);
+    let out = sent(&mut e);
+    assert!(
+        out.iter()
+            .any(|m| m.starts_with("SIP/2.0 200") && m.contains("CSeq: 3 INVITE")),
+        "{out:?}"
+    );
+}
