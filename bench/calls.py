@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Call benchmark: zentrale dispatching calls next to Kamailio 5.6 forking them, same sipp, same run.
 
-Usage: bench/calls.py [--seconds 10] [--start 50] [--bisect 3] [--held 3000] [--held-rate 100]
+Usage: bench/calls.py [--seconds 10] [--start 50] [--bisect 3] [--held 2500] [--held-rate 50]
                       [--children N] [--keep] [--binary PATH]
 (bench/calls.sh installs sipp and Kamailio and builds the release binary first.)
 
@@ -23,9 +23,11 @@ the caller ACKs the 200 and hangs up with BYE after the hold time.
 
 1. Held calls and memory: --held-rate calls a second, each held --held / --held-rate seconds,
    --held calls in all: at the peak about --held calls are up at once. Prints the peak of
-   concurrent calls (sipp's CurrentCall), failures, and the memory growth from before to the
-   peak divided by the calls up: zentrale's RSS; Kamailio's PSS summed over its processes
-   (its workers share memory). Measured first, before any other call grew the heap.
+   concurrent calls (sipp's CurrentCall), failures, the memory growth from before to the peak
+   divided by the calls up, and the memory per active call as the slope of memory over calls
+   up once the set-up transactions of earlier calls end as fast as new ones come (see
+   held()). Memory: zentrale's RSS; Kamailio's PSS summed over its processes (its workers
+   share memory). Measured first, before any other call grew the heap.
 2. Call attempts per second: fixed-rate steps of --seconds each, calls held 1 s. A step passes
    when no call failed and the calls completed at >= 90% of the offered rate (completed calls
    / (wall time - hold)); the rate grows by half until a step fails, then --bisect steps
@@ -56,6 +58,8 @@ CALLS = os.path.join(REPO, "bench", "calls")
 REGISTER = os.path.join(REPO, "bench", "sip", "register.xml")
 CALLEE = "101"
 HOLD_MS = 1000
+# Seconds after which the transactions of earlier calls' set-ups end as fast as new ones come.
+LINGER = 35
 SIP_LIMITS = "max_transactions = 2000000\nflood_rate = 10000000\nflood_burst = 10000000\n"
 
 
@@ -63,12 +67,12 @@ class Peer:
     """One system under test: its SIP port, the caller's -inf file, its phones (sipp UAS
     processes and their statistics) and how to read its memory."""
 
-    def __init__(self, name, port, work, caller, phones, memory):
+    def __init__(self, name, port, work, caller, phones, memory, patience):
         self.name, self.port, self.work, self.memory = name, port, work, memory
         self.inf = os.path.join(work, f"{name}-caller.csv")
         write_inf(self.inf, [caller])
         self.local = free_port(socket.SOCK_DGRAM)
-        self.phones = [start_phone(work, port, acct, scenario)
+        self.phones = [start_phone(work, port, acct, scenario, patience)
                        for acct, scenario in zip(phones, ("answer_uas", "ring_uas"))]
 
     def call_args(self, rate, calls, hold_ms):
@@ -95,9 +99,10 @@ def current(stats):
     return int(rows[-1]["CurrentCall"]) if rows else 0
 
 
-def start_phone(work, port, acct, scenario):
+def start_phone(work, port, acct, scenario, patience):
     """A sipp phone: registers `acct` from a port of its own, then runs `scenario` (a UAS)
-    there until stopped; returns (proc, its statistics file)."""
+    there until stopped, waiting up to `patience` seconds for a call's next message (longer
+    than a call is held: the BYE comes after that); returns (proc, its statistics file)."""
     local = free_port(socket.SOCK_DGRAM)
     inf = os.path.join(work, f"phone-{local}.csv")
     write_inf(inf, [acct])
@@ -105,12 +110,12 @@ def start_phone(work, port, acct, scenario):
     if ok != 1:
         sys.exit(f"the phone {acct[0]} did not register on port {port} (see the work dir, --keep)")
     cmd, stats = sipp_cmd(work, os.path.join(CALLS, f"{scenario}.xml"), port, local,
-                          ["-inf", inf, "-recv_timeout", "20000"])
+                          ["-inf", inf, "-recv_timeout", str(patience * 1000)])
     proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, stats
 
 
-def zentrale_peer(work, binary):
+def zentrale_peer(work, binary, patience):
     proc, addrs = start_zentrale(work, binary, SIP_LIMITS)
     api = Http(addrs["HTTP"])
 
@@ -135,36 +140,54 @@ def zentrale_peer(work, binary):
     caller = user("anna", "100", 1)[0]
     phones = user("bert", CALLEE, 2)
     wait_sip(addrs["SIP/UDP"], proc, os.devnull)
-    peer = Peer("zentrale", addrs["SIP/UDP"], work, caller, phones, lambda: rss_kib(proc.pid)["VmRSS"])
+    peer = Peer("zentrale", addrs["SIP/UDP"], work, caller, phones, lambda: rss_kib(proc.pid)["VmRSS"], patience)
     return proc, peer
 
 
-def kamailio_peer(work, children):
+def kamailio_peer(work, children, patience):
     caller, callee = ("100", "caller-secret"), (CALLEE, "callee-secret")
     proc, port = start_kamailio(work, os.path.join(CALLS, "kamailio.cfg"), kamailio_db(work, [caller, callee]),
                                 children)
-    peer = Peer("kamailio", port, work, caller, [callee, callee], lambda: pss_kib(proc.pid))
+    peer = Peer("kamailio", port, work, caller, [callee, callee], lambda: pss_kib(proc.pid), patience)
     return proc, peer
 
 
 def held(peer, rate, calls):
     """Runs `calls` calls at `rate`/s, each held calls/rate s; returns (peak concurrent calls,
-    KiB grown by the peak, failed calls)."""
+    KiB grown by the peak, bytes per call as the slope, failed calls).
+
+    The growth divided by the calls also holds the transactions that linger after each call's
+    set-up (RFC 3261 Timers D, H, I, K: up to 32 s over UDP), a cost of the rate rather than
+    of the calls up. Once those are steady (after LINGER s) and until the first BYE, only
+    the calls up still grow: memory over calls there, fitted by least squares, is the cost of
+    one active call."""
     hold_ms = calls * 1000 // rate
     cmd, stats = sipp_cmd(peer.work, os.path.join(CALLS, "call_uac.xml"), peer.port, peer.local,
                           peer.call_args(rate, calls, hold_ms))
     before = peer.memory()
     sipp = subprocess.Popen(cmd, cwd=peer.work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak, grown = 0, 0
+    t0, peak, grown, samples = time.monotonic(), 0, 0, []
     while sipp.poll() is None:
         time.sleep(0.25)
-        up = current(stats)
+        up, mem, t = current(stats), peer.memory(), time.monotonic() - t0
         if up > peak:
-            peak, grown = up, peer.memory() - before
+            peak, grown = up, mem - before
+        if LINGER < t < hold_ms / 1000 - 1:
+            samples.append((up, mem))
     rows = stats_rows(stats)
     failed = int(rows[-1]["FailedCall(C)"]) if rows else calls
     peer.idle()
-    return peak, grown, failed
+    return peak, grown, slope(samples), failed
+
+
+def slope(samples):
+    """Bytes per call: least squares of memory (KiB) over calls up; None with too few."""
+    if len(samples) < 8:
+        return None
+    n = len(samples)
+    mx, my = sum(x for x, _ in samples) / n, sum(y for _, y in samples) / n
+    sxx = sum((x - mx) ** 2 for x, _ in samples)
+    return sum((x - mx) * (y - my) for x, y in samples) / sxx * 1024 if sxx else None
 
 
 def step(peer, rate, seconds):
@@ -206,8 +229,9 @@ def main():
     ap.add_argument("--seconds", type=int, default=10, help="length of a rate step")
     ap.add_argument("--start", type=int, default=50, help="the first rate step, calls/s")
     ap.add_argument("--bisect", type=int, default=3, help="steps narrowing the rate after the first failure")
-    ap.add_argument("--held", type=int, default=3000, help="calls up at once at the memory measurement")
-    ap.add_argument("--held-rate", type=int, default=100, help="calls/s while building them up")
+    ap.add_argument("--held", type=int, default=2500, help="calls up at once at the memory measurement")
+    ap.add_argument("--held-rate", type=int, default=50,
+                    help=f"calls/s while building them up (held/held-rate must exceed {LINGER + 10} s)")
     ap.add_argument("--children", type=int, default=os.cpu_count(),
                     help="Kamailio UDP worker processes (default: the number of cores)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -217,14 +241,16 @@ def main():
     work = tempfile.mkdtemp(prefix="zentrale-calls-bench-")
     procs, peers = [], []
     try:
-        for start in (lambda: zentrale_peer(work, args.binary), lambda: kamailio_peer(work, args.children)):
+        patience = args.held // args.held_rate + 20
+        for start in (lambda: zentrale_peer(work, args.binary, patience),
+                      lambda: kamailio_peer(work, args.children, patience)):
             proc, peer = start()
             procs.append(proc)
             peers.append(peer)
         memory = {}
         for peer in peers:
             memory[peer.name] = held(peer, args.held_rate, args.held)
-            peak, grown, failed = memory[peer.name]
+            peak, grown, _, failed = memory[peer.name]
             print(f"{peer.name:8} held {peak} calls at once ({failed} failed), memory +{grown} KiB")
         rates = {}
         for peer in peers:
@@ -251,10 +277,13 @@ def report(args, memory, rates):
     (z, za), (k, ka) = rates["zentrale"], rates["kamailio"]
     print(f"{'call attempts/s (held 1 s), offered':36} {z:10} {k:10} {z / max(k, 1):6.2f}x  (target >= 0.50x)")
     print(f"{'  completed/s at that rate':36} {za:10.0f} {ka:10.0f}")
-    (zp, zg, zf), (kp, kg, kf) = memory["zentrale"], memory["kamailio"]
+    (zp, zg, zs, zf), (kp, kg, ks, kf) = memory["zentrale"], memory["kamailio"]
     print(f"{'calls held at once (failed)':36} {f'{zp} ({zf})':>10} {f'{kp} ({kf})':>10}")
     per = [g * 1024 / p if p else 0 for g, p in ((zg, zp), (kg, kp))]
-    print(f"{'memory per active call':36} {per[0]:9.0f}B {per[1]:9.0f}B  "
+    print(f"{'memory growth / calls held':36} {per[0]:9.0f}B {per[1]:9.0f}B  "
+          f"(with {args.held_rate} calls/s of set-up transactions lingering)")
+    fit = [f"{b:9.0f}B" if b is not None else f"{'-':>10}" for b in (zs, ks)]
+    print(f"{'memory per active call (slope)':36} {fit[0]} {fit[1]}  "
           f"(zentrale RSS, Kamailio PSS; Kamailio keeps no dialog state)")
 
 
