@@ -68,7 +68,7 @@ class Peer:
     processes and their statistics) and how to read its memory."""
 
     def __init__(self, name, port, work, caller, phones, memory, patience):
-        self.name, self.port, self.work, self.memory = name, port, work, memory
+        self.name, self.port, self.work, self.memory, self.patience = name, port, work, memory, patience
         self.inf = os.path.join(work, f"{name}-caller.csv")
         write_inf(self.inf, [caller])
         self.local = free_port(socket.SOCK_DGRAM)
@@ -81,12 +81,14 @@ class Peer:
                 "-timeout", f"{calls // rate + hold_ms // 1000 + 60}s", "-recv_timeout", "10000"]
 
     def idle(self):
-        """Waits until neither phone has a call left (a failed step may leave some ringing)."""
-        for _ in range(60):
+        """Waits until neither phone has a call left: a failed step may leave some that end
+        only when the phone gives up on them (its patience), and the next step would share
+        the phones with them."""
+        for _ in range(2 * (self.patience + 5)):
             if all(current(stats) == 0 for _, stats in self.phones):
                 return
             time.sleep(0.5)
-        print(f"  ({self.name}: the phones still had calls after 30 s)")
+        print(f"  ({self.name}: the phones still had calls after {self.patience + 5} s)")
 
     def stop(self):
         for proc, _ in self.phones:
