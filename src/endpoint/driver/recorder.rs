@@ -4,18 +4,10 @@
 //! which an awaiting loop answered no SIP at all. Records that pile up meanwhile are written
 //! together, one commit for all.
 
-use std::time::Duration;
-
 use tokio::sync::mpsc;
 
+use super::writer::{LAST_TRIES, RETRY_FIRST, RETRY_MAX};
 use crate::store::{NewCall, Store, StoreError};
-
-/// After a failed write (a locked or full disk), the next try waits this long, doubling up
-/// to [`RETRY_MAX`]; the records stay queued meanwhile.
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(30);
-/// On shutdown, a failing store gets this many more tries.
-const LAST_TRIES: u32 = 3;
 
 #[derive(Debug)]
 pub struct CallRecorder {
@@ -30,7 +22,9 @@ impl CallRecorder {
     }
 
     /// Runs until every sender is gone and what it got is written (or, with the store
-    /// failing on the way out, given up on after [`LAST_TRIES`], logged).
+    /// failing on the way out, given up on after [`LAST_TRIES`], logged). A failed write
+    /// is tried again after [`RETRY_FIRST`], doubling up to [`RETRY_MAX`], as the binding
+    /// writer does; the records stay queued meanwhile.
     pub async fn run(mut self) {
         let mut queue = Vec::new();
         let mut open = true;
