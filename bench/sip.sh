@@ -17,21 +17,7 @@
 # Benchmarks are not in CI; numbers depend on the machine (it prints the core count).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-debian.sh
-missing=()
-for p in sip-tester kamailio; do
-    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-# The packaged service is not what we measure (it would also hold port 5060).
-systemctl stop kamailio >/dev/null 2>&1 || service kamailio stop >/dev/null 2>&1 || true
-if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
-    # shellcheck source=/dev/null
-    . "$HOME/.cargo/env"
-fi
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
 cargo build --release
 exec python3 bench/sip.py "$@"

@@ -92,28 +92,47 @@ fn check_times(call: &NewCall) -> Result<()> {
     Ok(())
 }
 
+/// The INSERT of one call record on `conn` (a transaction or a connection of the writer).
+async fn insert_call(conn: &mut sqlx::SqliteConnection, call: &NewCall) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO calls (started_at, answered_at, ended_at, caller_number, caller_name,
+                            callee, class, answered_by, outcome, after_action)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(call.started_at)
+    .bind(call.answered_at)
+    .bind(call.ended_at)
+    .bind(clean(&call.caller_number))
+    .bind(call.caller_name.as_deref().map(clean))
+    .bind(clean(&call.callee))
+    .bind(call.class)
+    .bind(call.answered_by)
+    .bind(call.outcome)
+    .bind(call.after_action)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
 impl Store {
     /// Inserts one finished call; returns its id.
     pub async fn record_call(&self, call: &NewCall) -> Result<i64> {
         check_times(call)?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO calls (started_at, answered_at, ended_at, caller_number, caller_name,
-                                callee, class, answered_by, outcome, after_action)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(call.started_at)
-        .bind(call.answered_at)
-        .bind(call.ended_at)
-        .bind(clean(&call.caller_number))
-        .bind(call.caller_name.as_deref().map(clean))
-        .bind(clean(&call.callee))
-        .bind(call.class)
-        .bind(call.answered_by)
-        .bind(call.outcome)
-        .bind(call.after_action)
-        .fetch_one(&self.write)
-        .await?;
-        Ok(id)
+        let mut conn = self.write.acquire().await?;
+        insert_call(&mut conn, call).await
+    }
+
+    /// Inserts finished calls in one transaction: one commit (one sync to disk) however many
+    /// calls ended meanwhile. When any has its times out of order, none is written (the
+    /// error names it); write them one by one then.
+    pub async fn record_calls(&self, calls: &[NewCall]) -> Result<()> {
+        calls.iter().try_for_each(check_times)?;
+        let mut tx = self.write.begin().await?;
+        for call in calls {
+            insert_call(&mut tx, call).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Up to `limit` records (default [`DEFAULT_PAGE`], at most [`MAX_PAGE`]) with an id below

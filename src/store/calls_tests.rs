@@ -159,3 +159,33 @@ async fn pruning_many_rows_takes_several_statements_and_misses_none() {
     assert_eq!(page.calls.len(), 1);
     assert_eq!(page.calls[0].started_at, UnixTime::from_secs(1_000_000));
 }
+
+/// The SIP service writes the calls that ended meanwhile together: all in order, or (one
+/// with its times out of order among them) none.
+#[tokio::test]
+async fn calls_recorded_together_are_all_written_or_none() {
+    let (_dir, store) = temp_store().await;
+    let bad = NewCall {
+        ended_at: UnixTime::from_secs(1),
+        ..call(1_000)
+    };
+    match store.record_calls(&[call(1_000), bad]).await {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "ended_at"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        store
+            .calls(None, None)
+            .await
+            .expect("page")
+            .calls
+            .is_empty()
+    );
+    store
+        .record_calls(&[call(1_000), call(2_000), call(3_000)])
+        .await
+        .expect("recorded");
+    let page = store.calls(None, None).await.expect("page");
+    let started: Vec<i64> = page.calls.iter().map(|c| c.started_at.secs()).collect();
+    assert_eq!(started, [3_000, 2_000, 1_000], "newest first, each once");
+}

@@ -357,3 +357,71 @@ fn no_call_leaves_without_the_password_and_none_to_an_outside_number_without_a_t
         "an outside number without a trunk must be refused with 404"
     );
 }
+
+/// Holds the store's write lock (as a backup or an admin's sqlite3 would) until dropped.
+struct WriteLock(std::process::Child);
+
+impl WriteLock {
+    fn take(d: &Daemon) -> WriteLock {
+        use std::io::BufRead;
+        let db = d.dir.path().join("data/zentrale.db");
+        let script = "import sqlite3, sys\n\
+                      c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+                      c.execute('BEGIN IMMEDIATE')\n\
+                      print('locked', flush=True)\n\
+                      sys.stdin.read()\n";
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read");
+        assert_eq!(line.trim(), "locked", "the store was not locked");
+        WriteLock(child)
+    }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_locked_store_delays_the_call_record_not_the_call() {
+    let d = Daemon::start();
+    let (anna, anna_password) = phone_account(&d);
+    let bert = bert(&d);
+    let port = free_port();
+    let callee = phone_on(&d, &bert, &port, "answer_uas.xml");
+    let lock = WriteLock::take(&d);
+    // The record is written as the call ends: the BYE must be answered (and passed on) while
+    // the store waits for its writer, not after (sipp gives up on an unanswered BYE in 5 s;
+    // the store waits 10 s for a lock).
+    let (uac, caller_dir) = sipp_command(&d, "call_uac.xml", "u1", &anna, &anna_password, "0");
+    let called = with_key(&uac, "callee", "101")
+        .status()
+        .expect("sipp")
+        .success();
+    if !called {
+        print_logs(caller_dir.path());
+    }
+    assert!(called, "the caller's call did not connect and end");
+    assert!(ended(callee), "the callee did not get the BYE");
+    let (s, page) = d.call("GET", "/api/v1/calls", None);
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["calls"], json!([]), "recorded despite the lock?");
+    drop(lock);
+    assert_eq!(
+        last_call(&d)["outcome"],
+        "answered",
+        "written once the lock is gone"
+    );
+}

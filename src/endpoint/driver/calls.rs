@@ -163,8 +163,8 @@ impl Driver {
         }
     }
 
-    /// Writes the record of a call that ended (a failure is logged; the call is over anyway).
-    pub(super) async fn record_call(&self, ended: Ended) {
+    /// Queues the record of a call that ended for the [`super::recorder::CallRecorder`].
+    pub(super) fn record_call(&self, ended: Ended) {
         let (wall, at) = (UnixTime::now(), now());
         // Instants of the core, as wall-clock times: that long before now.
         let when = |t: crate::clock::Instant| {
@@ -187,8 +187,7 @@ impl Driver {
             outcome: r.outcome.unwrap_or(crate::store::CallOutcome::Failed),
             after_action: r.after_action,
         };
-        if let Err(e) = self.store.record_call(&call).await {
-            tracing::warn!("sip: recording a call: {e}");
-        }
+        // Fails only once the recorder is gone, after the loop ended.
+        let _ = self.records.send(call);
     }
 }

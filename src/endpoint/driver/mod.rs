@@ -17,11 +17,13 @@ use tokio_util::sync::CancellationToken;
 mod calls;
 mod lines;
 mod mailbox;
+mod recorder;
 mod tcp;
 mod trunks;
 pub mod view;
 mod writer;
 
+use self::recorder::CallRecorder;
 use self::tcp::ConnMsg;
 use self::writer::BindingWriter;
 use super::flood::{FloodGate, FloodLimits, Gate};
@@ -88,6 +90,8 @@ struct Driver {
     limiter: Limiter,
     flood: FloodGate,
     writes: mpsc::UnboundedSender<crate::registrar::Write>,
+    /// Records of ended calls, to the [`CallRecorder`].
+    records: mpsc::UnboundedSender<crate::store::NewCall>,
     seen_generation: u64,
     presence: Presence,
     notify_events: HashMap<Vendor, String>,
@@ -149,6 +153,8 @@ impl SipServer {
         }
         let (writes, writer) = BindingWriter::new(self.store.clone());
         let writer = tokio::spawn(writer.run());
+        let (records, recorder) = CallRecorder::new(self.store.clone());
+        let recorder = tokio::spawn(recorder.run());
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
         let stop = shutdown.clone();
         let tcp_limits = (max_expires, self.bans.flood);
@@ -175,6 +181,7 @@ impl SipServer {
             limiter: Limiter::new(self.bans.failures, self.bans.window, self.bans.ban),
             flood: FloodGate::new(self.bans.flood),
             writes,
+            records,
             seen_generation,
             presence: self.presence,
             notify_events: self.notify_events,
@@ -227,8 +234,9 @@ impl SipServer {
         resolver.abort();
         dialers.iter().for_each(tokio::task::JoinHandle::abort);
         drop(d);
-        // The writer ends when its channel closes: every change reaches the store.
+        // The writers end when their channels close: every change reaches the store.
         let _ = writer.await;
+        let _ = recorder.await;
         result
     }
 }
@@ -330,7 +338,7 @@ impl Driver {
                 caller,
             } => self.route_from_trunk(key, target, caller).await,
             EndpointEvent::TrunksChanged => self.publish_trunks(),
-            EndpointEvent::CallEnded(ended) => self.record_call(*ended).await,
+            EndpointEvent::CallEnded(ended) => self.record_call(*ended),
         }
     }
 

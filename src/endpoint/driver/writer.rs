@@ -16,10 +16,10 @@ use crate::store::registrations::StoredBinding;
 const BATCH: Duration = Duration::from_millis(200);
 /// After a failed write (a locked or full disk), the next try waits this long, doubling up
 /// to [`RETRY_MAX`]; the changes stay queued meanwhile and newer ones replace older.
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(30);
+pub(super) const RETRY_FIRST: Duration = Duration::from_secs(1);
+pub(super) const RETRY_MAX: Duration = Duration::from_secs(30);
 /// On shutdown, a failing store gets this many more tries.
-const LAST_TRIES: u32 = 3;
+pub(super) const LAST_TRIES: u32 = 3;
 
 #[derive(Debug)]
 pub struct BindingWriter {
