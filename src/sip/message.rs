@@ -10,7 +10,6 @@
 //! (`inv2543`).
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use bytes::Bytes;
 
@@ -20,11 +19,6 @@ use super::header_name::HeaderName;
 use super::limits::SipLimits;
 use super::method::Method;
 use super::uri::Uri;
-
-/// Room reserved up front when printing a message: a REGISTER's 200 or 401 is 400–600 bytes,
-/// and growing the buffer from empty took seven reallocations per response (the allocator was
-/// a quarter of the REGISTER benchmark's profile).
-const PRINT_CAPACITY: usize = 768;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -127,8 +121,7 @@ impl Message {
 
 impl Request {
     pub fn print(&self) -> Vec<u8> {
-        let mut out = String::with_capacity(PRINT_CAPACITY + self.body.len());
-        let _ = write!(out, "{} {} SIP/2.0\r\n", self.method, self.uri);
+        let mut out = format!("{} {} SIP/2.0\r\n", self.method, self.uri);
         self.head.print(&mut out, self.body.len());
         let mut out = out.into_bytes();
         out.extend_from_slice(&self.body);
@@ -149,8 +142,7 @@ impl Response {
     }
 
     pub fn print(&self) -> Vec<u8> {
-        let mut out = String::with_capacity(PRINT_CAPACITY + self.body.len());
-        let _ = write!(out, "SIP/2.0 {} {}\r\n", self.status, self.reason);
+        let mut out = format!("SIP/2.0 {} {}\r\n", self.status, self.reason);
         self.head.print(&mut out, self.body.len());
         let mut out = out.into_bytes();
         out.extend_from_slice(&self.body);
