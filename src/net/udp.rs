@@ -9,8 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 
 use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrStorage, recvmsg,
-    sendmmsg, sendmsg, setsockopt, sockopt,
+    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, sendmsg, setsockopt,
+    sockopt,
 };
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -95,122 +95,6 @@ impl Udp {
                 send_from(&self.socket, data, to, from, self.v6)
             })
             .await
-    }
-}
-
-/// Datagrams one `sendmmsg` call takes at most.
-const SEND_BATCH: usize = 64;
-
-impl Udp {
-    /// Sends each of `datagrams` (bytes, to, from) in order, as [`Udp::send`] would, but with
-    /// one `sendmmsg` system call per run of datagrams from the same local address: a burst of
-    /// responses cost one `sendmsg` each (a sixth of the REGISTER benchmark's SIP thread).
-    /// Returns the index and error of each datagram that could not be sent.
-    pub async fn send_all(
-        &self,
-        datagrams: &[(&[u8], SocketAddr, Option<IpAddr>)],
-    ) -> Vec<(usize, io::Error)> {
-        let mut failed = Vec::new();
-        let mut at = 0;
-        while let Some(&(_, _, from)) = datagrams.get(at) {
-            let from = from.filter(|ip| !ip.is_unspecified());
-            let run = datagrams[at..]
-                .iter()
-                .take(SEND_BATCH)
-                .take_while(|d| d.2.filter(|ip| !ip.is_unspecified()) == from)
-                .count();
-            let group = &datagrams[at..at + run];
-            let sent = self
-                .socket
-                .async_io(Interest::WRITABLE, || {
-                    send_group(&self.socket, group, from, self.v6)
-                })
-                .await;
-            match sent {
-                Ok(n) => at += n.max(1),
-                // The first of the group failed (a later one's error comes with the next call).
-                Err(e) => {
-                    failed.push((at, e));
-                    at += 1;
-                }
-            }
-        }
-        failed
-    }
-}
-
-/// Sends `group` (all from `from`) in one `sendmmsg`; how many went out.
-fn send_group(
-    socket: &UdpSocket,
-    group: &[(&[u8], SocketAddr, Option<IpAddr>)],
-    from: Option<IpAddr>,
-    v6_socket: bool,
-) -> io::Result<usize> {
-    let slices: Vec<[IoSlice<'_>; 1]> = group.iter().map(|d| [IoSlice::new(d.0)]).collect();
-    let addrs: Vec<Option<SockaddrStorage>> = group
-        .iter()
-        .map(|d| {
-            Some(SockaddrStorage::from(destination(
-                d.1,
-                v6_socket && from.is_some(),
-            )))
-        })
-        .collect();
-    let fd = socket.as_raw_fd();
-    let flags = MsgFlags::empty();
-    let sent = match (from, v6_socket) {
-        (None, _) => {
-            let mut headers = MultiHeaders::preallocate(group.len(), None);
-            sendmmsg(fd, &mut headers, &slices, &addrs, [], flags).map(|r| r.count())
-        }
-        (Some(IpAddr::V4(ip)), false) => {
-            let info = pktinfo_v4(ip);
-            let space = nix::cmsg_space!(libc::in_pktinfo);
-            let mut headers = MultiHeaders::preallocate(group.len(), Some(space));
-            let cmsgs = [ControlMessage::Ipv4PacketInfo(&info)];
-            sendmmsg(fd, &mut headers, &slices, &addrs, cmsgs, flags).map(|r| r.count())
-        }
-        (Some(ip), _) => {
-            let info = pktinfo_v6(ip);
-            let space = nix::cmsg_space!(libc::in6_pktinfo);
-            let mut headers = MultiHeaders::preallocate(group.len(), Some(space));
-            let cmsgs = [ControlMessage::Ipv6PacketInfo(&info)];
-            sendmmsg(fd, &mut headers, &slices, &addrs, cmsgs, flags).map(|r| r.count())
-        }
-    };
-    Ok(sent?)
-}
-
-/// Where a datagram to `to` goes: a v6 socket takes v4 addresses in their mapped form.
-fn destination(to: SocketAddr, v6_socket: bool) -> SocketAddr {
-    match to {
-        SocketAddr::V4(v4) if v6_socket => {
-            SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port())
-        }
-        to => to,
-    }
-}
-
-fn pktinfo_v4(ip: Ipv4Addr) -> libc::in_pktinfo {
-    libc::in_pktinfo {
-        ipi_ifindex: 0,
-        ipi_spec_dst: libc::in_addr {
-            s_addr: u32::from(ip).to_be(),
-        },
-        ipi_addr: libc::in_addr { s_addr: 0 },
-    }
-}
-
-fn pktinfo_v6(ip: IpAddr) -> libc::in6_pktinfo {
-    let ip = match ip {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        IpAddr::V6(v6) => v6,
-    };
-    libc::in6_pktinfo {
-        ipi6_addr: libc::in6_addr {
-            s6_addr: ip.octets(),
-        },
-        ipi6_ifindex: 0,
     }
 }
 
@@ -343,36 +227,5 @@ mod tests {
             from,
             SocketAddr::new("127.0.0.2".parse().expect("ip"), port)
         );
-    }
-
-    #[tokio::test]
-    async fn a_burst_goes_out_in_order_each_from_its_own_address() {
-        let server = Udp::bind("0.0.0.0:0".parse().expect("addr"), "TEST")
-            .await
-            .expect("bind");
-        let port = server.local_addr().expect("addr").port();
-        let client = UdpSocket::bind("127.0.0.1:0").await.expect("client");
-        let to = client.local_addr().expect("addr");
-        let ip = |s: &str| Some(s.parse::<IpAddr>().expect("ip"));
-        let payloads: Vec<String> = (0..150).map(|i| format!("m{i}")).collect();
-        // Runs from 127.0.0.2, then 127.0.0.3, then unspecified (the kernel's choice), and a
-        // run longer than one system call takes.
-        let from = |i: usize| match i {
-            0..3 => ip("127.0.0.2"),
-            3..5 => ip("127.0.0.3"),
-            5..7 => None,
-            _ => ip("127.0.0.2"),
-        };
-        let burst: Vec<(&[u8], SocketAddr, Option<IpAddr>)> = (payloads.iter().enumerate())
-            .map(|(i, p)| (p.as_bytes(), to, from(i)))
-            .collect();
-        assert!(server.send_all(&burst).await.is_empty());
-        let mut buf = [0u8; 16];
-        for (i, p) in payloads.iter().enumerate() {
-            let (n, source) = client.recv_from(&mut buf).await.expect("recv");
-            assert_eq!(&buf[..n], p.as_bytes());
-            let expected = from(i).unwrap_or(IpAddr::from([127, 0, 0, 1]));
-            assert_eq!(source, SocketAddr::new(expected, port), "datagram {i}");
-        }
     }
 }

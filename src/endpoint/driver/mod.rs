@@ -332,12 +332,15 @@ impl Driver {
         }
     }
 
-    /// Sends what the endpoint produced; the UDP datagrams of a burst together (sendmmsg).
     async fn transmit(&mut self) {
-        let mut udp = Vec::new();
         while let Some(t) = self.endpoint.poll_transmit() {
             match t.to.transport {
-                Transport::Udp => udp.push(t),
+                Transport::Udp => {
+                    let from = Some(t.to.local.ip());
+                    if let Err(e) = self.udp.send(&t.bytes, t.to.addr, from).await {
+                        tracing::debug!("sip: sending to {}: {e}", t.to.addr);
+                    }
+                }
                 Transport::Tcp(id) => {
                     if let Some((tx, _)) = self.conns.get(&id)
                         && tx.try_send(t.bytes).is_err()
@@ -346,15 +349,6 @@ impl Driver {
                     }
                 }
             }
-        }
-        if udp.is_empty() {
-            return;
-        }
-        let burst: Vec<_> = (udp.iter())
-            .map(|t| (&t.bytes[..], t.to.addr, Some(t.to.local.ip())))
-            .collect();
-        for (i, e) in self.udp.send_all(&burst).await {
-            tracing::debug!("sip: sending to {}: {e}", burst[i].1);
         }
     }
 
