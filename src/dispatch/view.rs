@@ -167,21 +167,6 @@ impl View {
         self.teams.insert(team.name.clone(), team);
     }
 
-    /// Sets whether each phone and softphone is registered, as `registered` says now (the
-    /// store is read elsewhere than the registrar lives; mobiles keep their number).
-    pub fn mark_registered(&mut self, registered: impl Fn(DeviceId) -> bool) {
-        let users = self.users.values_mut();
-        let devices = users.flat_map(|u| u.devices.iter_mut().chain(&mut u.workplace_devices));
-        for d in devices {
-            if matches!(d.reach, Reach::Registered | Reach::Unregistered) {
-                d.reach = match registered(d.id) {
-                    true => Reach::Registered,
-                    false => Reach::Unregistered,
-                };
-            }
-        }
-    }
-
     /// Users and teams a call to `target` can reach within `max_hops` forwardings that the
     /// view does not hold yet. The driver fetches them and asks again until this is empty.
     pub fn missing(&self, target: &Destination, max_hops: usize) -> Vec<Destination> {

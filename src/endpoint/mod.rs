@@ -279,6 +279,11 @@ impl Endpoint {
         format!("{:x}{:x}", self.seed, self.sent)
     }
 
+    /// What dispatch runs with (the driver builds views as deep as it follows).
+    pub fn dispatch_config(&self) -> crate::dispatch::DispatchConfig {
+        self.dispatch
+    }
+
     pub fn registrar(&self) -> &Registrar {
         &self.registrar
     }

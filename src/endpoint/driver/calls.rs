@@ -1,91 +1,150 @@
-//! The driver's half of calls: where an INVITE goes (looked up off the loop in
-//! [`super::routing`], completed with the registrar and the trunks here) handed to the
-//! endpoint as a [`Route`], and the records of calls that ended.
+//! The driver's half of calls: where an INVITE goes (the store, the registrar) and who the
+//! caller is, handed to the endpoint as a [`Route`].
 
 use super::Driver;
-use super::routing::{self, Found};
+use super::view::{destination, view};
 use crate::clock::UnixTime;
 use crate::clock::now;
 use crate::config::DidTarget;
+use crate::dispatch::{CallClass, CallRequest, Caller, Destination};
 use crate::endpoint::calls::Ended;
-use crate::endpoint::calls::{CallerId, Route};
+use crate::endpoint::calls::{CallerId, Ours, Route};
 use crate::store::NewCall;
 use crate::store::StoreError;
 
 impl Driver {
-    /// Looks up where call `key` from `device` to `dialled` goes, off the loop.
-    pub(super) fn route_call(&self, key: u64, device: i64, dialled: String) {
-        let l = self.lookup.clone();
-        self.spawn_route(key, async move {
-            routing::from_device(&l, device, &dialled).await
-        });
-    }
-
-    /// Looks up where call `key` from a trunk to DID target `target` goes, off the loop.
-    pub(super) fn route_from_trunk(&self, key: u64, target: DidTarget, caller: CallerId) {
-        let l = self.lookup.clone();
-        self.spawn_route(
-            key,
-            async move { routing::from_trunk(&l, target, caller).await },
-        );
-    }
-
-    fn spawn_route(
-        &self,
-        key: u64,
-        lookup: impl Future<Output = Result<Found, StoreError>> + Send + 'static,
-    ) {
-        let routes = self.routes.clone();
-        tokio::spawn(async move {
-            let found = lookup.await.unwrap_or_else(|e| {
-                tracing::warn!("sip: routing call {key}: {e}");
-                Found::Route(Route::Refuse(503, "Service Unavailable"))
-            });
-            let _ = routes.send((key, found)).await;
-        });
-    }
-
-    /// A lookup came back: completed with who is registered now and which trunk takes a
-    /// number, it goes to the endpoint.
-    pub(super) fn routed(&mut self, (key, found): (u64, Found)) {
-        let route = match found {
-            Found::Route(Route::Dispatch {
-                request,
-                mut view,
-                caller,
-            }) => {
-                let registrar = self.endpoint.registrar();
-                view.mark_registered(|d| !registrar.bindings(d).is_empty());
-                Route::Dispatch {
-                    request,
-                    view,
-                    caller,
-                }
-            }
-            Found::Route(route) => route,
-            Found::Outside {
-                number,
-                caller,
-                emergency,
-            } => {
-                let trunk = match emergency {
-                    true => self.endpoint.trunk_for_emergency(&number),
-                    false => self.endpoint.trunk_for(&number),
-                };
-                match trunk {
-                    Some(trunk) => Route::Trunk {
-                        trunk,
-                        number,
-                        caller,
-                    },
-                    None if emergency => {
-                        tracing::error!("sip: no trunk for the emergency number {number}");
-                        Route::Refuse(503, "Service Unavailable")
-                    }
-                    None => Route::Refuse(404, "Not Found"),
-                }
+    /// Resolves call `key` from `device` to `dialled` and tells the endpoint.
+    pub(super) async fn route_call(&mut self, key: u64, device: i64, dialled: &str) {
+        let route = match self.resolve_call(device, dialled).await {
+            Ok(route) => route,
+            Err(e) => {
+                tracing::warn!("sip: routing a call from device {device}: {e}");
+                Route::Refuse(503, "Service Unavailable")
             }
         };
+        self.endpoint.handle_route(key, route, now());
+    }
+
+    async fn resolve_call(&self, device: i64, dialled: &str) -> Result<Route, StoreError> {
+        if self.emergency.iter().any(|n| n == dialled) {
+            return self.emergency_call(device, dialled).await;
+        }
+        let Some(user) = self.store.calling_user(device).await? else {
+            // A workplace phone nobody is logged in at calls no one but emergency numbers.
+            return Ok(Route::Refuse(403, "Forbidden"));
+        };
+        let target = destination(&self.store, dialled).await?;
+        let caller = CallerId {
+            name: user.display_name,
+            number: user.number.unwrap_or_else(|| user.username.clone()),
+            ours: Some(Ours {
+                cid: user.cid_number,
+                extension: user.extension,
+            }),
+        };
+        tracing::info!("sip: device {device} calls {dialled}");
+        if let Destination::Number(number) = target {
+            // Nothing of ours at that number: out through the trunk its prefix picks.
+            return Ok(match self.endpoint.trunk_for(&number) {
+                Some(trunk) => Route::Trunk {
+                    trunk,
+                    number,
+                    caller,
+                },
+                None => Route::Refuse(404, "Not Found"),
+            });
+        }
+        let caller_of = Caller {
+            device: Some(device),
+            user: Some(user.username),
+        };
+        self.dispatch_route(target, CallClass::Internal, caller_of, caller)
+            .await
+    }
+
+    /// An emergency number from any device of ours, with or without a user behind it: out
+    /// through the trunk its prefix picks, else the first trunk there is.
+    async fn emergency_call(&self, device: i64, number: &str) -> Result<Route, StoreError> {
+        let user = self.store.calling_user(device).await?;
+        tracing::warn!("sip: device {device} calls the emergency number {number}");
+        let caller = match user {
+            Some(u) => CallerId {
+                name: u.display_name,
+                number: u.number.unwrap_or(u.username),
+                ours: Some(Ours {
+                    cid: u.cid_number,
+                    extension: u.extension,
+                }),
+            },
+            None => CallerId {
+                name: String::new(),
+                number: String::new(),
+                ours: Some(Ours {
+                    cid: None,
+                    extension: None,
+                }),
+            },
+        };
+        Ok(match self.endpoint.trunk_for_emergency(number) {
+            Some(trunk) => Route::Trunk {
+                trunk,
+                number: number.to_owned(),
+                caller,
+            },
+            None => {
+                tracing::error!("sip: no trunk for the emergency number {number}");
+                Route::Refuse(503, "Service Unavailable")
+            }
+        })
+    }
+
+    /// The route of a call to `target`: through dispatch with what the store and registrar
+    /// know now.
+    async fn dispatch_route(
+        &self,
+        target: Destination,
+        class: CallClass,
+        caller_of: Caller,
+        caller: CallerId,
+    ) -> Result<Route, StoreError> {
+        let registrar = self.endpoint.registrar();
+        let registered = |d: i64| !registrar.bindings(d).is_empty();
+        let hops = self.endpoint.dispatch_config().max_forward_hops;
+        let view = view(&self.store, &target, hops, registered).await?;
+        let request = CallRequest {
+            target,
+            class,
+            caller: caller_of,
+        };
+        Ok(Route::Dispatch {
+            request,
+            view,
+            caller,
+        })
+    }
+
+    /// Resolves call `key` from a trunk to the DID target `target`: a user's or a team's
+    /// extension, or a team by name; anything else is 404 (a DID never leads out again).
+    pub(super) async fn route_from_trunk(&mut self, key: u64, target: DidTarget, caller: CallerId) {
+        let found = match &target {
+            DidTarget::Extension(ext) => destination(&self.store, ext).await,
+            DidTarget::Team(name) => Ok(Destination::Team(name.clone())),
+        };
+        let route = match found {
+            Ok(Destination::Number(_)) => {
+                tracing::warn!("sip: a trunk DID leads to {target:?}, which is no user or team");
+                Ok(Route::Refuse(404, "Not Found"))
+            }
+            Ok(dest) => {
+                tracing::info!("sip: a call from outside ({}) for {dest:?}", caller.number);
+                (self.dispatch_route(dest, CallClass::External, Caller::default(), caller)).await
+            }
+            Err(e) => Err(e),
+        };
+        let route = route.unwrap_or_else(|e| {
+            tracing::warn!("sip: routing a call from a trunk: {e}");
+            Route::Refuse(503, "Service Unavailable")
+        });
         self.endpoint.handle_route(key, route, now());
     }
 }

@@ -18,7 +18,6 @@ mod calls;
 mod lines;
 mod mailbox;
 mod recorder;
-mod routing;
 mod tcp;
 mod trunks;
 pub mod view;
@@ -98,9 +97,8 @@ struct Driver {
     notify_events: HashMap<Vendor, String>,
     /// The SIP domain (MWI's `Message-Account`).
     domain: String,
-    /// What route lookups need (they run as tasks of their own), and where they answer.
-    lookup: routing::Lookup,
-    routes: mpsc::Sender<(u64, routing::Found)>,
+    /// `[calls] emergency_numbers`.
+    emergency: Vec<String>,
 }
 
 impl SipServer {
@@ -156,7 +154,6 @@ impl SipServer {
         let (writes, writer) = BindingWriter::new(self.store.clone());
         let writer = tokio::spawn(writer.run());
         let (records, recorder) = CallRecorder::new(self.store.clone());
-        let (routes_tx, mut routes) = mpsc::channel(1024);
         let recorder = tokio::spawn(recorder.run());
         let (conn_tx, mut conn_rx) = mpsc::channel(4096);
         let stop = shutdown.clone();
@@ -189,12 +186,7 @@ impl SipServer {
             presence: self.presence,
             notify_events: self.notify_events,
             domain,
-            lookup: routing::Lookup {
-                store: self.store.clone(),
-                emergency: self.calls.emergency_numbers.clone().into(),
-                hops: self.calls.max_forward_hops,
-            },
-            routes: routes_tx,
+            emergency: self.calls.emergency_numbers.clone(),
         };
         d.publish_trunks();
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
@@ -235,7 +227,6 @@ impl SipServer {
                 Ok(()) = changes.changed() => d.follow_changes().await,
                 _ = prune.tick() => d.prune_calls(&retention).await,
                 Some(r) = resolved.recv() => d.trunk_resolved(r),
-                Some(found) = routes.recv() => d.routed(found),
             }
             d.flush().await;
         };
@@ -340,12 +331,12 @@ impl Driver {
                 key,
                 device,
                 dialled,
-            } => self.route_call(key, device, dialled),
+            } => self.route_call(key, device, &dialled).await,
             EndpointEvent::FromTrunk {
                 key,
                 target,
                 caller,
-            } => self.route_from_trunk(key, target, caller),
+            } => self.route_from_trunk(key, target, caller).await,
             EndpointEvent::TrunksChanged => self.publish_trunks(),
             EndpointEvent::CallEnded(ended) => self.record_call(*ended),
         }
