@@ -191,6 +191,17 @@ fn escape(text: &str) -> String {
     crate::xml::escape(text, crate::xml::Controls::Drop)
 }
 
+/// Each device's state from the (device, call, answered-or-placed) keys.
+fn states(keys: &[(i64, u64, bool)]) -> HashMap<i64, LineState> {
+    let mut states: HashMap<i64, LineState> = HashMap::new();
+    for (device, _, confirmed) in keys {
+        let s = states.entry(*device).or_default();
+        s.busy |= *confirmed;
+        s.ringing |= !*confirmed;
+    }
+    states
+}
+
 /// What `lines` (one device's) make of its line.
 pub fn state(lines: &[Line]) -> LineState {
     LineState {
@@ -254,12 +265,6 @@ pub(super) struct Lines {
     by_device: HashMap<i64, Vec<Line>>,
 }
 
-impl Lines {
-    pub(super) fn by_device(&self) -> &HashMap<i64, Vec<Line>> {
-        &self.by_device
-    }
-}
-
 impl Endpoint {
     /// Calls `f` with each device's part in each call: the phones being rung (an INVITE of
     /// ours without a final answer), the one that answered, and the caller's.
@@ -314,14 +319,14 @@ impl Endpoint {
 
     /// What each device's line is doing (devices not listed are idle).
     pub fn line_states(&self) -> HashMap<i64, LineState> {
-        (self.lines.by_device.iter())
-            .map(|(d, l)| (*d, state(l)))
-            .collect()
+        states(&self.lines.keys)
     }
 
     /// After any input: when the devices' calls changed, the driver hears which devices' state
     /// did ([`EndpointEvent::Lines`]) and every watcher whose user's dialogs changed gets a
-    /// NOTIFY.
+    /// NOTIFY. The dialogs themselves (names, tags: a rebuild over every call) are made only
+    /// while someone watches: with thousands of calls up and nobody watching, rebuilding them
+    /// after each message held up the SIP loop (the held-calls bench lost calls).
     pub(super) fn update_lines(&mut self, now: Instant) {
         if self.calls.is_empty() && self.lines.keys.is_empty() {
             return;
@@ -330,24 +335,34 @@ impl Endpoint {
         if keys == self.lines.keys {
             return;
         }
+        let (before, after) = (states(&self.lines.keys), states(&keys));
         self.lines.keys = keys;
-        let current = self.device_lines();
-        let before = std::mem::replace(&mut self.lines.by_device, current);
-        let now_lines = &self.lines.by_device;
-        let mut devices: Vec<i64> = before.keys().chain(now_lines.keys()).copied().collect();
-        devices.sort_unstable();
-        devices.dedup();
-        let of = |m: &HashMap<i64, Vec<Line>>, d| state(m.get(&d).map_or(&[][..], Vec::as_slice));
-        let changed: Vec<(i64, LineState)> = devices
-            .into_iter()
-            .map(|d| (d, of(&before, d), of(now_lines, d)))
-            .filter(|(_, old, new)| old != new)
-            .map(|(d, _, new)| (d, new))
+        let mut changed: Vec<(i64, LineState)> = (before.keys().chain(after.keys()))
+            .map(|d| (*d, after.get(d).copied().unwrap_or_default()))
+            .filter(|(d, new)| before.get(d).copied().unwrap_or_default() != *new)
             .collect();
+        changed.sort_unstable_by_key(|(d, _)| *d);
+        changed.dedup();
         if !changed.is_empty() {
             self.events.push_back(EndpointEvent::Lines(changed));
         }
-        self.notify_watchers(now);
+        let watched = self.subscriptions.to_lines().next().is_some();
+        match watched {
+            true => {
+                self.lines.by_device = self.device_lines();
+                self.notify_watchers(now);
+            }
+            false => self.lines.by_device.clear(),
+        }
+    }
+
+    /// The dialogs of every device now, for a NOTIFY. They are kept current while someone
+    /// watches; for the first watcher they are made here.
+    pub(super) fn current_lines(&mut self) -> &HashMap<i64, Vec<Line>> {
+        if self.lines.by_device.is_empty() && !self.lines.keys.is_empty() {
+            self.lines.by_device = self.device_lines();
+        }
+        &self.lines.by_device
     }
 
     /// A NOTIFY to every watcher whose user's dialogs differ from what it was shown.

@@ -253,7 +253,7 @@ impl Endpoint {
             Watched::Line(w) => (
                 blf::PACKAGE,
                 blf::CONTENT_TYPE,
-                w.next_body(self.lines.by_device()),
+                w.next_body(self.current_lines()),
             ),
         };
         let headers = format!("Event: {package}\r\nSubscription-State: {state}\r\n");
