@@ -104,8 +104,9 @@ pub(crate) fn line(message: &str, name: &str) -> String {
         .to_owned()
 }
 
-/// Anna's INVITE, routed to bert's one phone, which is rung: our INVITE to it.
-pub(crate) fn rung(e: &mut Endpoint, now: Instant) -> String {
+/// Anna's INVITE, challenged and sent again with her Digest: the call's key (its Invite
+/// event).
+pub(crate) fn invited(e: &mut Endpoint, now: Instant) -> u64 {
     e.handle_message(&invite(1, ""), caller(), now, WALL);
     let challenge = sent(e).pop().expect("401");
     let nonce = challenge
@@ -123,7 +124,12 @@ pub(crate) fn rung(e: &mut Endpoint, now: Instant) -> String {
         EndpointEvent::Invite { key, device: 1, .. } => Some(*key),
         _ => None,
     });
-    let key = key.unwrap_or_else(|| panic!("no Invite event: {events:?}"));
+    key.unwrap_or_else(|| panic!("no Invite event: {events:?}"))
+}
+
+/// Anna's INVITE, routed to bert's one phone, which is rung: our INVITE to it.
+pub(crate) fn rung(e: &mut Endpoint, now: Instant) -> String {
+    let key = invited(e, now);
     let route = crate::endpoint::test_route_anna_to_bert();
     e.handle_route(key, route, now);
     let out = sent(e);

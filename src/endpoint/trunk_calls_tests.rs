@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use super::super::invite::tests::{REALM, WALL, authorization, caller, invite, sent};
+use super::super::invite::tests::{REALM, WALL, caller, invited, sent};
 use super::*;
 use crate::digest::Answer;
 use crate::endpoint::Transport;
@@ -66,20 +66,7 @@ fn response(request: &str, status: &str, extra: &str) -> String {
 fn a_dialled_number_goes_out_with_the_users_did_and_the_trunks_credentials() {
     let now = crate::clock::now();
     let mut e = endpoint(now);
-    e.handle_message(&invite(1, ""), caller(), now, WALL);
-    let challenge = sent(&mut e).pop().expect("401");
-    let nonce = challenge
-        .split("nonce=\"")
-        .nth(1)
-        .and_then(|n| n.split('"').next());
-    let auth = authorization(nonce.expect("nonce"));
-    e.handle_message(&invite(2, &auth), caller(), now, WALL);
-    let events: Vec<EndpointEvent> = std::iter::from_fn(|| e.poll_event()).collect();
-    let key = events.iter().find_map(|e| match e {
-        EndpointEvent::Invite { key, .. } => Some(*key),
-        _ => None,
-    });
-    let key = key.unwrap_or_else(|| panic!("no Invite event: {events:?}"));
+    let key = invited(&mut e, now);
     let caller_id = CallerId {
         name: "Anna".into(),
         number: "100".into(),
@@ -195,23 +182,7 @@ fn a_call_from_the_trunk_reaches_its_dids_unchallenged_and_nothing_else() {
 
 /// Anna's call out through the trunk, answered by the provider: what Anna got (our 200).
 fn connected_out(e: &mut Endpoint, now: Instant) -> String {
-    e.handle_message(&invite(1, ""), caller(), now, WALL);
-    let challenge = sent(e).pop().expect("401");
-    let nonce = challenge
-        .split("nonce=\"")
-        .nth(1)
-        .and_then(|n| n.split('"').next());
-    e.handle_message(
-        &invite(2, &authorization(nonce.expect("nonce"))),
-        caller(),
-        now,
-        WALL,
-    );
-    let events: Vec<EndpointEvent> = std::iter::from_fn(|| e.poll_event()).collect();
-    let key = events.iter().find_map(|e| match e {
-        EndpointEvent::Invite { key, .. } => Some(*key),
-        _ => None,
-    });
+    let key = invited(e, now);
     let caller_id = CallerId {
         name: "Anna".into(),
         number: "100".into(),
@@ -222,7 +193,7 @@ fn connected_out(e: &mut Endpoint, now: Instant) -> String {
         number: "0301234".into(),
         caller: caller_id,
     };
-    e.handle_route(key.expect("Invite event"), route, now);
+    e.handle_route(key, route, now);
     let out = sent(e);
     let ours = out
         .iter()
