@@ -194,6 +194,8 @@ fn sip_server(
         presence,
         notify_events,
         calls: config.calls.clone(),
+        answerer: None,
+        mailbox_code: None,
     }
 }
 

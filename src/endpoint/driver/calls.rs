@@ -9,6 +9,7 @@ use crate::config::DidTarget;
 use crate::dispatch::{CallClass, CallRequest, Caller, Destination};
 use crate::endpoint::calls::Ended;
 use crate::endpoint::calls::{CallerId, Ours, Route};
+use crate::endpoint::local::App;
 use crate::store::NewCall;
 use crate::store::StoreError;
 
@@ -33,6 +34,18 @@ impl Driver {
             // A workplace phone nobody is logged in at calls no one but emergency numbers.
             return Ok(Route::Refuse(403, "Forbidden"));
         };
+        if self.mailbox_code.as_deref() == Some(dialled)
+            || user.extension.as_deref() == Some(dialled)
+        {
+            tracing::info!(
+                "sip: device {device} calls the mailbox of {}",
+                user.username
+            );
+            return Ok(Route::Local(App::Mailbox {
+                user: user.username,
+                device,
+            }));
+        }
         let target = destination(&self.store, dialled).await?;
         let caller = CallerId {
             name: user.display_name,

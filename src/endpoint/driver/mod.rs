@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 mod calls;
 mod lines;
+pub mod local;
 mod mailbox;
 mod recorder;
 mod tcp;
@@ -23,6 +24,7 @@ mod trunks;
 pub mod view;
 mod writer;
 
+use self::local::LocalSignal;
 use self::recorder::CallRecorder;
 use self::tcp::ConnMsg;
 use self::writer::BindingWriter;
@@ -79,6 +81,10 @@ pub struct SipServer {
     pub notify_events: HashMap<Vendor, String>,
     /// How long call records are kept (pruned daily).
     pub calls: crate::config::CallsConfig,
+    /// What answers calls locally (voicemail); None: such calls get 480.
+    pub answerer: Option<std::sync::Arc<dyn local::Answerer>>,
+    /// The number that reaches one's own mailbox (`[voicemail] feature_code`).
+    pub mailbox_code: Option<String>,
 }
 
 struct Driver {
@@ -99,6 +105,8 @@ struct Driver {
     domain: String,
     /// `[calls] emergency_numbers`.
     emergency: Vec<String>,
+    locals: local::Locals,
+    mailbox_code: Option<String>,
 }
 
 impl SipServer {
@@ -172,6 +180,7 @@ impl SipServer {
             })
             .collect();
         let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, tcp_limits, stop));
+        let (locals, mut local_rx) = local::Locals::new(self.answerer);
         let mut d = Driver {
             endpoint,
             udp_local: self.udp.local_addr().map_err(EndpointError::Udp)?,
@@ -187,6 +196,8 @@ impl SipServer {
             notify_events: self.notify_events,
             domain,
             emergency: self.calls.emergency_numbers.clone(),
+            locals,
+            mailbox_code: self.mailbox_code,
         };
         d.publish_trunks();
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
@@ -227,6 +238,7 @@ impl SipServer {
                 Ok(()) = changes.changed() => d.follow_changes().await,
                 _ = prune.tick() => d.prune_calls(&retention).await,
                 Some(r) = resolved.recv() => d.trunk_resolved(r),
+                Some((key, reply)) = local_rx.recv() => d.local_reply(key, reply),
             }
             d.flush().await;
         };
@@ -339,6 +351,11 @@ impl Driver {
             } => self.route_from_trunk(key, target, caller).await,
             EndpointEvent::TrunksChanged => self.publish_trunks(),
             EndpointEvent::CallEnded(ended) => self.record_call(*ended),
+            EndpointEvent::Answer(request) => self.start_local(*request),
+            EndpointEvent::LocalEnded { key } => self.local_signal(key, LocalSignal::Ended),
+            EndpointEvent::LocalDtmf { key, digit } => {
+                self.local_signal(key, LocalSignal::Dtmf(digit));
+            }
         }
     }
 
