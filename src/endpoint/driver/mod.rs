@@ -19,6 +19,7 @@ mod lines;
 pub mod local;
 mod mailbox;
 mod recorder;
+mod route_cache;
 mod tcp;
 mod trunks;
 pub mod view;
@@ -107,6 +108,7 @@ struct Driver {
     emergency: Vec<String>,
     locals: local::Locals,
     mailbox_code: Option<String>,
+    route_cache: route_cache::RouteCache,
 }
 
 impl SipServer {
@@ -198,6 +200,7 @@ impl SipServer {
             emergency: self.calls.emergency_numbers.clone(),
             locals,
             mailbox_code: self.mailbox_code,
+            route_cache: Default::default(),
         };
         d.publish_trunks();
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
