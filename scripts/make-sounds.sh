@@ -47,7 +47,9 @@ say() {
     fi
 }
 
-# prompt NAME GERMAN ENGLISH
+# prompt NAME GERMAN ENGLISH. The texts are spelled for espeak-ng where it errs: "Pinn" is how
+# German says PIN (espeak-ng spells "PIN" out letter by letter), "Raute-Taste" keeps it from
+# reading "Rautetaste" as "Raut-e-taste".
 prompt() {
     say de "$1" 0.15 "$2"
     say en "$1" 0.15 "$3"
@@ -67,9 +69,9 @@ prompt too-short \
     "Die Aufnahme war zu kurz und wurde nicht gespeichert." \
     "The recording was too short and has not been saved."
 prompt enter-pin \
-    "Bitte geben Sie Ihre PIN ein, gefolgt von der Rautetaste." \
+    "Bitte geben Sie Ihre Pinn ein, gefolgt von der Raute-Taste." \
     "Please enter your PIN, followed by the pound key."
-prompt wrong-pin "Die PIN ist falsch." "That PIN is not correct."
+prompt wrong-pin "Die Pinn ist falsch." "That PIN is not correct."
 prompt locked \
     "Zu viele Fehlversuche. Die Mailbox ist vorübergehend gesperrt." \
     "Too many failed attempts. The mailbox is locked for a while."
@@ -83,19 +85,19 @@ prompt old-message "alte Nachricht" "old message"
 prompt old-messages "alte Nachrichten" "old messages"
 prompt message "Nachricht" "Message"
 prompt main-menu \
-    "Zum Abhören Ihrer Nachrichten drücken Sie die 1. Für die Mailbox-Einstellungen die 0. Zum Beenden die Rautetaste." \
+    "Zum Abhören Ihrer Nachrichten drücken Sie die 1. Für die Mailbox-Einstellungen die 0. Zum Beenden die Raute-Taste." \
     "To listen to your messages, press 1. For mailbox options, press 0. To exit, press pound."
 prompt message-menu \
-    "Zum Wiederholen drücken Sie die 5, für die vorige Nachricht die 4, für die nächste die 6, zum Löschen die 7, zum Speichern die 9. Hilfe mit der Sterntaste, beenden mit der Rautetaste." \
+    "Zum Wiederholen drücken Sie die 5, für die vorige Nachricht die 4, für die nächste die 6, zum Löschen die 7, zum Speichern die 9. Hilfe mit der Stern-Taste, beenden mit der Raute-Taste." \
     "To repeat, press 5. Previous message, 4. Next message, 6. To delete, press 7. To save, press 9. For help, press star. To exit, press pound."
 prompt no-more-messages "Keine weiteren Nachrichten." "No more messages."
 prompt message-deleted "Nachricht gelöscht." "Message deleted."
 prompt message-saved "Nachricht gespeichert." "Message saved."
 prompt options-menu \
-    "Um Ihre Ansage für Abwesenheit aufzunehmen, drücken Sie die 1. Für die Ansage bei besetzt die 2. Zurück zum Hauptmenü mit der Sterntaste." \
+    "Um Ihre Ansage für Abwesenheit aufzunehmen, drücken Sie die 1. Für die Ansage bei besetzt die 2. Zurück zum Hauptmenü mit der Stern-Taste." \
     "To record your unavailable greeting, press 1. For your busy greeting, press 2. To return to the main menu, press star."
 prompt record-greeting \
-    "Sprechen Sie Ihre Ansage nach dem Signalton und drücken Sie dann die Rautetaste." \
+    "Sprechen Sie Ihre Ansage nach dem Signalton und drücken Sie dann die Raute-Taste." \
     "Record your greeting after the tone, then press pound."
 prompt greeting-saved "Ihre Ansage wurde gespeichert." "Your greeting has been saved."
 prompt greeting-not-saved \
