@@ -9,6 +9,11 @@
 //! [`MailboxMenu::handle_hangup`], [`MailboxMenu::handle_timeout`] at
 //! [`MailboxMenu::poll_timeout`]; after each, drain [`MailboxMenu::poll_action`].
 //!
+//! The lockout outlives a call, so it is the driver's: one
+//! [`crate::phone_menu::lockout::Lockouts`] built from
+//! [`crate::config::VoicemailConfig::lockout`], `begin(extension, device)` before the PIN is
+//! checked (refused: `handle_locked`), `finish` after (menu_tests.rs shows the loop).
+//!
 //! Keys are Asterisk's `VoiceMailMain` (`apps/app_voicemail.c`), the layout phone users know:
 //! 1 play the first message, 4 previous, 5 repeat, 6 next, 7 delete, 9 save (marked heard),
 //! 0 mailbox options (1 record the unavailable greeting, 2 the busy one, * back), * help,

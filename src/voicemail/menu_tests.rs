@@ -501,3 +501,68 @@ fn star_while_recording_a_greeting_cancels_it() {
         ]
     );
 }
+
+#[test]
+fn pound_skips_the_greeting_instructions_to_the_beep_and_star_goes_back() {
+    let mut m = signed_in(vec![]);
+    keys(&mut m, "01", 21_000);
+    drain(&mut m);
+    keys(&mut m, "#", 22_000);
+    assert_eq!(drain(&mut m), [Action::StopPlaying, play(&[Sound::Beep])]);
+    m.handle_play_done(at(23_000));
+    assert_eq!(drain(&mut m), [Action::StartRecording]);
+    let mut m = signed_in(vec![]);
+    keys(&mut m, "01*", 21_000);
+    assert_eq!(
+        drain(&mut m)[3..],
+        [Action::StopPlaying, play(&[p(Prompt::OptionsMenu)])]
+    );
+}
+
+/// What the driver does with `CheckPin`: the mailbox lockout (the menu key's counter with
+/// `[voicemail]`'s limits) first, the PIN only if it allows an attempt.
+fn answer(
+    m: &mut MailboxMenu,
+    lockouts: &mut crate::phone_menu::lockout::Lockouts,
+    right_pin: &str,
+    t: u64,
+) {
+    let Some(pin) = the_pin(&drain(m)) else {
+        return;
+    };
+    match lockouts.begin("100", 7, at(t)) {
+        Err(_) => m.handle_locked(at(t)),
+        Ok(attempt) => {
+            let right = pin == right_pin;
+            lockouts.finish(attempt, right, at(t));
+            m.handle_pin(right, at(t));
+        }
+    }
+}
+
+#[test]
+fn after_three_wrong_pins_the_next_call_is_locked_out_even_with_the_right_pin() {
+    let mut lockouts =
+        crate::phone_menu::lockout::Lockouts::new(&VoicemailConfig::default().lockout());
+    let mut m = MailboxMenu::new(vec![], limits(), at(0));
+    for guess in ["1111", "2222", "3333"] {
+        keys(&mut m, &format!("{guess}#"), 1000);
+        answer(&mut m, &mut lockouts, "4711", 1000);
+    }
+    assert!(drain(&mut m).contains(&play(&[p(Prompt::WrongPin), p(Prompt::Goodbye)])));
+    let mut again = MailboxMenu::new(vec![], limits(), at(60_000));
+    keys(&mut again, "4711#", 61_000);
+    answer(&mut again, &mut lockouts, "4711", 61_000);
+    assert_eq!(
+        drain(&mut again),
+        [play(&[p(Prompt::Locked), p(Prompt::Goodbye)])]
+    );
+    // Fifteen minutes after the third failure the right PIN opens the box.
+    let mut later = MailboxMenu::new(vec![], limits(), at(901_000));
+    keys(&mut later, "4711#", 901_000);
+    answer(&mut later, &mut lockouts, "4711", 901_000);
+    assert_eq!(
+        drain(&mut later),
+        [play(&[p(Prompt::NoMessages), p(Prompt::MainMenu)])]
+    );
+}
