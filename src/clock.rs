@@ -129,6 +129,7 @@ mod tests {
         "provisioning/limiter.rs",
         "voicemail/deposit.rs",
         "voicemail/menu.rs",
+        "voicemail/menu_keys.rs",
         "voicemail/recording.rs",
     ];
     /// What a core must not name: the runtime, sockets, or a clock.
