@@ -56,6 +56,7 @@
 //!   RFC 3261 transaction state machines, sans-IO.
 //! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
+//! * [`voicemail`] — leaving a message and the mailbox by phone as sans-IO cores, the prompts.
 //!
 //! Still to come (see DESIGN.md): `rtp`,
 //! `media`, `voicemail`, `fax`.
@@ -80,6 +81,7 @@ pub mod sip;
 pub mod spool;
 pub mod store;
 pub mod tftp;
+pub mod voicemail;
 pub mod xml;
 
 #[cfg(test)]
