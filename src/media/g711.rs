@@ -133,6 +133,10 @@ mod tests {
         let mut back = Vec::new();
         Codec::Pcma.decode(&codes, &mut back);
         assert_eq!(back.len(), 3);
-        assert!(back.iter().zip([0i16, 1000, -1000]).all(|(a, b)| (a - b).abs() <= 32));
+        assert!(
+            back.iter()
+                .zip([0i16, 1000, -1000])
+                .all(|(a, b)| (a - b).abs() <= 32)
+        );
     }
 }

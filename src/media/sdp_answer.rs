@@ -55,7 +55,9 @@ pub fn answer(offer: &Offer, local: SocketAddr, session_id: u64) -> Result<Answe
         .payload_types()
         .find_map(|pt| Some((pt, audio.g711(pt)?)))
         .ok_or(SdpError::NoCommonCodec)?;
-    let dtmf = audio.payload_types().find(|&pt| is_telephone_event(audio, pt));
+    let dtmf = audio
+        .payload_types()
+        .find(|&pt| is_telephone_event(audio, pt));
     // §5.7: a media-level c= overrides the session-level one.
     let address = audio
         .connection
@@ -67,7 +69,13 @@ pub fn answer(offer: &Offer, local: SocketAddr, session_id: u64) -> Result<Answe
     session_header(&mut sdp, local.ip(), session_id, session_id);
     for (i, media) in offer.media.iter().enumerate() {
         if i == index {
-            audio_section(&mut sdp, local.port(), &audio.proto, (payload_type, codec), dtmf);
+            audio_section(
+                &mut sdp,
+                local.port(),
+                &audio.proto,
+                (payload_type, codec),
+                dtmf,
+            );
             let _ = write!(sdp, "a={}\r\n", direction.as_str());
         } else {
             rejected_section(&mut sdp, media);
@@ -104,9 +112,9 @@ pub fn offer(local: SocketAddr, session_id: u64, version: u64) -> String {
 /// RFC 4733 §7.1.1: the media type `audio/telephone-event` with a rate of 8000 (the rate
 /// the G.711 stream uses; a telephone-event at another rate could not share its clock).
 fn is_telephone_event(media: &Media, pt: u8) -> bool {
-    media.rtpmap(pt).is_some_and(|m| {
-        m.name.eq_ignore_ascii_case("telephone-event") && m.clock_rate == 8000
-    })
+    media
+        .rtpmap(pt)
+        .is_some_and(|m| m.name.eq_ignore_ascii_case("telephone-event") && m.clock_rate == 8000)
 }
 
 /// RFC 3264 §6.1: sendonly is answered recvonly, recvonly sendonly, inactive inactive; a

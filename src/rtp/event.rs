@@ -125,10 +125,7 @@ mod tests {
     #[test]
     fn refuses_lengths_that_are_not_whole_blocks() {
         for len in [0, 1, 3, 5, 7] {
-            assert_eq!(
-                Event::parse(&vec![0; len]),
-                Err(RtpError::EventLength(len))
-            );
+            assert_eq!(Event::parse(&vec![0; len]), Err(RtpError::EventLength(len)));
         }
         let two = Event::parse(&[1, 0x80, 0, 160, 2, 0, 0, 80]).expect("two blocks");
         assert_eq!((two.code, two.end, two.duration), (1, true, 160));

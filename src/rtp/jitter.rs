@@ -135,7 +135,12 @@ impl Jitter {
     }
 
     /// Releases every frame that is complete or whose hole has waited long enough.
-    pub(super) fn release(&mut self, now: Instant, events: &mut VecDeque<Event>, stats: &mut Stats) {
+    pub(super) fn release(
+        &mut self,
+        now: Instant,
+        events: &mut VecDeque<Event>,
+        stats: &mut Stats,
+    ) {
         while let Some(line) = self.timeline {
             match self.first_hole() {
                 Some(hole) if now < line.expected(hole) + WINDOW => break,
@@ -217,7 +222,9 @@ impl Jitter {
             filled[offset..offset + take].fill(true);
             if take < samples.len() {
                 // The rest belongs to the next frame; an overlap already held there wins.
-                self.held.entry(end).or_insert_with(|| samples[take..].to_vec());
+                self.held
+                    .entry(end)
+                    .or_insert_with(|| samples[take..].to_vec());
             }
         }
         frame.concealed = filled.iter().filter(|f| !**f).count() as u16;

@@ -66,7 +66,9 @@ impl Latch {
             return Verdict::Accept;
         }
         let count = match self.candidate {
-            Some(c) if c.from == from && c.ssrc == ssrc && sequence == c.sequence.wrapping_add(1) => {
+            Some(c)
+                if c.from == from && c.ssrc == ssrc && sequence == c.sequence.wrapping_add(1) =>
+            {
                 c.count + 1
             }
             _ => 1,

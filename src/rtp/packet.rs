@@ -190,7 +190,10 @@ mod tests {
         let p = Packet::parse(&data).expect("valid");
         assert!(p.marker);
         assert_eq!(p.payload_type, 8);
-        assert_eq!((p.sequence, p.timestamp, p.ssrc), (0x1234, 1000, 0xdead_beef));
+        assert_eq!(
+            (p.sequence, p.timestamp, p.ssrc),
+            (0x1234, 1000, 0xdead_beef)
+        );
         assert_eq!(p.payload, &[0xd5; 3]);
         assert_eq!((p.csrc.len(), p.extension, p.padding), (0, None, 0));
         let mut out = Vec::new();
@@ -202,9 +205,8 @@ mod tests {
     fn reads_csrcs_extension_and_padding_and_prints_them_back() {
         // V=2 P=1 X=1 CC=2; two CSRCs; extension profile 0xbede with one word; payload 2
         // octets; 3 octets of padding (count 3).
-        let data = hex(
-            "b2 00 0001 00000002 00000003 0000000a 0000000b bede 0001 01020304 aabb 0000 03",
-        );
+        let data =
+            hex("b2 00 0001 00000002 00000003 0000000a 0000000b bede 0001 01020304 aabb 0000 03");
         let p = Packet::parse(&data).expect("valid");
         assert_eq!(p.csrcs().collect::<Vec<_>>(), [10, 11]);
         let ext = p.extension.expect("extension");
@@ -224,10 +226,19 @@ mod tests {
             ("40 00 0001 00000002 00000003", RtpError::Version(1)),
             ("c0 00 0001 00000002 00000003", RtpError::Version(3)),
             // CC=3 but one CSRC present.
-            ("83 00 0001 00000002 00000003 0000000a", RtpError::CsrcTruncated),
+            (
+                "83 00 0001 00000002 00000003 0000000a",
+                RtpError::CsrcTruncated,
+            ),
             // X=1 with a header cut short, and with a length past the end.
-            ("90 00 0001 00000002 00000003 bede", RtpError::ExtensionTruncated),
-            ("90 00 0001 00000002 00000003 bede ffff 00000000", RtpError::ExtensionTruncated),
+            (
+                "90 00 0001 00000002 00000003 bede",
+                RtpError::ExtensionTruncated,
+            ),
+            (
+                "90 00 0001 00000002 00000003 bede ffff 00000000",
+                RtpError::ExtensionTruncated,
+            ),
             // P=1: count 0, count past the body, and nothing after the header at all.
             ("a0 00 0001 00000002 00000003 aabb00", RtpError::Padding(0)),
             ("a0 00 0001 00000002 00000003 aa05", RtpError::Padding(5)),

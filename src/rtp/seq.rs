@@ -54,7 +54,9 @@ impl SeqWindow {
                 }
                 stream.seen |= 1 << back;
             }
-            stream.first = stream.first.min(stream.highest.saturating_sub(u64::from(back)));
+            stream.first = stream
+                .first
+                .min(stream.highest.saturating_sub(u64::from(back)));
         }
         stream.received += 1;
         true
@@ -66,8 +68,8 @@ impl SeqWindow {
     }
 
     fn current_lost(&self) -> u64 {
-        self.stream.as_ref().map_or(0, |s| {
-            (s.highest - s.first + 1).saturating_sub(s.received)
-        })
+        self.stream
+            .as_ref()
+            .map_or(0, |s| (s.highest - s.first + 1).saturating_sub(s.received))
     }
 }

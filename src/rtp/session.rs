@@ -113,6 +113,9 @@ impl Session {
     pub fn handle_datagram(&mut self, from: SocketAddr, data: &[u8], now: Instant) {
         self.now = self.now.max(now);
         self.stats.received += 1;
+        // Frames already due go first, so the packet is placed against the current timeline.
+        self.jitter
+            .release(self.now, &mut self.events, &mut self.stats);
         self.receive(from, data);
         self.handle_timeout(now);
     }
