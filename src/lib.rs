@@ -56,9 +56,11 @@
 //!   RFC 3261 transaction state machines, sans-IO.
 //! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
+//! * [`voicemail`] — users' voicemail boxes: recordings to WAV, deposit (file, row, MWI counts
+//!   and mail, all durable before goodbye), greetings, the keep/delete rule after mailing.
 //!
 //! Still to come (see DESIGN.md): `rtp`,
-//! `media`, `voicemail`, `fax`.
+//! `media`, `fax`.
 
 pub mod admin;
 pub mod app;
@@ -80,6 +82,7 @@ pub mod sip;
 pub mod spool;
 pub mod store;
 pub mod tftp;
+pub mod voicemail;
 pub mod xml;
 
 #[cfg(test)]

@@ -67,6 +67,9 @@ impl PendingVoicemail {
     }
 }
 
+/// Display name, language, box email, user email, keep.
+type RecipientRow = (String, String, Option<String>, Option<String>, Option<bool>);
+
 const COLUMNS: &str = "id, user_id, file, caller_number, caller_name, reason, received_at, \
                        duration_ms, heard, mail";
 
@@ -92,15 +95,14 @@ impl Store {
 
     /// Where `user`'s voicemails go; None for a user that does not exist.
     pub async fn voicemail_recipient(&self, user: i64) -> Result<Option<VoicemailRecipient>> {
-        let row: Option<(String, String, Option<String>, Option<String>, Option<bool>)> =
-            sqlx::query_as(
-                "SELECT u.display_name, u.language, b.email, u.email, b.keep_messages
+        let row: Option<RecipientRow> = sqlx::query_as(
+            "SELECT u.display_name, u.language, b.email, u.email, b.keep_messages
                    FROM users u LEFT JOIN voicemail_boxes b ON b.user_id = u.id
                   WHERE u.id = $1",
-            )
-            .bind(user)
-            .fetch_optional(&self.read)
-            .await?;
+        )
+        .bind(user)
+        .fetch_optional(&self.read)
+        .await?;
         let nonempty = |e: Option<String>| e.filter(|e| !e.trim().is_empty());
         Ok(row.map(
             |(display_name, language, boxed, own, keep)| VoicemailRecipient {
