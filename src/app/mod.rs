@@ -46,6 +46,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let mail = crate::mail::MailHandle::open(&config).context("mail")?;
+    let voicemail =
+        crate::voicemail::Mailboxes::open(&config.server.data_dir, store.clone(), mail.clone())
+            .await
+            .context("voicemail")?;
     let http = net::bind_tcp(config.http.listen, "HTTP").await?;
     let tftp = net::Udp::bind(config.tftp.listen, "TFTP").await?;
     let (sip_udp, sip_tcp) = bind_sip(&config).await?;
@@ -77,6 +81,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let router = |transport| {
         crate::admin::router(admin.clone())
             .layer(axum::Extension(mail.clone()))
+            .layer(axum::Extension(voicemail.clone()))
             .merge(provisioning::http::router(
                 prov.clone(),
                 firmware.clone(),
@@ -122,6 +127,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             store: store.clone(),
         },
         mail: mail.service(&config),
+        voicemail: voicemail.service(),
     };
     // Last: tests and scripts take this line as "everything is bound".
     net::listening("HTTP", http_addr);
