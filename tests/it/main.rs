@@ -31,3 +31,4 @@ mod tftp;
 mod trunk_calls;
 mod trunks;
 mod users;
+mod voicemail;
