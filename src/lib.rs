@@ -59,9 +59,12 @@
 //!   RFC 4733 DTMF codecs, source latching against RTP bleed, jitter buffer, paced playback.
 //! * [`media`] — media without I/O: G.711 A-law/µ-law, SDP offer/answer, the RTP port pool.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
-//! * [`voicemail`] — leaving a message and the mailbox by phone as sans-IO cores, the prompts.
+//! * [`voicemail`] — users' voicemail boxes: recordings to WAV, deposit (file, row, MWI counts
+//!   and mail, all durable before goodbye), greetings, the keep/delete rule after mailing;
+//!   leaving a message and the mailbox by phone as sans-IO cores, the prompts, and the driver
+//!   that answers calls with them.
 //!
-//! Still to come (see DESIGN.md): `voicemail`, `fax`.
+//! Still to come (see DESIGN.md): `fax`.
 
 pub mod admin;
 pub mod app;

@@ -130,8 +130,12 @@ pub async fn guard(
         req.method().clone()
     };
     let area = state.table.area(&method, &path);
+    let own = area.is_some_and(|area| {
+        who.source == crate::store::PrincipalSource::User
+            && roles::own_voicemail(area, &who.name, req.uri().path())
+    });
     match area {
-        Some(area) if roles::allows(who.role, area) => {
+        Some(area) if roles::allows(who.role, area) || own => {
             req.extensions_mut().insert(who);
             Ok(next.run(req).await)
         }

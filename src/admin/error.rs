@@ -37,6 +37,8 @@ pub enum AdminError {
     Spool(#[from] crate::spool::SpoolError),
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+    #[error(transparent)]
+    Voicemail(#[from] crate::voicemail::MailboxError),
     /// The file has problems; the report lists them, nothing was changed.
     #[error("{} problems in the file; nothing was changed", .0.problem_count())]
     ImportRejected(Box<crate::import::Report>),
@@ -99,6 +101,16 @@ impl AdminError {
                 }
             }
             AdminError::Mail(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::Voicemail(e) => {
+                use crate::voicemail::MailboxError as V;
+                match e {
+                    V::NotFound(_) => StatusCode::NOT_FOUND,
+                    V::BadAudio(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    V::Full => StatusCode::SERVICE_UNAVAILABLE,
+                    V::Store(e) => AdminError::status_of(e),
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
             AdminError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AdminError::ImportUnconfirmed(_) => StatusCode::CONFLICT,
         }
@@ -124,6 +136,7 @@ impl AdminError {
                 Some("file")
             }
             AdminError::Shape { field, .. } => field.as_deref(),
+            AdminError::Voicemail(crate::voicemail::MailboxError::BadAudio(_)) => Some("file"),
             AdminError::Import(crate::import::ImportError::File(_))
             | AdminError::ImportRejected(_) => Some("file"),
             AdminError::Import(crate::import::ImportError::Store(e)) => e.field(),

@@ -13,6 +13,8 @@ use crate::store::*;
 pub const BINARY: &str = "binary";
 /// `Doc::request` or `Doc::response` of a route that takes or gives an xlsx workbook.
 pub const XLSX: &str = "xlsx";
+/// `Doc::request` or `Doc::response` of a route that takes or gives a WAV file.
+pub const WAV: &str = "wav";
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Every schema the API speaks, with the schemas they refer to.
@@ -99,6 +101,10 @@ fn schemas() -> Map<String, Value> {
         crate::spool::Counts,
         crate::spool::State,
         crate::spool::Id,
+        crate::voicemail::MessageInfo,
+        crate::voicemail::MessageId,
+        crate::voicemail::Reason,
+        super::handlers::MessagePatch,
     );
     let mut map = Map::new();
     for (name, schema) in list {
@@ -145,6 +151,9 @@ pub fn document() -> Value {
             Some(XLSX) => {
                 json!({"description": "success", "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}})
             }
+            Some(WAV) => {
+                json!({"description": "success", "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}})
+            }
             Some(name) => {
                 json!({"description": "success", "content": {"application/json": {"schema": schema_ref(name)}}})
             }
@@ -179,6 +188,8 @@ pub fn document() -> Value {
         }
         if route.doc.request == Some(XLSX) {
             op["requestBody"] = json!({"required": true, "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}});
+        } else if route.doc.request == Some(WAV) {
+            op["requestBody"] = json!({"required": true, "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}});
         } else if route.doc.request == Some(BINARY) {
             op["requestBody"] = json!({"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}});
         } else if let Some(name) = route.doc.request {

@@ -24,6 +24,13 @@ pub enum Area {
     /// telephony admin's tool for "why did my phone not ring", so every role that manages
     /// users' telephony reads them, the phonebook admin does not.
     CallRecords,
+    /// Users' voicemail boxes: list messages, their metadata, mark heard, delete; greetings.
+    /// Whoever manages users' telephony; the owner always (see [`own_voicemail`]).
+    Voicemail,
+    /// Listening to a user's recorded messages (`…/messages/{id}/audio`). A private recording:
+    /// besides its owner only the system admin, whose full backup holds the files anyway; the
+    /// admin and the telephony admin, who may not take a full backup, may not listen.
+    VoicemailAudio,
     // Areas the seed names that have no routes yet; kept so the table is complete when they come.
     SystemUpdate,
     FullBackup,
@@ -49,6 +56,8 @@ impl Area {
         Area::Session,
         Area::Mail,
         Area::CallRecords,
+        Area::Voicemail,
+        Area::VoicemailAudio,
         Area::SystemUpdate,
         Area::FullBackup,
         Area::ServiceSettings,
@@ -62,6 +71,17 @@ impl Area {
         Area::Connector,
         Area::CronJobs,
     ];
+}
+
+/// Whether `path` (the request's, not the route's) is in the voicemail box of user `username`:
+/// a user logged in with their own password reaches their own box whatever their role.
+pub fn own_voicemail(area: Area, username: &str, path: &str) -> bool {
+    if !matches!(area, Area::Voicemail | Area::VoicemailAudio) {
+        return false;
+    }
+    path.strip_prefix("/api/v1/users/")
+        .and_then(|rest| rest.strip_prefix(username))
+        .is_some_and(|rest| rest.starts_with("/voicemail/"))
 }
 
 /// Whether `role` may use routes of `area`.
@@ -78,6 +98,7 @@ pub fn allows(role: Role, area: Area) -> bool {
                 | Area::PowerControl
                 | Area::Network
                 | Area::Cluster
+                | Area::VoicemailAudio
         ),
         // "wie der Administrator jedoch ohne" gateways, service restarts, database backup,
         // firmware rollout, connector, cron jobs.
@@ -129,5 +150,27 @@ mod tests {
         assert!(!allows(Role::TelephonyAdmin, Area::Mail));
         assert!(allows(Role::TelephonyAdmin, Area::CallRecords));
         assert!(!allows(Role::PhonebookAdmin, Area::CallRecords));
+        assert!(allows(Role::TelephonyAdmin, Area::Voicemail));
+        assert!(allows(Role::SystemAdmin, Area::VoicemailAudio));
+        assert!(!allows(Role::Admin, Area::VoicemailAudio));
+        assert!(!allows(Role::TelephonyAdmin, Area::VoicemailAudio));
+        assert!(!allows(Role::PhonebookAdmin, Area::Voicemail));
+    }
+
+    #[test]
+    fn the_own_box_is_matched_by_the_whole_username() {
+        let path = "/api/v1/users/anna/voicemail/messages/3/audio";
+        assert!(own_voicemail(Area::VoicemailAudio, "anna", path));
+        assert!(!own_voicemail(Area::VoicemailAudio, "ann", path));
+        assert!(!own_voicemail(
+            Area::Users,
+            "anna",
+            "/api/v1/users/anna/voicemail/x"
+        ));
+        assert!(!own_voicemail(
+            Area::Voicemail,
+            "anna",
+            "/api/v1/users/anna/fax"
+        ));
     }
 }

@@ -35,6 +35,7 @@ pub struct Services {
     pub changes: ChangeFollower,
     pub watchdog: Watchdog,
     pub mail: crate::mail::MailService,
+    pub voicemail: crate::voicemail::MailboxService,
 }
 
 impl Services {
@@ -57,6 +58,7 @@ impl Services {
         spawn(&mut set, "change feed", self.changes.run(stop()));
         spawn(&mut set, "watchdog", self.watchdog.run(stop()));
         spawn(&mut set, "mail", self.mail.run(stop()));
+        spawn(&mut set, "voicemail", self.voicemail.run(stop()));
         let mut failure = None;
         let signal = signals();
         tokio::pin!(signal);

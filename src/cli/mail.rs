@@ -133,6 +133,7 @@ fn message(kind: Kind, text: crate::mail::Rendered) -> Message {
         body: text.body,
         attachments: Vec::new(),
         keep: false,
+        reference: None,
     }
 }
 

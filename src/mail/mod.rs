@@ -52,7 +52,22 @@ pub struct MailHandle {
     /// `server.public_host`: names this system in mails, Message-IDs and EHLO.
     host: String,
     language: String,
+    /// Delivered or failed-for-good mails that carry a reference, for their senders.
+    outcomes: tokio::sync::broadcast::Sender<MailOutcome>,
 }
+
+/// What became of a mail that carried a [`Message::reference`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailOutcome {
+    pub kind: Kind,
+    pub reference: String,
+    /// True: the SMTP server accepted it; false: it failed for good.
+    pub delivered: bool,
+}
+
+/// Outcomes held for a listener that is behind; one that falls further behind misses some
+/// (logged): the sender then keeps what it would have deleted.
+const OUTCOMES: usize = 1024;
 
 impl MailHandle {
     /// Opens (and recovers) `<data_dir>/spool` and loads the checked templates; a CA file that
@@ -72,6 +87,7 @@ impl MailHandle {
             wake: Arc::default(),
             host: config.server.public_host.clone(),
             language: config.server.language.clone(),
+            outcomes: tokio::sync::broadcast::channel(OUTCOMES).0,
         })
     }
 
@@ -81,6 +97,11 @@ impl MailHandle {
             handle: self.clone(),
             config: config.smtp.clone(),
         }
+    }
+
+    /// Outcomes of referenced mails from now on (see [`MailOutcome`]).
+    pub fn outcomes(&self) -> tokio::sync::broadcast::Receiver<MailOutcome> {
+        self.outcomes.subscribe()
     }
 
     pub fn templates(&self) -> &Templates {
@@ -108,6 +129,7 @@ impl MailHandle {
             body: text.body,
             attachments: Vec::new(),
             keep: false,
+            reference: None,
         };
         Ok(self.enqueue(message, now).await?)
     }
@@ -158,6 +180,7 @@ impl MailHandle {
             body: text.body,
             attachments: Vec::new(),
             keep: false,
+            reference: None,
         };
         Ok(self.spool.enqueue(message, now).await?)
     }

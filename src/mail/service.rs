@@ -228,6 +228,7 @@ impl Driver {
             Err(SpoolError::NotFound(_)) => return,
             Err(e) => tracing::error!("mail: {id}: cannot record its status: {e}"),
         }
+        self.tell_sender(&stored, new.state);
         let error = new.last_error.as_deref().unwrap_or("");
         match new.state {
             State::Delivered => {
@@ -248,6 +249,24 @@ impl Driver {
                 self.notify_admin(id, &stored, &new, now, unix).await;
             }
             State::Queued => {}
+        }
+    }
+
+    /// Hands a referenced mail's final outcome back to its sender (voicemail: keep or delete).
+    fn tell_sender(&self, stored: &Stored, state: State) {
+        let delivered = match state {
+            State::Delivered => true,
+            State::Failed => false,
+            State::Queued | State::Deferred => return,
+        };
+        if let Some(reference) = &stored.reference {
+            let outcome = super::MailOutcome {
+                kind: stored.kind,
+                reference: reference.clone(),
+                delivered,
+            };
+            // No listener (the CLI, or a daemon without voicemail) is fine.
+            let _ = self.handle.outcomes.send(outcome);
         }
     }
 

@@ -80,6 +80,10 @@ pub struct Message {
     /// The owner keeps messages ("Voicemails speichern: JA"): the entry stays after delivery
     /// until `[smtp] retention_days` removes it.
     pub keep: bool,
+    /// The sender's own name for what this mail carries (e.g. a voicemail's file), handed back
+    /// through [`crate::mail::MailHandle::outcomes`] when the mail is delivered or has failed
+    /// for good. Opaque to the spool.
+    pub reference: Option<String>,
 }
 
 /// The message as stored in `message.json`: written once, read for every attempt.
@@ -92,6 +96,8 @@ pub struct Stored {
     /// Attachments with `path` relative to the entry's directory.
     pub attachments: Vec<Attachment>,
     pub keep: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// The same on every attempt, so a duplicate after a dropped connection is recognisable.
     pub message_id: String,
     #[serde(with = "secs")]

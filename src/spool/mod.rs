@@ -236,6 +236,7 @@ impl Spool {
             body: message.body,
             attachments,
             keep: message.keep,
+            reference: message.reference,
             message_id: format!("<{id}.{:016x}@{}>", rand::random::<u64>(), self.host),
             created: now,
         };

@@ -28,6 +28,7 @@ fn message(spool: &Spool, attachment: Option<&[u8]>) -> Message {
         body: "Hallo".into(),
         attachments,
         keep: false,
+        reference: None,
     }
 }
 

@@ -35,6 +35,7 @@ pub mod teams;
 mod templates;
 mod users;
 pub mod validate;
+pub mod voicemail;
 mod workplaces;
 
 use std::str::FromStr;

@@ -24,7 +24,7 @@ use crate::clock::{UnixTime, now};
 use crate::dispatch::VoicemailReason;
 use crate::endpoint::driver::local::{LocalCall, LocalReply, LocalSignal};
 use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
-use crate::media::sdp;
+use crate::media as sdp;
 use crate::rtp::{Event, Session, SessionParams};
 
 /// Whose box a call is about, and who calls.
@@ -121,7 +121,10 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
     if !call.caller_gone {
         let _ = replies.send((key, LocalReply::HangUp));
     }
-    tracing::debug!("voicemail: call {key} ended: {:?}", call.media.session.stats());
+    tracing::debug!(
+        "voicemail: call {key} ended: {:?}",
+        call.media.session.stats()
+    );
     shared.release(port);
 }
 
@@ -144,11 +147,11 @@ async fn owner_of(shared: &Shared, app: &App) -> Result<Owner, crate::store::Sto
 async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, String), u16> {
     let offer = sdp::parse_offer(&request.offer).map_err(|e| {
         tracing::info!("voicemail: call {}: the offer: {e}", request.key);
-        488
+        488u16
     })?;
     let (socket, port) = shared.bind(request.local_ip).await.ok_or_else(|| {
         tracing::warn!("voicemail: call {}: no free RTP port", request.key);
-        503
+        503u16
     })?;
     let local = SocketAddr::new(request.local_ip, port);
     let answer = match sdp::answer(&offer, local, rand::random::<u32>().into()) {
@@ -290,8 +293,8 @@ impl Call {
             let t = now();
             match event {
                 Event::Audio(frame) => {
-                    self.take(&frame.samples);
-                    self.core.handle_audio(&frame.samples, t);
+                    self.take(&frame.samples[..]);
+                    self.core.handle_audio(&frame.samples[..], t);
                 }
                 Event::Dtmf(digit) => self.core.handle_digit(digit, t),
                 Event::PlayDone => self.core.handle_play_done(t),
@@ -326,7 +329,9 @@ impl Call {
                 self.core.handle_stored(stored, t);
             }
             Step::Discard => {
-                if let Taking::Message(Some(rec)) = std::mem::replace(&mut self.taking, Taking::Nothing) {
+                if let Taking::Message(Some(rec)) =
+                    std::mem::replace(&mut self.taking, Taking::Nothing)
+                {
                     rec.discard();
                 }
                 self.taking = Taking::Nothing;
@@ -334,12 +339,20 @@ impl Call {
             Step::CheckPin(pin) => self.check_pin(pin.as_str()).await,
             Step::MarkHeard(id) => {
                 let mailboxes = &self.shared.mailboxes;
-                if let Err(e) = mailboxes.mark_heard(self.owner.id, MessageId(id), true).await {
+                if let Err(e) = mailboxes
+                    .mark_heard(self.owner.id, MessageId(id), true)
+                    .await
+                {
                     tracing::warn!("voicemail: marking message {id} heard: {e}");
                 }
             }
             Step::Delete(id) => {
-                if let Err(e) = self.shared.mailboxes.delete(self.owner.id, MessageId(id)).await {
+                if let Err(e) = self
+                    .shared
+                    .mailboxes
+                    .delete(self.owner.id, MessageId(id))
+                    .await
+                {
                     tracing::warn!("voicemail: deleting message {id}: {e}");
                 }
             }
@@ -376,7 +389,10 @@ impl Call {
         let path = match sound {
             Sound::Greeting(kind) => self.shared.mailboxes.greeting_path(self.owner.id, *kind),
             Sound::Message(id) => {
-                let found = self.shared.mailboxes.audio_path(self.owner.id, MessageId(*id));
+                let found = self
+                    .shared
+                    .mailboxes
+                    .audio_path(self.owner.id, MessageId(*id));
                 found.await.ok()
             }
             _ => None,
@@ -426,7 +442,10 @@ impl Call {
         let caller = self.request.caller.clone();
         let message = NewMessage {
             user: self.owner.id,
-            caller_number: caller.as_ref().map(|c| c.number.clone()).unwrap_or_default(),
+            caller_number: caller
+                .as_ref()
+                .map(|c| c.number.clone())
+                .unwrap_or_default(),
             caller_name: caller.map(|c| c.name).unwrap_or_default(),
             reason,
             received_at: UnixTime::now(),
@@ -444,13 +463,12 @@ impl Call {
     }
 
     async fn save_greeting(&mut self, kind: GreetingKind) -> Result<(), ()> {
-        let Taking::Greeting(samples) = std::mem::replace(&mut self.taking, Taking::Nothing)
-        else {
+        let Taking::Greeting(samples) = std::mem::replace(&mut self.taking, Taking::Nothing) else {
             return Err(());
         };
         let mailboxes = &self.shared.mailboxes;
         mailboxes
-            .put_greeting(self.owner.id, kind, &samples)
+            .put_greeting(self.owner.id, kind, samples)
             .await
             .map_err(|e| tracing::warn!("voicemail: saving a greeting: {e}"))
     }
@@ -460,13 +478,19 @@ impl Call {
         let subject = self.owner.extension.clone().unwrap_or_default();
         let attempt = self.shared.begin_attempt(&subject, self.device, now());
         let Some(attempt) = attempt else {
-            tracing::warn!("voicemail: mailbox {subject} locked (device {})", self.device);
+            tracing::warn!(
+                "voicemail: mailbox {subject} locked (device {})",
+                self.device
+            );
             return self.core.handle_locked(now());
         };
         let right = self.shared.verify_pin(&subject, pin).await;
         self.shared.finish_attempt(attempt, right, now());
         if !right {
-            tracing::info!("voicemail: wrong PIN for mailbox {subject} from device {}", self.device);
+            tracing::info!(
+                "voicemail: wrong PIN for mailbox {subject} from device {}",
+                self.device
+            );
         }
         self.core.handle_pin(right, now());
     }

@@ -13,7 +13,9 @@ pub(super) enum Step {
     Play(Vec<Sound>),
     StopPlaying,
     StartRecording,
-    StopRecording { drop_tail_samples: u64 },
+    StopRecording {
+        drop_tail_samples: u64,
+    },
     /// Store the message; answer with [`Core::handle_stored`].
     Deposit,
     /// Throw the recording away.

@@ -26,7 +26,10 @@ const MAX_PROMPT_SAMPLES: u32 = 5 * 60 * SAMPLE_RATE;
 const FALLBACK: &str = "en";
 
 /// Which of a user's two greetings: chosen by why the call came.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum GreetingKind {
     /// Nobody answered (or the user is not reachable).
     Unavailable,

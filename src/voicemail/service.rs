@@ -11,7 +11,7 @@ use tokio::net::UdpSocket;
 use super::mailbox::Mailboxes;
 use super::prompts::Prompts;
 use crate::clock::Instant;
-use crate::config::{MenuConfig, VoicemailConfig};
+use crate::config::VoicemailConfig;
 use crate::endpoint::driver::local::{Answerer, LocalCall};
 use crate::media::PortPool;
 use crate::phone_menu::lockout::{Attempt, Lockouts};
@@ -42,21 +42,22 @@ pub struct VoicemailService {
 
 impl VoicemailService {
     /// The service; its calls run on the current runtime. `rtp_ports` is `[sip] rtp_ports`;
-    /// the mailbox PIN is locked out like the menu key's (`[menu]`).
+    /// the mailbox PIN is locked out like the menu key's, with `[voicemail]`'s limits.
     pub fn new(
         store: Store,
         mailboxes: Mailboxes,
         prompts: Prompts,
         config: VoicemailConfig,
-        (rtp_ports, lockout): ((u16, u16), &MenuConfig),
+        rtp_ports: (u16, u16),
     ) -> VoicemailService {
+        let lockout = config.lockout();
         let shared = Shared {
             store,
             mailboxes,
             prompts,
             config,
             ports: Mutex::new(PortPool::new(rtp_ports.0, rtp_ports.1)),
-            lockouts: Mutex::new(Lockouts::new(lockout)),
+            lockouts: Mutex::new(Lockouts::new(&lockout)),
             runtime: tokio::runtime::Handle::current(),
         };
         VoicemailService {
@@ -95,14 +96,27 @@ impl Shared {
     }
 
     /// Reserves a PIN attempt for mailbox `extension` from `device`; None while locked.
-    pub(super) fn begin_attempt(&self, extension: &str, device: i64, now: Instant) -> Option<Attempt> {
-        self.lockouts.lock().ok()?.begin(extension, device, now).ok()
+    pub(super) fn begin_attempt(
+        &self,
+        extension: &str,
+        device: i64,
+        now: Instant,
+    ) -> Option<Attempt> {
+        self.lockouts
+            .lock()
+            .ok()?
+            .begin(extension, device, now)
+            .ok()
     }
 
     pub(super) fn finish_attempt(&self, attempt: Attempt, right: bool, now: Instant) {
         if let Ok(mut lockouts) = self.lockouts.lock() {
             for started in lockouts.finish(attempt, right, now) {
-                tracing::warn!("voicemail: lockout {} for {}s", started.subject, started.secs);
+                tracing::warn!(
+                    "voicemail: lockout {} for {}s",
+                    started.subject,
+                    started.secs
+                );
             }
         }
     }

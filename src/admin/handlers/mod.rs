@@ -10,6 +10,7 @@ mod mail;
 mod teams;
 mod trunks;
 mod users;
+mod voicemail;
 mod workplaces;
 
 use super::error::AdminError;
@@ -21,6 +22,7 @@ use axum::http::StatusCode;
 pub use accounts::{LoginRequest, Me, TokenRequest, TokenResponse};
 pub use firmware::FirmwareChoice;
 pub use mail::{MailQueue, MailQueued, MailTest};
+pub use voicemail::MessagePatch;
 
 /// Shorthand for a route's documentation.
 const fn doc(
@@ -64,6 +66,7 @@ pub(super) fn register(api: Api) -> Api {
     let api = teams::register(api);
     let api = calls::register(api);
     let api = trunks::register(api);
+    let api = voicemail::register(api);
     accounts::register(api)
 }
 

@@ -112,6 +112,18 @@ struct Driver {
 }
 
 impl SipServer {
+    /// Calls zentrale answers itself go to `answerer` (voicemail); `[voicemail] feature_code`
+    /// reaches one's own mailbox.
+    pub fn answered_by(
+        mut self,
+        answerer: std::sync::Arc<dyn local::Answerer>,
+        voicemail: &crate::config::VoicemailConfig,
+    ) -> SipServer {
+        self.answerer = Some(answerer);
+        self.mailbox_code = Some(voicemail.feature_code.clone()).filter(|c| !c.is_empty());
+        self
+    }
+
     /// Runs the service on a thread and runtime of its own: one task owns the endpoint, and on
     /// tokio's shared runtime it was moved between worker threads at every wake-up (task
     /// switches topped the REGISTER benchmark's profile).

@@ -1,0 +1,540 @@
+//! Users' voicemail boxes on disk and in the store, and the mail of each new message.
+//!
+//! Layout under `<data_dir>/voicemail/`:
+//!
+//! * `tmp/` — recordings in progress (`<pid>.<random>.wav`); after a crash, garbage;
+//! * `<user id>/msg-<secs>-<random>.wav` — a message; its row names the file;
+//! * `<user id>/greeting-unavailable.wav`, `greeting-busy.wav` — the user's own greetings.
+//!
+//! A deposit ([`Mailboxes::deposit`]) finalizes and fsyncs the WAV, moves it into the box
+//! (fsyncing the directory), writes the row and the MWI counts in one store transaction, and
+//! while that transaction is open links the file into the spool's `incoming/` and enqueues the
+//! mail; the transaction commits last. Any failure undoes what was done, so there is never a
+//! row without a file or a queued mail whose row is missing. A crash between the steps leaves
+//! at most a file without a row, which [`Mailboxes::open`] removes (the mail, if it was queued,
+//! still goes: the caller may have heard nothing, the owner still gets the message).
+//!
+//! When SMTP accepted a message's mail and the box does not keep messages [Voicemails
+//! speichern: NEIN], the message is deleted ([`MailboxService`]); a mail that failed for good
+//! leaves it in the box.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use super::mailbox_recording::Recording;
+use super::mailbox_recording::{FinishedWav, RATE, write_wav};
+pub use super::prompts::GreetingKind;
+use crate::clock::UnixTime;
+use crate::mail::{MailError, MailHandle, VoicemailFacts};
+use crate::spool::{Address, Attachment, Kind, Message, SpoolError};
+use crate::store::voicemail::{NewVoicemail, VoicemailRow};
+use crate::store::{Store, StoreError};
+
+pub use super::mailbox_service::MailboxService;
+
+/// What can go wrong with a mailbox. The call side maps every error of a deposit to "mailbox
+/// unavailable".
+#[derive(Debug, thiserror::Error)]
+pub enum MailboxError {
+    /// No space left: nothing of the message stays.
+    #[error("the voicemail disk is full")]
+    Full,
+    #[error("voicemail {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Spool(SpoolError),
+    #[error(transparent)]
+    Mail(MailError),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// An uploaded greeting that is not usable audio (the uploader's fault).
+    #[error("{0}")]
+    BadAudio(String),
+}
+
+impl MailboxError {
+    pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MailboxError + '_ {
+        move |source| {
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) {
+                MailboxError::Full
+            } else {
+                MailboxError::Io {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        }
+    }
+
+    pub(super) fn wav(path: &Path, e: hound::Error) -> MailboxError {
+        match e {
+            hound::Error::IoError(e) => MailboxError::io(path)(e),
+            other => MailboxError::io(path)(std::io::Error::other(other)),
+        }
+    }
+}
+
+impl From<SpoolError> for MailboxError {
+    fn from(e: SpoolError) -> Self {
+        match e {
+            SpoolError::Full => MailboxError::Full,
+            e => MailboxError::Spool(e),
+        }
+    }
+}
+
+impl From<MailError> for MailboxError {
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::Spool(e) => e.into(),
+            e => MailboxError::Mail(e),
+        }
+    }
+}
+
+/// A message's id (the store row's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct MessageId(pub i64);
+
+/// Why the caller reached the box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    Busy,
+    Unavailable,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::Busy => "busy",
+            Reason::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// The file a user's own greeting of `kind` is kept in.
+fn greeting_file(kind: GreetingKind) -> &'static str {
+    match kind {
+        GreetingKind::Unavailable => "greeting-unavailable.wav",
+        GreetingKind::Busy => "greeting-busy.wav",
+    }
+}
+
+/// A message to deposit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub user: i64,
+    pub caller_number: String,
+    pub caller_name: String,
+    pub reason: Reason,
+    pub received_at: UnixTime,
+}
+
+/// A message as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MessageInfo {
+    pub id: MessageId,
+    pub caller_number: String,
+    pub caller_name: String,
+    /// Unix seconds.
+    #[schema(value_type = i64)]
+    pub received_at: UnixTime,
+    pub duration_ms: u64,
+    pub reason: Reason,
+    pub heard: bool,
+}
+
+impl MessageInfo {
+    fn from_row(row: &VoicemailRow) -> MessageInfo {
+        MessageInfo {
+            id: MessageId(row.id),
+            caller_number: row.caller_number.clone(),
+            caller_name: row.caller_name.clone(),
+            received_at: UnixTime::from_secs(row.received_at),
+            duration_ms: u64::try_from(row.duration_ms).unwrap_or(0),
+            reason: match row.reason.as_str() {
+                "busy" => Reason::Busy,
+                _ => Reason::Unavailable,
+            },
+            heard: row.heard,
+        }
+    }
+}
+
+/// Every user's box; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Mailboxes {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(super) struct Inner {
+    /// `<data_dir>/voicemail`.
+    pub root: PathBuf,
+    pub store: Store,
+    pub mail: MailHandle,
+}
+
+impl Mailboxes {
+    /// Opens the boxes under `<data_dir>/voicemail/`, removing recordings a dead process left in
+    /// `tmp/`, the box directories of users that no longer exist and message files without a row.
+    pub async fn open(
+        data_dir: &Path,
+        store: Store,
+        mail: MailHandle,
+    ) -> Result<Mailboxes, MailboxError> {
+        let root = data_dir.join("voicemail");
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(MailboxError::io(&tmp))?;
+        let boxes = Mailboxes {
+            inner: Arc::new(Inner { root, store, mail }),
+        };
+        super::mailbox_service::clean_tmp(&tmp)?;
+        boxes.sweep().await?;
+        Ok(boxes)
+    }
+
+    pub(super) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// The service that applies the keep/delete rule after mail outcomes and removes the boxes
+    /// of deleted users; subscribe now, run it with the daemon's services.
+    pub fn service(&self) -> MailboxService {
+        MailboxService::new(self.clone())
+    }
+
+    /// Starts a recording in `tmp/`.
+    pub fn start_recording(&self) -> Result<Recording, MailboxError> {
+        let name = format!("{}.{:016x}.wav", std::process::id(), rand::random::<u64>());
+        Recording::create(self.inner.root.join("tmp").join(name))
+    }
+
+    pub(super) fn box_dir(&self, user: i64) -> PathBuf {
+        self.inner.root.join(user.to_string())
+    }
+
+    /// Stores `rec` as a message of `msg.user` and queues its mail; see the module doc. Returns
+    /// only when all of it is durable.
+    pub async fn deposit(
+        &self,
+        rec: Recording,
+        msg: NewMessage,
+    ) -> Result<MessageId, MailboxError> {
+        let store = &self.inner.store;
+        let Some(to) = store.voicemail_recipient(msg.user).await? else {
+            rec.discard();
+            return Err(MailboxError::NotFound("user"));
+        };
+        let name = format!(
+            "msg-{}-{:08x}.wav",
+            msg.received_at.secs(),
+            rand::random::<u32>()
+        );
+        let dir = self.box_dir(msg.user);
+        let target = dir.join(&name);
+        let incoming = to.email.as_ref().map(|_| {
+            self.inner
+                .mail
+                .spool
+                .incoming_dir()
+                .join(format!("voicemail-{name}"))
+        });
+        let (wav, link) = {
+            let (target, incoming) = (target.clone(), incoming.clone());
+            blocking(move || place(rec, &dir, &target, incoming.as_deref())).await?
+        };
+        let duration_ms = wav.samples * 1000 / u64::from(RATE);
+        let row = NewVoicemail {
+            user: msg.user,
+            file: name.clone(),
+            caller_number: msg.caller_number.clone(),
+            caller_name: msg.caller_name.clone(),
+            reason: msg.reason.as_str(),
+            received_at: msg.received_at,
+            duration_ms,
+            mail_queued: to.email.is_some(),
+        };
+        let pending = match store.begin_voicemail(&row).await {
+            Ok(p) => p,
+            Err(e) => return Err(undo(&link, wav, e.into())),
+        };
+        let mut queued = None;
+        if let (Some(email), Some(attach)) = (&to.email, &link) {
+            let facts = VoicemailFacts {
+                mailbox: to.display_name.clone(),
+                caller_name: msg.caller_name.clone(),
+                caller_number: msg.caller_number.clone(),
+                time: crate::mail::format_utc(msg.received_at),
+                duration: format_duration(duration_ms),
+            };
+            let text = match self
+                .inner
+                .mail
+                .templates()
+                .render(&to.language, "voicemail", &facts)
+            {
+                Ok(t) => t,
+                Err(e) => return Err(undo(&link, wav, e.into())),
+            };
+            let message = Message {
+                kind: Kind::Voicemail,
+                to: Address {
+                    email: email.clone(),
+                    name: Some(to.display_name.clone()),
+                },
+                subject: text.subject,
+                body: text.body,
+                attachments: vec![Attachment {
+                    path: attach.clone(),
+                    filename: attachment_name(msg.received_at),
+                    content_type: "audio/wav".into(),
+                }],
+                keep: false,
+                reference: Some(name.clone()),
+            };
+            match self.inner.mail.enqueue(message, UnixTime::now()).await {
+                Ok(id) => queued = Some(id),
+                Err(e) => return Err(undo(&link, wav, e.into())),
+            }
+        }
+        let id = pending.id;
+        if let Err(e) = pending.commit().await {
+            if let Some(queued) = queued {
+                let _ = self.inner.mail.delete(queued);
+            }
+            return Err(undo(&link, wav, e.into()));
+        }
+        wav.keep();
+        tracing::info!(
+            "voicemail: message {id} for user {} ({duration_ms} ms){}",
+            msg.user,
+            if queued.is_some() {
+                ", mail queued"
+            } else {
+                ""
+            }
+        );
+        Ok(MessageId(id))
+    }
+
+    /// `user`'s messages, newest first.
+    pub async fn messages(&self, user: i64) -> Result<Vec<MessageInfo>, MailboxError> {
+        let rows = self.inner.store.voicemail_messages(user).await?;
+        Ok(rows.iter().map(MessageInfo::from_row).collect())
+    }
+
+    pub async fn message(&self, user: i64, id: MessageId) -> Result<MessageInfo, MailboxError> {
+        let row = self.row(user, id).await?;
+        Ok(MessageInfo::from_row(&row))
+    }
+
+    /// The message's WAV.
+    pub async fn audio_path(&self, user: i64, id: MessageId) -> Result<PathBuf, MailboxError> {
+        let row = self.row(user, id).await?;
+        Ok(self.box_dir(user).join(row.file))
+    }
+
+    async fn row(&self, user: i64, id: MessageId) -> Result<VoicemailRow, MailboxError> {
+        self.inner
+            .store
+            .voicemail_message(user, id.0)
+            .await?
+            .ok_or(MailboxError::NotFound("message"))
+    }
+
+    pub async fn mark_heard(
+        &self,
+        user: i64,
+        id: MessageId,
+        heard: bool,
+    ) -> Result<(), MailboxError> {
+        match self
+            .inner
+            .store
+            .set_voicemail_heard(user, id.0, heard)
+            .await?
+        {
+            true => Ok(()),
+            false => Err(MailboxError::NotFound("message")),
+        }
+    }
+
+    /// Deletes a message: row and counts in one transaction, then the file.
+    pub async fn delete(&self, user: i64, id: MessageId) -> Result<(), MailboxError> {
+        let file = self.inner.store.delete_voicemail(user, id.0).await?;
+        let file = file.ok_or(MailboxError::NotFound("message"))?;
+        self.remove_file(user, &file).await;
+        Ok(())
+    }
+
+    /// Removes a message file whose row is gone; a failure only leaves a file the next
+    /// [`Mailboxes::open`] removes.
+    pub(super) async fn remove_file(&self, user: i64, file: &str) {
+        let dir = self.box_dir(user);
+        let path = dir.join(file);
+        let gone = blocking(move || {
+            std::fs::remove_file(&path).map_err(MailboxError::io(&path))?;
+            sync_dir(&dir)
+        })
+        .await;
+        if let Err(e) = gone {
+            tracing::warn!("voicemail: {e}");
+        }
+    }
+
+    /// The user's own greeting of `kind`, if they recorded or uploaded one.
+    pub fn greeting_path(&self, user: i64, kind: GreetingKind) -> Option<PathBuf> {
+        let path = self.box_dir(user).join(greeting_file(kind));
+        path.is_file().then_some(path)
+    }
+
+    /// Replaces the user's greeting with `samples` (8 kHz mono) atomically: temp file, fsync,
+    /// rename, fsync of the directory.
+    pub async fn put_greeting(
+        &self,
+        user: i64,
+        kind: GreetingKind,
+        samples: Vec<i16>,
+    ) -> Result<(), MailboxError> {
+        if !self.inner.store.user_exists(user).await? {
+            return Err(MailboxError::NotFound("user"));
+        }
+        let dir = self.box_dir(user);
+        blocking(move || {
+            ensure_dir(&dir)?;
+            let tmp = dir.join(format!(".{}.tmp", greeting_file(kind)));
+            let _ = std::fs::remove_file(&tmp);
+            if let Err(e) = write_wav(&tmp, &samples) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+            let target = dir.join(greeting_file(kind));
+            if let Err(e) = std::fs::rename(&tmp, &target) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(MailboxError::io(&target)(e));
+            }
+            sync_dir(&dir)
+        })
+        .await
+    }
+
+    /// Removes the user's greeting: callers hear the shipped prompt again.
+    pub async fn delete_greeting(&self, user: i64, kind: GreetingKind) -> Result<(), MailboxError> {
+        let dir = self.box_dir(user);
+        blocking(move || {
+            let path = dir.join(greeting_file(kind));
+            match std::fs::remove_file(&path) {
+                Ok(()) => sync_dir(&dir),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(MailboxError::NotFound("greeting"))
+                }
+                Err(e) => Err(MailboxError::io(&path)(e)),
+            }
+        })
+        .await
+    }
+}
+
+/// Removes what a failed deposit placed: the spool link and the box's file.
+fn undo(link: &Option<PathBuf>, wav: FinishedWav, e: MailboxError) -> MailboxError {
+    if let Some(link) = link {
+        let _ = std::fs::remove_file(link);
+    }
+    drop(wav);
+    e
+}
+
+/// Finishes the recording, moves it into the box and links it into the spool's `incoming/`
+/// (a hard link when both are on one filesystem, else a copy), all fsynced.
+fn place(
+    rec: Recording,
+    dir: &Path,
+    target: &Path,
+    incoming: Option<&Path>,
+) -> Result<(FinishedWav, Option<PathBuf>), MailboxError> {
+    let tmp_dir = rec.path().parent().map(Path::to_owned);
+    let wav = rec.finish()?;
+    ensure_dir(dir)?;
+    let wav = wav.rename(target)?;
+    sync_dir(dir)?;
+    if let Some(tmp) = tmp_dir {
+        sync_dir(&tmp)?;
+    }
+    let Some(link) = incoming else {
+        return Ok((wav, None));
+    };
+    if std::fs::hard_link(target, link).is_err() {
+        let copied = std::fs::copy(target, link)
+            .and_then(|_| std::fs::File::open(link)?.sync_all())
+            .map_err(MailboxError::io(link));
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(link);
+            return Err(e);
+        }
+    }
+    let spool_dir = link.parent().unwrap_or(Path::new("."));
+    if let Err(e) = sync_dir(spool_dir) {
+        let _ = std::fs::remove_file(link);
+        return Err(e);
+    }
+    Ok((wav, Some(link.to_owned())))
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), MailboxError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(MailboxError::io(dir))?;
+    match dir.parent() {
+        Some(parent) => sync_dir(parent),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn sync_dir(dir: &Path) -> Result<(), MailboxError> {
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(MailboxError::io(dir))
+}
+
+/// Runs blocking file work off the async threads.
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, MailboxError> + Send + 'static,
+) -> Result<T, MailboxError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| MailboxError::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::other(e),
+        })?
+}
+
+/// `0:42`, `12:05`: minutes and seconds, rounded to the nearest second.
+pub fn format_duration(ms: u64) -> String {
+    let secs = (ms + 500) / 1000;
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
+/// `voicemail-2026-12-04-0730.wav`: the name the recipient sees.
+fn attachment_name(at: UnixTime) -> String {
+    let stamp = crate::mail::format_utc(at);
+    let digits: String = stamp
+        .trim_end_matches(" UTC")
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '-' || *c == ' ')
+        .collect();
+    format!("voicemail-{}.wav", digits.replace(' ', "-"))
+}
