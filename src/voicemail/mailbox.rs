@@ -150,6 +150,19 @@ pub struct NewMessage {
     pub received_at: UnixTime,
 }
 
+/// Where a message's mail is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MailState {
+    /// The owner has no address: the message is only in the box.
+    None,
+    Queued,
+    /// Accepted by SMTP (and kept, or it would be gone).
+    Delivered,
+    /// Failed for good; the message stays.
+    Failed,
+}
+
 /// A message as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MessageInfo {
@@ -162,6 +175,7 @@ pub struct MessageInfo {
     pub duration_ms: u64,
     pub reason: Reason,
     pub heard: bool,
+    pub mail: MailState,
 }
 
 impl MessageInfo {
@@ -177,6 +191,12 @@ impl MessageInfo {
                 _ => Reason::Unavailable,
             },
             heard: row.heard,
+            mail: match row.mail.as_str() {
+                "queued" => MailState::Queued,
+                "delivered" => MailState::Delivered,
+                "failed" => MailState::Failed,
+                _ => MailState::None,
+            },
         }
     }
 }
@@ -415,12 +435,13 @@ impl Mailboxes {
         &self,
         user: i64,
         kind: GreetingKind,
-        samples: Vec<i16>,
+        samples: &[i16],
     ) -> Result<(), MailboxError> {
         if !self.inner.store.user_exists(user).await? {
             return Err(MailboxError::NotFound("user"));
         }
         let dir = self.box_dir(user);
+        let samples = samples.to_vec();
         blocking(move || {
             ensure_dir(&dir)?;
             let tmp = dir.join(format!(".{}.tmp", kind.file()));

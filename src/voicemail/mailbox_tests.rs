@@ -101,6 +101,7 @@ async fn a_deposit_stores_the_wav_counts_it_and_queues_the_mail_in_the_user_s_la
     let info = boxes.message(anna, id).await.expect("message");
     assert_eq!(info.duration_ms, 12_000, "the cut silence is not counted");
     assert!(!info.heard);
+    assert_eq!(info.mail, MailState::Queued);
     assert_eq!(f.store.mailbox_counts(anna).await.expect("counts"), (1, 0));
     let wav = boxes.audio_path(anna, id).await.expect("audio");
     let reader = hound::WavReader::open(&wav).expect("a WAV");
@@ -239,7 +240,7 @@ async fn open_removes_what_a_crash_left_behind() {
         .expect("1");
     let kept = boxes.audio_path(anna, id).await.expect("path");
     boxes
-        .put_greeting(anna, GreetingKind::Busy, vec![1; 800])
+        .put_greeting(anna, GreetingKind::Busy, &[1; 800])
         .await
         .expect("greeting");
     // A recording cut off by kill -9 (its pid is long gone), a message file whose row was
@@ -301,11 +302,11 @@ async fn greetings_replace_and_delete() {
     let boxes = f.open().await;
     assert_eq!(boxes.greeting_path(anna, GreetingKind::Unavailable), None);
     boxes
-        .put_greeting(anna, GreetingKind::Unavailable, vec![7; 8_000])
+        .put_greeting(anna, GreetingKind::Unavailable, &[7; 8_000])
         .await
         .expect("put");
     boxes
-        .put_greeting(anna, GreetingKind::Unavailable, vec![9; 4_000])
+        .put_greeting(anna, GreetingKind::Unavailable, &[9; 4_000])
         .await
         .expect("replace");
     let path = boxes

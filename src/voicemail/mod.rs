@@ -13,7 +13,7 @@ mod mailbox_recording;
 mod mailbox_service;
 
 pub use mailbox::{
-    GreetingKind, MailboxError, Mailboxes, MessageId, MessageInfo, NewMessage, Reason,
+    GreetingKind, MailState, MailboxError, Mailboxes, MessageId, MessageInfo, NewMessage, Reason,
     format_duration,
 };
 pub use mailbox_greeting as greeting;

@@ -184,12 +184,18 @@ fn the_mail_carries_the_wav_in_the_user_s_language_and_keep_decides_what_stays()
     assert!(left.is_empty(), "{left:?}");
 
     // Bert keeps: listed, counted, and the API gives the same bytes that were mailed.
+    wait_until("bert's delivery to be recorded", || {
+        messages(&d, "bert")
+            .first()
+            .is_some_and(|m| m["mail"] == "delivered")
+    });
     let list = messages(&d, "bert");
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["id"], bert);
     assert_eq!(list[0]["duration_ms"], 3_000);
     assert_eq!(list[0]["reason"], "busy");
     assert_eq!(list[0]["heard"], false);
+    assert_eq!(list[0]["mail"], "delivered");
     assert_eq!(lib.counts("bert"), (1, 0));
     let (status, bytes, kind) = get_bytes(
         &d,
@@ -208,11 +214,14 @@ fn a_mail_that_fails_for_good_leaves_the_message_in_the_box() {
     let id = lib.deposit("carl", 1).expect("deposit");
     smtp.wait_for("rejected", to("reject@example.com"), 1);
     wait_until("the failure to be recorded", || {
-        d.log().contains("failed after")
+        messages(&d, "carl")
+            .first()
+            .is_some_and(|m| m["mail"] == "failed")
     });
     let list = messages(&d, "carl");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"], id);
+    assert_eq!(list[0]["mail"], "failed");
     assert_eq!(lib.counts("carl"), (1, 0));
 }
 
