@@ -333,3 +333,34 @@ fn durations_read_as_minutes_and_seconds() {
     assert_eq!(format_duration(41_600), "0:42");
     assert_eq!(format_duration(725_000), "12:05");
 }
+
+#[tokio::test]
+async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
+    let f = fixture().await;
+    let anna = f.user("anna", Some("anna@example.com"), "de").await;
+    let boxes = f.open().await;
+    // The spool cannot make its entry directory: enqueue fails inside the open transaction.
+    let spool_tmp = f.mail.spool.root().join("tmp");
+    std::fs::remove_dir_all(&spool_tmp).expect("rm");
+    std::fs::write(&spool_tmp, b"in the way").expect("block");
+    let err = boxes
+        .deposit(record(&boxes, 2, 0), message(anna))
+        .await
+        .expect_err("the spool fails");
+    assert!(matches!(err, MailboxError::Spool(_)), "{err:?}");
+    assert!(boxes.messages(anna).await.expect("list").is_empty());
+    assert_eq!(f.store.mailbox_counts(anna).await.expect("counts"), (0, 0));
+    assert!(files(&f.vm().join(anna.to_string())).is_empty());
+    assert!(files(&f.vm().join("tmp")).is_empty());
+    assert!(files(&f.mail.spool.incoming_dir()).is_empty());
+    assert!(f.mail.list().expect("queue").is_empty());
+
+    // With the spool healthy again the same deposit goes through.
+    std::fs::remove_file(&spool_tmp).expect("unblock");
+    std::fs::create_dir(&spool_tmp).expect("tmp");
+    boxes
+        .deposit(record(&boxes, 2, 0), message(anna))
+        .await
+        .expect("deposit");
+    assert_eq!(f.store.mailbox_counts(anna).await.expect("counts"), (1, 0));
+}
