@@ -515,3 +515,32 @@ fn a_full_disk_on_deposit_leaves_nothing_behind() {
     drop(lib);
     drop(tmpfs);
 }
+
+/// MWI end to end: the counts a deposit and a heard mark write reach the owner's registered
+/// phone (sipp) as NOTIFYs, through the change feed the SIP side follows.
+#[test]
+fn the_owner_s_phone_shows_each_deposit_and_each_heard_message() {
+    let d = Daemon::start();
+    let account = crate::sip::phone_account(&d);
+    let port = crate::mwi::free_port();
+    let phone = crate::sip::phone_on(&d, &account, &port, "voicemail_mwi_new_uas.xml");
+    let lib = Library::open(d.dir.path());
+    let id = lib.deposit("anna", 1).expect("deposit");
+    assert!(
+        crate::sip::ended(phone),
+        "no NOTIFY with 1/0 after the deposit"
+    );
+    let (user, password) = &account;
+    let (mut uas, dir) = crate::sip::sipp_command(
+        &d,
+        "voicemail_mwi_heard_uas.xml",
+        "u1",
+        user,
+        password,
+        &port,
+    );
+    let phone = (uas.spawn().expect("sipp"), dir);
+    let path = format!("/api/v1/users/anna/voicemail/messages/{id}");
+    assert_eq!(d.call("PATCH", &path, Some(json!({"heard": true}))).0, 200);
+    assert!(crate::sip::ended(phone), "no NOTIFY with 0/1 after heard");
+}
