@@ -8,6 +8,7 @@
 //!   after mailing ([`MailboxService`]).
 
 mod mailbox;
+mod mailbox_deposit;
 pub mod mailbox_greeting;
 mod mailbox_recording;
 mod mailbox_service;
