@@ -32,3 +32,4 @@ mod trunk_calls;
 mod trunks;
 mod users;
 mod voicemail;
+mod voicemail_api;
