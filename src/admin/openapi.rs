@@ -104,6 +104,7 @@ fn schemas() -> Map<String, Value> {
         crate::voicemail::MessageInfo,
         crate::voicemail::MessageId,
         crate::voicemail::Reason,
+        crate::voicemail::MailState,
         super::handlers::MessagePatch,
     );
     let mut map = Map::new();

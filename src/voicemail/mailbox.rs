@@ -24,12 +24,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use super::mailbox_recording::Recording;
-use super::mailbox_recording::{FinishedWav, RATE, write_wav};
+use super::mailbox_recording::write_wav;
 pub use super::prompts::GreetingKind;
 use crate::clock::UnixTime;
-use crate::mail::{MailError, MailHandle, VoicemailFacts};
-use crate::spool::{Address, Attachment, Kind, Message, SpoolError};
-use crate::store::voicemail::{NewVoicemail, VoicemailRow};
+use crate::mail::{MailError, MailHandle};
+use crate::spool::SpoolError;
+use crate::store::voicemail::VoicemailRow;
 use crate::store::{Store, StoreError};
 
 pub use super::mailbox_service::MailboxService;
@@ -116,7 +116,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Reason::Busy => "busy",
             Reason::Unavailable => "unavailable",
@@ -142,6 +142,19 @@ pub struct NewMessage {
     pub received_at: UnixTime,
 }
 
+/// Where a message's mail is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MailState {
+    /// The owner has no address: the message is only in the box.
+    None,
+    Queued,
+    /// Accepted by SMTP (and kept, or it would be gone).
+    Delivered,
+    /// Failed for good; the message stays.
+    Failed,
+}
+
 /// A message as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MessageInfo {
@@ -154,6 +167,7 @@ pub struct MessageInfo {
     pub duration_ms: u64,
     pub reason: Reason,
     pub heard: bool,
+    pub mail: MailState,
 }
 
 impl MessageInfo {
@@ -169,6 +183,12 @@ impl MessageInfo {
                 _ => Reason::Unavailable,
             },
             heard: row.heard,
+            mail: match row.mail.as_str() {
+                "queued" => MailState::Queued,
+                "delivered" => MailState::Delivered,
+                "failed" => MailState::Failed,
+                _ => MailState::None,
+            },
         }
     }
 }
@@ -224,110 +244,6 @@ impl Mailboxes {
 
     pub(super) fn box_dir(&self, user: i64) -> PathBuf {
         self.inner.root.join(user.to_string())
-    }
-
-    /// Stores `rec` as a message of `msg.user` and queues its mail; see the module doc. Returns
-    /// only when all of it is durable.
-    pub async fn deposit(
-        &self,
-        rec: Recording,
-        msg: NewMessage,
-    ) -> Result<MessageId, MailboxError> {
-        let store = &self.inner.store;
-        let Some(to) = store.voicemail_recipient(msg.user).await? else {
-            rec.discard();
-            return Err(MailboxError::NotFound("user"));
-        };
-        let name = format!(
-            "msg-{}-{:08x}.wav",
-            msg.received_at.secs(),
-            rand::random::<u32>()
-        );
-        let dir = self.box_dir(msg.user);
-        let target = dir.join(&name);
-        let incoming = to.email.as_ref().map(|_| {
-            self.inner
-                .mail
-                .spool
-                .incoming_dir()
-                .join(format!("voicemail-{name}"))
-        });
-        let (wav, link) = {
-            let (target, incoming) = (target.clone(), incoming.clone());
-            blocking(move || place(rec, &dir, &target, incoming.as_deref())).await?
-        };
-        let duration_ms = wav.samples * 1000 / u64::from(RATE);
-        let row = NewVoicemail {
-            user: msg.user,
-            file: name.clone(),
-            caller_number: msg.caller_number.clone(),
-            caller_name: msg.caller_name.clone(),
-            reason: msg.reason.as_str(),
-            received_at: msg.received_at,
-            duration_ms,
-            mail_queued: to.email.is_some(),
-        };
-        let pending = match store.begin_voicemail(&row).await {
-            Ok(p) => p,
-            Err(e) => return Err(undo(&link, wav, e.into())),
-        };
-        let mut queued = None;
-        if let (Some(email), Some(attach)) = (&to.email, &link) {
-            let facts = VoicemailFacts {
-                mailbox: to.display_name.clone(),
-                caller_name: msg.caller_name.clone(),
-                caller_number: msg.caller_number.clone(),
-                time: crate::mail::format_utc(msg.received_at),
-                duration: format_duration(duration_ms),
-            };
-            let text = match self
-                .inner
-                .mail
-                .templates()
-                .render(&to.language, "voicemail", &facts)
-            {
-                Ok(t) => t,
-                Err(e) => return Err(undo(&link, wav, e.into())),
-            };
-            let message = Message {
-                kind: Kind::Voicemail,
-                to: Address {
-                    email: email.clone(),
-                    name: Some(to.display_name.clone()),
-                },
-                subject: text.subject,
-                body: text.body,
-                attachments: vec![Attachment {
-                    path: attach.clone(),
-                    filename: attachment_name(msg.received_at),
-                    content_type: "audio/wav".into(),
-                }],
-                keep: false,
-                reference: Some(name.clone()),
-            };
-            match self.inner.mail.enqueue(message, UnixTime::now()).await {
-                Ok(id) => queued = Some(id),
-                Err(e) => return Err(undo(&link, wav, e.into())),
-            }
-        }
-        let id = pending.id;
-        if let Err(e) = pending.commit().await {
-            if let Some(queued) = queued {
-                let _ = self.inner.mail.delete(queued);
-            }
-            return Err(undo(&link, wav, e.into()));
-        }
-        wav.keep();
-        tracing::info!(
-            "voicemail: message {id} for user {} ({duration_ms} ms){}",
-            msg.user,
-            if queued.is_some() {
-                ", mail queued"
-            } else {
-                ""
-            }
-        );
-        Ok(MessageId(id))
     }
 
     /// `user`'s messages, newest first.
@@ -407,12 +323,13 @@ impl Mailboxes {
         &self,
         user: i64,
         kind: GreetingKind,
-        samples: Vec<i16>,
+        samples: &[i16],
     ) -> Result<(), MailboxError> {
         if !self.inner.store.user_exists(user).await? {
             return Err(MailboxError::NotFound("user"));
         }
         let dir = self.box_dir(user);
+        let samples = samples.to_vec();
         blocking(move || {
             ensure_dir(&dir)?;
             let tmp = dir.join(format!(".{}.tmp", greeting_file(kind)));
@@ -448,52 +365,7 @@ impl Mailboxes {
     }
 }
 
-/// Removes what a failed deposit placed: the spool link and the box's file.
-fn undo(link: &Option<PathBuf>, wav: FinishedWav, e: MailboxError) -> MailboxError {
-    if let Some(link) = link {
-        let _ = std::fs::remove_file(link);
-    }
-    drop(wav);
-    e
-}
-
-/// Finishes the recording, moves it into the box and links it into the spool's `incoming/`
-/// (a hard link when both are on one filesystem, else a copy), all fsynced.
-fn place(
-    rec: Recording,
-    dir: &Path,
-    target: &Path,
-    incoming: Option<&Path>,
-) -> Result<(FinishedWav, Option<PathBuf>), MailboxError> {
-    let tmp_dir = rec.path().parent().map(Path::to_owned);
-    let wav = rec.finish()?;
-    ensure_dir(dir)?;
-    let wav = wav.rename(target)?;
-    sync_dir(dir)?;
-    if let Some(tmp) = tmp_dir {
-        sync_dir(&tmp)?;
-    }
-    let Some(link) = incoming else {
-        return Ok((wav, None));
-    };
-    if std::fs::hard_link(target, link).is_err() {
-        let copied = std::fs::copy(target, link)
-            .and_then(|_| std::fs::File::open(link)?.sync_all())
-            .map_err(MailboxError::io(link));
-        if let Err(e) = copied {
-            let _ = std::fs::remove_file(link);
-            return Err(e);
-        }
-    }
-    let spool_dir = link.parent().unwrap_or(Path::new("."));
-    if let Err(e) = sync_dir(spool_dir) {
-        let _ = std::fs::remove_file(link);
-        return Err(e);
-    }
-    Ok((wav, Some(link.to_owned())))
-}
-
-fn ensure_dir(dir: &Path) -> Result<(), MailboxError> {
+pub(super) fn ensure_dir(dir: &Path) -> Result<(), MailboxError> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -526,15 +398,4 @@ pub(super) async fn blocking<T: Send + 'static>(
 pub fn format_duration(ms: u64) -> String {
     let secs = (ms + 500) / 1000;
     format!("{}:{:02}", secs / 60, secs % 60)
-}
-
-/// `voicemail-2026-12-04-0730.wav`: the name the recipient sees.
-fn attachment_name(at: UnixTime) -> String {
-    let stamp = crate::mail::format_utc(at);
-    let digits: String = stamp
-        .trim_end_matches(" UTC")
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '-' || *c == ' ')
-        .collect();
-    format!("voicemail-{}.wav", digits.replace(' ', "-"))
 }

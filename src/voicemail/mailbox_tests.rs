@@ -101,6 +101,7 @@ async fn a_deposit_stores_the_wav_counts_it_and_queues_the_mail_in_the_user_s_la
     let info = boxes.message(anna, id).await.expect("message");
     assert_eq!(info.duration_ms, 12_000, "the cut silence is not counted");
     assert!(!info.heard);
+    assert_eq!(info.mail, MailState::Queued);
     assert_eq!(f.store.mailbox_counts(anna).await.expect("counts"), (1, 0));
     let wav = boxes.audio_path(anna, id).await.expect("audio");
     let reader = hound::WavReader::open(&wav).expect("a WAV");
@@ -239,7 +240,7 @@ async fn open_removes_what_a_crash_left_behind() {
         .expect("1");
     let kept = boxes.audio_path(anna, id).await.expect("path");
     boxes
-        .put_greeting(anna, GreetingKind::Busy, vec![1; 800])
+        .put_greeting(anna, GreetingKind::Busy, &[1; 800])
         .await
         .expect("greeting");
     // A recording cut off by kill -9 (its pid is long gone), a message file whose row was
@@ -301,11 +302,11 @@ async fn greetings_replace_and_delete() {
     let boxes = f.open().await;
     assert_eq!(boxes.greeting_path(anna, GreetingKind::Unavailable), None);
     boxes
-        .put_greeting(anna, GreetingKind::Unavailable, vec![7; 8_000])
+        .put_greeting(anna, GreetingKind::Unavailable, &[7; 8_000])
         .await
         .expect("put");
     boxes
-        .put_greeting(anna, GreetingKind::Unavailable, vec![9; 4_000])
+        .put_greeting(anna, GreetingKind::Unavailable, &[9; 4_000])
         .await
         .expect("replace");
     let path = boxes
@@ -331,4 +332,35 @@ fn durations_read_as_minutes_and_seconds() {
     assert_eq!(format_duration(0), "0:00");
     assert_eq!(format_duration(41_600), "0:42");
     assert_eq!(format_duration(725_000), "12:05");
+}
+
+#[tokio::test]
+async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
+    let f = fixture().await;
+    let anna = f.user("anna", Some("anna@example.com"), "de").await;
+    let boxes = f.open().await;
+    // The spool cannot make its entry directory: enqueue fails inside the open transaction.
+    let spool_tmp = f.mail.spool.root().join("tmp");
+    std::fs::remove_dir_all(&spool_tmp).expect("rm");
+    std::fs::write(&spool_tmp, b"in the way").expect("block");
+    let err = boxes
+        .deposit(record(&boxes, 2, 0), message(anna))
+        .await
+        .expect_err("the spool fails");
+    assert!(matches!(err, MailboxError::Spool(_)), "{err:?}");
+    assert!(boxes.messages(anna).await.expect("list").is_empty());
+    assert_eq!(f.store.mailbox_counts(anna).await.expect("counts"), (0, 0));
+    assert!(files(&f.vm().join(anna.to_string())).is_empty());
+    assert!(files(&f.vm().join("tmp")).is_empty());
+    assert!(files(&f.mail.spool.incoming_dir()).is_empty());
+    assert!(f.mail.list().expect("queue").is_empty());
+
+    // With the spool healthy again the same deposit goes through.
+    std::fs::remove_file(&spool_tmp).expect("unblock");
+    std::fs::create_dir(&spool_tmp).expect("tmp");
+    boxes
+        .deposit(record(&boxes, 2, 0), message(anna))
+        .await
+        .expect("deposit");
+    assert_eq!(f.store.mailbox_counts(anna).await.expect("counts"), (1, 0));
 }

@@ -15,6 +15,7 @@ mod call;
 mod core;
 pub mod deposit;
 mod mailbox;
+mod mailbox_deposit;
 pub mod mailbox_greeting;
 mod mailbox_recording;
 mod mailbox_service;
@@ -24,7 +25,8 @@ mod recording;
 mod service;
 
 pub use mailbox::{
-    MailboxError, Mailboxes, MessageId, MessageInfo, NewMessage, Reason, format_duration,
+    MailState, MailboxError, Mailboxes, MessageId, MessageInfo, NewMessage, Reason,
+    format_duration,
 };
 pub use mailbox_greeting as greeting;
 pub use mailbox_recording::{RATE, Recording, TAIL_SAMPLES};

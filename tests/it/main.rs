@@ -33,4 +33,5 @@ mod trunk_calls;
 mod trunks;
 mod users;
 mod voicemail;
+mod voicemail_api;
 mod voicemail_calls;
