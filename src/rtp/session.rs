@@ -38,7 +38,8 @@ pub enum Event {
     Audio(Frame),
     /// A key the caller pressed (RFC 4733), once per key press.
     Dtmf(char),
-    /// Everything queued by `play` has been sent.
+    /// Everything queued by `play` has been sent (with the last packet, so the far end hears
+    /// its end about 20 ms plus its own jitter buffer later).
     PlayDone,
 }
 
@@ -49,24 +50,31 @@ pub struct Transmit {
     pub data: Vec<u8>,
 }
 
-/// Counters for the benchmark and the log, all since the session started.
+/// Counters for the benchmark and the log, all since the session started. Every datagram is
+/// counted once in `received` and once in exactly one of `malformed`, `strangers`, `learning`,
+/// `comfort_noise`, `ignored`, `duplicates`, `accepted`; `late`, `same_timestamp` and
+/// `overflow` count accepted packets the jitter buffer could not use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Datagrams handed in.
     pub received: u64,
     /// RTP packets from the accepted source with a negotiated payload type, not duplicates.
     pub accepted: u64,
-    /// Datagrams that are not RTP version 2.
+    /// Datagrams that are not RTP version 2, and telephone-events that do not parse.
     pub malformed: u64,
     /// Dropped: from a source other than the accepted one.
     pub strangers: u64,
     /// Dropped while a NATed source was being learned.
     pub learning: u64,
-    /// From the accepted source, but comfort noise or a payload type not negotiated.
+    /// From the accepted source: comfort noise, ignored (silence fills its time).
+    pub comfort_noise: u64,
+    /// From the accepted source, but a payload type not negotiated.
     pub ignored: u64,
     pub duplicates: u64,
     /// Arrived after their frame had gone out as silence.
     pub late: u64,
+    /// A new sequence number but the timestamp of a packet held (a sender's repeat).
+    pub same_timestamp: u64,
     /// Dropped because the jitter buffer held its maximum of packets.
     pub overflow: u64,
     /// Never arrived, counted from sequence numbers (RFC 3550 A.3).
@@ -203,11 +211,13 @@ impl Session {
         let pt = packet.payload_type;
         let audio = pt == self.params.payload_type;
         if !audio && Some(pt) != self.params.dtmf {
-            // Comfort noise and unknown payload types still use up sequence numbers.
+            // Comfort noise and payload types not negotiated are ignored, but they still use
+            // up sequence numbers.
             self.sequence.record(packet.ssrc, packet.sequence);
-            self.stats.ignored += 1;
-            if pt != COMFORT_NOISE {
-                tracing::trace!(pt, "RTP payload type not negotiated");
+            if pt == COMFORT_NOISE {
+                self.stats.comfort_noise += 1;
+            } else {
+                self.stats.ignored += 1;
             }
             return;
         }
@@ -215,16 +225,19 @@ impl Session {
             self.stats.duplicates += 1;
             return;
         }
-        self.stats.accepted += 1;
-        if audio {
-            let mut samples = Vec::with_capacity(packet.payload.len());
-            self.params.codec.decode(packet.payload, &mut samples);
-            let key = (packet.ssrc, packet.timestamp, packet.marker);
-            let (events, stats) = (&mut self.events, &mut self.stats);
-            self.jitter.insert(key, samples, self.now, events, stats);
-        } else {
-            self.telephone_event(&packet);
+        if !audio {
+            return self.telephone_event(&packet);
         }
+        if packet.payload.is_empty() {
+            self.stats.ignored += 1;
+            return;
+        }
+        self.stats.accepted += 1;
+        let mut samples = Vec::with_capacity(packet.payload.len());
+        self.params.codec.decode(packet.payload, &mut samples);
+        let key = (packet.ssrc, packet.timestamp);
+        let (events, stats) = (&mut self.events, &mut self.stats);
+        self.jitter.insert(key, samples, self.now, events, stats);
     }
 
     /// RFC 4733 §2.5: the updates and end retransmissions of one event share its RTP
@@ -235,6 +248,7 @@ impl Session {
             self.stats.malformed += 1;
             return;
         };
+        self.stats.accepted += 1;
         let key = (packet.ssrc, packet.timestamp);
         if self.last_key == Some(key) {
             return;

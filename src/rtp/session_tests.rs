@@ -208,8 +208,18 @@ fn duplicates_are_dropped() {
     call.audio(0, 5);
     call.audio(1, 20);
     call.audio(1, 21);
-    assert_eq!(call.frames().len(), 2);
-    assert_eq!(call.session.stats().duplicates, 2);
+    assert_eq!(
+        levels(&call.frames()),
+        [heard(level(0)), heard(level(1))].map(Some)
+    );
+    // A repeat under a new sequence number while its packet is held (packet 2 is missing).
+    call.audio(3, 60);
+    let again = rtp(PCMA, 4, 480, false, &pcma(-3000, 160));
+    call.send(remote(), &again, 61);
+    call.session.flush();
+    assert_eq!(levels(&call.frames()), [None, Some(heard(level(3)))]);
+    let stats = call.session.stats();
+    assert_eq!((stats.duplicates, stats.same_timestamp), (2, 1));
 }
 
 #[test]
@@ -239,7 +249,7 @@ fn a_timestamp_jump_starts_a_new_timeline_without_inventing_silence() {
     // Ten minutes ahead (a sender restarting its clock), no marker.
     let far = rtp(PCMA, 1, 160 + 8000 * 600, false, &pcma(500, 160));
     call.send(remote(), &far, 20);
-    // A talkspurt (marker) 300 ms ahead of where the timeline is.
+    // A talkspurt 300 ms ahead of where the timeline is (beyond MAX_AHEAD).
     let spurt = rtp(
         PCMA,
         2,
@@ -406,9 +416,23 @@ fn comfort_noise_and_other_payload_types_are_ignored_but_not_lost() {
     let frames = call.frames();
     assert!(frames.iter().all(|f| f.samples[0] != heard(-9000)));
     let stats = call.session.stats();
-    assert_eq!((stats.ignored, stats.lost, stats.accepted), (2, 0, 2));
+    assert_eq!(
+        (
+            stats.comfort_noise,
+            stats.ignored,
+            stats.lost,
+            stats.accepted
+        ),
+        (1, 1, 0, 2)
+    );
     call.send(remote(), b"not rtp", 70);
-    assert_eq!(call.session.stats().malformed, 1);
+    call.send(remote(), &rtp(DTMF, 4, 640, false, &[11, 0x80]), 75);
+    call.send(remote(), &rtp(PCMA, 5, 800, false, &[]), 80);
+    let s = call.session.stats();
+    assert_eq!((s.malformed, s.ignored, s.accepted), (2, 2, 2));
+    // Found by the rtp_session fuzz target: a bad telephone-event was counted accepted too.
+    let sorted = s.malformed + s.strangers + s.learning + s.comfort_noise + s.ignored;
+    assert_eq!(sorted + s.duplicates + s.accepted, s.received);
 }
 
 #[test]
@@ -582,5 +606,31 @@ fn a_sender_with_a_slow_clock_costs_one_late_packet_per_window_of_drift() {
     assert!(
         (1..=4).contains(&late),
         "{late} late: 200 ms of drift is about three windows"
+    );
+}
+
+#[test]
+fn a_pause_without_packets_keeps_its_length_when_the_next_talkspurt_starts() {
+    let mut call = Call::new();
+    let mut frames = Vec::new();
+    // 200 ms of speech, 2 s of nothing (a VAD sender), then 220 ms of speech, the first packet
+    // marked; the driver ticks every 20 ms as it would.
+    for t in (0..=2420).step_by(20) {
+        let n = (t / 20) as u16;
+        if !(10..110).contains(&n) {
+            let data = rtp(PCMA, n, 160 * u32::from(n), n == 110, &pcma(level(n), 160));
+            call.send(remote(), &data, t);
+        }
+        call.tick(t);
+        frames.extend(call.frames());
+    }
+    call.session.flush();
+    frames.extend(call.frames());
+    let positions: Vec<u64> = frames.iter().map(|f| f.position).collect();
+    assert_eq!(positions, (0..122).map(|k| 160 * k).collect::<Vec<_>>());
+    assert_eq!(
+        frames[110].samples[0],
+        heard(level(110)),
+        "speech resumes where it was said"
     );
 }
