@@ -17,6 +17,10 @@ use super::seq::SeqWindow;
 /// Comfort noise (RFC 3389, static payload type 13 in RFC 3551 §6): ignored, the jitter buffer
 /// fills the gap with silence in real time.
 const COMFORT_NOISE: u8 = 13;
+/// RTCP packet types 200-204 read as RTP payload types 72-76 with the marker bit (RFC 5761
+/// §4). zentrale offers no rtcp-mux, but a peer that muxes anyway must not disturb the
+/// sequence accounting or the latching with RTCP's length field and SSRC.
+const RTCP_AS_RTP: std::ops::RangeInclusive<u8> = 72..=76;
 
 /// What the SDP answer negotiated, and our SSRC (random, drawn by the driver).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +72,7 @@ pub struct Stats {
     pub learning: u64,
     /// From the accepted source: comfort noise, ignored (silence fills its time).
     pub comfort_noise: u64,
-    /// From the accepted source, but a payload type not negotiated.
+    /// A payload type not negotiated (from the accepted source), or RTCP sent to the RTP port.
     pub ignored: u64,
     pub duplicates: u64,
     /// Arrived after their frame had gone out as silence.
@@ -203,6 +207,10 @@ impl Session {
             self.stats.malformed += 1;
             return;
         };
+        if RTCP_AS_RTP.contains(&packet.payload_type) {
+            self.stats.ignored += 1;
+            return;
+        }
         match self.latch.check(from, packet.ssrc, packet.sequence) {
             Verdict::Accept => {}
             Verdict::Learning => return self.stats.learning += 1,
