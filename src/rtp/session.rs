@@ -102,6 +102,8 @@ pub struct Session {
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     now: Instant,
+    /// When the accepted source last sent anything (RTP inactivity ends a dead call).
+    last_heard: Option<Instant>,
     stats: Stats,
 }
 
@@ -117,6 +119,7 @@ impl Session {
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             now,
+            last_heard: None,
             stats: Stats::default(),
         }
     }
@@ -197,6 +200,13 @@ impl Session {
         &self.params
     }
 
+    /// When the accepted source last sent a packet (any payload type): a driver ends a call
+    /// whose phone vanished without BYE after some seconds of nothing, as Asterisk's
+    /// `rtptimeout` does.
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.last_heard
+    }
+
     /// The source media is accepted from, once one is (negotiated or learned).
     pub fn latched(&self) -> Option<SocketAddr> {
         self.latch.latched()
@@ -216,6 +226,7 @@ impl Session {
             Verdict::Learning => return self.stats.learning += 1,
             Verdict::Stranger => return self.stats.strangers += 1,
         }
+        self.last_heard = Some(self.now);
         let pt = packet.payload_type;
         let audio = pt == self.params.payload_type;
         if !audio && Some(pt) != self.params.dtmf {

@@ -13,6 +13,11 @@ fn media_from_a_stranger_is_dropped_once_the_negotiated_source_spoke() {
     }
     assert!(call.frames().iter().all(|f| f.samples[0] != heard(-5000)));
     assert_eq!(call.session.stats().strangers, 9);
+    assert_eq!(
+        call.session.last_heard(),
+        Some(call.at(0)),
+        "strangers do not count"
+    );
     assert_eq!(call.session.latched(), Some(remote()));
 }
 
