@@ -35,6 +35,19 @@ pub struct SessionParams {
     pub ssrc: u32,
 }
 
+impl SessionParams {
+    /// The parameters an SDP answer negotiated, with our SSRC.
+    pub fn from_answer(answer: &crate::media::Answer, ssrc: u32) -> SessionParams {
+        SessionParams {
+            codec: answer.codec,
+            payload_type: answer.payload_type,
+            dtmf: answer.dtmf,
+            remote: answer.remote,
+            ssrc,
+        }
+    }
+}
+
 /// What the session tells its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
