@@ -20,7 +20,7 @@ pub const MAX_FORMATS: usize = 64;
 pub const MAX_MAPS: usize = 128;
 
 /// Why an offer cannot be used. The SIP side answers 488 Not Acceptable Here to all of them
-/// (RFC 3261 §13.3.1.1, RFC 3264 §6).
+/// (RFC 3261 §21.4.26).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SdpError {
     #[error("SDP body of {0} octets is too large")]
@@ -61,7 +61,7 @@ pub enum SdpError {
     NoCommonCodec,
 }
 
-/// Media direction (RFC 8866 §6.7); `sendrecv` when none is given (§6.7.1).
+/// Media direction (RFC 8866 §6.7); `sendrecv` when none is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {
     #[default]
@@ -171,10 +171,11 @@ impl Offer {
 
 /// Reads an offer (any SDP body: the same syntax serves answers).
 ///
-/// Lines end in CRLF or a lone LF (RFC 8866 §5: "parsers SHOULD be tolerant and also accept
-/// records terminated with a single newline character"). `v=0` must come first (§5.1); the
-/// order of the other lines is not enforced. A type letter §5 does not define refuses the whole
-/// body (§5: a parser "MUST completely ignore or reject" such a description).
+/// Lines end in CRLF or a lone LF (RFC 8866 §5: parsers should be tolerant of lines ended by
+/// a newline alone). `v=0` must come first (§5.1); the order of the other lines is not
+/// enforced. A type letter §5 does not define refuses the whole body (§5: a parser must ignore
+/// an entire description with a type letter it does not understand; for a call that is a
+/// refusal).
 pub fn parse_offer(body: &[u8]) -> Result<Offer, SdpError> {
     if body.len() > MAX_BODY {
         return Err(SdpError::TooLarge(body.len()));
@@ -215,8 +216,8 @@ pub fn parse_offer(body: &[u8]) -> Result<Offer, SdpError> {
     Ok(offer)
 }
 
-/// `<type>=<value>`: §5 "<type> MUST be exactly one case-significant character and <value> is
-/// structured text ... Whitespace MUST NOT be used on either side of the "=" sign."
+/// `<type>=<value>` (§5): the type is exactly one case-significant letter, and no whitespace
+/// may stand on either side of the `=`.
 fn split_line(number: usize, line: &str) -> Result<(char, &str), SdpError> {
     let mut chars = line.chars();
     match (chars.next(), chars.next()) {
@@ -277,8 +278,8 @@ fn parse_media(number: usize, value: &str) -> Result<Media, SdpError> {
     })
 }
 
-/// `a=<attribute-name>[:<attribute-value>]` (§5.13); unknown attributes are ignored (§5.13:
-/// "SDP parsers MUST ignore any attribute they don't understand").
+/// `a=<attribute-name>[:<attribute-value>]` (§5.13); attributes a parser does not understand
+/// are ignored, as §5.13 requires.
 fn parse_attribute(offer: &mut Offer, number: usize, value: &str) -> Result<(), SdpError> {
     let (name, arg) = value.split_once(':').unwrap_or((value, ""));
     if let Some(direction) = Direction::parse(name) {

@@ -10,7 +10,7 @@ use super::sdp::{Direction, Media, Offer, SdpError};
 /// The events zentrale understands: DTMF 0-15 and flash (RFC 4733 §3.2), the range most
 /// phones offer.
 const EVENTS: &str = "0-16";
-/// The packetization zentrale sends (RFC 3551 §4.5: 20 ms is the default for G.711).
+/// The packetization zentrale sends: 20 ms, RFC 3551's default packetization interval.
 const PTIME_MS: u16 = 20;
 /// Our `a=rtpmap` payload type for telephone-event in our own offers: dynamic range 96-127
 /// (RFC 3551 §6); 101 is what most phones use, so traces read familiar.
@@ -35,10 +35,9 @@ pub struct Answer {
 /// Answers `offer` from `local` (our RTP address).
 ///
 /// RFC 3264 §6: the answer has exactly as many `m=` lines as the offer, in the same order; every
-/// stream but the first audio one is refused with port 0 (§6: "a stream is rejected ... by
-/// setting the port to zero in the corresponding media description"). For the audio stream,
-/// §6.1: the formats of the answer are a subset of the offer's with "the same payload type
-/// numbers"; the chosen codec is the first of PCMU/PCMA in the offer's format list, which is
+/// stream but the first audio one is refused by giving it port 0. For the audio stream, §6.1:
+/// the answer's formats are a subset of the offer's, under the payload type numbers the offer
+/// gave them; the chosen codec is the first of PCMU/PCMA in the offer's format list, which is
 /// the offerer's order of preference (§5.1).
 pub fn answer(offer: &Offer, local: SocketAddr, session_id: u64) -> Result<Answer, SdpError> {
     let index = offer.audio_index().ok_or(SdpError::NoAudio)?;
@@ -109,8 +108,8 @@ pub fn offer(local: SocketAddr, session_id: u64, version: u64) -> String {
     sdp
 }
 
-/// RFC 4733 §7.1.1: the media type `audio/telephone-event` with a rate of 8000 (the rate
-/// the G.711 stream uses; a telephone-event at another rate could not share its clock).
+/// RFC 4733's media type `audio/telephone-event`, at 8000 Hz (the rate of the G.711 stream:
+/// events at another rate could not share its timestamp clock).
 fn is_telephone_event(media: &Media, pt: u8) -> bool {
     media
         .rtpmap(pt)
@@ -172,7 +171,7 @@ fn rtpmap(sdp: &mut String, payload_type: u8, name: &str) {
     let _ = write!(sdp, "a=rtpmap:{payload_type} {name}/8000\r\n");
 }
 
-/// RFC 4733 §2.4.1: the `events` parameter lists the events a receiver understands.
+/// RFC 4733's `events` fmtp parameter lists the events a receiver understands.
 fn dtmf_lines(sdp: &mut String, pt: u8) {
     rtpmap(sdp, pt, "telephone-event");
     let _ = write!(sdp, "a=fmtp:{pt} {EVENTS}\r\n");

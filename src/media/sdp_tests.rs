@@ -76,6 +76,11 @@ fn answers_the_callers_preferred_g711_with_its_payload_numbers() {
                 a=ptime:20\r\n\
                 a=sendrecv\r\n";
     assert_eq!(answer.sdp, want);
+    let params = crate::rtp::SessionParams::from_answer(&answer, 7);
+    assert_eq!(
+        (params.payload_type, params.dtmf, params.remote),
+        (0, Some(101), answer.remote)
+    );
     // The answer is itself valid SDP that this parser reads back.
     let back = parse_offer(answer.sdp.as_bytes()).expect("answer parses");
     assert_eq!(back.media[0].payload_types().collect::<Vec<_>>(), [0, 101]);

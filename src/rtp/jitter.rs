@@ -11,11 +11,13 @@
 //! * 60 ms is three 20 ms packets: it absorbs the reordering and jitter of an office LAN or a
 //!   decent Internet path (a few tens of ms) while a '#' or a hang-up still ends the recording
 //!   quickly; recordings need no lower latency than that, calls to humans need no more.
-//! * Timeline breaks: a new SSRC, a marker bit on a packet more than [`WINDOW`] ahead (a new
-//!   talkspurt whose timestamp ran ahead of real time), a jump of more than [`MAX_AHEAD`]
-//!   forward or [`MAX_BEHIND`] back. What is buffered is released and the next frame continues
-//!   at the new timestamp, so a jump never turns into silence: the silence a timeline break may
-//!   add is under one frame, a forward jump below [`MAX_AHEAD`] adds at most that much.
+//! * Talkspurts: a sender that stops during silence (VAD/DTX) and marks its next packet
+//!   (RFC 3551 §4.1) needs no special case. Its timestamps moved on with real time, and so did
+//!   the silence frames released meanwhile, so the new talkspurt lands close to the next frame.
+//! * Timeline breaks: a new SSRC, a jump of more than [`MAX_AHEAD`] forward or [`MAX_BEHIND`]
+//!   back (a sender that restarted its timestamps). What is buffered is released and the next
+//!   frame continues at the new timestamp, so a jump never turns into silence: a break adds
+//!   less than one frame of it, a forward jump up to [`MAX_AHEAD`] at most that much.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -36,7 +38,6 @@ pub const MAX_AHEAD: i64 = 1600;
 pub const MAX_BEHIND: i64 = 8000;
 /// The most packets held (a 20 ms stream keeps 3-4; this bounds a peer sending overlaps).
 const MAX_PACKETS: usize = 64;
-const WINDOW_SAMPLES: i64 = 480;
 const SAMPLE: Duration = Duration::from_micros(125);
 
 /// 20 ms of 8 kHz audio.
@@ -53,7 +54,7 @@ pub struct Frame {
 impl Frame {
     /// Where this frame starts in the call's audio.
     pub fn media_time(&self) -> Duration {
-        SAMPLE * u32::try_from(self.position).unwrap_or(u32::MAX)
+        Duration::from_micros(self.position.saturating_mul(125))
     }
 }
 
@@ -90,23 +91,21 @@ pub(super) struct Jitter {
 }
 
 impl Jitter {
-    /// Places a packet's samples; frames are released by [`Jitter::release`].
+    /// Places the samples of the packet (SSRC, RTP timestamp); frames are released by
+    /// [`Jitter::release`].
     pub(super) fn insert(
         &mut self,
-        packet: (u32, u32, bool),
+        (ssrc, ts): (u32, u32),
         mut samples: Vec<i16>,
         now: Instant,
         events: &mut VecDeque<Event>,
         stats: &mut Stats,
     ) {
-        let (ssrc, ts, marker) = packet;
         let Some(line) = self.timeline else {
             return self.restart(ssrc, ts, samples, now, events, stats);
         };
         let ahead = i64::from(ts.wrapping_sub(line.next_ts) as i32);
-        let jumped =
-            !(-MAX_BEHIND..=MAX_AHEAD).contains(&ahead) || (marker && ahead > WINDOW_SAMPLES);
-        if line.ssrc != ssrc || jumped {
+        if line.ssrc != ssrc || !(-MAX_BEHIND..=MAX_AHEAD).contains(&ahead) {
             return self.restart(ssrc, ts, samples, now, events, stats);
         }
         let start = self.next as i64 + ahead;
@@ -121,7 +120,7 @@ impl Jitter {
         }
         let start = start.max(self.next as i64) as u64;
         if self.held.contains_key(&start) {
-            stats.duplicates += 1;
+            stats.same_timestamp += 1;
             return;
         }
         if self.held.len() >= MAX_PACKETS {

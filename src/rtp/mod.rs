@@ -25,7 +25,7 @@ mod seq;
 mod session;
 
 #[cfg(test)]
-mod session_tests;
+mod tests;
 
 pub use event::{EVENT_LEN, Event as TelephoneEvent, code as dtmf_code, digit as dtmf_digit};
 pub use jitter::{FRAME, Frame, MAX_AHEAD, MAX_BEHIND, WINDOW};

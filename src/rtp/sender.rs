@@ -2,8 +2,8 @@
 //!
 //! RFC 3550 §5.1: the sequence number goes up by one per packet; the timestamp counts sampling
 //! instants, so after a pause (nothing to play: no packets, no comfort noise) it jumps by the
-//! pause's length, and the first packet after it carries the marker bit (RFC 3551 §4.1: "the
-//! first packet of a talkspurt"). Initial sequence number and timestamp "SHOULD be random"
+//! pause's length, and the first packet after it (the first of a talkspurt) carries the
+//! marker bit (RFC 3551 §4.1). Initial sequence number and timestamp "SHOULD be random"
 //! (§5.1); they are derived from the SSRC, which the driver draws at random, so the core
 //! needs no random source.
 

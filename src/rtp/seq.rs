@@ -3,6 +3,9 @@
 
 /// How far back duplicates are recognised (packets); older ones the jitter buffer drops as late.
 const WINDOW: u16 = 64;
+/// A jump further ahead than this starts the count anew (RFC 3550 A.1's MAX_DROPOUT): a sender
+/// that restarted its sequence numbers, not 3,000 lost packets.
+const MAX_DROPOUT: i16 = 3000;
 
 #[derive(Debug, Default)]
 pub(super) struct SeqWindow {
@@ -25,7 +28,10 @@ struct Stream {
 impl SeqWindow {
     /// Records a packet; false for a duplicate.
     pub(super) fn record(&mut self, ssrc: u32, sequence: u16) -> bool {
-        if self.stream.as_ref().is_none_or(|s| s.ssrc != ssrc) {
+        let restarted = self.stream.as_ref().is_none_or(|s| {
+            s.ssrc != ssrc || sequence.wrapping_sub(s.highest as u16) as i16 > MAX_DROPOUT
+        });
+        if restarted {
             self.lost_before += self.current_lost();
             // Start one cycle up so a reordered packet just below the first still extends.
             let start = (1 << 16) + u64::from(sequence);
@@ -48,12 +54,15 @@ impl SeqWindow {
             stream.highest += u64::from(d);
         } else {
             let back = delta.unsigned_abs();
-            if back < WINDOW {
-                if stream.seen & (1 << back) != 0 {
-                    return false;
-                }
-                stream.seen |= 1 << back;
+            if back >= WINDOW {
+                // Too old to tell whether it is a duplicate, and to count: the jitter buffer
+                // drops it as late.
+                return true;
             }
+            if stream.seen & (1 << back) != 0 {
+                return false;
+            }
+            stream.seen |= 1 << back;
             stream.first = stream
                 .first
                 .min(stream.highest.saturating_sub(u64::from(back)));

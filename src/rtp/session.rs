@@ -17,6 +17,10 @@ use super::seq::SeqWindow;
 /// Comfort noise (RFC 3389, static payload type 13 in RFC 3551 §6): ignored, the jitter buffer
 /// fills the gap with silence in real time.
 const COMFORT_NOISE: u8 = 13;
+/// RTCP packet types 200-204 read as RTP payload types 72-76 with the marker bit (RFC 5761
+/// §4). zentrale offers no rtcp-mux, but a peer that muxes anyway must not disturb the
+/// sequence accounting or the latching with RTCP's length field and SSRC.
+const RTCP_AS_RTP: std::ops::RangeInclusive<u8> = 72..=76;
 
 /// What the SDP answer negotiated, and our SSRC (random, drawn by the driver).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +35,19 @@ pub struct SessionParams {
     pub ssrc: u32,
 }
 
+impl SessionParams {
+    /// The parameters an SDP answer negotiated, with our SSRC.
+    pub fn from_answer(answer: &crate::media::Answer, ssrc: u32) -> SessionParams {
+        SessionParams {
+            codec: answer.codec,
+            payload_type: answer.payload_type,
+            dtmf: answer.dtmf,
+            remote: answer.remote,
+            ssrc,
+        }
+    }
+}
+
 /// What the session tells its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -38,7 +55,8 @@ pub enum Event {
     Audio(Frame),
     /// A key the caller pressed (RFC 4733), once per key press.
     Dtmf(char),
-    /// Everything queued by `play` has been sent.
+    /// Everything queued by `play` has been sent (with the last packet, so the far end hears
+    /// its end about 20 ms plus its own jitter buffer later).
     PlayDone,
 }
 
@@ -49,24 +67,31 @@ pub struct Transmit {
     pub data: Vec<u8>,
 }
 
-/// Counters for the benchmark and the log, all since the session started.
+/// Counters for the benchmark and the log, all since the session started. Every datagram is
+/// counted once in `received` and once in exactly one of `malformed`, `strangers`, `learning`,
+/// `comfort_noise`, `ignored`, `duplicates`, `accepted`; `late`, `same_timestamp` and
+/// `overflow` count accepted packets the jitter buffer could not use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Datagrams handed in.
     pub received: u64,
     /// RTP packets from the accepted source with a negotiated payload type, not duplicates.
     pub accepted: u64,
-    /// Datagrams that are not RTP version 2.
+    /// Datagrams that are not RTP version 2, and telephone-events that do not parse.
     pub malformed: u64,
     /// Dropped: from a source other than the accepted one.
     pub strangers: u64,
     /// Dropped while a NATed source was being learned.
     pub learning: u64,
-    /// From the accepted source, but comfort noise or a payload type not negotiated.
+    /// From the accepted source: comfort noise, ignored (silence fills its time).
+    pub comfort_noise: u64,
+    /// A payload type not negotiated (from the accepted source), or RTCP sent to the RTP port.
     pub ignored: u64,
     pub duplicates: u64,
     /// Arrived after their frame had gone out as silence.
     pub late: u64,
+    /// A new sequence number but the timestamp of a packet held (a sender's repeat).
+    pub same_timestamp: u64,
     /// Dropped because the jitter buffer held its maximum of packets.
     pub overflow: u64,
     /// Never arrived, counted from sequence numbers (RFC 3550 A.3).
@@ -90,6 +115,8 @@ pub struct Session {
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     now: Instant,
+    /// When the accepted source last sent anything (RTP inactivity ends a dead call).
+    last_heard: Option<Instant>,
     stats: Stats,
 }
 
@@ -105,6 +132,7 @@ impl Session {
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             now,
+            last_heard: None,
             stats: Stats::default(),
         }
     }
@@ -185,6 +213,13 @@ impl Session {
         &self.params
     }
 
+    /// When the accepted source last sent a packet (any payload type): a driver ends a call
+    /// whose phone vanished without BYE after some seconds of nothing, as Asterisk's
+    /// `rtptimeout` does.
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.last_heard
+    }
+
     /// The source media is accepted from, once one is (negotiated or learned).
     pub fn latched(&self) -> Option<SocketAddr> {
         self.latch.latched()
@@ -195,19 +230,26 @@ impl Session {
             self.stats.malformed += 1;
             return;
         };
+        if RTCP_AS_RTP.contains(&packet.payload_type) {
+            self.stats.ignored += 1;
+            return;
+        }
         match self.latch.check(from, packet.ssrc, packet.sequence) {
             Verdict::Accept => {}
             Verdict::Learning => return self.stats.learning += 1,
             Verdict::Stranger => return self.stats.strangers += 1,
         }
+        self.last_heard = Some(self.now);
         let pt = packet.payload_type;
         let audio = pt == self.params.payload_type;
         if !audio && Some(pt) != self.params.dtmf {
-            // Comfort noise and unknown payload types still use up sequence numbers.
+            // Comfort noise and payload types not negotiated are ignored, but they still use
+            // up sequence numbers.
             self.sequence.record(packet.ssrc, packet.sequence);
-            self.stats.ignored += 1;
-            if pt != COMFORT_NOISE {
-                tracing::trace!(pt, "RTP payload type not negotiated");
+            if pt == COMFORT_NOISE {
+                self.stats.comfort_noise += 1;
+            } else {
+                self.stats.ignored += 1;
             }
             return;
         }
@@ -215,16 +257,19 @@ impl Session {
             self.stats.duplicates += 1;
             return;
         }
-        self.stats.accepted += 1;
-        if audio {
-            let mut samples = Vec::with_capacity(packet.payload.len());
-            self.params.codec.decode(packet.payload, &mut samples);
-            let key = (packet.ssrc, packet.timestamp, packet.marker);
-            let (events, stats) = (&mut self.events, &mut self.stats);
-            self.jitter.insert(key, samples, self.now, events, stats);
-        } else {
-            self.telephone_event(&packet);
+        if !audio {
+            return self.telephone_event(&packet);
         }
+        if packet.payload.is_empty() {
+            self.stats.ignored += 1;
+            return;
+        }
+        self.stats.accepted += 1;
+        let mut samples = Vec::with_capacity(packet.payload.len());
+        self.params.codec.decode(packet.payload, &mut samples);
+        let key = (packet.ssrc, packet.timestamp);
+        let (events, stats) = (&mut self.events, &mut self.stats);
+        self.jitter.insert(key, samples, self.now, events, stats);
     }
 
     /// RFC 4733 §2.5: the updates and end retransmissions of one event share its RTP
@@ -235,6 +280,7 @@ impl Session {
             self.stats.malformed += 1;
             return;
         };
+        self.stats.accepted += 1;
         let key = (packet.ssrc, packet.timestamp);
         if self.last_key == Some(key) {
             return;
