@@ -77,9 +77,11 @@ pub mod provisioning;
 pub mod registrar;
 pub mod rules;
 pub mod sip;
+pub mod fax;
 pub mod spool;
 pub mod store;
 pub mod tftp;
+pub mod udptl;
 pub mod xml;
 
 #[cfg(test)]
