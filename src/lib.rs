@@ -56,9 +56,13 @@
 //!   RFC 3261 transaction state machines, sans-IO.
 //! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
+//! * [`fax`] — fax reception: spandsp's T.38 and audio terminals behind the crate's only
+//!   `unsafe` module, driven sans-IO, and the received TIFF turned into a PDF without re-encoding.
+//! * [`udptl`] — the UDPTL codec of T.38 and a sans-IO session: redundancy and FEC recovery,
+//!   reordering, duplicate suppression.
 //!
 //! Still to come (see DESIGN.md): `rtp`,
-//! `media`, `voicemail`, `fax`.
+//! `media`, `voicemail`.
 
 pub mod admin;
 pub mod app;
@@ -68,6 +72,7 @@ pub mod config;
 pub mod digest;
 pub mod dispatch;
 pub mod endpoint;
+pub mod fax;
 pub mod https;
 pub mod import;
 pub mod mail;
@@ -77,7 +82,6 @@ pub mod provisioning;
 pub mod registrar;
 pub mod rules;
 pub mod sip;
-pub mod fax;
 pub mod spool;
 pub mod store;
 pub mod tftp;

@@ -152,7 +152,9 @@ fn read_page(d: &mut Decoder<Cursor<&[u8]>>, file: &[u8]) -> Result<TiffPage, St
     let rows_per_strip = tag(Tag::RowsPerStrip)?.unwrap_or(length).max(1);
     let bits = tag(Tag::BitsPerSample)?.unwrap_or(1);
     if bits != 1 || width == 0 || length == 0 || width > 10_000 || length > 100_000 {
-        return Err(format!("not a bilevel fax page ({width}x{length}, {bits} bits)"));
+        return Err(format!(
+            "not a bilevel fax page ({width}x{length}, {bits} bits)"
+        ));
     }
     let (k, byte_align) = match compression {
         3 if t4_options & 1 != 0 => (10_000, t4_options & 4 != 0),
@@ -170,8 +172,12 @@ fn read_page(d: &mut Decoder<Cursor<&[u8]>>, file: &[u8]) -> Result<TiffPage, St
         width as f32 / (xres * per_inch) * 72.0,
         length as f32 / (yres * per_inch) * 72.0,
     );
-    let offsets = d.get_tag_u64_vec(Tag::StripOffsets).map_err(|e| e.to_string())?;
-    let counts = d.get_tag_u64_vec(Tag::StripByteCounts).map_err(|e| e.to_string())?;
+    let offsets = d
+        .get_tag_u64_vec(Tag::StripOffsets)
+        .map_err(|e| e.to_string())?;
+    let counts = d
+        .get_tag_u64_vec(Tag::StripByteCounts)
+        .map_err(|e| e.to_string())?;
     if offsets.len() != counts.len() || offsets.is_empty() || offsets.len() > MAX_STRIPS {
         return Err("strip offsets and byte counts do not match".into());
     }

@@ -25,9 +25,9 @@ pub mod document;
 pub mod spandsp;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

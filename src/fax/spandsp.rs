@@ -93,7 +93,9 @@ unsafe fn reception(t30: NonNull<sys::t30_state_t>, code: c_int) -> Reception {
             completion_code: code,
             completion_text: c_string(sys::t30_completion_code_to_str(code)),
             pages: u32::try_from(stats.pages_rx.max(stats.pages_tx)).unwrap_or(0),
-            remote_station_id: c_string(sys::t30_get_rx_ident(t30.as_ptr())).trim().to_string(),
+            remote_station_id: c_string(sys::t30_get_rx_ident(t30.as_ptr()))
+                .trim()
+                .to_string(),
             bit_rate: u32::try_from(stats.bit_rate).unwrap_or(0),
             ecm: stats.error_correcting_mode != 0,
         }

@@ -84,14 +84,34 @@ pub fn make_document(dir: &Path, pages: u32, rows: u32) -> PathBuf {
         parts.push(tif);
     }
     let doc = dir.join("sent.tif");
-    run(Command::new("tiffcp").arg("-c").arg("g4").args(&parts).arg(&doc));
+    run(Command::new("tiffcp")
+        .arg("-c")
+        .arg("g4")
+        .args(&parts)
+        .arg(&doc));
     doc
 }
 
-/// Whether `tiffcmp -t` (pixel data only) finds the two files identical.
+/// Whether `tiffcmp -t` finds the pixels identical: it still lists tag differences (compression,
+/// fill order, ids) but exits 0 unless a scanline differs.
 pub fn tiffs_identical(a: &Path, b: &Path) -> bool {
-    let out = Command::new("tiffcmp").arg("-t").arg(a).arg(b).output();
-    out.is_ok_and(|o| o.status.success() && o.stdout.is_empty())
+    let out = run_unchecked(Command::new("tiffcmp").arg("-t").arg(a).arg(b));
+    if !out.status.success() {
+        eprintln!(
+            "tiffcmp -t {a:?} {b:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        for f in [a, b] {
+            let info = run_unchecked(Command::new("tiffinfo").arg(f));
+            eprintln!("{}", String::from_utf8_lossy(&info.stdout));
+        }
+        return false;
+    }
+    true
+}
+
+fn run_unchecked(cmd: &mut Command) -> std::process::Output {
+    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
 }
 
 /// Decides which datagrams the link drops: a fixed xorshift sequence, so a run is repeatable.
@@ -161,7 +181,9 @@ impl T38End {
     fn receive(&mut self, now: Instant) {
         let mut buf = [0u8; 2048];
         while let Ok(n) = self.socket.recv(&mut buf) {
-            self.rx.handle_datagram(&buf[..n], now).expect("well-formed");
+            self.rx
+                .handle_datagram(&buf[..n], now)
+                .expect("well-formed");
         }
         if self.rx.poll_timeout().is_some_and(|at| at <= now) {
             self.rx.handle_timeout(now);
@@ -197,7 +219,7 @@ pub fn run_t38(
     a.connect(&b);
     b.connect(&a);
     let (mut loss_ab, mut loss_ba) = (Loss::new(loss_percent, 7), Loss::new(loss_percent, 11));
-    let start = Instant::now();
+    let start = crate::clock::now();
     let (mut ra, mut rb) = (None, None);
     for tick in 0..MAX_TICKS {
         let now = start + Duration::from_millis(20 * u64::from(tick));

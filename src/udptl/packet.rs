@@ -183,7 +183,10 @@ mod tests {
         let p = Packet::parse(&bytes).expect("parses");
         assert_eq!(p.seq, 0x0102);
         assert_eq!(p.primary, &[0x00]);
-        assert_eq!(p.recovery, Recovery::Redundancy(vec![&[2][..], &[3, 4][..]]));
+        assert_eq!(
+            p.recovery,
+            Recovery::Redundancy(vec![&[2][..], &[3, 4][..]])
+        );
         assert_eq!(p.print().expect("prints"), bytes);
     }
 

@@ -1,7 +1,6 @@
 //! Sender → receiver with loss, reordering and duplicates on a stepped clock.
 
 use super::*;
-use crate::clock::Instant;
 use std::time::Duration;
 
 fn ifps(n: usize) -> Vec<Vec<u8>> {
@@ -10,10 +9,14 @@ fn ifps(n: usize) -> Vec<Vec<u8>> {
 }
 
 /// Sends every IFP, drops those `lose` says, delivers the rest in order; returns what came out.
-fn run(ec: ErrorCorrection, n: usize, lose: impl Fn(usize) -> bool) -> (Vec<(u16, Vec<u8>)>, UdptlStats) {
+fn run(
+    ec: ErrorCorrection,
+    n: usize,
+    lose: impl Fn(usize) -> bool,
+) -> (Vec<(u16, Vec<u8>)>, UdptlStats) {
     let mut tx = Sender::new(ec, 400);
     let mut rx = Receiver::new();
-    let mut now = Instant::now();
+    let mut now = crate::clock::now();
     let mut out = Vec::new();
     for (i, ifp) in ifps(n).iter().enumerate() {
         let datagram = tx.send(ifp).expect("fits");
@@ -39,7 +42,11 @@ fn run(ec: ErrorCorrection, n: usize, lose: impl Fn(usize) -> bool) -> (Vec<(u16
 #[test]
 fn redundancy_recovers_isolated_losses_in_order() {
     let (out, stats) = run(ErrorCorrection::Redundancy { depth: 2 }, 60, |i| i % 5 == 3);
-    let want: Vec<(u16, Vec<u8>)> = ifps(60).into_iter().enumerate().map(|(i, f)| (i as u16, f)).collect();
+    let want: Vec<(u16, Vec<u8>)> = ifps(60)
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (i as u16, f))
+        .collect();
     // The last packet (59) is not lost; every lost one is carried by the next packet.
     assert_eq!(out, want);
     assert_eq!((stats.recovered, stats.lost), (12, 0));
@@ -47,7 +54,10 @@ fn redundancy_recovers_isolated_losses_in_order() {
 
 #[test]
 fn fec_recovers_one_loss_per_parity_group() {
-    let ec = ErrorCorrection::Fec { span: 3, entries: 2 };
+    let ec = ErrorCorrection::Fec {
+        span: 3,
+        entries: 2,
+    };
     let (out, stats) = run(ec, 80, |i| i % 10 == 4);
     let got: Vec<u16> = out.iter().map(|(s, _)| *s).collect();
     assert_eq!(got, (0..80).collect::<Vec<u16>>());
@@ -64,7 +74,9 @@ fn fec_recovers_one_loss_per_parity_group() {
 #[test]
 fn loss_past_recovery_is_skipped_after_the_wait() {
     // Five in a row are lost; depth 2 brings back the last two.
-    let (out, stats) = run(ErrorCorrection::Redundancy { depth: 2 }, 30, |i| (10..15).contains(&i));
+    let (out, stats) = run(ErrorCorrection::Redundancy { depth: 2 }, 30, |i| {
+        (10..15).contains(&i)
+    });
     let got: Vec<u16> = out.iter().map(|(s, _)| *s).collect();
     let want: Vec<u16> = (0..30).filter(|s| !(10..13).contains(s)).collect();
     assert_eq!(got, want);
@@ -76,11 +88,13 @@ fn late_and_duplicate_packets_come_out_once_in_order() {
     let mut tx = Sender::new(ErrorCorrection::None, 400);
     let d: Vec<Vec<u8>> = ifps(5).iter().map(|f| tx.send(f).expect("fits")).collect();
     let mut rx = Receiver::new();
-    let now = Instant::now();
+    let now = crate::clock::now();
     for i in [0, 2, 1, 1, 4, 3, 0] {
         rx.handle_datagram(&d[i], now).expect("parses");
     }
-    let got: Vec<u16> = std::iter::from_fn(|| rx.poll_ifp()).map(|(s, _)| s).collect();
+    let got: Vec<u16> = std::iter::from_fn(|| rx.poll_ifp())
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(got, vec![0, 1, 2, 3, 4]);
     assert_eq!(rx.stats().duplicates, 2);
     assert_eq!(rx.poll_timeout(), None);
@@ -89,12 +103,19 @@ fn late_and_duplicate_packets_come_out_once_in_order() {
 #[test]
 fn sequence_numbers_wrap() {
     let mut rx = Receiver::new();
-    let now = Instant::now();
+    let now = crate::clock::now();
     for seq in [65534u16, 65535, 0, 1] {
-        let p = Packet { seq, primary: &[seq as u8], recovery: Recovery::Redundancy(vec![]) };
-        rx.handle_datagram(&p.print().expect("prints"), now).expect("parses");
+        let p = Packet {
+            seq,
+            primary: &[seq as u8],
+            recovery: Recovery::Redundancy(vec![]),
+        };
+        rx.handle_datagram(&p.print().expect("prints"), now)
+            .expect("parses");
     }
-    let got: Vec<u16> = std::iter::from_fn(|| rx.poll_ifp()).map(|(s, _)| s).collect();
+    let got: Vec<u16> = std::iter::from_fn(|| rx.poll_ifp())
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(got, vec![65534, 65535, 0, 1]);
 }
 
@@ -103,12 +124,14 @@ fn a_full_window_skips_the_gap_without_waiting() {
     let mut tx = Sender::new(ErrorCorrection::None, 400);
     let d: Vec<Vec<u8>> = ifps(40).iter().map(|f| tx.send(f).expect("fits")).collect();
     let mut rx = Receiver::new();
-    let now = Instant::now();
+    let now = crate::clock::now();
     rx.handle_datagram(&d[0], now).expect("parses");
     for datagram in &d[2..] {
         rx.handle_datagram(datagram, now).expect("parses");
     }
-    let got: Vec<u16> = std::iter::from_fn(|| rx.poll_ifp()).map(|(s, _)| s).collect();
+    let got: Vec<u16> = std::iter::from_fn(|| rx.poll_ifp())
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(got, std::iter::once(0).chain(2..40).collect::<Vec<u16>>());
     assert_eq!(rx.stats().lost, 1);
 }
