@@ -32,7 +32,7 @@ mod tests;
 use std::path::PathBuf;
 
 pub use document::{DocumentFormat, FaxMetadata, write_document};
-pub use spandsp::{AudioTerminal, OutgoingIfp, T38Terminal};
+pub use spandsp::{AudioTerminal, OutgoingIfp, T38Params, T38Terminal};
 
 /// One 20 ms step of the session clock, in 8 kHz samples.
 pub const SAMPLES_PER_TICK: u32 = 160;

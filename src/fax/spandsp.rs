@@ -30,6 +30,30 @@ pub struct OutgoingIfp {
     pub copies: u8,
 }
 
+/// The T.38 session parameters SDP negotiates (RFC 7345 / T.38 Annex D attribute names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct T38Params {
+    /// T38FaxVersion (0 to 3).
+    pub version: u8,
+    /// T38FaxRateManagement: `localTCF` (true) or `transferredTCF`.
+    pub local_tcf: bool,
+    /// T38FaxFillBitRemoval.
+    pub fill_bit_removal: bool,
+    /// Largest IFP to send: the peer's T38FaxMaxDatagram less room for redundancy.
+    pub max_ifp: u16,
+}
+
+impl Default for T38Params {
+    fn default() -> Self {
+        T38Params {
+            version: 0,
+            local_tcf: false,
+            fill_bit_removal: false,
+            max_ifp: 100,
+        }
+    }
+}
+
 /// What the callbacks write into; owned by the terminal, boxed so its address is stable.
 #[derive(Debug, Default)]
 struct Context {
@@ -205,6 +229,23 @@ impl T38Terminal {
             }
         }
         Ok(terminal)
+    }
+
+    /// Applies what SDP agreed (T38FaxVersion, T38FaxRateManagement, T38FaxFillBitRemoval) and
+    /// the largest IFP we may send (spandsp's default is 100 octets).
+    pub fn set_params(&mut self, params: &T38Params) {
+        // SAFETY: the state is alive; its T.38 core lives inside it.
+        unsafe {
+            let core = sys::t38_terminal_get_t38_core_state(self.state.as_ptr());
+            if core.is_null() {
+                return;
+            }
+            sys::t38_set_t38_version(core, c_int::from(params.version));
+            // spandsp: 1 passes TCF across the link (transferredTCF), 2 makes it locally.
+            sys::t38_set_data_rate_management_method(core, if params.local_tcf { 2 } else { 1 });
+            sys::t38_set_max_datagram_size(core, c_int::from(params.max_ifp));
+            sys::t38_terminal_set_fill_bit_removal(self.state.as_ptr(), params.fill_bit_removal);
+        }
     }
 
     /// Hands one received IFP packet (in sequence order, with its UDPTL sequence number).

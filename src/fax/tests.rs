@@ -29,6 +29,10 @@ fn t38_reception_is_pixel_identical_and_its_pdf_renders_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (sender, receiver, sent) = t38_pair(dir.path(), 3);
     let outcome = run_t38(sender, receiver, REDUNDANCY, 0, None);
+    eprintln!(
+        "T.38 pair: {:?} of session in {:?}",
+        outcome.session, outcome.wall
+    );
     let r = &outcome.receiver;
     assert!(r.is_ok(), "{r:?}");
     assert_eq!(r.pages, 3);
@@ -160,6 +164,10 @@ fn audio_reception_over_alaw_is_pixel_identical() {
     )
     .expect("receiver");
     let outcome = run_audio(sender, receiver);
+    eprintln!(
+        "audio pair: {:?} of session in {:?}",
+        outcome.session, outcome.wall
+    );
     let r = &outcome.receiver;
     assert!(r.is_ok(), "{r:?}");
     assert_eq!((r.pages, r.remote_station_id.as_str()), (2, THEIR_TSI));
@@ -178,4 +186,47 @@ fn alaw_round_trip_keeps_samples_within_a_quantisation_step() {
             "{s} -> {back}"
         );
     }
+}
+
+#[test]
+fn pdf_embeds_t4_2d_with_lsb_fill_order_and_t6_as_they_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g4 = make_document(dir.path(), 2, 300);
+    let g3 = dir.path().join("g3.tif");
+    run(Command::new("tiffcp")
+        .args(["-c", "g3:2d:fill", "-f", "lsb2msb"])
+        .arg(&g4)
+        .arg(&g3));
+    for (name, tiff) in [("t4", &g3), ("t6", &g4)] {
+        let sub = dir.path().join(name);
+        std::fs::create_dir(&sub).expect("mkdir");
+        let pdf = sub.join("doc.pdf");
+        let bytes = std::fs::read(tiff).expect("reads");
+        std::fs::write(&pdf, document::tiff_to_pdf(&bytes).expect("converts")).expect("writes");
+        run(Command::new("qpdf").arg("--check").arg(&pdf));
+        assert_pdf_renders_as_tiff(&pdf, tiff, 2);
+    }
+}
+
+#[test]
+fn tiffs_we_cannot_embed_are_refused_not_panicked_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = std::fs::read(make_document(dir.path(), 1, 200)).expect("reads");
+    assert!(document::tiff_to_pdf(b"II*\0garbage").is_err());
+    for cut in [8, good.len() / 2] {
+        // Cut short: the directory or a strip lies past the end.
+        let r = document::tiff_to_pdf(&good[..cut]).map(|p| p.len());
+        assert!(r.is_err(), "cut at {cut} of {}: {r:?}", good.len());
+    }
+    // Any cut is an error or a PDF, never a panic.
+    for cut in (0..good.len()).step_by(89) {
+        let _ = document::tiff_to_pdf(&good[..cut]);
+    }
+    let raw = dir.path().join("raw.tif");
+    run(Command::new("tiffcp")
+        .args(["-c", "none"])
+        .arg(dir.path().join("sent.tif"))
+        .arg(&raw));
+    let err = document::tiff_to_pdf(&std::fs::read(&raw).expect("reads")).expect_err("refused");
+    assert!(err.contains("compression 1"), "{err}");
 }

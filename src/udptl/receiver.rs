@@ -207,6 +207,7 @@ impl Receiver {
             next = next.wrapping_add(1);
         }
         self.next = Some(next);
+        self.retire();
         match self.first_held() {
             None => self.gap_deadline = None,
             Some(first) if distance(first, next) >= i32::from(AHEAD) - 1 => {
@@ -244,5 +245,19 @@ impl Receiver {
         }
         self.next = Some(seq);
         self.gap_deadline = None;
+        self.retire();
+    }
+
+    /// Empties every slot outside the window around `next`, so an IFP stored long ago can never
+    /// pass for a pending one once the 16-bit sequence numbers come round again.
+    fn retire(&mut self) {
+        let Some(next) = self.next else { return };
+        let window = -i32::from(AHEAD)..i32::from(AHEAD);
+        for slot in &mut self.slots {
+            if !window.contains(&distance(slot.seq, next)) {
+                slot.ifp = None;
+                slot.fec = None;
+            }
+        }
     }
 }
