@@ -66,6 +66,9 @@ pub struct Reception {
     pub bit_rate: u32,
     /// Whether error correction mode was used.
     pub ecm: bool,
+    /// The TIFF the pages were written to (a receiving terminal's `receive_into`; it may hold
+    /// fewer pages than sent, or not exist when none arrived).
+    pub tiff: Option<PathBuf>,
 }
 
 impl Reception {

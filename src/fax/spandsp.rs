@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 
 use spandsp_sys as sys;
@@ -58,6 +58,7 @@ impl Default for T38Params {
 #[derive(Debug, Default)]
 struct Context {
     t30: Option<NonNull<sys::t30_state_t>>,
+    rx_file: Option<PathBuf>,
     out: VecDeque<OutgoingIfp>,
     finished: Option<Reception>,
 }
@@ -101,7 +102,9 @@ unsafe extern "C" fn on_phase_e(user_data: *mut c_void, completion_code: c_int) 
     let ctx = unsafe { &mut *user_data.cast::<Context>() };
     if let Some(t30) = ctx.t30 {
         // SAFETY: the T.30 state belongs to the terminal that owns this context and is alive.
-        ctx.finished = Some(unsafe { reception(t30, completion_code) });
+        let mut result = unsafe { reception(t30, completion_code) };
+        result.tiff = ctx.rx_file.clone();
+        ctx.finished = Some(result);
     }
 }
 
@@ -122,6 +125,7 @@ unsafe fn reception(t30: NonNull<sys::t30_state_t>, code: c_int) -> Reception {
                 .to_string(),
             bit_rate: u32::try_from(stats.bit_rate).unwrap_or(0),
             ecm: stats.error_correcting_mode != 0,
+            tiff: None,
         }
     }
 }
@@ -210,6 +214,7 @@ impl T38Terminal {
         let t30 = unsafe { sys::t38_terminal_get_t30_state(terminal.state.as_ptr()) };
         let t30 = NonNull::new(t30).ok_or(FaxError::Init("t38_terminal_get_t30_state"))?;
         terminal.ctx.t30 = Some(t30);
+        terminal.ctx.rx_file = config.receive_into.clone();
         let user: *mut Context = &mut *terminal.ctx;
         // SAFETY: as above.
         unsafe {
@@ -325,6 +330,7 @@ impl AudioTerminal {
             let t30 = sys::fax_get_t30_state(terminal.state.as_ptr());
             let t30 = NonNull::new(t30).ok_or(FaxError::Init("fax_get_t30_state"))?;
             terminal.ctx.t30 = Some(t30);
+            terminal.ctx.rx_file = config.receive_into.clone();
             let user: *mut Context = &mut *terminal.ctx;
             configure_t30(t30, config, user)?;
             // Keep sending silence between signals so the RTP stream never stalls.

@@ -202,6 +202,8 @@ pub struct Outcome {
     pub session: Duration,
     /// Real time the run took (printed for the speed note, never asserted).
     pub wall: Duration,
+    /// What the receiving end's UDPTL receiver saw (T.38 only).
+    pub udptl: crate::udptl::UdptlStats,
 }
 
 /// Longest session a test lets run (T.30's own timers end a broken one well before).
@@ -244,6 +246,7 @@ pub fn run_t38(
                 receiver: receiver.clone(),
                 session: now - start,
                 wall: crate::clock::now() - wall,
+                udptl: b.rx.stats().clone(),
             };
         }
     }
@@ -298,6 +301,7 @@ pub fn run_audio(mut sender: AudioTerminal, mut receiver: AudioTerminal) -> Outc
                 receiver: r.clone(),
                 session: Duration::from_millis(20 * u64::from(tick)),
                 wall: crate::clock::now() - wall,
+                udptl: Default::default(),
             };
         }
     }

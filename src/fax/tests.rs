@@ -41,6 +41,7 @@ fn t38_reception_is_pixel_identical_and_its_pdf_renders_the_same() {
     assert_eq!(r.bit_rate, 14_400);
     assert_eq!(outcome.sender.remote_station_id, OUR_CSI);
     let received = dir.path().join("received.tif");
+    assert_eq!(r.tiff.as_deref(), Some(received.as_path()));
     assert!(tiffs_identical(&sent, &received));
 
     let doc = write_document(&received, DocumentFormat::Pdf, r, outcome.session).expect("pdf");
@@ -129,6 +130,22 @@ fn t38_with_five_percent_loss_and_redundancy_is_still_identical() {
     let outcome = run_t38(sender, receiver, REDUNDANCY, 5, None);
     assert!(outcome.receiver.is_ok(), "{:?}", outcome.receiver);
     assert_eq!(outcome.receiver.pages, 2);
+    // The loss happened and redundancy is what bridged it.
+    assert!(outcome.udptl.recovered > 10, "{:?}", outcome.udptl);
+    assert!(tiffs_identical(&sent, &dir.path().join("received.tif")));
+}
+
+#[test]
+fn t38_with_five_percent_loss_and_fec_is_still_identical() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sender, receiver, sent) = t38_pair(dir.path(), 1);
+    let fec = ErrorCorrection::Fec {
+        span: 3,
+        entries: 3,
+    };
+    let outcome = run_t38(sender, receiver, fec, 5, None);
+    assert!(outcome.receiver.is_ok(), "{:?}", outcome.receiver);
+    assert!(outcome.udptl.recovered > 5, "{:?}", outcome.udptl);
     assert!(tiffs_identical(&sent, &dir.path().join("received.tif")));
 }
 
@@ -138,6 +155,7 @@ fn t38_loss_past_recovery_gives_a_partial_result_with_a_t30_cause() {
     let (sender, receiver, _) = t38_pair(dir.path(), 3);
     let outcome = run_t38(sender, receiver, REDUNDANCY, 0, Some(1));
     let r = &outcome.receiver;
+    eprintln!("cut link: {r:?}");
     assert!(!r.is_ok(), "{r:?}");
     assert_eq!(r.pages, 1);
     assert!(
