@@ -341,14 +341,15 @@ impl AudioTerminal {
 
     /// Feeds received samples (a 20 ms frame is 160).
     pub fn handle_audio(&mut self, samples: &[i16]) {
-        let Ok(len) = c_int::try_from(samples.len()) else {
-            return;
-        };
-        // spandsp takes a mutable pointer but does not write through it (fax.c reads only).
-        let mut copy = samples.to_vec();
-        // SAFETY: the state is alive; the buffer holds `len` samples.
-        unsafe {
-            sys::fax_rx(self.state.as_ptr(), copy.as_mut_ptr(), len);
+        // fax_rx takes a mutable pointer; hand it a copy on the stack rather than trust that it
+        // never writes.
+        let mut copy = [0i16; 160];
+        for chunk in samples.chunks(copy.len()) {
+            copy[..chunk.len()].copy_from_slice(chunk);
+            // SAFETY: the state is alive; the buffer holds at least `chunk.len()` (≤ 160) samples.
+            unsafe {
+                sys::fax_rx(self.state.as_ptr(), copy.as_mut_ptr(), chunk.len() as c_int);
+            }
         }
     }
 
