@@ -202,6 +202,8 @@ pub struct Outcome {
     pub session: Duration,
     /// Real time the run took (printed for the speed note, never asserted).
     pub wall: Duration,
+    /// CPU time this thread spent on it (both terminals, UDPTL, the sockets).
+    pub cpu: Duration,
     /// What the receiving end's UDPTL receiver saw (T.38 only).
     pub udptl: crate::udptl::UdptlStats,
 }
@@ -225,6 +227,7 @@ pub fn run_t38(
     let (mut loss_ab, mut loss_ba) = (Loss::new(loss_percent, 7), Loss::new(loss_percent, 11));
     let start = crate::clock::now();
     let wall = crate::clock::now();
+    let cpu = thread_cpu();
     let (mut ra, mut rb) = (None, None);
     for tick in 0..MAX_TICKS {
         let now = start + Duration::from_millis(20 * u64::from(tick));
@@ -246,6 +249,7 @@ pub fn run_t38(
                 receiver: receiver.clone(),
                 session: now - start,
                 wall: crate::clock::now() - wall,
+                cpu: thread_cpu().saturating_sub(cpu),
                 udptl: b.rx.stats().clone(),
             };
         }
@@ -282,6 +286,7 @@ pub fn alaw_decode(code: u8) -> i16 {
 pub fn run_audio(mut sender: AudioTerminal, mut receiver: AudioTerminal) -> Outcome {
     let n = SAMPLES_PER_TICK as usize;
     let wall = crate::clock::now();
+    let cpu = thread_cpu();
     let (mut ra, mut rb) = (None, None);
     let through_alaw = |frame: &[i16]| -> Vec<i16> {
         frame.iter().map(|&s| alaw_decode(alaw_encode(s))).collect()
@@ -301,6 +306,7 @@ pub fn run_audio(mut sender: AudioTerminal, mut receiver: AudioTerminal) -> Outc
                 receiver: r.clone(),
                 session: Duration::from_millis(20 * u64::from(tick)),
                 wall: crate::clock::now() - wall,
+                cpu: thread_cpu().saturating_sub(cpu),
                 udptl: Default::default(),
             };
         }
@@ -315,4 +321,22 @@ pub fn config(ident: &str, receive_into: Option<PathBuf>, send_file: Option<Path
         receive_into,
         send_file,
     }
+}
+
+/// CPU time of the calling thread (user + system) from /proc/thread-self/stat, in the kernel's
+/// clock ticks (100 per second on Linux), for the speed note only.
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name (which may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // After the name the state is index 0, so utime and stime are 11 and 12.
+    let ticks = field(11) + field(12);
+    Duration::from_millis(ticks * 10)
 }

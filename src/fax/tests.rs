@@ -30,8 +30,8 @@ fn t38_reception_is_pixel_identical_and_its_pdf_renders_the_same() {
     let (sender, receiver, sent) = t38_pair(dir.path(), 3);
     let outcome = run_t38(sender, receiver, REDUNDANCY, 0, None);
     eprintln!(
-        "T.38 pair: {:?} of session in {:?}",
-        outcome.session, outcome.wall
+        "T.38 pair: {:?} of session in {:?} ({:?} CPU)",
+        outcome.session, outcome.wall, outcome.cpu
     );
     let r = &outcome.receiver;
     assert!(r.is_ok(), "{r:?}");
@@ -183,8 +183,8 @@ fn audio_reception_over_alaw_is_pixel_identical() {
     .expect("receiver");
     let outcome = run_audio(sender, receiver);
     eprintln!(
-        "audio pair: {:?} of session in {:?}",
-        outcome.session, outcome.wall
+        "audio pair: {:?} of session in {:?} ({:?} CPU)",
+        outcome.session, outcome.wall, outcome.cpu
     );
     let r = &outcome.receiver;
     assert!(r.is_ok(), "{r:?}");
