@@ -54,13 +54,44 @@ impl Default for T38Params {
     }
 }
 
-/// What the callbacks write into; owned by the terminal, boxed so its address is stable.
+/// What the callbacks write into; owned by the terminal through a [`ContextBox`] (stable address).
 #[derive(Debug, Default)]
 struct Context {
     t30: Option<NonNull<sys::t30_state_t>>,
     rx_file: Option<PathBuf>,
     out: VecDeque<OutgoingIfp>,
     finished: Option<Reception>,
+}
+
+/// Owns the [`Context`] through a raw pointer, so the pointer spandsp holds and the accesses from
+/// Rust derive from one allocation without a `Box`'s uniqueness claim in between.
+#[derive(Debug)]
+struct ContextBox(NonNull<Context>);
+
+impl ContextBox {
+    fn new() -> Self {
+        ContextBox(NonNull::from(Box::leak(Box::<Context>::default())))
+    }
+
+    /// The context; no callback runs while this borrow lives (spandsp only calls back from
+    /// inside the FFI calls made with the state, never concurrently).
+    fn get(&mut self) -> &mut Context {
+        // SAFETY: allocated in `new`, freed only in `drop`; `&mut self` makes this the only
+        // borrow on the Rust side.
+        unsafe { self.0.as_mut() }
+    }
+
+    fn user_data(&self) -> *mut Context {
+        self.0.as_ptr()
+    }
+}
+
+impl Drop for ContextBox {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `Box` in `new`, freed once; the state that pointed here is freed
+        // before (the terminals free it in their own `drop`, which runs before their fields').
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
 }
 
 /// spandsp calls this for every IFP packet the T.38 terminal sends.
@@ -191,7 +222,7 @@ unsafe fn configure_t30(
 #[derive(Debug)]
 pub struct T38Terminal {
     state: NonNull<sys::t38_terminal_state_t>,
-    ctx: Box<Context>,
+    ctx: ContextBox,
 }
 
 // SAFETY: the state is only touched through `&mut self`; spandsp keeps no thread-local or global
@@ -201,8 +232,8 @@ unsafe impl Send for T38Terminal {}
 impl T38Terminal {
     /// A terminal that answers (`calling = false`, our receiving fax device) or calls.
     pub fn new(calling: bool, config: &T30Config) -> Result<Self, FaxError> {
-        let mut ctx = Box::<Context>::default();
-        let user: *mut Context = &mut *ctx;
+        let ctx = ContextBox::new();
+        let user = ctx.user_data();
         // SAFETY: init with a null state allocates one; the handler's user data is the boxed
         // context, which this value owns for as long as the state.
         let state = unsafe {
@@ -213,9 +244,9 @@ impl T38Terminal {
         // SAFETY: the state is alive; its T.30 state lives inside it.
         let t30 = unsafe { sys::t38_terminal_get_t30_state(terminal.state.as_ptr()) };
         let t30 = NonNull::new(t30).ok_or(FaxError::Init("t38_terminal_get_t30_state"))?;
-        terminal.ctx.t30 = Some(t30);
-        terminal.ctx.rx_file = config.receive_into.clone();
-        let user: *mut Context = &mut *terminal.ctx;
+        terminal.ctx.get().t30 = Some(t30);
+        terminal.ctx.get().rx_file = config.receive_into.clone();
+        let user = terminal.ctx.user_data();
         // SAFETY: as above.
         unsafe {
             configure_t30(t30, config, user)?;
@@ -277,17 +308,17 @@ impl T38Terminal {
 
     /// The next IFP packet to send, oldest first.
     pub fn poll_transmit(&mut self) -> Option<OutgoingIfp> {
-        self.ctx.out.pop_front()
+        self.ctx.get().out.pop_front()
     }
 
     /// The session's result, once T.30 reached phase E (given once).
     pub fn poll_result(&mut self) -> Option<Reception> {
-        self.ctx.finished.take()
+        self.ctx.get().finished.take()
     }
 
     /// Pages received or sent so far (for progress; the result has the final count).
-    pub fn pages_so_far(&self) -> u32 {
-        self.ctx.t30.map_or(0, |t30| {
+    pub fn pages_so_far(&mut self) -> u32 {
+        self.ctx.get().t30.map_or(0, |t30| {
             // SAFETY: the T.30 state lives inside our live state.
             unsafe { reception(t30, 0) }.pages
         })
@@ -308,7 +339,7 @@ impl Drop for T38Terminal {
 #[derive(Debug)]
 pub struct AudioTerminal {
     state: NonNull<sys::fax_state_t>,
-    ctx: Box<Context>,
+    ctx: ContextBox,
 }
 
 // SAFETY: as for `T38Terminal`.
@@ -322,16 +353,16 @@ impl AudioTerminal {
         let state = NonNull::new(state).ok_or(FaxError::Init("fax_init"))?;
         let mut terminal = AudioTerminal {
             state,
-            ctx: Box::default(),
+            ctx: ContextBox::new(),
         };
         // SAFETY: the state is alive; its T.30 state lives inside it; the boxed context outlives
         // the state.
         unsafe {
             let t30 = sys::fax_get_t30_state(terminal.state.as_ptr());
             let t30 = NonNull::new(t30).ok_or(FaxError::Init("fax_get_t30_state"))?;
-            terminal.ctx.t30 = Some(t30);
-            terminal.ctx.rx_file = config.receive_into.clone();
-            let user: *mut Context = &mut *terminal.ctx;
+            terminal.ctx.get().t30 = Some(t30);
+            terminal.ctx.get().rx_file = config.receive_into.clone();
+            let user = terminal.ctx.user_data();
             configure_t30(t30, config, user)?;
             // Keep sending silence between signals so the RTP stream never stalls.
             sys::fax_set_transmit_on_idle(terminal.state.as_ptr(), 1);
@@ -375,7 +406,7 @@ impl AudioTerminal {
 
     /// The session's result, once T.30 reached phase E (given once).
     pub fn poll_result(&mut self) -> Option<Reception> {
-        self.ctx.finished.take()
+        self.ctx.get().finished.take()
     }
 }
 
