@@ -14,6 +14,10 @@ done
 # Debian packages the build and the tests need. Extend this list, not the logic below.
 # baresip-core: baresip without the GTK/X11/ffmpeg modules the `baresip` package recommends.
 packages=(curl ca-certificates build-essential pkg-config python3 python3-venv tftp-hpa atftp fail2ban sip-tester baresip-core)
+# Fax (src/fax): spandsp-sys builds its vendored spandsp with bindgen (libclang) against libtiff
+# and libjpeg; the fax tests make and compare pages with netpbm and libtiff-tools (tiffcmp,
+# tiffcp), check PDFs with qpdf and render them with poppler-utils (pdftoppm).
+packages+=(clang libclang-dev libtiff-dev libjpeg-dev libtiff-tools netpbm qpdf poppler-utils)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -59,12 +59,14 @@
 //!   RFC 4733 DTMF codecs, source latching against RTP bleed, jitter buffer, paced playback.
 //! * [`media`] — media without I/O: G.711 A-law/µ-law, SDP offer/answer, the RTP port pool.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
+//! * [`fax`] — fax reception: spandsp's T.38 and audio terminals behind the crate's only
+//!   `unsafe` module, driven sans-IO, and the received TIFF turned into a PDF without re-encoding.
+//! * [`udptl`] — the UDPTL codec of T.38 and a sans-IO session: redundancy and FEC recovery,
+//!   reordering, duplicate suppression.
 //! * [`voicemail`] — users' voicemail boxes: recordings to WAV, deposit (file, row, MWI counts
 //!   and mail, all durable before goodbye), greetings, the keep/delete rule after mailing;
 //!   leaving a message and the mailbox by phone as sans-IO cores, the prompts, and the driver
 //!   that answers calls with them.
-//!
-//! Still to come (see DESIGN.md): `fax`.
 
 pub mod admin;
 pub mod app;
@@ -74,6 +76,7 @@ pub mod config;
 pub mod digest;
 pub mod dispatch;
 pub mod endpoint;
+pub mod fax;
 pub mod https;
 pub mod import;
 pub mod mail;
@@ -89,6 +92,7 @@ pub mod spool;
 pub mod store;
 pub mod tftp;
 pub mod voicemail;
+pub mod udptl;
 pub mod xml;
 
 #[cfg(test)]
