@@ -127,6 +127,10 @@ mod tests {
         "tftp/error.rs",
         "phone_menu/lockout.rs",
         "provisioning/limiter.rs",
+        "voicemail/deposit.rs",
+        "voicemail/menu.rs",
+        "voicemail/menu_keys.rs",
+        "voicemail/recording.rs",
     ];
     /// What a core must not name: the runtime, sockets, or a clock.
     const FORBIDDEN: &[&str] = &[

@@ -55,12 +55,16 @@
 //! * [`sip`] — SIP message codec (parse, print, stream framing, stateless rejects) and the
 //!   RFC 3261 transaction state machines, sans-IO.
 //! * [`xml`] — the one XML escaper (configs, phonebooks, menu screens).
+//! * [`rtp`] — RTP for zentrale's own media endpoints as a sans-IO session per call: packet and
+//!   RFC 4733 DTMF codecs, source latching against RTP bleed, jitter buffer, paced playback.
+//! * [`media`] — media without I/O: G.711 A-law/µ-law, SDP offer/answer, the RTP port pool.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //! * [`voicemail`] — users' voicemail boxes: recordings to WAV, deposit (file, row, MWI counts
-//!   and mail, all durable before goodbye), greetings, the keep/delete rule after mailing.
+//!   and mail, all durable before goodbye), greetings, the keep/delete rule after mailing;
+//!   leaving a message and the mailbox by phone as sans-IO cores, the prompts, and the driver
+//!   that answers calls with them.
 //!
-//! Still to come (see DESIGN.md): `rtp`,
-//! `media`, `fax`.
+//! Still to come (see DESIGN.md): `fax`.
 
 pub mod admin;
 pub mod app;
@@ -73,10 +77,12 @@ pub mod endpoint;
 pub mod https;
 pub mod import;
 pub mod mail;
+pub mod media;
 pub mod net;
 pub mod phone_menu;
 pub mod provisioning;
 pub mod registrar;
+pub mod rtp;
 pub mod rules;
 pub mod sip;
 pub mod spool;

@@ -9,6 +9,7 @@ mod follower;
 mod services;
 mod watchdog;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -50,6 +51,15 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         crate::voicemail::Mailboxes::open(&config.server.data_dir, store.clone(), mail.clone())
             .await
             .context("voicemail")?;
+    let prompts = crate::voicemail::Prompts::load(&config.server.data_dir).context("prompts")?;
+    let answerer: Arc<dyn crate::endpoint::driver::local::Answerer> =
+        Arc::new(crate::voicemail::VoicemailService::new(
+            store.clone(),
+            voicemail.clone(),
+            prompts,
+            config.voicemail.clone(),
+            config.sip.rtp_ports,
+        ));
     let http = net::bind_tcp(config.http.listen, "HTTP").await?;
     let tftp = net::Udp::bind(config.tftp.listen, "TFTP").await?;
     let (sip_udp, sip_tcp) = bind_sip(&config).await?;
@@ -119,7 +129,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             limits: config.tftp.limits,
         },
         fetch_records,
-        sip: sip_server(&config, sip_udp, sip_tcp, store.clone(), presence, &prov),
+        sip: sip_server(&config, (sip_udp, sip_tcp), store.clone(), presence, &prov)
+            .answered_by(answerer, &config.voicemail),
         changes: ChangeFollower {
             store: store.clone(),
         },
@@ -160,8 +171,7 @@ async fn bind_sip(config: &Config) -> anyhow::Result<(net::Udp, tokio::net::TcpL
 
 fn sip_server(
     config: &Config,
-    udp: net::Udp,
-    tcp: tokio::net::TcpListener,
+    (udp, tcp): (net::Udp, tokio::net::TcpListener),
     store: Store,
     presence: crate::registrar::presence::Presence,
     prov: &Provisioning,
@@ -200,6 +210,8 @@ fn sip_server(
         presence,
         notify_events,
         calls: config.calls.clone(),
+        answerer: None,
+        mailbox_code: None,
     }
 }
 

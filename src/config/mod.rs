@@ -14,6 +14,7 @@ mod smtp;
 #[cfg(test)]
 mod tests;
 mod trunks;
+mod voicemail;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use section::{Problems, Section};
 pub use sip::SipConfig;
 pub use smtp::{SmtpConfig, SmtpServer, StartTls};
 pub use trunks::{DidTarget, TrunkAddress, TrunkConfig, TrunkTransport};
+pub use voicemail::VoicemailConfig;
 
 pub use crate::rules::LANGUAGES;
 
@@ -40,6 +42,7 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub store: StoreConfig,
     pub calls: CallsConfig,
+    pub voicemail: VoicemailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +134,7 @@ impl Config {
         let smtp = smtp::smtp(Section::take(&mut root, "smtp", &mut problems));
         let store = store(Section::take(&mut root, "store", &mut problems));
         let calls = calls::calls(Section::take(&mut root, "calls", &mut problems));
+        let voicemail = voicemail::voicemail(Section::take(&mut root, "voicemail", &mut problems));
         for key in root.keys() {
             problems.push(key, "unknown table");
         }
@@ -144,6 +148,7 @@ impl Config {
             smtp,
             store,
             calls,
+            voicemail,
         })
     }
 

@@ -167,6 +167,21 @@ impl View {
         self.teams.insert(team.name.clone(), team);
     }
 
+    /// Says again which phones are registered (`registered`), for a view read from the store
+    /// earlier and kept while the store did not change; mobile devices stay as they are.
+    pub fn refresh_reach(&mut self, registered: impl Fn(DeviceId) -> bool) {
+        let devices = (self.users.values_mut())
+            .flat_map(|u| u.devices.iter_mut().chain(u.workplace_devices.iter_mut()));
+        for d in devices {
+            if matches!(d.reach, Reach::Registered | Reach::Unregistered) {
+                d.reach = match registered(d.id) {
+                    true => Reach::Registered,
+                    false => Reach::Unregistered,
+                };
+            }
+        }
+    }
+
     /// Users and teams a call to `target` can reach within `max_hops` forwardings that the
     /// view does not hold yet. The driver fetches them and asks again until this is empty.
     pub fn missing(&self, target: &Destination, max_hops: usize) -> Vec<Destination> {

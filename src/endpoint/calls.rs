@@ -48,6 +48,8 @@ pub enum Route {
         number: String,
         caller: CallerId,
     },
+    /// Answered by zentrale itself (the owner dialled their mailbox).
+    Local(super::local::App),
     /// A final status (404 for nothing at that number, 403, 503).
     Refuse(u16, &'static str),
 }
@@ -114,7 +116,16 @@ pub struct Call {
     /// The caller heard ringing already.
     pub ringing: bool,
     pub connected: Option<Connected>,
+    /// Answered (or about to be) by zentrale itself: voicemail, the mailbox.
+    pub local: Option<super::local::Local>,
     pub record: Record,
+}
+
+impl Call {
+    /// Answered: by a callee, or by us.
+    pub fn is_answered(&self) -> bool {
+        self.connected.is_some() || matches!(self.local, Some(super::local::Local::Answered(_)))
+    }
 }
 
 /// What the call record [`Ended`] will say.

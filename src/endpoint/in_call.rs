@@ -57,7 +57,7 @@ impl Endpoint {
     /// The caller's ACK of our 2xx (or either side's ACK of our 2xx to its re-INVITE): no
     /// more retransmissions.
     pub(super) fn caller_ack(&mut self, request: &Request) {
-        if self.relayed_ack(request) {
+        if self.local_ack(request) || self.relayed_ack(request) {
             return;
         }
         let key = self.call_of_id.get(&request.head.call_id).copied();

@@ -7,6 +7,7 @@
 
 use super::calls::{self, Attempt, Call, Connected, Outbound, Route};
 use super::dialog::Dialog;
+use super::local::{self, App};
 use super::{Endpoint, EndpointEvent, Peer};
 use crate::clock::{Instant, UnixTime};
 use crate::dispatch::{self, Event, LegId, Refusal, Rejection, StopReason};
@@ -30,7 +31,11 @@ impl Endpoint {
         wall: UnixTime,
     ) -> Option<Response> {
         if request.head.to.tag().is_some() {
-            // A re-INVITE (hold, resume): passed to the other side (relay.rs).
+            // A re-INVITE (hold, resume): passed to the other side (relay.rs), or answered
+            // by us in a call we answered.
+            if let Some(answer) = self.local_request(request, now) {
+                return Some(answer);
+            }
             return self.in_dialog(id, request, now);
         }
         if let Some(trunk) = self.trunks.by_source(peer.addr.ip()) {
@@ -89,6 +94,7 @@ impl Endpoint {
                 attempts: Default::default(),
                 ringing: false,
                 connected: None,
+                local: None,
                 record: calls::Record {
                     started: now,
                     answered: None,
@@ -110,6 +116,7 @@ impl Endpoint {
         };
         match route {
             Route::Refuse(status, reason) => self.answer_caller(key, status, reason, now),
+            Route::Local(app) => self.answer_locally(key, app),
             Route::Trunk {
                 trunk,
                 number,
@@ -174,8 +181,8 @@ impl Endpoint {
         }
     }
 
-    /// Dispatch's action for call `key`: a number is dialled through a trunk; voicemail and
-    /// announcements answer later (issue 14), 480 until they exist.
+    /// Dispatch's action for call `key`: a number is dialled through a trunk, voicemail
+    /// answers locally; announcements answer later, 480 until they exist.
     fn run(&mut self, key: u64, action: dispatch::Action, now: Instant) {
         let kind = match &action {
             dispatch::Action::ForwardNumber { .. } => ActionKind::ForwardNumber,
@@ -187,6 +194,13 @@ impl Endpoint {
         }
         match action {
             dispatch::Action::ForwardNumber { number } => self.forward_out(key, &number, now),
+            dispatch::Action::Voicemail { mailbox, reason } => {
+                if let Some(call) = self.calls.get_mut(&key) {
+                    let rang = !call.attempts.is_empty();
+                    call.record.outcome = Some(local::record_outcome(reason, rang));
+                }
+                self.answer_locally(key, App::Voicemail { mailbox, reason });
+            }
             other => {
                 tracing::info!("sip: call {key} would run {other:?}; 480 until it exists");
                 self.answer_caller(key, 480, "Temporarily Unavailable", now);
@@ -198,7 +212,8 @@ impl Endpoint {
     fn dispatch_finished(&mut self, key: u64, now: Instant) {
         if let Some(call) = self.calls.get_mut(&key)
             && call.connected.is_none()
-            && (call.attempts.values()).any(|a| a.leg == calls::OUTSIDE && a.done.is_none())
+            && ((call.attempts.values()).any(|a| a.leg == calls::OUTSIDE && a.done.is_none())
+                || call.local.is_some())
         {
             call.dispatch = None;
             return;
@@ -300,7 +315,7 @@ impl Endpoint {
         let Some(call) = self.calls.get(&key) else {
             return;
         };
-        if call.connected.is_some() {
+        if call.is_answered() {
             return;
         }
         let response = self.to_caller(call, status, reason);
@@ -325,7 +340,7 @@ impl Endpoint {
 
     /// Forgets call `key` unless it is connected (then BYE ends it).
     fn finish_unanswered(&mut self, key: u64, now: Instant) {
-        if self.calls.get(&key).is_some_and(|c| c.connected.is_none()) {
+        if self.calls.get(&key).is_some_and(|c| !c.is_answered()) {
             self.forget_call(key, now);
         }
     }
@@ -335,6 +350,9 @@ impl Endpoint {
         self.call_of_tx.retain(|_, k| *k != key);
         self.call_of_id.retain(|_, k| *k != key);
         if let Some(call) = self.calls.remove(&key) {
+            if call.local.is_some() {
+                self.events.push_back(EndpointEvent::LocalEnded { key });
+            }
             let mut record = call.record;
             record.outcome.get_or_insert(CallOutcome::Failed);
             let ended = calls::Ended {
@@ -500,6 +518,7 @@ impl Endpoint {
     /// Dispatch timers (waits, ring times) due at `now`.
     pub(super) fn call_timeouts(&mut self, now: Instant) {
         self.resend_answers(now);
+        self.resend_local(now);
         let due: Vec<u64> = (self.calls.iter())
             .filter(|(_, c)| {
                 let t = c.dispatch.as_ref().and_then(|d| d.poll_timeout());
@@ -525,7 +544,7 @@ impl Endpoint {
                     .into_iter()
                     .flatten()
             });
-        dispatch.chain(answers).min()
+        dispatch.chain(answers).chain(self.local_timeout()).min()
     }
 
     /// A contact failed; when all contacts of its leg have, dispatch hears why.
@@ -570,7 +589,7 @@ impl Endpoint {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        if call.connected.is_some() {
+        if call.is_answered() {
             return;
         }
         // Answered first: dispatch's own end (Finished) forgets the call.

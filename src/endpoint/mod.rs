@@ -15,6 +15,7 @@ pub mod driver;
 pub mod flood;
 mod in_call;
 mod invite;
+pub mod local;
 pub mod mwi;
 mod peer;
 mod prack;
@@ -94,6 +95,13 @@ pub enum EndpointEvent {
     TrunksChanged,
     /// A call ended: its record.
     CallEnded(Box<calls::Ended>),
+    /// A call zentrale answers itself: the driver sets up its media and answers with
+    /// [`Endpoint::handle_local_answer`].
+    Answer(Box<local::AnswerRequest>),
+    /// A call we answered (or were about to) ended from the caller's side, or failed.
+    LocalEnded { key: u64 },
+    /// The caller of a call we answered sent a DTMF digit as SIP INFO.
+    LocalDtmf { key: u64, digit: char },
 }
 
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).
@@ -391,8 +399,14 @@ impl Endpoint {
             Method::Options => self.options(request),
             Method::Subscribe => return self.subscribe(id, request, peer, now, wall),
             Method::Invite => return self.invite(id, request, peer, now, wall),
-            Method::Bye => self.bye_in_call(request, now),
-            Method::Update | Method::Info => return self.in_dialog(id, request, now),
+            Method::Bye => match self.local_request(request, now) {
+                Some(answer) => answer,
+                None => self.bye_in_call(request, now),
+            },
+            Method::Update | Method::Info => match self.local_request(request, now) {
+                Some(answer) => answer,
+                None => return self.in_dialog(id, request, now),
+            },
             // RFC 3262 §3: we never send reliable provisionals, so no PRACK is expected.
             Method::Prack => reply(request, 481, "Call/Transaction Does Not Exist"),
             // RFC 3261 §8.2.1: a method we know but do not serve here.

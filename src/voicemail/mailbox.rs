@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::mailbox_recording::Recording;
 use super::mailbox_recording::write_wav;
+pub use super::prompts::GreetingKind;
 use crate::clock::UnixTime;
 use crate::mail::{MailError, MailHandle};
 use crate::spool::SpoolError;
@@ -123,20 +124,11 @@ impl Reason {
     }
 }
 
-/// Which greeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum GreetingKind {
-    Unavailable,
-    Busy,
-}
-
-impl GreetingKind {
-    fn file(self) -> &'static str {
-        match self {
-            GreetingKind::Unavailable => "greeting-unavailable.wav",
-            GreetingKind::Busy => "greeting-busy.wav",
-        }
+/// The file a user's own greeting of `kind` is kept in.
+fn greeting_file(kind: GreetingKind) -> &'static str {
+    match kind {
+        GreetingKind::Unavailable => "greeting-unavailable.wav",
+        GreetingKind::Busy => "greeting-busy.wav",
     }
 }
 
@@ -321,7 +313,7 @@ impl Mailboxes {
 
     /// The user's own greeting of `kind`, if they recorded or uploaded one.
     pub fn greeting_path(&self, user: i64, kind: GreetingKind) -> Option<PathBuf> {
-        let path = self.box_dir(user).join(kind.file());
+        let path = self.box_dir(user).join(greeting_file(kind));
         path.is_file().then_some(path)
     }
 
@@ -331,22 +323,21 @@ impl Mailboxes {
         &self,
         user: i64,
         kind: GreetingKind,
-        samples: &[i16],
+        samples: Vec<i16>,
     ) -> Result<(), MailboxError> {
         if !self.inner.store.user_exists(user).await? {
             return Err(MailboxError::NotFound("user"));
         }
         let dir = self.box_dir(user);
-        let samples = samples.to_vec();
         blocking(move || {
             ensure_dir(&dir)?;
-            let tmp = dir.join(format!(".{}.tmp", kind.file()));
+            let tmp = dir.join(format!(".{}.tmp", greeting_file(kind)));
             let _ = std::fs::remove_file(&tmp);
             if let Err(e) = write_wav(&tmp, &samples) {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(e);
             }
-            let target = dir.join(kind.file());
+            let target = dir.join(greeting_file(kind));
             if let Err(e) = std::fs::rename(&tmp, &target) {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(MailboxError::io(&target)(e));
@@ -360,7 +351,7 @@ impl Mailboxes {
     pub async fn delete_greeting(&self, user: i64, kind: GreetingKind) -> Result<(), MailboxError> {
         let dir = self.box_dir(user);
         blocking(move || {
-            let path = dir.join(kind.file());
+            let path = dir.join(greeting_file(kind));
             match std::fs::remove_file(&path) {
                 Ok(()) => sync_dir(&dir),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

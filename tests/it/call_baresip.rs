@@ -16,9 +16,9 @@ use crate::harness::{Daemon, eventually};
 use crate::sip::{phone_account, sip_status};
 use crate::sip_baresip::Baresip;
 
-const RATE: usize = 8000;
+pub(crate) const RATE: usize = 8000;
 /// Seconds of sound in each file (aufile stops at its end; the call is shorter).
-const SECONDS: usize = 5;
+pub(crate) const SECONDS: usize = 5;
 /// How much each side must have recorded before the call ends, in samples.
 const HEARD: usize = 3 * RATE;
 /// Bounds that only end a broken run.
@@ -26,7 +26,7 @@ const WITHIN: Duration = Duration::from_secs(20);
 
 /// A linear chirp from `from` to `to` Hz over [`SECONDS`]: no two stretches alike, so where a
 /// recording matches it is unambiguous.
-fn chirp(from: f64, to: f64) -> Vec<i16> {
+pub(crate) fn chirp(from: f64, to: f64) -> Vec<i16> {
     let mut phase = 0.0f64;
     (0..SECONDS * RATE)
         .map(|i| {
@@ -39,7 +39,7 @@ fn chirp(from: f64, to: f64) -> Vec<i16> {
 }
 
 /// 16-bit mono PCM WAV at [`RATE`].
-fn write_wav(path: &Path, samples: &[i16]) {
+pub(crate) fn write_wav(path: &Path, samples: &[i16]) {
     let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
     let mut wav = Vec::new();
     wav.extend_from_slice(b"RIFF");
@@ -60,7 +60,7 @@ fn write_wav(path: &Path, samples: &[i16]) {
 
 /// The samples of a 16-bit mono WAV (what follows its `data` chunk id; a file still being
 /// written has a size of 0 there, so its length is not trusted).
-fn read_wav(path: &Path) -> Vec<i16> {
+pub(crate) fn read_wav(path: &Path) -> Vec<i16> {
     let bytes = std::fs::read(path).unwrap_or_default();
     let Some(at) = bytes.windows(4).position(|w| w == b"data") else {
         return Vec::new();
@@ -72,7 +72,7 @@ fn read_wav(path: &Path) -> Vec<i16> {
 }
 
 /// The recording of what a baresip heard: sndfile's `dump-…-dec.wav` in `dir`.
-fn heard(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn heard(dir: &Path) -> Option<PathBuf> {
     std::fs::read_dir(dir)
         .ok()?
         .flatten()
@@ -82,7 +82,7 @@ fn heard(dir: &Path) -> Option<PathBuf> {
 
 /// The best normalized cross-correlation of 1/8 s of `recorded` (from its second second on,
 /// past the jitter buffer's start) against any stretch of `source`.
-fn best_match(recorded: &[i16], source: &[i16]) -> f64 {
+pub(crate) fn best_match(recorded: &[i16], source: &[i16]) -> f64 {
     let window: Vec<f64> = (recorded[RATE..RATE + RATE / 8].iter())
         .map(|&s| f64::from(s))
         .collect();
@@ -100,7 +100,7 @@ fn best_match(recorded: &[i16], source: &[i16]) -> f64 {
     best
 }
 
-fn rms(samples: &[i16]) -> f64 {
+pub(crate) fn rms(samples: &[i16]) -> f64 {
     let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
     (sum / samples.len().max(1) as f64).sqrt()
 }
@@ -129,7 +129,7 @@ fn command(control: &str, command: &str) -> bool {
 
 /// A baresip that plays `sound` into its calls, records them into `recordings`, with the
 /// account's `params` (answering by itself) and `extra` config lines.
-fn phone(
+pub(crate) fn phone(
     d: &Daemon,
     account: (&str, &str),
     sound: &Path,

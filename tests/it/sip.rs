@@ -35,15 +35,20 @@ pub(crate) fn phone_account(d: &Daemon) -> (String, String) {
 
 /// Like [`phone_account`], with the phone owned by `owner` (`{"user": …}` or `{"workplace": …}`).
 pub(crate) fn phone_account_at(d: &Daemon, owner: serde_json::Value) -> (String, String) {
-    let (s, _) = d.call(
-        "POST",
-        "/api/v1/users",
-        Some(
-            json!({"username": "anna", "display_name": "Anna", "extension": "100", "auth": "none",
-                   "pin": "4711"}),
-        ),
-    );
-    assert_eq!(s, 201);
+    let anna = json!({"username": "anna", "display_name": "Anna", "extension": "100",
+                      "auth": "none", "pin": "4711"});
+    phone_account_of(d, anna, owner)
+}
+
+/// Like [`phone_account_at`] for the user `user` (quick-create fields) instead of the plain
+/// anna.
+pub(crate) fn phone_account_of(
+    d: &Daemon,
+    user: serde_json::Value,
+    owner: serde_json::Value,
+) -> (String, String) {
+    let (s, body) = d.call("POST", "/api/v1/users", Some(user));
+    assert_eq!(s, 201, "{body}");
     let mut device = json!({"kind": "ip-phone", "mac": "00:15:65:AA:BB:CC", "vendor": "yealink",
                             "model": "T54W"});
     let fields = device.as_object_mut().expect("object");

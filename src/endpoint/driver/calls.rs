@@ -6,11 +6,13 @@ use super::view::{destination, view};
 use crate::clock::UnixTime;
 use crate::clock::now;
 use crate::config::DidTarget;
-use crate::dispatch::{CallClass, CallRequest, Caller, Destination};
+use crate::dispatch::{CallClass, CallRequest, Caller, Destination, View};
 use crate::endpoint::calls::Ended;
 use crate::endpoint::calls::{CallerId, Ours, Route};
+use crate::endpoint::local::App;
 use crate::store::NewCall;
 use crate::store::StoreError;
+use crate::store::routing::CallingUser;
 
 impl Driver {
     /// Resolves call `key` from `device` to `dialled` and tells the endpoint.
@@ -25,15 +27,27 @@ impl Driver {
         self.endpoint.handle_route(key, route, now());
     }
 
-    async fn resolve_call(&self, device: i64, dialled: &str) -> Result<Route, StoreError> {
+    async fn resolve_call(&mut self, device: i64, dialled: &str) -> Result<Route, StoreError> {
         if self.emergency.iter().any(|n| n == dialled) {
             return self.emergency_call(device, dialled).await;
         }
-        let Some(user) = self.store.calling_user(device).await? else {
+        let Some(user) = self.calling_user(device).await? else {
             // A workplace phone nobody is logged in at calls no one but emergency numbers.
             return Ok(Route::Refuse(403, "Forbidden"));
         };
-        let target = destination(&self.store, dialled).await?;
+        if self.mailbox_code.as_deref() == Some(dialled)
+            || user.extension.as_deref() == Some(dialled)
+        {
+            tracing::info!(
+                "sip: device {device} calls the mailbox of {}",
+                user.username
+            );
+            return Ok(Route::Local(App::Mailbox {
+                user: user.username,
+                device,
+            }));
+        }
+        let target = self.destination(dialled).await?;
         let caller = CallerId {
             name: user.display_name,
             number: user.number.unwrap_or_else(|| user.username.clone()),
@@ -101,16 +115,13 @@ impl Driver {
     /// The route of a call to `target`: through dispatch with what the store and registrar
     /// know now.
     async fn dispatch_route(
-        &self,
+        &mut self,
         target: Destination,
         class: CallClass,
         caller_of: Caller,
         caller: CallerId,
     ) -> Result<Route, StoreError> {
-        let registrar = self.endpoint.registrar();
-        let registered = |d: i64| !registrar.bindings(d).is_empty();
-        let hops = self.endpoint.dispatch_config().max_forward_hops;
-        let view = view(&self.store, &target, hops, registered).await?;
+        let view = self.view(&target).await?;
         let request = CallRequest {
             target,
             class,
@@ -127,7 +138,7 @@ impl Driver {
     /// extension, or a team by name; anything else is 404 (a DID never leads out again).
     pub(super) async fn route_from_trunk(&mut self, key: u64, target: DidTarget, caller: CallerId) {
         let found = match &target {
-            DidTarget::Extension(ext) => destination(&self.store, ext).await,
+            DidTarget::Extension(ext) => self.destination(ext).await,
             DidTarget::Team(name) => Ok(Destination::Team(name.clone())),
         };
         let route = match found {
@@ -146,6 +157,45 @@ impl Driver {
             Route::Refuse(503, "Service Unavailable")
         });
         self.endpoint.handle_route(key, route, now());
+    }
+}
+
+/// Routing reads through the [`super::route_cache::RouteCache`].
+impl Driver {
+    async fn calling_user(&mut self, device: i64) -> Result<Option<CallingUser>, StoreError> {
+        let generation = self.store.generation();
+        if let Some(found) = self.route_cache.at(generation).caller(device) {
+            return Ok(found.clone());
+        }
+        let found = self.store.calling_user(device).await?;
+        (self.route_cache.at(generation)).keep_caller(device, found.clone());
+        Ok(found)
+    }
+
+    async fn destination(&mut self, dialled: &str) -> Result<Destination, StoreError> {
+        let generation = self.store.generation();
+        if let Some(found) = self.route_cache.at(generation).destination(dialled) {
+            return Ok(found.clone());
+        }
+        let found = destination(&self.store, dialled).await?;
+        (self.route_cache.at(generation)).keep_destination(dialled, found.clone());
+        Ok(found)
+    }
+
+    /// The view of `target` with who is registered now.
+    async fn view(&mut self, target: &Destination) -> Result<View, StoreError> {
+        let generation = self.store.generation();
+        let registrar = self.endpoint.registrar();
+        let registered = |d: i64| !registrar.bindings(d).is_empty();
+        if let Some(kept) = self.route_cache.at(generation).view(target) {
+            let mut fresh = kept.clone();
+            fresh.refresh_reach(registered);
+            return Ok(fresh);
+        }
+        let hops = self.endpoint.dispatch_config().max_forward_hops;
+        let found = view(&self.store, target, hops, registered).await?;
+        (self.route_cache.at(generation)).keep_view(target.clone(), found.clone());
+        Ok(found)
     }
 }
 

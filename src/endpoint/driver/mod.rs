@@ -16,13 +16,16 @@ use tokio_util::sync::CancellationToken;
 
 mod calls;
 mod lines;
+pub mod local;
 mod mailbox;
 mod recorder;
+mod route_cache;
 mod tcp;
 mod trunks;
 pub mod view;
 mod writer;
 
+use self::local::LocalSignal;
 use self::recorder::CallRecorder;
 use self::tcp::ConnMsg;
 use self::writer::BindingWriter;
@@ -79,6 +82,10 @@ pub struct SipServer {
     pub notify_events: HashMap<Vendor, String>,
     /// How long call records are kept (pruned daily).
     pub calls: crate::config::CallsConfig,
+    /// What answers calls locally (voicemail); None: such calls get 480.
+    pub answerer: Option<std::sync::Arc<dyn local::Answerer>>,
+    /// The number that reaches one's own mailbox (`[voicemail] feature_code`).
+    pub mailbox_code: Option<String>,
 }
 
 struct Driver {
@@ -99,9 +106,24 @@ struct Driver {
     domain: String,
     /// `[calls] emergency_numbers`.
     emergency: Vec<String>,
+    locals: local::Locals,
+    mailbox_code: Option<String>,
+    route_cache: route_cache::RouteCache,
 }
 
 impl SipServer {
+    /// Calls zentrale answers itself go to `answerer` (voicemail); `[voicemail] feature_code`
+    /// reaches one's own mailbox.
+    pub fn answered_by(
+        mut self,
+        answerer: std::sync::Arc<dyn local::Answerer>,
+        voicemail: &crate::config::VoicemailConfig,
+    ) -> SipServer {
+        self.answerer = Some(answerer);
+        self.mailbox_code = Some(voicemail.feature_code.clone()).filter(|c| !c.is_empty());
+        self
+    }
+
     /// Runs the service on a thread and runtime of its own: one task owns the endpoint, and on
     /// tokio's shared runtime it was moved between worker threads at every wake-up (task
     /// switches topped the REGISTER benchmark's profile).
@@ -172,6 +194,7 @@ impl SipServer {
             })
             .collect();
         let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, tcp_limits, stop));
+        let (locals, mut local_rx) = local::Locals::new(self.answerer);
         let mut d = Driver {
             endpoint,
             udp_local: self.udp.local_addr().map_err(EndpointError::Udp)?,
@@ -187,6 +210,9 @@ impl SipServer {
             notify_events: self.notify_events,
             domain,
             emergency: self.calls.emergency_numbers.clone(),
+            locals,
+            mailbox_code: self.mailbox_code,
+            route_cache: Default::default(),
         };
         d.publish_trunks();
         let devices: Vec<i64> = d.endpoint.registrar().devices().collect();
@@ -227,6 +253,7 @@ impl SipServer {
                 Ok(()) = changes.changed() => d.follow_changes().await,
                 _ = prune.tick() => d.prune_calls(&retention).await,
                 Some(r) = resolved.recv() => d.trunk_resolved(r),
+                Some((key, reply)) = local_rx.recv() => d.local_reply(key, reply),
             }
             d.flush().await;
         };
@@ -339,6 +366,11 @@ impl Driver {
             } => self.route_from_trunk(key, target, caller).await,
             EndpointEvent::TrunksChanged => self.publish_trunks(),
             EndpointEvent::CallEnded(ended) => self.record_call(*ended),
+            EndpointEvent::Answer(request) => self.start_local(*request),
+            EndpointEvent::LocalEnded { key } => self.local_signal(key, LocalSignal::Ended),
+            EndpointEvent::LocalDtmf { key, digit } => {
+                self.local_signal(key, LocalSignal::Dtmf(digit));
+            }
         }
     }
 

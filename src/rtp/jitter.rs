@@ -1,0 +1,238 @@
+//! The receive side's jitter buffer: decoded samples placed on a timeline by their RTP
+//! timestamp, released as 20 ms frames in timestamp order.
+//!
+//! * A frame goes out as soon as all its samples are there. A frame with a hole waits until
+//!   [`WINDOW`] after the hole's samples were due, then goes out with silence in the hole: a
+//!   lost packet becomes silence of its length, and while nothing arrives at all, silence frames
+//!   keep coming in real time, so the audio lasts as long as the call did.
+//! * "Due" follows the earliest arrivals: the line `arrival - timestamp` is moved earlier by any
+//!   packet that beats it, and later by a packet that missed its frame (so a sender whose clock
+//!   runs slow costs one late packet per [`WINDOW`] of drift, not all of them).
+//! * 60 ms is three 20 ms packets: it absorbs the reordering and jitter of an office LAN or a
+//!   decent Internet path (a few tens of ms) while a '#' or a hang-up still ends the recording
+//!   quickly; recordings need no lower latency than that, calls to humans need no more.
+//! * Timeline breaks: a new SSRC, a marker bit on a packet more than [`WINDOW`] ahead (a new
+//!   talkspurt whose timestamp ran ahead of real time), a jump of more than [`MAX_AHEAD`]
+//!   forward or [`MAX_BEHIND`] back. What is buffered is released and the next frame continues
+//!   at the new timestamp, so a jump never turns into silence: the silence a timeline break may
+//!   add is under one frame, a forward jump below [`MAX_AHEAD`] adds at most that much.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use crate::clock::Instant;
+
+use super::session::{Event, Stats};
+
+/// Samples per frame: 20 ms at 8 kHz.
+pub const FRAME: usize = 160;
+/// How long a hole is waited for before it becomes silence.
+pub const WINDOW: Duration = Duration::from_millis(60);
+/// A packet further ahead of the next frame than this (in samples, 200 ms) starts a new
+/// timeline instead of being waited for.
+pub const MAX_AHEAD: i64 = 1600;
+/// A packet further behind the next frame than this (in samples, 1 s) starts a new timeline
+/// instead of being dropped as late.
+pub const MAX_BEHIND: i64 = 8000;
+/// The most packets held (a 20 ms stream keeps 3-4; this bounds a peer sending overlaps).
+const MAX_PACKETS: usize = 64;
+const WINDOW_SAMPLES: i64 = 480;
+const SAMPLE: Duration = Duration::from_micros(125);
+
+/// 20 ms of 8 kHz audio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Always [`FRAME`] samples (boxed: an event queue of frames stays small).
+    pub samples: Box<[i16; FRAME]>,
+    /// Samples released before this frame: its place in the call's audio.
+    pub position: u64,
+    /// How many of the samples are silence put in for audio that did not arrive in time.
+    pub concealed: u16,
+}
+
+impl Frame {
+    /// Where this frame starts in the call's audio.
+    pub fn media_time(&self) -> Duration {
+        SAMPLE * u32::try_from(self.position).unwrap_or(u32::MAX)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Timeline {
+    ssrc: u32,
+    /// The RTP timestamp of the sample at `Jitter::next`.
+    next_ts: u32,
+    /// The earliest-arrival line: the packet starting at `base_pos` was due at `base_at`.
+    base_at: Instant,
+    base_pos: u64,
+}
+
+impl Timeline {
+    /// When the packet starting at `position` is expected on the earliest-arrival line.
+    fn expected(&self, position: u64) -> Instant {
+        let delta = position as i64 - self.base_pos as i64;
+        let offset = SAMPLE * u32::try_from(delta.unsigned_abs()).unwrap_or(u32::MAX);
+        if delta >= 0 {
+            self.base_at.checked_add(offset).unwrap_or(self.base_at)
+        } else {
+            self.base_at.checked_sub(offset).unwrap_or(self.base_at)
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Jitter {
+    timeline: Option<Timeline>,
+    /// Decoded packets by the position of their first sample; every key is at or after `next`.
+    held: BTreeMap<u64, Vec<i16>>,
+    /// The position of the next frame's first sample.
+    next: u64,
+}
+
+impl Jitter {
+    /// Places a packet's samples; frames are released by [`Jitter::release`].
+    pub(super) fn insert(
+        &mut self,
+        packet: (u32, u32, bool),
+        mut samples: Vec<i16>,
+        now: Instant,
+        events: &mut VecDeque<Event>,
+        stats: &mut Stats,
+    ) {
+        let (ssrc, ts, marker) = packet;
+        let Some(line) = self.timeline else {
+            return self.restart(ssrc, ts, samples, now, events, stats);
+        };
+        let ahead = i64::from(ts.wrapping_sub(line.next_ts) as i32);
+        let jumped =
+            !(-MAX_BEHIND..=MAX_AHEAD).contains(&ahead) || (marker && ahead > WINDOW_SAMPLES);
+        if line.ssrc != ssrc || jumped {
+            return self.restart(ssrc, ts, samples, now, events, stats);
+        }
+        let start = self.next as i64 + ahead;
+        let end = start + samples.len() as i64;
+        if end <= self.next as i64 {
+            stats.late += 1;
+            self.set_line(now, start);
+            return;
+        }
+        if start < self.next as i64 {
+            samples.drain(..(self.next as i64 - start) as usize);
+        }
+        let start = start.max(self.next as i64) as u64;
+        if self.held.contains_key(&start) {
+            stats.duplicates += 1;
+            return;
+        }
+        if self.held.len() >= MAX_PACKETS {
+            stats.overflow += 1;
+            return;
+        }
+        if now < line.expected(start) {
+            self.set_line(now, start as i64);
+        }
+        self.held.insert(start, samples);
+    }
+
+    /// Releases every frame that is complete or whose hole has waited long enough.
+    pub(super) fn release(
+        &mut self,
+        now: Instant,
+        events: &mut VecDeque<Event>,
+        stats: &mut Stats,
+    ) {
+        while let Some(line) = self.timeline {
+            match self.first_hole() {
+                Some(hole) if now < line.expected(hole) + WINDOW => break,
+                _ => self.emit(events, stats),
+            }
+        }
+    }
+
+    /// When the next frame goes out even if its hole stays open.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        let line = self.timeline?;
+        Some(line.expected(self.first_hole()?) + WINDOW)
+    }
+
+    /// Releases everything held, holes as silence, and stops the timeline (hang-up).
+    pub(super) fn flush(&mut self, events: &mut VecDeque<Event>, stats: &mut Stats) {
+        while !self.held.is_empty() {
+            self.emit(events, stats);
+        }
+        self.timeline = None;
+    }
+
+    fn restart(
+        &mut self,
+        ssrc: u32,
+        ts: u32,
+        samples: Vec<i16>,
+        now: Instant,
+        events: &mut VecDeque<Event>,
+        stats: &mut Stats,
+    ) {
+        self.flush(events, stats);
+        self.timeline = Some(Timeline {
+            ssrc,
+            next_ts: ts,
+            base_at: now,
+            base_pos: self.next,
+        });
+        self.held.insert(self.next, samples);
+    }
+
+    fn set_line(&mut self, now: Instant, position: i64) {
+        if let Some(line) = &mut self.timeline {
+            line.base_at = now;
+            line.base_pos = position.max(0) as u64;
+        }
+    }
+
+    /// The first position of the next frame that no held packet covers.
+    fn first_hole(&self) -> Option<u64> {
+        let end = self.next + FRAME as u64;
+        let mut covered = self.next;
+        for (&start, samples) in self.held.range(..end) {
+            if start > covered {
+                return Some(covered);
+            }
+            covered = covered.max(start + samples.len() as u64);
+        }
+        (covered < end).then_some(covered)
+    }
+
+    /// Puts out the next frame from what is held, silence where nothing is.
+    fn emit(&mut self, events: &mut VecDeque<Event>, stats: &mut Stats) {
+        let end = self.next + FRAME as u64;
+        let mut frame = Frame {
+            samples: Box::new([0; FRAME]),
+            position: self.next,
+            concealed: 0,
+        };
+        let mut filled = [false; FRAME];
+        while let Some(entry) = self.held.first_entry() {
+            if *entry.key() >= end {
+                break;
+            }
+            let (start, samples) = entry.remove_entry();
+            let offset = (start - self.next) as usize;
+            let take = samples.len().min(FRAME - offset);
+            frame.samples[offset..offset + take].copy_from_slice(&samples[..take]);
+            filled[offset..offset + take].fill(true);
+            if take < samples.len() {
+                // The rest belongs to the next frame; an overlap already held there wins.
+                self.held
+                    .entry(end)
+                    .or_insert_with(|| samples[take..].to_vec());
+            }
+        }
+        frame.concealed = filled.iter().filter(|f| !**f).count() as u16;
+        stats.concealed_samples += u64::from(frame.concealed);
+        self.next = end;
+        if let Some(line) = &mut self.timeline {
+            line.next_ts = line.next_ts.wrapping_add(FRAME as u32);
+        }
+        events.push_back(Event::Audio(frame));
+    }
+}

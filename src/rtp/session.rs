@@ -1,0 +1,247 @@
+//! One call's media as a sans-IO state machine: the call contract is in the module doc of
+//! [`crate::rtp`].
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use crate::clock::Instant;
+use crate::media::Codec;
+
+use super::event::Event as TelephoneEvent;
+use super::jitter::{Frame, Jitter};
+use super::latch::{Latch, Verdict};
+use super::packet::Packet;
+use super::sender::Sender;
+use super::seq::SeqWindow;
+
+/// Comfort noise (RFC 3389, static payload type 13 in RFC 3551 §6): ignored, the jitter buffer
+/// fills the gap with silence in real time.
+const COMFORT_NOISE: u8 = 13;
+
+/// What the SDP answer negotiated, and our SSRC (random, drawn by the driver).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionParams {
+    pub codec: Codec,
+    /// The codec's payload type number, as the offer numbered it.
+    pub payload_type: u8,
+    /// The telephone-event payload type, if negotiated.
+    pub dtmf: Option<u8>,
+    /// Where the SDP said the caller's media comes from and goes to.
+    pub remote: SocketAddr,
+    pub ssrc: u32,
+}
+
+/// What the session tells its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The next 20 ms of the caller's audio, in timestamp order, holes as silence.
+    Audio(Frame),
+    /// A key the caller pressed (RFC 4733), once per key press.
+    Dtmf(char),
+    /// Everything queued by `play` has been sent.
+    PlayDone,
+}
+
+/// One datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub dest: SocketAddr,
+    pub data: Vec<u8>,
+}
+
+/// Counters for the benchmark and the log, all since the session started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Datagrams handed in.
+    pub received: u64,
+    /// RTP packets from the accepted source with a negotiated payload type, not duplicates.
+    pub accepted: u64,
+    /// Datagrams that are not RTP version 2.
+    pub malformed: u64,
+    /// Dropped: from a source other than the accepted one.
+    pub strangers: u64,
+    /// Dropped while a NATed source was being learned.
+    pub learning: u64,
+    /// From the accepted source, but comfort noise or a payload type not negotiated.
+    pub ignored: u64,
+    pub duplicates: u64,
+    /// Arrived after their frame had gone out as silence.
+    pub late: u64,
+    /// Dropped because the jitter buffer held its maximum of packets.
+    pub overflow: u64,
+    /// Never arrived, counted from sequence numbers (RFC 3550 A.3).
+    pub lost: u64,
+    /// Samples released as silence for audio that did not arrive in time.
+    pub concealed_samples: u64,
+    /// Packets sent.
+    pub sent: u64,
+}
+
+/// One call's RTP: receive (latching, jitter buffer, DTMF) and send (paced playback).
+#[derive(Debug)]
+pub struct Session {
+    params: SessionParams,
+    latch: Latch,
+    sequence: SeqWindow,
+    jitter: Jitter,
+    sender: Sender,
+    /// The last telephone-event seen: (SSRC, RTP timestamp), which names one key press.
+    last_key: Option<(u32, u32)>,
+    events: VecDeque<Event>,
+    transmits: VecDeque<Transmit>,
+    now: Instant,
+    stats: Stats,
+}
+
+impl Session {
+    pub fn new(params: SessionParams, now: Instant) -> Session {
+        Session {
+            params,
+            latch: Latch::new(params.remote),
+            sequence: SeqWindow::default(),
+            jitter: Jitter::default(),
+            sender: Sender::new(params.codec, params.payload_type, params.ssrc),
+            last_key: None,
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            now,
+            stats: Stats::default(),
+        }
+    }
+
+    /// One datagram that arrived on the call's port.
+    pub fn handle_datagram(&mut self, from: SocketAddr, data: &[u8], now: Instant) {
+        self.now = self.now.max(now);
+        self.stats.received += 1;
+        // Frames already due go first, so the packet is placed against the current timeline.
+        self.jitter
+            .release(self.now, &mut self.events, &mut self.stats);
+        self.receive(from, data);
+        self.handle_timeout(now);
+    }
+
+    /// Releases audio whose time has come and sends the packets that are due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        self.jitter.release(now, &mut self.events, &mut self.stats);
+        let dest = self.latch.destination();
+        let (transmits, stats) = (&mut self.transmits, &mut self.stats);
+        let drained = self.sender.poll(now, |data| {
+            stats.sent += 1;
+            transmits.push_back(Transmit { dest, data });
+        });
+        if drained {
+            self.events.push_back(Event::PlayDone);
+        }
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] is next needed: the jitter buffer's next deadline or
+    /// the next packet to send.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let jitter = self.jitter.deadline();
+        let sender = self.sender.deadline(self.now);
+        match (jitter, sender) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Appends 8 kHz PCM to the play queue; sending starts at the next `handle_timeout`.
+    pub fn play(&mut self, samples: &[i16]) {
+        self.sender.play(samples);
+    }
+
+    /// Empties the play queue (no `PlayDone` follows).
+    pub fn stop_playing(&mut self) {
+        self.sender.stop();
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.sender.is_playing()
+    }
+
+    /// At hang-up: releases everything the jitter buffer holds, holes as silence.
+    pub fn flush(&mut self) {
+        self.jitter.flush(&mut self.events, &mut self.stats);
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            lost: self.sequence.lost(),
+            ..self.stats
+        }
+    }
+
+    pub fn params(&self) -> &SessionParams {
+        &self.params
+    }
+
+    /// The source media is accepted from, once one is (negotiated or learned).
+    pub fn latched(&self) -> Option<SocketAddr> {
+        self.latch.latched()
+    }
+
+    fn receive(&mut self, from: SocketAddr, data: &[u8]) {
+        let Ok(packet) = Packet::parse(data) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        match self.latch.check(from, packet.ssrc, packet.sequence) {
+            Verdict::Accept => {}
+            Verdict::Learning => return self.stats.learning += 1,
+            Verdict::Stranger => return self.stats.strangers += 1,
+        }
+        let pt = packet.payload_type;
+        let audio = pt == self.params.payload_type;
+        if !audio && Some(pt) != self.params.dtmf {
+            // Comfort noise and unknown payload types still use up sequence numbers.
+            self.sequence.record(packet.ssrc, packet.sequence);
+            self.stats.ignored += 1;
+            if pt != COMFORT_NOISE {
+                tracing::trace!(pt, "RTP payload type not negotiated");
+            }
+            return;
+        }
+        if !self.sequence.record(packet.ssrc, packet.sequence) {
+            self.stats.duplicates += 1;
+            return;
+        }
+        self.stats.accepted += 1;
+        if audio {
+            let mut samples = Vec::with_capacity(packet.payload.len());
+            self.params.codec.decode(packet.payload, &mut samples);
+            let key = (packet.ssrc, packet.timestamp, packet.marker);
+            let (events, stats) = (&mut self.events, &mut self.stats);
+            self.jitter.insert(key, samples, self.now, events, stats);
+        } else {
+            self.telephone_event(&packet);
+        }
+    }
+
+    /// RFC 4733 §2.5: the updates and end retransmissions of one event share its RTP
+    /// timestamp, so a key is reported on the first packet with a new (SSRC, timestamp) — at
+    /// once, so a '#' ends a recording without waiting for the key's release.
+    fn telephone_event(&mut self, packet: &Packet<'_>) {
+        let Ok(event) = TelephoneEvent::parse(packet.payload) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let key = (packet.ssrc, packet.timestamp);
+        if self.last_key == Some(key) {
+            return;
+        }
+        self.last_key = Some(key);
+        if let Some(digit) = event.digit() {
+            self.events.push_back(Event::Dtmf(digit));
+        }
+    }
+}

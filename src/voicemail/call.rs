@@ -1,0 +1,497 @@
+//! The voicemail driver: one task per call answered locally, the only place where a call's
+//! sockets, clock and files meet its sans-IO cores — the RTP session ([`crate::rtp::Session`])
+//! and the voicemail logic ([`Deposit`] to leave a message, [`MailboxMenu`] to listen).
+//!
+//! The task answers (the SDP answer, or a refusal: 488 without G.711, 503 without a free
+//! port or when the box cannot be read), then turns media events into core inputs and core
+//! actions into media, files and the store, until the core is done; then it hangs up (unless
+//! the caller already did) and gives its port back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::core::{Core, Step};
+use super::deposit::{Deposit, Greeting};
+use super::mailbox::{MessageId, NewMessage, Reason, Recording};
+use super::menu::{MailboxMenu, MenuLimits, MessageRef};
+use super::prompts::{GreetingKind, Sound};
+use super::recording::Limits;
+use super::service::Shared;
+use crate::clock::{UnixTime, now};
+use crate::dispatch::VoicemailReason;
+use crate::endpoint::driver::local::{LocalCall, LocalReply, LocalSignal};
+use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
+use crate::media as sdp;
+use crate::rtp::{Event, Session, SessionParams};
+
+/// Whose box a call is about, and who calls.
+#[derive(Debug, Clone)]
+struct Owner {
+    id: i64,
+    extension: Option<String>,
+    language: String,
+}
+
+/// What the recording turns into, when it is one.
+#[derive(Debug)]
+enum Taking {
+    /// A message into the box.
+    Message(Option<Recording>),
+    /// A greeting recorded by phone (kept in memory: it is short).
+    Greeting(Vec<i16>),
+    Nothing,
+}
+
+/// One call's media: its socket, port and RTP session.
+#[derive(Debug)]
+struct Media {
+    socket: UdpSocket,
+    port: u16,
+    session: Session,
+}
+
+/// A call in progress.
+struct Call {
+    shared: Arc<Shared>,
+    key: u64,
+    media: Media,
+    core: Core,
+    owner: Owner,
+    request: AnswerRequest,
+    /// The device the owner listens from (lockout subject), for the mailbox.
+    device: i64,
+    taking: Taking,
+    caller_gone: bool,
+    /// The core said goodbye.
+    hung_up: bool,
+}
+
+/// Runs call `call` to its end.
+pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
+    let LocalCall {
+        request,
+        replies,
+        signals,
+    } = call;
+    let key = request.key;
+    let answer = |a: MediaAnswer| {
+        let _ = replies.send((key, LocalReply::Answer(a)));
+    };
+    let owner = match owner_of(&shared, &request.app).await {
+        Ok(owner) => owner,
+        Err(e) => {
+            tracing::warn!("voicemail: call {key}: {e}");
+            return answer(MediaAnswer::Refuse(503));
+        }
+    };
+    let (media, sdp) = match open_media(&shared, &request).await {
+        Ok(opened) => opened,
+        Err(status) => return answer(MediaAnswer::Refuse(status)),
+    };
+    let port = media.port;
+    let core = match start_core(&shared, &request.app, &owner).await {
+        Ok(core) => core,
+        Err(e) => {
+            tracing::warn!("voicemail: call {key}: {e}");
+            shared.release(port);
+            return answer(MediaAnswer::Refuse(503));
+        }
+    };
+    answer(MediaAnswer::Sdp(sdp));
+    let device = match &request.app {
+        App::Mailbox { device, .. } => *device,
+        App::Voicemail { .. } => 0,
+    };
+    let mut call = Call {
+        shared: shared.clone(),
+        key,
+        media,
+        core,
+        owner,
+        request,
+        device,
+        taking: Taking::Nothing,
+        caller_gone: false,
+        hung_up: false,
+    };
+    call.run(signals).await;
+    if !call.caller_gone {
+        let _ = replies.send((key, LocalReply::HangUp));
+    }
+    tracing::debug!(
+        "voicemail: call {key} ended: {:?}",
+        call.media.session.stats()
+    );
+    shared.release(port);
+}
+
+/// The owner of the box the call is for.
+async fn owner_of(shared: &Shared, app: &App) -> Result<Owner, crate::store::StoreError> {
+    let username = match app {
+        App::Voicemail { mailbox, .. } => mailbox,
+        App::Mailbox { user, .. } => user,
+    };
+    let user = shared.store.user(username).await?;
+    let id = shared.store.user_id(username).await?;
+    Ok(Owner {
+        id,
+        extension: user.extension,
+        language: user.language,
+    })
+}
+
+/// Parses the caller's offer, binds a port from `[sip] rtp_ports` and makes the answer.
+async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, String), u16> {
+    let offer = sdp::parse_offer(&request.offer).map_err(|e| {
+        tracing::info!("voicemail: call {}: the offer: {e}", request.key);
+        488u16
+    })?;
+    let (socket, port) = shared.bind(request.local_ip).await.ok_or_else(|| {
+        tracing::warn!("voicemail: call {}: no free RTP port", request.key);
+        503u16
+    })?;
+    let local = SocketAddr::new(request.local_ip, port);
+    let answer = match sdp::answer(&offer, local, rand::random::<u32>().into()) {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::info!("voicemail: call {}: no media in common: {e}", request.key);
+            shared.release(port);
+            return Err(488);
+        }
+    };
+    let params = SessionParams {
+        codec: answer.codec,
+        payload_type: answer.payload_type,
+        dtmf: answer.dtmf,
+        remote: answer.remote,
+        ssrc: rand::random(),
+    };
+    let session = Session::new(params, now());
+    Ok((
+        Media {
+            socket,
+            port,
+            session,
+        },
+        answer.sdp,
+    ))
+}
+
+/// The core for `app`: leave a message, or listen.
+async fn start_core(
+    shared: &Shared,
+    app: &App,
+    owner: &Owner,
+) -> Result<Core, super::mailbox::MailboxError> {
+    Ok(match app {
+        App::Voicemail { reason, .. } => {
+            let kind = match reason {
+                VoicemailReason::Busy => GreetingKind::Busy,
+                VoicemailReason::Unavailable => GreetingKind::Unavailable,
+            };
+            let own = shared.mailboxes.greeting_path(owner.id, kind).is_some();
+            let limits = Limits::message(&shared.config);
+            Core::Leave(Deposit::new(Greeting { kind, own }, limits, now()))
+        }
+        App::Mailbox { .. } => {
+            let messages = shared.mailboxes.messages(owner.id).await?;
+            let refs = (messages.iter())
+                .map(|m| MessageRef {
+                    id: m.id.0,
+                    heard: m.heard,
+                })
+                .collect();
+            let limits = MenuLimits::new(&shared.config);
+            Core::Listen(MailboxMenu::new(refs, limits, now()))
+        }
+    })
+}
+
+impl Call {
+    async fn run(&mut self, mut signals: mpsc::UnboundedReceiver<LocalSignal>) {
+        let mut buf = vec![0u8; 2048];
+        loop {
+            self.settle().await;
+            if self.hung_up || self.core.is_done() {
+                return;
+            }
+            let deadline = [self.core.poll_timeout(), self.media.session.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                received = self.media.socket.recv_from(&mut buf) => {
+                    if let Ok((n, from)) = received {
+                        let data = buf.get(..n).unwrap_or_default();
+                        self.media.session.handle_datagram(from, data, now());
+                    }
+                }
+                () = sleep => {
+                    let t = now();
+                    self.media.session.handle_timeout(t);
+                    if self.core.poll_timeout().is_some_and(|at| at <= t) {
+                        self.core.handle_timeout(t);
+                    }
+                }
+                signal = signals.recv() => match signal {
+                    Some(LocalSignal::Dtmf(digit)) => self.core.handle_digit(digit, now()),
+                    Some(LocalSignal::Ended) | None => self.caller_left(),
+                },
+            }
+        }
+    }
+
+    /// The caller hung up: what the jitter buffer holds is theirs too.
+    fn caller_left(&mut self) {
+        if self.caller_gone {
+            return;
+        }
+        self.caller_gone = true;
+        self.media.session.flush();
+        self.media_events();
+        self.core.handle_hangup(now());
+    }
+
+    /// Acts on media and core until neither has anything more to say.
+    async fn settle(&mut self) {
+        loop {
+            self.send().await;
+            let heard = self.media_events();
+            let mut acted = false;
+            while let Some(step) = self.core.poll_step() {
+                acted = true;
+                self.act(step).await;
+            }
+            if !heard && !acted {
+                return self.send().await;
+            }
+        }
+    }
+
+    async fn send(&mut self) {
+        while let Some(t) = self.media.session.poll_transmit() {
+            if let Err(e) = self.media.socket.send_to(&t.data, t.dest).await {
+                tracing::debug!("voicemail: call {}: sending RTP: {e}", self.key);
+            }
+        }
+    }
+
+    /// Feeds what the session heard into the core; true when there was something.
+    fn media_events(&mut self) -> bool {
+        let mut any = false;
+        while let Some(event) = self.media.session.poll_event() {
+            any = true;
+            let t = now();
+            match event {
+                Event::Audio(frame) => {
+                    self.take(&frame.samples[..]);
+                    self.core.handle_audio(&frame.samples[..], t);
+                }
+                Event::Dtmf(digit) => self.core.handle_digit(digit, t),
+                Event::PlayDone => self.core.handle_play_done(t),
+            }
+        }
+        any
+    }
+
+    /// Keeps what is being recorded.
+    fn take(&mut self, samples: &[i16]) {
+        match &mut self.taking {
+            Taking::Message(Some(rec)) => {
+                if let Err(e) = rec.push(samples) {
+                    tracing::warn!("voicemail: call {}: recording: {e}", self.key);
+                    self.taking = Taking::Message(None);
+                }
+            }
+            Taking::Greeting(kept) => kept.extend_from_slice(samples),
+            Taking::Message(None) | Taking::Nothing => {}
+        }
+    }
+
+    async fn act(&mut self, step: Step) {
+        let t = now();
+        match step {
+            Step::Play(sounds) => self.play(&sounds).await,
+            Step::StopPlaying => self.media.session.stop_playing(),
+            Step::StartRecording => self.start_recording(),
+            Step::StopRecording { drop_tail_samples } => self.stop_recording(drop_tail_samples),
+            Step::Deposit => {
+                let stored = self.deposit().await;
+                self.core.handle_stored(stored, t);
+            }
+            Step::Discard => {
+                if let Taking::Message(Some(rec)) =
+                    std::mem::replace(&mut self.taking, Taking::Nothing)
+                {
+                    rec.discard();
+                }
+                self.taking = Taking::Nothing;
+            }
+            Step::CheckPin(pin) => self.check_pin(pin.as_str()).await,
+            Step::MarkHeard(id) => {
+                let mailboxes = &self.shared.mailboxes;
+                if let Err(e) = mailboxes
+                    .mark_heard(self.owner.id, MessageId(id), true)
+                    .await
+                {
+                    tracing::warn!("voicemail: marking message {id} heard: {e}");
+                }
+            }
+            Step::Delete(id) => {
+                if let Err(e) = self
+                    .shared
+                    .mailboxes
+                    .delete(self.owner.id, MessageId(id))
+                    .await
+                {
+                    tracing::warn!("voicemail: deleting message {id}: {e}");
+                }
+            }
+            Step::SaveGreeting(kind) => {
+                let saved = self.save_greeting(kind).await;
+                self.core.handle_stored(saved, t);
+            }
+            Step::Hangup => self.hung_up = true,
+        }
+    }
+
+    /// Queues `sounds` on the session; one that cannot be read is skipped (and logged), so
+    /// the caller is never left in silence waiting for it.
+    async fn play(&mut self, sounds: &[Sound]) {
+        let mut samples = Vec::new();
+        for sound in sounds {
+            match self.render(sound).await {
+                Ok(s) => samples.extend_from_slice(&s),
+                Err(e) => tracing::warn!("voicemail: call {}: {sound:?}: {e}", self.key),
+            }
+        }
+        self.media.session.play(&samples);
+        if samples.is_empty() {
+            // Nothing to send: the session reports PlayDone at once.
+            self.media.session.play(&[0; 160]);
+        }
+    }
+
+    async fn render(&self, sound: &Sound) -> Result<Vec<i16>, String> {
+        let lang = &self.owner.language;
+        if let Some(rendered) = self.shared.prompts.render(sound, lang) {
+            return rendered.map_err(|e| e.to_string());
+        }
+        let path = match sound {
+            Sound::Greeting(kind) => self.shared.mailboxes.greeting_path(self.owner.id, *kind),
+            Sound::Message(id) => {
+                let found = self
+                    .shared
+                    .mailboxes
+                    .audio_path(self.owner.id, MessageId(*id));
+                found.await.ok()
+            }
+            _ => None,
+        };
+        let path = path.ok_or("no such file")?;
+        let bytes = tokio::fs::read(&path).await.map_err(|e| e.to_string())?;
+        super::prompts::decode(&path, &bytes).map_err(|e| e.to_string())
+    }
+
+    fn start_recording(&mut self) {
+        self.taking = match &self.core {
+            Core::Leave(_) => match self.shared.mailboxes.start_recording() {
+                Ok(rec) => Taking::Message(Some(rec)),
+                Err(e) => {
+                    tracing::warn!("voicemail: call {}: cannot record: {e}", self.key);
+                    Taking::Message(None)
+                }
+            },
+            Core::Listen(_) => Taking::Greeting(Vec::new()),
+        };
+    }
+
+    fn stop_recording(&mut self, drop_tail: u64) {
+        match &mut self.taking {
+            Taking::Message(Some(rec)) => rec.drop_tail(drop_tail),
+            Taking::Greeting(kept) => {
+                let keep = (kept.len() as u64).saturating_sub(drop_tail);
+                kept.truncate(usize::try_from(keep).unwrap_or(0));
+            }
+            Taking::Message(None) | Taking::Nothing => {}
+        }
+    }
+
+    /// Stores the message: on disk, in the box, its mail queued — or an error.
+    async fn deposit(&mut self) -> Result<(), ()> {
+        let Taking::Message(Some(rec)) = std::mem::replace(&mut self.taking, Taking::Nothing)
+        else {
+            return Err(());
+        };
+        let reason = match &self.request.app {
+            App::Voicemail {
+                reason: VoicemailReason::Busy,
+                ..
+            } => Reason::Busy,
+            _ => Reason::Unavailable,
+        };
+        let caller = self.request.caller.clone();
+        let message = NewMessage {
+            user: self.owner.id,
+            caller_number: caller
+                .as_ref()
+                .map(|c| c.number.clone())
+                .unwrap_or_default(),
+            caller_name: caller.map(|c| c.name).unwrap_or_default(),
+            reason,
+            received_at: UnixTime::now(),
+        };
+        match self.shared.mailboxes.deposit(rec, message).await {
+            Ok(id) => {
+                tracing::info!("voicemail: message {} for user {}", id.0, self.owner.id);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!("voicemail: call {}: storing the message: {e}", self.key);
+                Err(())
+            }
+        }
+    }
+
+    async fn save_greeting(&mut self, kind: GreetingKind) -> Result<(), ()> {
+        let Taking::Greeting(samples) = std::mem::replace(&mut self.taking, Taking::Nothing) else {
+            return Err(());
+        };
+        let mailboxes = &self.shared.mailboxes;
+        mailboxes
+            .put_greeting(self.owner.id, kind, samples)
+            .await
+            .map_err(|e| tracing::warn!("voicemail: saving a greeting: {e}"))
+    }
+
+    /// Checks the owner's PIN under the lockout (per mailbox and per phone).
+    async fn check_pin(&mut self, pin: &str) {
+        let subject = self.owner.extension.clone().unwrap_or_default();
+        let attempt = self.shared.begin_attempt(&subject, self.device, now());
+        let Some(attempt) = attempt else {
+            tracing::warn!(
+                "voicemail: mailbox {subject} locked (device {})",
+                self.device
+            );
+            return self.core.handle_locked(now());
+        };
+        let right = self.shared.verify_pin(&subject, pin).await;
+        self.shared.finish_attempt(attempt, right, now());
+        if !right {
+            tracing::info!(
+                "voicemail: wrong PIN for mailbox {subject} from device {}",
+                self.device
+            );
+        }
+        self.core.handle_pin(right, now());
+    }
+}

@@ -1,0 +1,349 @@
+//! Voicemail with real peers: bert's baresip calls anna, whose phones are all off; her
+//! after-action is voicemail, so zentrale answers, plays the greeting and the beep, records
+//! what baresip plays (aufile: a known chirp) until `[voicemail] max_secs`, says goodbye and
+//! hangs up. The message is then in anna's box (API) and in aiosmtpd's inbox, the same WAV,
+//! and its sound is baresip's after the G.711 round trip.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::call_baresip::{RATE, best_match, chirp, phone, rms, write_wav};
+use crate::harness::{Daemon, eventually};
+use crate::smtp::{SmtpPeer, sha256_hex, smtp_config};
+
+/// The longest message in these tests: the recording ends there by itself.
+const MAX_SECS: usize = 3;
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// A daemon that mails to `smtp` and keeps messages `MAX_SECS` long.
+fn daemon(smtp: &SmtpPeer) -> Daemon {
+    let voicemail = format!("\n[voicemail]\nmax_secs = {MAX_SECS}\nmin_secs = 1\n");
+    Daemon::start_with_config(&(smtp_config(smtp.port, "") + &voicemail))
+}
+
+/// Anna (extension 100) with no phone at all, mail at anna@example.com in `language`, and
+/// voicemail as her after-action for every call.
+fn anna(d: &Daemon, language: &str) {
+    let user = json!({"username": "anna", "display_name": "Anna Schmidt", "extension": "100",
+                      "auth": "none", "email": "anna@example.com", "language": language,
+                      "voicemail": "all"});
+    let (s, body) = d.call("POST", "/api/v1/users", Some(user));
+    assert_eq!(s, 201, "{body}");
+}
+
+/// Anna's messages as the API lists them, once there are `n`.
+fn messages(d: &Daemon, n: usize) -> Vec<Value> {
+    let found = eventually(WITHIN, || {
+        let (s, body) = d.call("GET", "/api/v1/users/anna/voicemail/messages", None);
+        assert_eq!(s, 200, "{body}");
+        let list = body["messages"].as_array().cloned().unwrap_or_default();
+        (list.len() >= n).then_some(list)
+    });
+    found.unwrap_or_else(|| panic!("no {n} messages; zentrale:\n{}", d.log()))
+}
+
+/// The samples of a 16-bit mono 8 kHz WAV, checked to be that.
+fn wav_samples(bytes: &[u8]) -> Vec<i16> {
+    let mut reader = hound::WavReader::new(bytes).expect("a WAV");
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (1, 8000, 16),
+        "{spec:?}"
+    );
+    reader
+        .samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .collect()
+}
+
+/// Twenty seconds of the test's sound: chirps up and down, so any stretch is recognisable.
+fn long_chirp() -> Vec<i16> {
+    let (up, down) = (chirp(300.0, 3400.0), chirp(3400.0, 300.0));
+    [&up, &down, &up, &down]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect()
+}
+
+#[test]
+fn a_message_left_by_baresip_is_mailed_as_the_wav_the_caller_spoke() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let d = daemon(&smtp);
+    anna(&d, "en");
+    let (bert, bert_password) = crate::calls::bert(&d);
+    let files = tempfile::tempdir().expect("tempdir");
+    let source = long_chirp();
+    let sound = files.path().join("speech.wav");
+    write_wav(&sound, &source);
+    let heard = tempfile::tempdir().expect("dir");
+    let dial = format!("/dial sip:100@{}", d.addr("SIP/UDP"));
+    let caller = phone(
+        &d,
+        (&bert, &bert_password),
+        &sound,
+        heard.path(),
+        (";regint=0", ""),
+        &["-e", &dial],
+    );
+    // zentrale ends the call at max_secs: baresip sees the BYE.
+    let ended = eventually(WITHIN, || {
+        caller.output().contains("terminated").then_some(())
+    });
+    assert!(
+        ended.is_some(),
+        "zentrale did not end the message; zentrale:\n{}\ncaller:\n{}",
+        d.log(),
+        caller.output()
+    );
+    let mail = smtp.wait_for("message", |_| true, 1).remove(0);
+    let list = messages(&d, 1);
+    let message = &list[0];
+    assert_eq!(message["caller_number"], "101", "{message}");
+    assert_eq!(message["reason"], "unavailable", "{message}");
+    assert_eq!(message["heard"], false, "{message}");
+    let id = message["id"].as_i64().expect("id");
+    let audio = d
+        .req(
+            "GET",
+            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
+        )
+        .send()
+        .expect("audio");
+    assert_eq!(audio.status(), 200);
+    let wav = audio.bytes().expect("bytes").to_vec();
+    // The mail carries that very file.
+    let attachments = mail["attachments"].as_array().expect("attachments");
+    assert_eq!(attachments.len(), 1, "{mail}");
+    assert_eq!(attachments[0]["content_type"], "audio/wav", "{mail}");
+    assert_eq!(
+        attachments[0]["sha256"],
+        sha256_hex(&wav).as_str(),
+        "{mail}"
+    );
+    assert_eq!(mail["to"], "anna@example.com", "{mail}");
+    // As long as max_secs, and the caller's sound.
+    let samples = wav_samples(&wav);
+    let seconds = samples.len() as f64 / RATE as f64;
+    assert!(
+        (seconds - MAX_SECS as f64).abs() <= 0.06,
+        "the message lasts {seconds:.3} s, not {MAX_SECS} s"
+    );
+    let level = rms(&samples[RATE..2 * RATE]);
+    assert!(level > 1000.0, "silence recorded (rms {level:.0})");
+    let best = best_match(&samples, &source);
+    assert!(
+        best >= 0.9,
+        "not the caller's sound (best correlation {best:.3})"
+    );
+    // The caller heard the greeting before the beep: the shipped English prompt, not silence.
+    assert_heard_something(heard.path());
+    let record = crate::calls::last_call(&d);
+    assert_eq!(record["after_action"], "voicemail", "{record}");
+}
+
+/// The caller's own recording (sndfile) holds sound: the greeting reached them.
+fn assert_heard_something(dir: &Path) {
+    let recorded = crate::call_baresip::heard(dir)
+        .map(|p| crate::call_baresip::read_wav(&p))
+        .unwrap_or_default();
+    assert!(
+        recorded.len() > RATE,
+        "the caller heard {} samples",
+        recorded.len()
+    );
+    let level = rms(&recorded[..RATE]);
+    assert!(level > 100.0, "the caller heard silence (rms {level:.0})");
+}
+
+/// `cmd` (from [`crate::sip::sipp_command`]) with `args` before its own (the target stays
+/// last).
+fn with_args(cmd: &std::process::Command, args: &[&str]) -> std::process::Command {
+    let mut more = std::process::Command::new(cmd.get_program());
+    if let Some(dir) = cmd.get_current_dir() {
+        more.current_dir(dir);
+    }
+    more.args(args).args(cmd.get_args());
+    more.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    more
+}
+
+/// An even UDP port nothing uses now (sipp's RTP port; its RTCP would be the next one).
+fn media_port() -> String {
+    loop {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = socket.local_addr().expect("addr").port();
+        if port % 2 == 0 && std::net::UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port.to_string();
+        }
+    }
+}
+
+#[test]
+fn pound_ends_a_message_that_sipp_plays_from_its_pcaps_and_a_stranger_is_not_recorded() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let config = smtp_config(smtp.port, "") + "\n[voicemail]\nmax_secs = 30\nmin_secs = 1\n";
+    let d = Daemon::start_with_config(&config);
+    anna(&d, "de");
+    let (bert, bert_password) = crate::calls::bert(&d);
+    let (uac, dir) = crate::sip::sipp_command(
+        &d,
+        "voicemail_pcap_uac.xml",
+        "u1",
+        &bert,
+        &bert_password,
+        "0",
+    );
+    crate::dtmf_pcap::write_keys(dir.path(), "##");
+    let port = media_port();
+    let mut sipp = with_args(&uac, &["-key", "callee", "100", "-mp", &port])
+        .spawn()
+        .expect("sipp");
+    // While sipp speaks, a stranger sends a loud tone to the port zentrale answered with.
+    let ours = eventually(WITHIN, || rtp_port_in_answer(dir.path()));
+    let ours = ours.unwrap_or_else(|| panic!("no answer SDP; zentrale:\n{}", d.log()));
+    let tone = stranger_sends_tone(ours, 3);
+    let ok = sipp.wait().expect("sipp").success();
+    if !ok {
+        crate::sip::print_logs(dir.path());
+        panic!(
+            "sipp's message did not end with zentrale's BYE; zentrale:\n{}",
+            d.log()
+        );
+    }
+    let mail = smtp.wait_for("message", |_| true, 1).remove(0);
+    let subject = mail["subject"].as_str().unwrap_or_default().to_owned();
+    assert!(subject.contains("Voicemail"), "German subject: {subject}");
+    let message = messages(&d, 1).remove(0);
+    // '#' skipped the greeting, the beep, 1.5 s on the pcap's 7 s of speech, then '#' at
+    // about 9 s: the message ends there, far from max_secs.
+    let ms = message["duration_ms"].as_u64().expect("duration_ms");
+    assert!((7_000..10_500).contains(&ms), "{message}");
+    let id = message["id"].as_i64().expect("id");
+    let wav = d
+        .req(
+            "GET",
+            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
+        )
+        .send()
+        .expect("audio")
+        .bytes()
+        .expect("bytes");
+    let samples = wav_samples(&wav);
+    // The speech is there (the pcap is a voice; silence would be rms 0 after A-law)…
+    let level = rms(&samples[2 * RATE..6 * RATE]);
+    assert!(level > 200.0, "no speech recorded (rms {level:.0})");
+    // …and the stranger's tone is not: it is far louder than the speech.
+    let best = best_match(&samples, &tone);
+    assert!(
+        best < 0.5,
+        "the stranger's tone was recorded (correlation {best:.3})"
+    );
+}
+
+/// The RTP port of zentrale's answer in sipp's message trace, once it is there.
+fn rtp_port_in_answer(dir: &Path) -> Option<u16> {
+    let trace = crate::mwi::messages(dir);
+    let answer = trace.split("SIP/2.0 200 OK").nth(1)?;
+    let line = answer.lines().find(|l| l.starts_with("m=audio "))?;
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+/// Sends `seconds` of a loud 1 kHz tone as A-law RTP to 127.0.0.1:`port` from a socket of
+/// its own, paced like a phone (20 ms per packet); the tone's samples.
+fn stranger_sends_tone(port: u16, seconds: usize) -> Vec<i16> {
+    let tone: Vec<i16> = (0..seconds * RATE)
+        .map(|i| {
+            (16_000.0 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / RATE as f64).sin()) as i16
+        })
+        .collect();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    for (n, frame) in tone.chunks(160).enumerate() {
+        let mut packet = vec![0x80, 8];
+        packet.extend_from_slice(&(n as u16).to_be_bytes());
+        packet.extend_from_slice(&((n * 160) as u32).to_be_bytes());
+        packet.extend_from_slice(&0x0BAD_CAFEu32.to_be_bytes());
+        zentrale::media::Codec::Pcma.encode(frame, &mut packet);
+        let _ = socket.send_to(&packet, ("127.0.0.1", port));
+        // A phone's pace, so the tone spans the recording rather than one instant.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    tone
+}
+
+/// Leaves a message in anna's box from bert's phone (sipp, `voicemail_pcap_uac.xml`).
+fn leave_message(d: &Daemon, bert: &(String, String)) {
+    let (uac, dir) =
+        crate::sip::sipp_command(d, "voicemail_pcap_uac.xml", "u1", &bert.0, &bert.1, "0");
+    crate::dtmf_pcap::write_keys(dir.path(), "##");
+    let port = media_port();
+    let mut uac = with_args(&uac, &["-key", "callee", "100", "-mp", &port]);
+    if !uac.status().expect("sipp").success() {
+        crate::sip::print_logs(dir.path());
+        panic!("leaving a message failed; zentrale:\n{}", d.log());
+    }
+}
+
+#[test]
+fn the_owner_listens_by_phone_and_saving_the_message_turns_her_lamp_off() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let config = smtp_config(smtp.port, "") + "\n[voicemail]\nmax_secs = 30\nmin_secs = 1\n";
+    let d = Daemon::start_with_config(&config);
+    let user = json!({"username": "anna", "display_name": "Anna", "extension": "100",
+                      "auth": "none", "pin": "4711", "email": "anna@example.com",
+                      "language": "en", "voicemail": "all"});
+    let account = crate::sip::phone_account_of(&d, user, json!({"user": "anna"}));
+    // Her desk phone shows the lamp but does not ring for internal calls.
+    let (s, devices) = d.call("GET", "/api/v1/users/anna/devices", None);
+    assert_eq!(s, 200, "{devices}");
+    let id = devices[0]["id"].as_i64().expect("device id");
+    let followme = json!({"user_configurable": false,
+                          "internal": {"enabled": false, "wait": 0, "timeout": 20},
+                          "external": {"enabled": true, "wait": 0, "timeout": 20},
+                          "team": {"enabled": true, "wait": 0, "timeout": 20}});
+    let (s, body) = d.call(
+        "PUT",
+        &format!("/api/v1/users/anna/devices/{id}"),
+        Some(followme),
+    );
+    assert!(s == 200 || s == 204, "{s} {body}");
+    let lamp = crate::sip::phone_on(
+        &d,
+        &account,
+        &crate::mwi::free_port(),
+        "voicemail_mwi_uas.xml",
+    );
+    let bert = crate::calls::bert(&d);
+    leave_message(&d, &bert);
+    assert_eq!(messages(&d, 1)[0]["heard"], false);
+    // Anna dials the feature code from her phone's account: PIN, play, save, leave.
+    let (uac, dir) = crate::sip::sipp_command(
+        &d,
+        "voicemail_listen_uac.xml",
+        "u1",
+        &account.0,
+        &account.1,
+        "0",
+    );
+    crate::dtmf_pcap::write_keys(dir.path(), "4711#19#");
+    let port = media_port();
+    let mut uac = with_args(&uac, &["-key", "callee", "*97", "-mp", &port]);
+    if !uac.status().expect("sipp").success() {
+        crate::sip::print_logs(dir.path());
+        panic!("listening failed; zentrale:\n{}", d.log());
+    }
+    let heard = eventually(WITHIN, || {
+        let list = messages(&d, 1);
+        (list[0]["heard"] == true).then_some(())
+    });
+    assert!(
+        heard.is_some(),
+        "the message was not saved as heard:\n{}",
+        d.log()
+    );
+    assert!(crate::sip::ended(lamp), "the lamp did not follow the box");
+}
