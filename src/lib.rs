@@ -91,8 +91,8 @@ pub mod sip;
 pub mod spool;
 pub mod store;
 pub mod tftp;
-pub mod voicemail;
 pub mod udptl;
+pub mod voicemail;
 pub mod xml;
 
 #[cfg(test)]

@@ -468,7 +468,7 @@ impl Call {
         };
         let mailboxes = &self.shared.mailboxes;
         mailboxes
-            .put_greeting(self.owner.id, kind, &samples)
+            .put_greeting(self.owner.id, kind, samples)
             .await
             .map_err(|e| tracing::warn!("voicemail: saving a greeting: {e}"))
     }

@@ -323,13 +323,12 @@ impl Mailboxes {
         &self,
         user: i64,
         kind: GreetingKind,
-        samples: &[i16],
+        samples: Vec<i16>,
     ) -> Result<(), MailboxError> {
         if !self.inner.store.user_exists(user).await? {
             return Err(MailboxError::NotFound("user"));
         }
         let dir = self.box_dir(user);
-        let samples = samples.to_vec();
         blocking(move || {
             ensure_dir(&dir)?;
             let tmp = dir.join(format!(".{}.tmp", greeting_file(kind)));

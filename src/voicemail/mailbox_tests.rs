@@ -240,7 +240,7 @@ async fn open_removes_what_a_crash_left_behind() {
         .expect("1");
     let kept = boxes.audio_path(anna, id).await.expect("path");
     boxes
-        .put_greeting(anna, GreetingKind::Busy, &[1; 800])
+        .put_greeting(anna, GreetingKind::Busy, vec![1; 800])
         .await
         .expect("greeting");
     // A recording cut off by kill -9 (its pid is long gone), a message file whose row was
@@ -302,11 +302,11 @@ async fn greetings_replace_and_delete() {
     let boxes = f.open().await;
     assert_eq!(boxes.greeting_path(anna, GreetingKind::Unavailable), None);
     boxes
-        .put_greeting(anna, GreetingKind::Unavailable, &[7; 8_000])
+        .put_greeting(anna, GreetingKind::Unavailable, vec![7; 8_000])
         .await
         .expect("put");
     boxes
-        .put_greeting(anna, GreetingKind::Unavailable, &[9; 4_000])
+        .put_greeting(anna, GreetingKind::Unavailable, vec![9; 4_000])
         .await
         .expect("replace");
     let path = boxes

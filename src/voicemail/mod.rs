@@ -25,8 +25,7 @@ mod recording;
 mod service;
 
 pub use mailbox::{
-    MailState, MailboxError, Mailboxes, MessageId, MessageInfo, NewMessage, Reason,
-    format_duration,
+    MailState, MailboxError, Mailboxes, MessageId, MessageInfo, NewMessage, Reason, format_duration,
 };
 pub use mailbox_greeting as greeting;
 pub use mailbox_recording::{RATE, Recording, TAIL_SAMPLES};

@@ -53,9 +53,7 @@ fn press(event: u8, seq: u16, timestamp: u32) -> Vec<(u32, Vec<u8>)> {
 /// replaces with the call's.
 fn pcap(frames: &[(u32, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
-    for v in [0xa1b2_c3d4u32] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
     out.extend_from_slice(&0i32.to_le_bytes());

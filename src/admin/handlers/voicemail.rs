@@ -174,7 +174,7 @@ async fn put_greeting(
     let samples = tokio::task::spawn_blocking(move || greeting::to_8k_mono(&bytes))
         .await
         .map_err(|e| crate::voicemail::MailboxError::BadAudio(e.to_string()))??;
-    boxes.put_greeting(user, kind, &samples).await?;
+    boxes.put_greeting(user, kind, samples).await?;
     done()
 }
 
