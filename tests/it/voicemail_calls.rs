@@ -322,15 +322,26 @@ fn the_owner_listens_by_phone_and_saving_the_message_turns_her_lamp_off() {
         Some(followme),
     );
     assert!(s == 200 || s == 204, "{s} {body}");
-    let lamp = crate::sip::phone_on(
-        &d,
-        &account,
-        &crate::mwi::free_port(),
-        "voicemail_mwi_uas.xml",
-    );
+    let port = crate::mwi::free_port();
+    let lamp = crate::sip::phone_on(&d, &account, &port, "voicemail_mwi_new_uas.xml");
     let bert = crate::calls::bert(&d);
     leave_message(&d, &bert);
     assert_eq!(messages(&d, 1)[0]["heard"], false);
+    assert!(
+        crate::sip::ended(lamp),
+        "no NOTIFY with 1/0 after the message"
+    );
+    // Each NOTIFY is a request of its own (new Call-ID): a new sipp takes the next one.
+    let (user, password) = &account;
+    let (mut uas, uas_dir) = crate::sip::sipp_command(
+        &d,
+        "voicemail_mwi_heard_uas.xml",
+        "u1",
+        user,
+        password,
+        &port,
+    );
+    let lamp = (uas.spawn().expect("sipp"), uas_dir);
     // Anna dials the feature code from her phone's account: PIN, play, save, leave.
     let (uac, dir) = crate::sip::sipp_command(
         &d,
@@ -356,5 +367,8 @@ fn the_owner_listens_by_phone_and_saving_the_message_turns_her_lamp_off() {
         "the message was not saved as heard:\n{}",
         d.log()
     );
-    assert!(crate::sip::ended(lamp), "the lamp did not follow the box");
+    assert!(
+        crate::sip::ended(lamp),
+        "no NOTIFY with 0/1 after the message was saved"
+    );
 }
