@@ -25,6 +25,7 @@ pub mod document;
 pub mod spandsp;
 
 #[cfg(test)]
+#[path = "tests_peer.rs"]
 mod testing;
 #[cfg(test)]
 mod tests;
