@@ -489,3 +489,72 @@ fn a_busy_phone_leads_to_the_busy_box_and_a_message_too_short_is_no_message() {
         "{mails:?}"
     );
 }
+
+#[test]
+fn over_a_lossy_network_the_message_keeps_its_length_and_lost_packets_become_silence() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let config = smtp_config(smtp.port, "")
+        + "\n[voicemail]\nmax_secs = 30\nmin_secs = 1\nmax_silence_secs = 0\n";
+    let d = Daemon::start_with_config(&config);
+    anna(&d, "en");
+    let bert = crate::calls::bert(&d);
+    let (uac, dir) =
+        crate::sip::sipp_command(&d, "voicemail_lossy_uac.xml", "u1", &bert.0, &bert.1, "0");
+    crate::dtmf_pcap::write_keys(dir.path(), "##");
+    // 5 s of tone: every 20th packet lost (5%), every 7th pair swapped.
+    let lost = crate::dtmf_pcap::write_lossy_tone(dir.path(), "speech.pcap", 5, (20, 7));
+    let media = media_port();
+    if !with_args(&uac, &["-key", "callee", "100", "-mp", &media])
+        .status()
+        .expect("sipp")
+        .success()
+    {
+        crate::sip::print_logs(dir.path());
+        panic!("the lossy call failed; zentrale:\n{}", d.log());
+    }
+    let message = messages(&d, 1).remove(0);
+    // From the end of the 1 s beep to the second '#', 7 s after the first: about 6 s, not
+    // 5% (300 ms) less.
+    let ms = message["duration_ms"].as_u64().expect("duration_ms");
+    assert!((5_700..6_400).contains(&ms), "{message}");
+    let id = message["id"].as_i64().expect("id");
+    let wav = d
+        .req(
+            "GET",
+            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
+        )
+        .send()
+        .expect("audio")
+        .bytes()
+        .expect("bytes");
+    let samples = wav_samples(&wav);
+    // Within the tone, silence stands where the lost packets were, as long as they were;
+    // swapped packets are put back in order (no more silence than the losses).
+    let tone = &samples[RATE..5 * RATE];
+    let silent = silent_samples(tone);
+    let expected = lost as f64 / 250.0;
+    let share = silent as f64 / tone.len() as f64;
+    assert!(
+        share > expected * 0.5 && share < expected * 1.6,
+        "{silent} silent samples ({:.1}%) where {:.1}% of the packets were lost",
+        share * 100.0,
+        expected * 100.0
+    );
+}
+
+/// Samples in runs of at least 10 ms near zero (a 1 kHz tone passes zero for a sample or two).
+fn silent_samples(samples: &[i16]) -> usize {
+    let mut total = 0;
+    let mut run = 0;
+    for s in samples.iter().chain([&i16::MAX]) {
+        if s.unsigned_abs() < 200 {
+            run += 1;
+        } else {
+            if run >= 80 {
+                total += run;
+            }
+            run = 0;
+        }
+    }
+    total
+}
