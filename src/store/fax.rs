@@ -93,12 +93,14 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         let nonempty = |e: Option<String>| e.filter(|e| !e.trim().is_empty());
-        Ok(row.map(|(display_name, language, device, own, keep)| FaxRecipient {
-            display_name,
-            language,
-            email: nonempty(device).or(nonempty(own)),
-            keep: keep.unwrap_or(true),
-        }))
+        Ok(
+            row.map(|(display_name, language, device, own, keep)| FaxRecipient {
+                display_name,
+                language,
+                email: nonempty(device).or(nonempty(own)),
+                keep: keep.unwrap_or(true),
+            }),
+        )
     }
 
     /// Inserts a fax, uncommitted; see [`PendingFax`].
@@ -152,12 +154,11 @@ impl Store {
 
     /// The document files of `user`'s faxes (to tell a stray file in the inbox from a fax).
     pub async fn fax_files(&self, user: i64) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT file FROM fax_messages WHERE user_id = $1 AND file IS NOT NULL",
-        )
-        .bind(user)
-        .fetch_all(&self.write)
-        .await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT file FROM fax_messages WHERE user_id = $1 AND file IS NOT NULL")
+                .bind(user)
+                .fetch_all(&self.write)
+                .await?;
         Ok(rows.into_iter().map(|(f,)| f).collect())
     }
 

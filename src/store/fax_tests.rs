@@ -79,10 +79,16 @@ async fn a_fax_row_is_listed_with_its_metadata_and_deleted_with_its_file() {
         Some(Some("fax-1-a.pdf".into()))
     );
     assert_eq!(
-        store.delete_fax_message(anna, second).await.expect("delete"),
+        store
+            .delete_fax_message(anna, second)
+            .await
+            .expect("delete"),
         Some(None)
     );
-    assert_eq!(store.delete_fax_message(anna, first).await.expect("again"), None);
+    assert_eq!(
+        store.delete_fax_message(anna, first).await.expect("again"),
+        None
+    );
 }
 
 #[tokio::test]
