@@ -102,6 +102,9 @@ pub struct ReceivedFax {
     /// The format the document was written in (the device's `format`).
     pub format: DocumentFormat,
     pub received_at: UnixTime,
+    /// The reception's TIFF ([`super::Reception::tiff`]); when it is in `tmp/` the deposit
+    /// removes it (the document has been moved out; a PDF was made from it).
+    pub tiff: Option<PathBuf>,
 }
 
 /// Where a fax's mail is.

@@ -31,8 +31,23 @@ impl Placed {
 impl FaxInbox {
     /// Stores `document` as a fax of `fax.user` and queues its mail (to the fax device's email,
     /// else the user's; none: no mail); see the module doc. Returns only when all of it is
-    /// durable; on an error nothing of it stays (the document is removed too).
+    /// durable; on an error nothing of it stays (the document is removed too). Either way the
+    /// reception's TIFF in `tmp/` ([`ReceivedFax::tiff`]) is gone afterwards.
     pub async fn deposit(
+        &self,
+        document: FaxDocument,
+        fax: ReceivedFax,
+    ) -> Result<FaxId, InboxError> {
+        let tiff = fax.tiff.clone();
+        let result = self.deposit_document(document, fax).await;
+        let tmp = self.inner().root.join("tmp");
+        if let Some(tiff) = tiff.filter(|t| t.starts_with(&tmp)) {
+            let _ = std::fs::remove_file(tiff);
+        }
+        result
+    }
+
+    async fn deposit_document(
         &self,
         document: FaxDocument,
         fax: ReceivedFax,
@@ -119,8 +134,7 @@ impl FaxInbox {
             let incoming = self.inner().mail.spool.incoming_dir();
             incoming.join(file)
         });
-        let tmp = self.inner().root.join("tmp");
-        blocking(move || place(&from, &dir, target, link, &tmp)).await
+        blocking(move || place(&from, &dir, target, link)).await
     }
 
     /// Queues the mail of a deposited fax; None when nobody has an address.
@@ -182,29 +196,22 @@ pub fn content_type(format: &str) -> &'static str {
 /// A failed deposit removes the document it was handed.
 fn discard(document: FaxDocument, e: InboxError) -> InboxError {
     if let Some(path) = document.path {
-        remove_reception(&path);
+        let _ = std::fs::remove_file(path);
     }
     e
 }
 
-/// Removes a reception's files in `tmp/`: the document and the TIFF a PDF was made from.
-fn remove_reception(path: &Path) {
-    let _ = std::fs::remove_file(path);
-    let _ = std::fs::remove_file(path.with_extension("tif"));
-}
-
 /// Moves the document into `dir` (rename, or copy + fsync across filesystems), fsyncs the
-/// directories, removes the TIFF a PDF was made from, and links the document into the spool.
+/// directories, and links the document into the spool.
 fn place(
     from: &Path,
     dir: &Path,
     target: PathBuf,
     link: Option<PathBuf>,
-    tmp: &Path,
 ) -> Result<Placed, InboxError> {
     let moved = ensure_dir(dir).and_then(|()| move_file(from, &target));
     if let Err(e) = moved {
-        remove_reception(from);
+        let _ = std::fs::remove_file(from);
         let _ = std::fs::remove_file(&target);
         return Err(e);
     }
@@ -212,9 +219,6 @@ fn place(
         file: Some(target.clone()),
         link: None,
     };
-    if from.starts_with(tmp) {
-        remove_reception(from);
-    }
     if let Err(e) = sync_dir(dir) {
         return Err(placed.undo(e));
     }

@@ -80,22 +80,35 @@ fn reception(pages: u32, code: i32, text: &str, tiff: Option<PathBuf>) -> Recept
     }
 }
 
-/// A received document of `pages` pages in `format`, written where a reception would be.
+/// A received document of `pages` pages in `format`, written where a reception would be
+/// (`tmp/last.tif`, the PDF beside it).
 fn received(inbox: &FaxInbox, pages: u32, format: DocumentFormat) -> FaxDocument {
-    let path = inbox.reception_path();
+    let path = last_tiff(inbox);
     let scratch = tempfile::tempdir().expect("scratch");
     std::fs::copy(make_document(scratch.path(), pages, 200), &path).expect("copy");
     let rx = reception(pages, 0, "OK", Some(path.clone()));
     write_document(&path, format, &rx, Duration::from_secs(42)).expect("document")
 }
 
-fn incoming(user: i64, format: DocumentFormat) -> ReceivedFax {
+fn last_tiff(inbox: &FaxInbox) -> PathBuf {
+    inbox
+        .reception_path()
+        .with_file_name(format!("{}.last.tif", std::process::id()))
+}
+
+fn incoming(user: i64, format: DocumentFormat, tiff: Option<PathBuf>) -> ReceivedFax {
     ReceivedFax {
         user,
         caller_number: "+4930987654".into(),
         format,
         received_at: UnixTime::from_secs(1_796_369_400),
+        tiff,
     }
+}
+
+/// What the call side hands over with a document made by [`received`].
+fn incoming_tmp(inbox: &FaxInbox, user: i64, format: DocumentFormat) -> ReceivedFax {
+    incoming(user, format, Some(last_tiff(inbox)))
 }
 
 fn files(dir: &Path) -> Vec<String> {
@@ -117,10 +130,8 @@ async fn a_pdf_is_stored_and_mailed_to_the_device_email_in_the_user_s_language()
         .await;
     let inbox = f.open().await;
     let doc = received(&inbox, 2, DocumentFormat::Pdf);
-    let id = inbox
-        .deposit(doc, incoming(anna, DocumentFormat::Pdf))
-        .await
-        .expect("deposit");
+    let fax = incoming_tmp(&inbox, anna, DocumentFormat::Pdf);
+    let id = inbox.deposit(doc, fax).await.expect("deposit");
     assert!(
         files(&f.fax_dir().join("tmp")).is_empty(),
         "TIFF and PDF moved or removed"
@@ -180,23 +191,25 @@ async fn a_failed_reception_is_stored_and_mailed_with_its_page_count_and_cause()
     let doc = write_document(&path, DocumentFormat::Tiff, &rx, Duration::from_secs(90))
         .expect("document");
     let partial = inbox
-        .deposit(doc, incoming(bert, DocumentFormat::Tiff))
+        .deposit(doc, incoming(bert, DocumentFormat::Tiff, Some(path)))
         .await
         .expect("partial");
     // Nothing arrived at all: no document, still a row and a mail.
-    let rx = reception(0, 49, "The call dropped prematurely", None);
-    let doc = write_document(
-        &inbox.reception_path(),
-        DocumentFormat::Tiff,
-        &rx,
-        Duration::ZERO,
-    )
-    .expect("no document");
+    // spandsp opened the TIFF but no page made it in.
+    let empty = inbox.reception_path();
+    std::fs::write(&empty, b"II*\0").expect("empty tiff");
+    let rx = reception(0, 49, "The call dropped prematurely", Some(empty.clone()));
+    let doc =
+        write_document(&empty, DocumentFormat::Tiff, &rx, Duration::ZERO).expect("no document");
     let none = inbox
-        .deposit(doc, incoming(bert, DocumentFormat::Tiff))
+        .deposit(doc, incoming(bert, DocumentFormat::Tiff, Some(empty)))
         .await
         .expect("nothing");
 
+    assert!(
+        files(&f.fax_dir().join("tmp")).is_empty(),
+        "the empty TIFF is gone too"
+    );
     let info = inbox.fax(bert, partial).await.expect("partial");
     assert!(!info.complete && info.document);
     assert_eq!((info.pages, info.result.as_str()), (1, cause));
@@ -249,7 +262,7 @@ async fn without_any_address_the_fax_only_stays_in_the_inbox() {
     let id = inbox
         .deposit(
             received(&inbox, 1, DocumentFormat::Tiff),
-            incoming(carl, DocumentFormat::Tiff),
+            incoming_tmp(&inbox, carl, DocumentFormat::Tiff),
         )
         .await
         .expect("deposit");
@@ -281,7 +294,7 @@ async fn not_kept_goes_after_delivery_kept_and_failed_mails_stay() {
         let id = inbox
             .deposit(
                 received(&inbox, 1, DocumentFormat::Pdf),
-                incoming(user, DocumentFormat::Pdf),
+                incoming_tmp(&inbox, user, DocumentFormat::Pdf),
             )
             .await
             .expect("deposit");
@@ -339,7 +352,7 @@ async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
     let err = inbox
         .deposit(
             received(&inbox, 1, DocumentFormat::Pdf),
-            incoming(anna, DocumentFormat::Pdf),
+            incoming_tmp(&inbox, anna, DocumentFormat::Pdf),
         )
         .await
         .expect_err("the spool fails");
@@ -355,7 +368,7 @@ async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
     inbox
         .deposit(
             received(&inbox, 1, DocumentFormat::Pdf),
-            incoming(anna, DocumentFormat::Pdf),
+            incoming_tmp(&inbox, anna, DocumentFormat::Pdf),
         )
         .await
         .expect("deposit");
@@ -369,7 +382,7 @@ async fn a_deposit_for_a_user_that_is_gone_leaves_nothing() {
     let err = inbox
         .deposit(
             received(&inbox, 1, DocumentFormat::Pdf),
-            incoming(77, DocumentFormat::Pdf),
+            incoming_tmp(&inbox, 77, DocumentFormat::Pdf),
         )
         .await
         .expect_err("no such user");
@@ -386,7 +399,7 @@ async fn open_removes_what_a_crash_left_behind() {
     let id = inbox
         .deposit(
             received(&inbox, 1, DocumentFormat::Pdf),
-            incoming(anna, DocumentFormat::Pdf),
+            incoming_tmp(&inbox, anna, DocumentFormat::Pdf),
         )
         .await
         .expect("deposit");

@@ -119,6 +119,7 @@ impl Library {
             caller_number: "+4930987654".into(),
             format,
             received_at: UnixTime::from_secs(1_796_369_400),
+            tiff: Some(path),
         };
         let id = self.runtime.block_on(self.inbox.deposit(doc, fax))?;
         Ok((id.0, tiff))
@@ -236,7 +237,7 @@ fn the_fax_mail_carries_the_document_in_the_user_s_language_with_the_sender_s_ts
 
     // Bert: no device address, so the user's; in English; the TIFF as received; not kept.
     let got = smtp.wait_for("accepted", to("bert@example.com"), 1);
-    assert_eq!(got[0]["subject"], format!("New fax from {TSI} (1 pages)"));
+    assert_eq!(got[0]["subject"], format!("New fax from {TSI} (1 page)"));
     assert!(
         got[0]["body"]
             .as_str()
@@ -291,7 +292,7 @@ fn a_failed_or_partial_reception_is_mailed_with_its_page_count_and_cause() {
     let got = smtp.wait_for("accepted", to("carl@example.com"), 1);
     assert_eq!(
         got[0]["subject"],
-        format!("Incomplete fax from {TSI} (1 pages)")
+        format!("Incomplete fax from {TSI} (1 page)")
     );
     let body = got[0]["body"].as_str().expect("body");
     assert!(
