@@ -128,6 +128,23 @@ pub enum FaxFileFormat {
     Tiff,
 }
 
+impl FaxFileFormat {
+    pub(super) fn from_word(word: &str) -> FaxFileFormat {
+        match word {
+            "tiff" => FaxFileFormat::Tiff,
+            _ => FaxFileFormat::Pdf,
+        }
+    }
+
+    /// The document's MIME type (mail attachment, API download).
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FaxFileFormat::Pdf => "application/pdf",
+            FaxFileFormat::Tiff => "image/tiff",
+        }
+    }
+}
+
 /// A received fax as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FaxInfo {
@@ -168,10 +185,7 @@ impl FaxInfo {
             complete: row.completion_code == 0,
             result: row.result.clone(),
             received_at: UnixTime::from_secs(row.received_at),
-            format: match row.format.as_str() {
-                "tiff" => FaxFileFormat::Tiff,
-                _ => FaxFileFormat::Pdf,
-            },
+            format: FaxFileFormat::from_word(&row.format),
             document: row.file.is_some(),
             mail: match row.mail.as_str() {
                 "queued" => FaxMailState::Queued,

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::document::{DocumentFormat, FaxDocument};
-use super::inbox::{FaxId, FaxInbox, InboxError, ReceivedFax, blocking, ensure_dir, sync_dir};
+use super::inbox::{
+    FaxFileFormat, FaxId, FaxInbox, InboxError, ReceivedFax, blocking, ensure_dir, sync_dir,
+};
 use crate::clock::UnixTime;
 use crate::mail::FaxFacts;
 use crate::spool::{Address, Attachment, Id, Kind, Message};
@@ -165,7 +167,7 @@ impl FaxInbox {
             .map(|link| Attachment {
                 path: link.clone(),
                 filename: attachment_name(row.received_at, row.format),
-                content_type: content_type(row.format).into(),
+                content_type: FaxFileFormat::from_word(row.format).content_type().into(),
             })
             .collect();
         let message = Message {
@@ -182,14 +184,6 @@ impl FaxInbox {
             reference: Some(row.name.clone()),
         };
         Ok(Some(mail.enqueue(message, UnixTime::now()).await?))
-    }
-}
-
-/// The MIME type of a document in `format` (`pdf` or `tiff`).
-pub fn content_type(format: &str) -> &'static str {
-    match format {
-        "tiff" => "image/tiff",
-        _ => "application/pdf",
     }
 }
 

@@ -40,7 +40,6 @@ pub use document::{DocumentFormat, FaxDocument, FaxMetadata, write_document};
 pub use inbox::{
     FaxFileFormat, FaxId, FaxInbox, FaxInboxService, FaxInfo, FaxMailState, InboxError, ReceivedFax,
 };
-pub use inbox_deposit::content_type;
 pub use spandsp::{AudioTerminal, OutgoingIfp, T38Params, T38Terminal};
 
 /// One 20 ms step of the session clock, in 8 kHz samples.

@@ -15,7 +15,7 @@ use crate::admin::error::AdminError;
 use crate::admin::openapi::FAX_DOCUMENT;
 use crate::admin::roles::Area;
 use crate::admin::{Api, ApiState};
-use crate::fax::{FaxFileFormat, FaxId, FaxInbox, FaxInfo, InboxError};
+use crate::fax::{FaxId, FaxInbox, FaxInfo, InboxError};
 
 const INBOX: &str = "/api/v1/users/{username}/fax/inbox";
 const FAX: &str = "/api/v1/users/{username}/fax/inbox/{id}";
@@ -86,11 +86,7 @@ async fn fax_document(
             source: e,
         },
     })?;
-    let content_type = match format {
-        FaxFileFormat::Pdf => "application/pdf",
-        FaxFileFormat::Tiff => "image/tiff",
-    };
-    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+    Ok(([(header::CONTENT_TYPE, format.content_type())], bytes).into_response())
 }
 
 async fn delete_fax(
