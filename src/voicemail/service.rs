@@ -18,9 +18,10 @@ use crate::phone_menu::lockout::{Attempt, Lockouts};
 use crate::store::Store;
 use crate::store::secret::Secret;
 
-/// Binding a port from the pool is tried this often before the call is refused (another
-/// program may hold some ports of the range).
-const BIND_TRIES: usize = 8;
+/// Ports of the pool tried for one call before it is refused: another program (or another
+/// zentrale on a test machine) may hold some ports of the range. A port that will not bind
+/// goes back to the end of the pool, to be tried again much later.
+const BIND_TRIES: usize = 64;
 
 /// What the calls share.
 #[derive(Debug)]
@@ -82,7 +83,7 @@ impl Shared {
                 Ok(socket) => return Some((socket, port)),
                 Err(e) => {
                     tracing::debug!("voicemail: RTP port {port}: {e}");
-                    // Not given back: someone else holds it; the next call tries another.
+                    self.release(port);
                 }
             }
         }

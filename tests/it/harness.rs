@@ -252,9 +252,14 @@ pub fn config_path(dir: &Path) -> PathBuf {
 }
 
 fn write_config(dir: &Path) {
+    // Each daemon its own stretch of RTP ports (below the ephemeral range sipp's and the
+    // tests' own sockets come from): daemons running side by side would otherwise all start
+    // at the bottom of the default range and step over each other's ports.
+    let rtp = 20_000 + 2 * (rand::random::<u16>() % 5_000);
     let text = format!(
-        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n[sip]\nlisten = \"127.0.0.1:0\"\n[tftp]\nlisten = \"127.0.0.1:0\"\n",
-        dir.join("data").display()
+        "[server]\ndata_dir = \"{}\"\nshutdown_grace_secs = 5\n[http]\nlisten = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536\n[sip]\nlisten = \"127.0.0.1:0\"\nrtp_ports = \"{rtp}-{}\"\n[tftp]\nlisten = \"127.0.0.1:0\"\n",
+        dir.join("data").display(),
+        rtp + 200,
     );
     std::fs::write(config_path(dir), text).expect("config");
 }
