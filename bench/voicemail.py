@@ -26,7 +26,7 @@ Counted:
   that did not arrive in time). Samples from packets = recorded - concealed; zero loss means
   each call's equals the pcap's packets x 160 (exact: the caller sends only after the beep,
   the BYE comes after its last packet has been played out);
-* the kernel's UDP receive-buffer drops over the run (/proc/net/snmp, whole machine);
+* the kernel's receive-buffer drops on zentrale's RTP sockets (/proc/net/udp, sampled);
 * CPU: user+sys of the zentrale process over the run per call, and in cores while all calls
   record at once (sipp's too: it shares the 2 cores); RSS growth per active call at the peak.
 
@@ -58,6 +58,7 @@ GREETING_MS = 7000
 # After the pcap's last packet: more than the jitter window (60 ms) plus scheduling slack.
 TAIL_MS = 1000
 SAMPLES = 160
+RTP_PORTS = (10000, 20000)
 CONFIG = ("max_transactions = 2000000\nflood_rate = 10000000\nflood_burst = 10000000\n"
           'rtp_ports = "10000-20000"\n'
           "[voicemail]\nmax_secs = 3600\nmin_secs = 1\nmax_silence_secs = 0\n")
@@ -133,11 +134,15 @@ def cpu_secs(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def udp_drops():
-    """The machine's UDP RcvbufErrors so far."""
-    with open("/proc/net/snmp") as f:
-        rows = [l.split() for l in f if l.startswith("Udp:")]
-    return int(rows[1][rows[0].index("RcvbufErrors")])
+def rtp_drops(seen):
+    """Notes in `seen` (inode -> drops) the kernel's drop count of each UDP socket on a port of
+    zentrale's RTP range (/proc/net/udp, last column: datagrams its full receive buffer turned
+    away); sampled while the calls run, since a socket's count goes with it."""
+    with open("/proc/net/udp") as f:
+        for line in list(f)[1:]:
+            cols = line.split()
+            if RTP_PORTS[0] <= int(cols[1].split(":")[1], 16) < RTP_PORTS[1]:
+                seen[cols[9]] = max(seen.get(cols[9], 0), int(cols[12]))
 
 
 def run(work, port, local, acct, pcap, speech_ms, args, zpid):
@@ -149,12 +154,13 @@ def run(work, port, local, acct, pcap, speech_ms, args, zpid):
                           ["-inf", inf, "-key", "callee", "100", "-r", str(args.rate), "-rp", "1000",
                            "-m", str(args.calls), "-l", str(args.calls), "-mp", str(free_media_port()),
                            "-timeout", f"{args.calls // args.rate + hold // 1000 + 60}s",
-                           "-recv_timeout", "15000"])
-    w = {"rss0": rss_kib(zpid)["VmRSS"], "cpu0": cpu_secs(zpid), "drops0": udp_drops(), "peak": 0, "rss_peak": 0}
+                           "-recv_timeout", "15000", *(["-trace_msg"] if args.trace else [])])
+    w = {"rss0": rss_kib(zpid)["VmRSS"], "cpu0": cpu_secs(zpid), "drops": {}, "peak": 0, "rss_peak": 0}
     sipp = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     full = []  # (time, zentrale cpu, sipp cpu) while all calls are up
     while sipp.poll() is None:
         time.sleep(0.5)
+        rtp_drops(w["drops"])
         rows = stats_rows(stats)
         up = int(rows[-1]["CurrentCall"]) if rows else 0
         try:
@@ -168,7 +174,7 @@ def run(work, port, local, acct, pcap, speech_ms, args, zpid):
     rows = stats_rows(stats)
     last = rows[-1] if rows else {}
     w["ok"], w["failed"] = int(last.get("SuccessfulCall(C)", 0)), int(last.get("FailedCall(C)", args.calls))
-    w["cpu"], w["drops"] = cpu_secs(zpid) - w["cpu0"], udp_drops() - w["drops0"]
+    w["cpu"], w["drops"] = cpu_secs(zpid) - w["cpu0"], sum(w["drops"].values())
     if len(full) >= 2:
         (t0, z0, s0), (t1, z1, s1) = full[0], full[-1]
         w["full_secs"], w["cores"], w["sipp_cores"] = t1 - t0, (z1 - z0) / (t1 - t0), (s1 - s0) / (t1 - t0)
@@ -200,6 +206,7 @@ def main():
     ap.add_argument("--rate", type=int, default=50, help="new calls a second while building up")
     ap.add_argument("--speech", type=int, default=30, help="seconds each caller speaks")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--trace", action="store_true", help="sipp's message trace into the work directory")
     ap.add_argument("--binary", default=BINARY, help="the zentrale to measure")
     args = ap.parse_args()
     if args.speech * 1000 < args.calls // args.rate * 1000:
@@ -215,7 +222,8 @@ def main():
         wait_sip(addrs["SIP/UDP"], proc, os.devnull)
         w = run(work, addrs["SIP/UDP"], free_port(socket.SOCK_DGRAM), acct, pcap, args.speech * 1000, args, proc.pid)
         calls = ended_calls(os.path.join(work, "zentrale.log"), w["ok"] + w["failed"])
-        s, _, b = api.call("GET", "/api/v1/users/anna/voicemail/messages")
+        # A new connection: the server closed the idle one while the calls ran.
+        s, _, b = Http(addrs["HTTP"]).call("GET", "/api/v1/users/anna/voicemail/messages")
         messages = json.loads(b) if s == 200 else []
         report(args, packets, w, calls, messages)
     finally:
@@ -238,9 +246,11 @@ def report(args, packets, w, calls, messages):
     print(f"messages in the box: {len(messages)}; calls that logged their end: {len(calls)}")
     print(f"RTP packets sent by sipp (completed calls x {packets}): {sent}")
     print(f"  received by zentrale {total['received']}, accepted {total['accepted']}, lost {total['lost']}, "
-          f"late {total['late']}, overflow {total['overflow']}; kernel UDP receive-buffer drops {w['drops']}")
+          f"late {total['late']}, overflow {total['overflow']}; receive-buffer drops on zentrale's RTP sockets {w['drops']}")
     print(f"  samples from packets in the recordings {total['recorded'] - total['concealed']} "
           f"(sent x 160 = {sent * SAMPLES}); calls recorded exactly: {exact} of {len(calls)}")
+    missing = sent - (total["recorded"] - total["concealed"]) // SAMPLES
+    print(f"  packets sent that are not in a recording: {missing} (target 0)")
     print(f"  samples in the WAVs (API duration_ms x 8) {wav}, recorded {total['recorded']} "
           f"({total['concealed']} silence for audio not there: before the first and after the last packet)")
     n = max(w["ok"], 1)
