@@ -60,7 +60,8 @@
 //! * [`media`] — media without I/O: G.711 A-law/µ-law, SDP offer/answer, the RTP port pool.
 //! * [`tftp`] — read-only TFTP for provisioning: codec, sans-IO transfer core, async driver.
 //! * [`fax`] — fax reception: spandsp's T.38 and audio terminals behind the crate's only
-//!   `unsafe` module, driven sans-IO, and the received TIFF turned into a PDF without re-encoding.
+//!   `unsafe` module, driven sans-IO, and the received TIFF turned into a PDF without re-encoding;
+//!   users' fax inboxes (document, row and mail durable in one deposit, keep/delete after mailing).
 //! * [`udptl`] — the UDPTL codec of T.38 and a sans-IO session: redundancy and FEC recovery,
 //!   reordering, duplicate suppression.
 //! * [`voicemail`] — users' voicemail boxes: recordings to WAV, deposit (file, row, MWI counts

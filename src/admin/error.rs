@@ -39,6 +39,8 @@ pub enum AdminError {
     Mail(#[from] crate::mail::MailError),
     #[error(transparent)]
     Voicemail(#[from] crate::voicemail::MailboxError),
+    #[error(transparent)]
+    Fax(#[from] crate::fax::InboxError),
     /// The file has problems; the report lists them, nothing was changed.
     #[error("{} problems in the file; nothing was changed", .0.problem_count())]
     ImportRejected(Box<crate::import::Report>),
@@ -108,6 +110,15 @@ impl AdminError {
                     V::BadAudio(_) => StatusCode::UNPROCESSABLE_ENTITY,
                     V::Full => StatusCode::SERVICE_UNAVAILABLE,
                     V::Store(e) => AdminError::status_of(e),
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+            AdminError::Fax(e) => {
+                use crate::fax::InboxError as F;
+                match e {
+                    F::NotFound(_) => StatusCode::NOT_FOUND,
+                    F::Full => StatusCode::SERVICE_UNAVAILABLE,
+                    F::Store(e) => AdminError::status_of(e),
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 }
             }

@@ -15,6 +15,8 @@ pub const BINARY: &str = "binary";
 pub const XLSX: &str = "xlsx";
 /// `Doc::request` or `Doc::response` of a route that takes or gives a WAV file.
 pub const WAV: &str = "wav";
+/// `Doc::response` of a route that gives a received fax (PDF or TIFF).
+pub const FAX_DOCUMENT: &str = "fax-document";
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Every schema the API speaks, with the schemas they refer to.
@@ -106,6 +108,10 @@ fn schemas() -> Map<String, Value> {
         crate::voicemail::Reason,
         crate::voicemail::MailState,
         super::handlers::MessagePatch,
+        crate::fax::FaxInfo,
+        crate::fax::FaxId,
+        crate::fax::FaxFileFormat,
+        crate::fax::FaxMailState,
     );
     let mut map = Map::new();
     for (name, schema) in list {
@@ -154,6 +160,11 @@ pub fn document() -> Value {
             }
             Some(WAV) => {
                 json!({"description": "success", "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}})
+            }
+            Some(FAX_DOCUMENT) => {
+                let binary = json!({"schema": {"type": "string", "format": "binary"}});
+                json!({"description": "success: the device's format", "content": {
+                    "application/pdf": binary.clone(), "image/tiff": binary}})
             }
             Some(name) => {
                 json!({"description": "success", "content": {"application/json": {"schema": schema_ref(name)}}})

@@ -31,6 +31,14 @@ pub enum Area {
     /// besides its owner only the system admin, whose full backup holds the files anyway; the
     /// admin and the telephony admin, who may not take a full backup, may not listen.
     VoicemailAudio,
+    /// Users' fax inboxes: list received faxes, their metadata (sender, pages, result, mail
+    /// state), delete. Like [`Area::Voicemail`]: whoever manages users' telephony answers "my
+    /// fax did not arrive" from it; the owner always (see [`own_voicemail`]).
+    Fax,
+    /// Reading a received fax (`…/fax/inbox/{id}/document`). A fax is a letter to its owner:
+    /// like [`Area::VoicemailAudio`], besides the owner only the system admin, whose full
+    /// backup holds the files anyway; the admin and the telephony admin may not open it.
+    FaxDocument,
     // Areas the seed names that have no routes yet; kept so the table is complete when they come.
     SystemUpdate,
     FullBackup,
@@ -58,6 +66,8 @@ impl Area {
         Area::CallRecords,
         Area::Voicemail,
         Area::VoicemailAudio,
+        Area::Fax,
+        Area::FaxDocument,
         Area::SystemUpdate,
         Area::FullBackup,
         Area::ServiceSettings,
@@ -76,12 +86,14 @@ impl Area {
 /// Whether `path` (the request's, not the route's) is in the voicemail box of user `username`:
 /// a user logged in with their own password reaches their own box whatever their role.
 pub fn own_voicemail(area: Area, username: &str, path: &str) -> bool {
-    if !matches!(area, Area::Voicemail | Area::VoicemailAudio) {
-        return false;
-    }
+    let own = match area {
+        Area::Voicemail | Area::VoicemailAudio => "/voicemail/",
+        Area::Fax | Area::FaxDocument => "/fax/inbox",
+        _ => return false,
+    };
     path.strip_prefix("/api/v1/users/")
         .and_then(|rest| rest.strip_prefix(username))
-        .is_some_and(|rest| rest.starts_with("/voicemail/"))
+        .is_some_and(|rest| rest.starts_with(own))
 }
 
 /// Whether `role` may use routes of `area`.
@@ -99,6 +111,7 @@ pub fn allows(role: Role, area: Area) -> bool {
                 | Area::Network
                 | Area::Cluster
                 | Area::VoicemailAudio
+                | Area::FaxDocument
         ),
         // "wie der Administrator jedoch ohne" gateways, service restarts, database backup,
         // firmware rollout, connector, cron jobs.
@@ -155,6 +168,11 @@ mod tests {
         assert!(!allows(Role::Admin, Area::VoicemailAudio));
         assert!(!allows(Role::TelephonyAdmin, Area::VoicemailAudio));
         assert!(!allows(Role::PhonebookAdmin, Area::Voicemail));
+        assert!(allows(Role::TelephonyAdmin, Area::Fax));
+        assert!(allows(Role::SystemAdmin, Area::FaxDocument));
+        assert!(!allows(Role::Admin, Area::FaxDocument));
+        assert!(!allows(Role::TelephonyAdmin, Area::FaxDocument));
+        assert!(!allows(Role::PhonebookAdmin, Area::Fax));
     }
 
     #[test]
@@ -171,6 +189,14 @@ mod tests {
             Area::Voicemail,
             "anna",
             "/api/v1/users/anna/fax"
+        ));
+        let doc = "/api/v1/users/anna/fax/inbox/3/document";
+        assert!(own_voicemail(Area::FaxDocument, "anna", doc));
+        assert!(!own_voicemail(Area::FaxDocument, "ann", doc));
+        assert!(!own_voicemail(
+            Area::Fax,
+            "anna",
+            "/api/v1/users/anna/voicemail/x"
         ));
     }
 }

@@ -51,6 +51,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         crate::voicemail::Mailboxes::open(&config.server.data_dir, store.clone(), mail.clone())
             .await
             .context("voicemail")?;
+    let fax = crate::fax::FaxInbox::open(&config.server.data_dir, store.clone(), mail.clone())
+        .await
+        .context("fax")?;
     let prompts = crate::voicemail::Prompts::load(&config.server.data_dir).context("prompts")?;
     let answerer: Arc<dyn crate::endpoint::driver::local::Answerer> =
         Arc::new(crate::voicemail::VoicemailService::new(
@@ -92,6 +95,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         crate::admin::router(admin.clone())
             .layer(axum::Extension(mail.clone()))
             .layer(axum::Extension(voicemail.clone()))
+            .layer(axum::Extension(fax.clone()))
             .merge(provisioning::http::router(
                 prov.clone(),
                 firmware.clone(),
@@ -139,6 +143,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         },
         mail: mail.service(&config),
         voicemail: voicemail.service(),
+        fax: fax.service(),
     };
     // Last: tests and scripts take this line as "everything is bound".
     net::listening("HTTP", http_addr);

@@ -36,6 +36,7 @@ pub struct Services {
     pub watchdog: Watchdog,
     pub mail: crate::mail::MailService,
     pub voicemail: crate::voicemail::MailboxService,
+    pub fax: crate::fax::FaxInboxService,
 }
 
 impl Services {
@@ -59,6 +60,7 @@ impl Services {
         spawn(&mut set, "watchdog", self.watchdog.run(stop()));
         spawn(&mut set, "mail", self.mail.run(stop()));
         spawn(&mut set, "voicemail", self.voicemail.run(stop()));
+        spawn(&mut set, "fax", self.fax.run(stop()));
         let mut failure = None;
         let signal = signals();
         tokio::pin!(signal);

@@ -22,16 +22,25 @@
 //! `handle_missing(160)` for a lost packet) and `poll_audio(&mut [0; 160])` for the frame to send.
 
 pub mod document;
+mod inbox;
+mod inbox_deposit;
+mod inbox_service;
 pub mod spandsp;
 
 #[cfg(test)]
+mod inbox_tests;
+#[cfg(test)]
+#[path = "tests_peer.rs"]
 mod testing;
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
 
-pub use document::{DocumentFormat, FaxMetadata, write_document};
+pub use document::{DocumentFormat, FaxDocument, FaxMetadata, write_document};
+pub use inbox::{
+    FaxFileFormat, FaxId, FaxInbox, FaxInboxService, FaxInfo, FaxMailState, InboxError, ReceivedFax,
+};
 pub use spandsp::{AudioTerminal, OutgoingIfp, T38Params, T38Terminal};
 
 /// One 20 ms step of the session clock, in 8 kHz samples.

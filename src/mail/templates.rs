@@ -34,6 +34,12 @@ pub struct FaxFacts {
     pub station_id: String,
     pub pages: u32,
     pub time: String,
+    /// False for a failed or partial reception: the mail says so, with `result`.
+    pub complete: bool,
+    /// The T.30 result ("OK", or the cause of a failure).
+    pub result: String,
+    /// Whether the document is attached (no page arrived: none).
+    pub attached: bool,
 }
 
 /// A rendered subject (one line) and body.
@@ -176,6 +182,9 @@ pub fn sample_fax() -> FaxFacts {
         station_id: "+49 30 123456".into(),
         pages: 3,
         time: "04.12.2026 09:15".into(),
+        complete: true,
+        result: "OK".into(),
+        attached: true,
     }
 }
 

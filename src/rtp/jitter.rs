@@ -3,8 +3,9 @@
 //!
 //! * A frame goes out as soon as all its samples are there. A frame with a hole waits until
 //!   [`WINDOW`] after the hole's samples were due, then goes out with silence in the hole: a
-//!   lost packet becomes silence of its length, and while nothing arrives at all, silence frames
-//!   keep coming in real time, so the audio lasts as long as the call did.
+//!   lost packet becomes silence of its length, and while nothing arrives at all (also before
+//!   the first packet), silence frames keep coming in real time, so the audio lasts as long as
+//!   the call did.
 //! * "Due" follows the earliest arrivals: the line `arrival - timestamp` is moved earlier by any
 //!   packet that beats it, and later by a packet that missed its frame (so a sender whose clock
 //!   runs slow costs one late packet per [`WINDOW`] of drift, not all of them).
@@ -60,7 +61,8 @@ impl Frame {
 
 #[derive(Debug, Clone, Copy)]
 struct Timeline {
-    ssrc: u32,
+    /// None before the first packet: a line of silence from the answer on.
+    ssrc: Option<u32>,
     /// The RTP timestamp of the sample at `Jitter::next`.
     next_ts: u32,
     /// The earliest-arrival line: the packet starting at `base_pos` was due at `base_at`.
@@ -91,6 +93,21 @@ pub(super) struct Jitter {
 }
 
 impl Jitter {
+    /// A buffer whose silence runs from `now` (the answer): what the caller does not send
+    /// before their first packet is silence too, so a recording started before it lasts as
+    /// long as it ran.
+    pub(super) fn started(now: Instant) -> Jitter {
+        Jitter {
+            timeline: Some(Timeline {
+                ssrc: None,
+                next_ts: 0,
+                base_at: now,
+                base_pos: 0,
+            }),
+            ..Jitter::default()
+        }
+    }
+
     /// Places the samples of the packet (SSRC, RTP timestamp); frames are released by
     /// [`Jitter::release`].
     pub(super) fn insert(
@@ -105,7 +122,7 @@ impl Jitter {
             return self.restart(ssrc, ts, samples, now, events, stats);
         };
         let ahead = i64::from(ts.wrapping_sub(line.next_ts) as i32);
-        if line.ssrc != ssrc || !(-MAX_BEHIND..=MAX_AHEAD).contains(&ahead) {
+        if line.ssrc != Some(ssrc) || !(-MAX_BEHIND..=MAX_AHEAD).contains(&ahead) {
             return self.restart(ssrc, ts, samples, now, events, stats);
         }
         let start = self.next as i64 + ahead;
@@ -173,7 +190,7 @@ impl Jitter {
     ) {
         self.flush(events, stats);
         self.timeline = Some(Timeline {
-            ssrc,
+            ssrc: Some(ssrc),
             next_ts: ts,
             base_at: now,
             base_pos: self.next,

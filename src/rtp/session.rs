@@ -126,7 +126,7 @@ impl Session {
             params,
             latch: Latch::new(params.remote),
             sequence: SeqWindow::default(),
-            jitter: Jitter::default(),
+            jitter: Jitter::started(now),
             sender: Sender::new(params.codec, params.payload_type, params.ssrc),
             last_key: None,
             events: VecDeque::new(),

@@ -16,6 +16,7 @@ mod batch;
 pub mod calls;
 pub mod changes;
 mod devices;
+pub mod fax;
 mod followme;
 mod forwardings;
 mod hasher;

@@ -328,6 +328,14 @@ pub struct FaxSettings {
     pub header_id: Option<String>,
     #[serde(default = "default_fax_format")]
     pub format: FaxFormat,
+    /// Whether received faxes stay in the inbox (`…/fax/inbox`) once SMTP accepted their mail;
+    /// the seed has no such switch, so they stay unless this says otherwise.
+    #[serde(default = "default_keep_faxes")]
+    pub keep_faxes: bool,
+}
+
+fn default_keep_faxes() -> bool {
+    true
 }
 
 fn default_fax_format() -> FaxFormat {

@@ -8,6 +8,9 @@ use super::{
     VoicemailSettings, unix_now, validate,
 };
 
+/// Extension, email, header id, format, keep.
+type FaxRow = (String, Option<String>, Option<String>, FaxFormat, bool);
+
 impl Store {
     pub async fn voicemail_settings(&self, username: &str) -> Result<VoicemailSettings> {
         let mut conn = self.read.acquire().await?;
@@ -56,19 +59,20 @@ impl Store {
     pub async fn fax_settings(&self, username: &str) -> Result<FaxSettings> {
         let mut conn = self.read.acquire().await?;
         let user = id_of(&mut conn, "user", username).await?;
-        let row: Option<(String, Option<String>, Option<String>, FaxFormat)> = sqlx::query_as(
-            "SELECT extension, email, header_id, format FROM user_fax WHERE user_id = $1",
+        let row: Option<FaxRow> = sqlx::query_as(
+            "SELECT extension, email, header_id, format, keep_faxes FROM user_fax WHERE user_id = $1",
         )
         .bind(user)
         .fetch_optional(&mut *conn)
         .await?;
-        let (extension, email, header_id, format) =
+        let (extension, email, header_id, format, keep_faxes) =
             row.ok_or_else(|| StoreError::not_found("fax device of", username))?;
         Ok(FaxSettings {
             email,
             extension,
             header_id,
             format,
+            keep_faxes,
         })
     }
 
@@ -86,12 +90,14 @@ impl Store {
         self.set_fax_extension(&mut tx, user, Some(&s.extension))
             .await?;
         sqlx::query(
-            "UPDATE user_fax SET email = $1, header_id = $2, format = $3 WHERE user_id = $4",
+            "UPDATE user_fax SET email = $1, header_id = $2, format = $3, keep_faxes = $5
+              WHERE user_id = $4",
         )
         .bind(&s.email)
         .bind(&s.header_id)
         .bind(s.format)
         .bind(user)
+        .bind(s.keep_faxes)
         .execute(&mut *tx)
         .await?;
         touch(&mut tx, user).await?;

@@ -425,7 +425,14 @@ impl Call {
     fn start_recording(&mut self) {
         self.taking = match &self.core {
             Core::Leave(_) => match self.shared.mailboxes.start_recording() {
-                Ok(rec) => Taking::Message(Some(rec)),
+                Ok(rec) => {
+                    tracing::info!(
+                        "voicemail: call {} records for user {}",
+                        self.key,
+                        self.owner.id
+                    );
+                    Taking::Message(Some(rec))
+                }
                 Err(e) => {
                     tracing::warn!("voicemail: call {}: cannot record: {e}", self.key);
                     Taking::Message(None)

@@ -1,4 +1,4 @@
-//! Key presses as pcap files for sipp's `play_pcap_audio`: RFC 4733 telephone-events
+//! Key presses (and a lossy tone) as pcap files for sipp's `play_pcap_audio`: RFC 4733 telephone-events
 //! (payload type 101, as the test scenarios offer it) in Ethernet/IPv4/UDP frames, the way
 //! sipp's own `dtmf_2833_N.pcap` are made. sipp replays a pcap as recorded, so each press gets
 //! a file of its own with later RTP timestamps and sequence numbers: a receiver takes a
@@ -29,6 +29,48 @@ fn event_code(key: char) -> u8 {
         '#' => 11,
         _ => panic!("no DTMF key {key}"),
     }
+}
+
+/// Writes `name`: `seconds` of a 1 kHz tone as A-law RTP (payload type 8, 20 ms packets),
+/// with every `lose_every`-th packet missing and every `swap_every`-th pair sent in the wrong
+/// order, as a lossy network would deliver it. Returns the packets left out.
+pub(crate) fn write_lossy_tone(
+    dir: &Path,
+    name: &str,
+    seconds: usize,
+    (lose_every, swap_every): (usize, usize),
+) -> usize {
+    let tone: Vec<i16> = (0..seconds * 8000)
+        .map(|i| (8_000.0 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / 8000.0).sin()) as i16)
+        .collect();
+    let mut packets: Vec<(u32, Vec<u8>)> = tone
+        .chunks(160)
+        .enumerate()
+        .map(|(n, frame)| {
+            let mut rtp = vec![0x80, if n == 0 { 0x88 } else { 8 }];
+            rtp.extend_from_slice(&(1000 + n as u16).to_be_bytes());
+            rtp.extend_from_slice(&(n as u32 * 160).to_be_bytes());
+            rtp.extend_from_slice(&SSRC.wrapping_add(1).to_be_bytes());
+            zentrale::media::Codec::Pcma.encode(frame, &mut rtp);
+            (n as u32 * 20_000, rtp)
+        })
+        .collect();
+    for n in (swap_every..packets.len()).step_by(swap_every) {
+        // The later packet first, the earlier one 20 ms late (at the later one's time).
+        let (a, b) = (packets[n - 1].1.clone(), packets[n].1.clone());
+        packets[n - 1].1 = b;
+        packets[n].1 = a;
+    }
+    let before = packets.len();
+    let kept: Vec<(u32, Vec<u8>)> = packets
+        .into_iter()
+        .enumerate()
+        .filter(|(n, _)| (n + 1) % lose_every != 0)
+        .map(|(_, p)| p)
+        .collect();
+    let lost = before - kept.len();
+    std::fs::write(dir.join(name), pcap(&kept)).expect("pcap");
+    lost
 }
 
 /// The RTP packets of one press, 20 ms apart: (time offset in µs, packet).

@@ -8,6 +8,7 @@ mod calls;
 mod cli;
 mod devices;
 mod dtmf_pcap;
+mod fax_inbox;
 mod forwarding_calls;
 mod harness;
 mod import;

@@ -28,6 +28,10 @@ fn allowed(role: &str, path: &str) -> bool {
         // A user's recorded voicemail: private; only the system admin, whose full backup
         // [Komplettsicherung] holds the recordings anyway, may listen besides the owner.
         "voicemail-audio"
+    } else if path.starts_with("/api/v1/users/") && path.ends_with("/fax/inbox/{id}/document") {
+        // A received fax is a letter to its owner: like a recording, besides the owner only
+        // the system admin reads it.
+        "fax-document"
     } else if path.starts_with("/api/v1/trunks") {
         // The seed: the telephony admin is the admin "ohne Gateways".
         "gateways"
@@ -55,8 +59,15 @@ fn allowed(role: &str, path: &str) -> bool {
     };
     match role {
         "system-admin" => true,
-        "admin" => area != "voicemail-audio",
-        "telephony-admin" => !["firmware", "mail", "gateways", "voicemail-audio"].contains(&area),
+        "admin" => area != "voicemail-audio" && area != "fax-document",
+        "telephony-admin" => ![
+            "firmware",
+            "mail",
+            "gateways",
+            "voicemail-audio",
+            "fax-document",
+        ]
+        .contains(&area),
         "phonebook-admin" => area == "phonebook" || area == "session",
         other => panic!("unknown role {other}"),
     }

@@ -389,7 +389,7 @@ fn user_tabs_round_trip() {
         d.call("PUT", "/api/v1/users/anna/voicemail", Some(vm.clone())),
         (200, vm)
     );
-    let fax = json!({"email": "fax@example.com", "extension": "191", "header_id": "+49 30 1234", "format": "tiff"});
+    let fax = json!({"email": "fax@example.com", "extension": "191", "header_id": "+49 30 1234", "format": "tiff", "keep_faxes": false});
     assert_eq!(
         d.call("PUT", "/api/v1/users/anna/fax", Some(fax.clone())),
         (200, fax)

@@ -322,15 +322,26 @@ fn the_owner_listens_by_phone_and_saving_the_message_turns_her_lamp_off() {
         Some(followme),
     );
     assert!(s == 200 || s == 204, "{s} {body}");
-    let lamp = crate::sip::phone_on(
-        &d,
-        &account,
-        &crate::mwi::free_port(),
-        "voicemail_mwi_uas.xml",
-    );
+    let port = crate::mwi::free_port();
+    let lamp = crate::sip::phone_on(&d, &account, &port, "voicemail_mwi_new_uas.xml");
     let bert = crate::calls::bert(&d);
     leave_message(&d, &bert);
     assert_eq!(messages(&d, 1)[0]["heard"], false);
+    assert!(
+        crate::sip::ended(lamp),
+        "no NOTIFY with 1/0 after the message"
+    );
+    // Each NOTIFY is a request of its own (new Call-ID): a new sipp takes the next one.
+    let (user, password) = &account;
+    let (mut uas, uas_dir) = crate::sip::sipp_command(
+        &d,
+        "voicemail_mwi_heard_uas.xml",
+        "u1",
+        user,
+        password,
+        &port,
+    );
+    let lamp = (uas.spawn().expect("sipp"), uas_dir);
     // Anna dials the feature code from her phone's account: PIN, play, save, leave.
     let (uac, dir) = crate::sip::sipp_command(
         &d,
@@ -356,5 +367,194 @@ fn the_owner_listens_by_phone_and_saving_the_message_turns_her_lamp_off() {
         "the message was not saved as heard:\n{}",
         d.log()
     );
-    assert!(crate::sip::ended(lamp), "the lamp did not follow the box");
+    assert!(
+        crate::sip::ended(lamp),
+        "no NOTIFY with 0/1 after the message was saved"
+    );
+}
+
+#[test]
+fn a_kill_during_a_recording_loses_nothing_that_was_acknowledged() {
+    // The mail server is down at first: the first message waits in the spool.
+    let smtp_port = crate::smtp::free_port();
+    let config = smtp_config(smtp_port, "") + "\n[voicemail]\nmax_secs = 30\nmin_secs = 1\n";
+    let d = Daemon::start_with_config(&config);
+    anna(&d, "en");
+    let bert = crate::calls::bert(&d);
+    leave_message(&d, &bert);
+    let kept = messages(&d, 1).remove(0);
+    // A second caller is recording when the power goes.
+    let (uac, dir) =
+        crate::sip::sipp_command(&d, "voicemail_pcap_uac.xml", "u1", &bert.0, &bert.1, "0");
+    crate::dtmf_pcap::write_keys(dir.path(), "##");
+    let port = media_port();
+    let mut second = with_args(&uac, &["-key", "callee", "100", "-mp", &port])
+        .spawn()
+        .expect("sipp");
+    let recording = eventually(WITHIN, || {
+        (d.log().matches("records for user").count() >= 2).then_some(())
+    });
+    assert!(recording.is_some(), "no second recording:\n{}", d.log());
+    let data = d.dir.path().join("data");
+    let dir = d.kill9();
+    let _ = second.kill();
+    let _ = second.wait();
+    let tmp = data.join("voicemail/tmp");
+    let leftovers = || std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert!(leftovers() >= 1, "the kill did not come during a recording");
+    // Back up, with the mail server there: the acknowledged message is mailed, the
+    // half-recorded one is gone without a trace.
+    let smtp = SmtpPeer::start(smtp_port, &[]);
+    let d = Daemon::spawn(dir, "info", &[]);
+    let mail = smtp.wait_for("accepted", |_| true, 1).remove(0);
+    let list = messages(&d, 1);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["id"], kept["id"]);
+    let id = kept["id"].as_i64().expect("id");
+    let wav = d
+        .req(
+            "GET",
+            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
+        )
+        .send()
+        .expect("audio")
+        .bytes()
+        .expect("bytes");
+    assert_eq!(
+        mail["attachments"][0]["sha256"],
+        sha256_hex(&wav).as_str(),
+        "{mail}"
+    );
+    assert_eq!(leftovers(), 0, "the interrupted recording is still there");
+}
+
+#[test]
+fn a_busy_phone_leads_to_the_busy_box_and_a_message_too_short_is_no_message() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let config = smtp_config(smtp.port, "")
+        + "\n[voicemail]\nmax_secs = 30\n\n[calls]\nwhen_all_busy = \"after-action\"\n";
+    let d = Daemon::start_with_config(&config);
+    let user = json!({"username": "anna", "display_name": "Anna", "extension": "100",
+                      "auth": "none", "email": "anna@example.com", "language": "en",
+                      "voicemail": "all"});
+    let account = crate::sip::phone_account_of(&d, user, json!({"user": "anna"}));
+    keep_messages(&d);
+    // Anna's phone is in a call: 486 to both calls that follow.
+    let port = crate::mwi::free_port();
+    let (user, password) = &account;
+    let (mut register, _register_dir) =
+        crate::sip::sipp_command(&d, "register.xml", "u1", user, password, &port);
+    assert!(register.status().expect("sipp").success(), "registered");
+    let (busy, busy_dir) =
+        crate::sip::sipp_command(&d, "busy_uas.xml", "u1", user, password, &port);
+    let phone = (
+        crate::sip::with_calls(&busy, 2).spawn().expect("sipp"),
+        busy_dir,
+    );
+    let bert = crate::calls::bert(&d);
+    // First bert hangs up a second after the beep: shorter than min_secs (3 s).
+    let (uac, dir) =
+        crate::sip::sipp_command(&d, "voicemail_short_uac.xml", "u1", &bert.0, &bert.1, "0");
+    crate::dtmf_pcap::write_keys(dir.path(), "#");
+    let media = media_port();
+    if !with_args(&uac, &["-key", "callee", "100", "-mp", &media])
+        .status()
+        .expect("sipp")
+        .success()
+    {
+        crate::sip::print_logs(dir.path());
+        panic!("the short call failed; zentrale:\n{}", d.log());
+    }
+    // Then a real message.
+    leave_message(&d, &bert);
+    assert!(
+        crate::sip::ended(phone),
+        "anna's phone did not take both calls"
+    );
+    let list = messages(&d, 1);
+    assert_eq!(list.len(), 1, "the short call left a message: {list:?}");
+    assert_eq!(list[0]["reason"], "busy", "{}", list[0]);
+    let mails = smtp.wait_for("accepted", |_| true, 1);
+    let record = crate::calls::last_call(&d);
+    assert_eq!(record["outcome"], "busy", "{record}");
+    assert_eq!(record["after_action"], "voicemail", "{record}");
+    // Only the real message was mailed (the deposit queues its mail before goodbye, and the
+    // short one came first).
+    assert_eq!(
+        smtp.events()
+            .iter()
+            .filter(|e| e["event"] == "accepted")
+            .count(),
+        1,
+        "{mails:?}"
+    );
+}
+
+#[test]
+fn over_a_lossy_network_the_message_keeps_its_length_and_lost_packets_become_silence() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let config = smtp_config(smtp.port, "")
+        + "\n[voicemail]\nmax_secs = 30\nmin_secs = 1\nmax_silence_secs = 0\n";
+    let d = Daemon::start_with_config(&config);
+    anna(&d, "en");
+    let bert = crate::calls::bert(&d);
+    let (uac, dir) =
+        crate::sip::sipp_command(&d, "voicemail_lossy_uac.xml", "u1", &bert.0, &bert.1, "0");
+    crate::dtmf_pcap::write_keys(dir.path(), "##");
+    // 5 s of tone: every 20th packet lost (5%), every 7th pair swapped.
+    let lost = crate::dtmf_pcap::write_lossy_tone(dir.path(), "speech.pcap", 5, (20, 7));
+    let media = media_port();
+    if !with_args(&uac, &["-key", "callee", "100", "-mp", &media])
+        .status()
+        .expect("sipp")
+        .success()
+    {
+        crate::sip::print_logs(dir.path());
+        panic!("the lossy call failed; zentrale:\n{}", d.log());
+    }
+    let message = messages(&d, 1).remove(0);
+    // From the end of the 1 s beep to the second '#', 7 s after the first: about 6 s, not
+    // 5% (300 ms) less.
+    let ms = message["duration_ms"].as_u64().expect("duration_ms");
+    assert!((5_700..6_400).contains(&ms), "{message}");
+    let id = message["id"].as_i64().expect("id");
+    let wav = d
+        .req(
+            "GET",
+            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
+        )
+        .send()
+        .expect("audio")
+        .bytes()
+        .expect("bytes");
+    let samples = wav_samples(&wav);
+    // Within the tone, silence stands where the lost packets were, as long as they were;
+    // swapped packets are put back in order (no more silence than the losses).
+    let tone = &samples[RATE..5 * RATE];
+    let silent = silent_samples(tone);
+    let expected = lost as f64 / 250.0;
+    let share = silent as f64 / tone.len() as f64;
+    assert!(
+        share > expected * 0.5 && share < expected * 1.6,
+        "{silent} silent samples ({:.1}%) where {:.1}% of the packets were lost",
+        share * 100.0,
+        expected * 100.0
+    );
+}
+
+/// Samples in runs of at least 10 ms near zero (a 1 kHz tone passes zero for a sample or two).
+fn silent_samples(samples: &[i16]) -> usize {
+    let mut total = 0;
+    let mut run = 0;
+    for s in samples.iter().chain([&i16::MAX]) {
+        if s.unsigned_abs() < 200 {
+            run += 1;
+        } else {
+            if run >= 80 {
+                total += run;
+            }
+            run = 0;
+        }
+    }
+    total
 }

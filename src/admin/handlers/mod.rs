@@ -4,6 +4,7 @@ mod accounts;
 mod calls;
 mod devices;
 mod dialplan;
+mod fax;
 mod firmware;
 mod import;
 mod mail;
@@ -67,6 +68,7 @@ pub(super) fn register(api: Api) -> Api {
     let api = calls::register(api);
     let api = trunks::register(api);
     let api = voicemail::register(api);
+    let api = fax::register(api);
     accounts::register(api)
 }
 

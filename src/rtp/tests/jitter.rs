@@ -255,3 +255,19 @@ fn a_pause_without_packets_keeps_its_length_when_the_next_talkspurt_starts() {
         "speech resumes where it was said"
     );
 }
+
+#[test]
+fn before_the_first_packet_silence_flows_in_real_time() {
+    let mut call = Call::new();
+    call.tick(500);
+    let frames = call.frames();
+    // 500 ms less the window: the frames whose time has passed, all silence.
+    assert!((20..=25).contains(&frames.len()), "{} frames", frames.len());
+    assert!(frames.iter().all(|f| f.concealed == 160));
+    // The caller's first packet continues the line: no frame is lost or repeated.
+    let next = frames.last().map_or(0, |f| f.position + 160);
+    call.audio(0, 500);
+    call.tick(600);
+    let later = call.frames();
+    assert_eq!(later.first().map(|f| f.position), Some(next));
+}

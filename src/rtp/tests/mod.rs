@@ -74,6 +74,13 @@ impl Call {
         std::iter::from_fn(|| self.session.poll_event()).collect()
     }
 
+    /// The events but audio (which flows, silence at least, from the answer on).
+    pub(super) fn signals(&mut self) -> Vec<Event> {
+        (self.events().into_iter())
+            .filter(|e| !matches!(e, Event::Audio(_)))
+            .collect()
+    }
+
     pub(super) fn frames(&mut self) -> Vec<Frame> {
         self.events()
             .into_iter()

@@ -35,8 +35,7 @@ fn playback_is_paced_at_20_ms_with_correct_headers() {
         assert_eq!(h.timestamp, p0.timestamp.wrapping_add(160 * i as u32));
         assert_eq!(h.payload_len, 160, "the last one padded with silence");
     }
-    assert_eq!(call.events(), [Event::PlayDone]);
-    assert_eq!(call.session.poll_timeout(), None);
+    assert_eq!(call.signals(), [Event::PlayDone]);
     assert_eq!(call.session.stats().sent, 4);
 
     // After a pause of 1 s (from 80 ms, when the next packet would have been due): a new
@@ -66,7 +65,7 @@ fn a_stalled_driver_gets_no_burst_and_stop_ends_playback_silently() {
     call.tick(220);
     call.tick(400);
     assert!(call.transmits().is_empty());
-    assert!(call.events().is_empty(), "stop sends no PlayDone");
+    assert!(call.signals().is_empty(), "stop sends no PlayDone");
     assert!(!call.session.is_playing());
 }
 
