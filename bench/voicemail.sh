@@ -13,8 +13,21 @@
 # messages in the box via the API, CPU and RSS per call. No recording peer is installable
 # (Asterisk is not in Debian 12, FreeSWITCH never was): the physical frame is printed instead.
 #
-# Figures, 2026-12-04, this 2-core VM (shared), release build, sipp on the same 2 cores:
-#   (filled in below by the runs of that day)
+# Figures, 2026-12-04, this 2-core VM (shared with other builds), release build, sipp on the
+# same 2 cores, --rate 50 --speech 30 (37 s of media per call):
+#   calls  done/failed  msgs  packets sent  not in a WAV      zentrale CPU          RSS/call
+#     20     20/0         20        5,000   0 (5 s speech)     25 ms/call            323 KB
+#    200    200/0        200      300,000   0                  32 ms/call, 0.15 core 417 KB
+#   1000   1000/0       1000    1,500,000   48,080 late (3.2%) 24 ms/call, 0.41 core 412 KB
+#                      (load 3 at the start; sipp used 1.27 cores; every call lost ~48 to
+#                       "late": arrived after its frame had gone out as silence, none lost
+#                       in the kernel or by sequence number)
+#   1000 again while others compiled (3 rustc): 366,052 late; with zentrale at nice -10:
+#                       389,711 kernel receive-buffer drops and zentrale at only 0.16 cores:
+#                       its runtime threads were blocked, not short of CPU (see the report
+#                       of helper-17: WAV writes on the runtime's threads).
+# Frame: 1,000 calls are 50,000 packets/s each way; rustpbx relays ~500 calls per core. No
+# recording peer is installable (Asterisk is not in Debian 12, FreeSWITCH never was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
