@@ -44,7 +44,8 @@ def start_zentrale(work, binary, sip_extra=""):
     if "HTTP" not in addrs or "SIP/UDP" not in addrs:
         sys.exit(f"zentrale did not start: {addrs}")
     # Keep reading its log (into the work directory), or a full pipe would stall the daemon.
-    log = open(os.path.join(work, "zentrale.log"), "w")
+    # Line-buffered: a benchmark may read the log while the daemon runs.
+    log = open(os.path.join(work, "zentrale.log"), "w", buffering=1)
     threading.Thread(target=lambda: log.writelines(proc.stderr), daemon=True).start()
     return proc, addrs
 

@@ -67,6 +67,11 @@ struct Call {
     caller_gone: bool,
     /// The core said goodbye.
     hung_up: bool,
+    /// Samples of the caller's audio taken into a recording, and how many of them were
+    /// silence put in for audio that did not arrive in time (the end-of-call log line: what
+    /// bench/voicemail.py compares with the packets it sent).
+    recorded: u64,
+    recorded_concealed: u64,
 }
 
 /// Runs call `call` to its end.
@@ -116,15 +121,26 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
         taking: Taking::Nothing,
         caller_gone: false,
         hung_up: false,
+        recorded: 0,
+        recorded_concealed: 0,
     };
     call.run(signals).await;
     if !call.caller_gone {
         let _ = replies.send((key, LocalReply::HangUp));
     }
-    tracing::debug!(
-        "voicemail: call {key} ended: {:?}",
-        call.media.session.stats()
+    let stats = call.media.session.stats();
+    tracing::info!(
+        "voicemail: call {key} ended: {} packets received, {} accepted, {} lost, {} late, \
+         {} overflow; recorded {} samples ({} concealed)",
+        stats.received,
+        stats.accepted,
+        stats.lost,
+        stats.late,
+        stats.overflow,
+        call.recorded,
+        call.recorded_concealed
     );
+    tracing::debug!("voicemail: call {key} ended: {stats:?}");
     shared.release(port);
 }
 
@@ -293,7 +309,7 @@ impl Call {
             let t = now();
             match event {
                 Event::Audio(frame) => {
-                    self.take(&frame.samples[..]);
+                    self.take(&frame.samples[..], frame.concealed);
                     self.core.handle_audio(&frame.samples[..], t);
                 }
                 Event::Dtmf(digit) => self.core.handle_digit(digit, t),
@@ -303,14 +319,18 @@ impl Call {
         any
     }
 
-    /// Keeps what is being recorded.
-    fn take(&mut self, samples: &[i16]) {
+    /// Keeps what is being recorded; `concealed` of the samples are silence for audio that
+    /// did not arrive in time.
+    fn take(&mut self, samples: &[i16], concealed: u16) {
         match &mut self.taking {
             Taking::Message(Some(rec)) => {
                 if let Err(e) = rec.push(samples) {
                     tracing::warn!("voicemail: call {}: recording: {e}", self.key);
                     self.taking = Taking::Message(None);
+                    return;
                 }
+                self.recorded += samples.len() as u64;
+                self.recorded_concealed += u64::from(concealed);
             }
             Taking::Greeting(kept) => kept.extend_from_slice(samples),
             Taking::Message(None) | Taking::Nothing => {}
