@@ -264,7 +264,8 @@ fn rtp_port_in_answer(dir: &Path) -> Option<u16> {
 }
 
 /// Sends `seconds` of a loud 1 kHz tone as A-law RTP to 127.0.0.1:`port` from a socket of
-/// its own, paced like a phone (20 ms per packet); the tone's samples.
+/// its own, all at once (a source that is not latched is dropped before any timing counts);
+/// the tone's samples.
 fn stranger_sends_tone(port: u16, seconds: usize) -> Vec<i16> {
     let tone: Vec<i16> = (0..seconds * RATE)
         .map(|i| {
@@ -279,8 +280,6 @@ fn stranger_sends_tone(port: u16, seconds: usize) -> Vec<i16> {
         packet.extend_from_slice(&0x0BAD_CAFEu32.to_be_bytes());
         zentrale::media::Codec::Pcma.encode(frame, &mut packet);
         let _ = socket.send_to(&packet, ("127.0.0.1", port));
-        // A phone's pace, so the tone spans the recording rather than one instant.
-        std::thread::sleep(Duration::from_millis(20));
     }
     tone
 }
