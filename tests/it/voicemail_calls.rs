@@ -54,6 +54,14 @@ fn messages(d: &Daemon, n: usize) -> Vec<Value> {
     found.unwrap_or_else(|| panic!("no {n} messages; zentrale:\n{}", d.log()))
 }
 
+/// The WAV of anna's message `id`, as the API serves it.
+fn audio(d: &Daemon, id: i64) -> Vec<u8> {
+    let path = format!("/api/v1/users/anna/voicemail/messages/{id}/audio");
+    let response = d.req("GET", &path).send().expect("audio");
+    assert_eq!(response.status(), 200);
+    response.bytes().expect("bytes").to_vec()
+}
+
 /// The samples of a 16-bit mono 8 kHz WAV, checked to be that.
 fn wav_samples(bytes: &[u8]) -> Vec<i16> {
     let mut reader = hound::WavReader::new(bytes).expect("a WAV");
@@ -116,15 +124,7 @@ fn a_message_left_by_baresip_is_mailed_as_the_wav_the_caller_spoke() {
     assert_eq!(message["reason"], "unavailable", "{message}");
     assert_eq!(message["heard"], false, "{message}");
     let id = message["id"].as_i64().expect("id");
-    let audio = d
-        .req(
-            "GET",
-            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
-        )
-        .send()
-        .expect("audio");
-    assert_eq!(audio.status(), 200);
-    let wav = audio.bytes().expect("bytes").to_vec();
+    let wav = audio(&d, id);
     // The mail carries that very file.
     let attachments = mail["attachments"].as_array().expect("attachments");
     assert_eq!(attachments.len(), 1, "{mail}");
@@ -234,15 +234,7 @@ fn pound_ends_a_message_that_sipp_plays_from_its_pcaps_and_a_stranger_is_not_rec
     let ms = message["duration_ms"].as_u64().expect("duration_ms");
     assert!((7_000..10_500).contains(&ms), "{message}");
     let id = message["id"].as_i64().expect("id");
-    let wav = d
-        .req(
-            "GET",
-            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
-        )
-        .send()
-        .expect("audio")
-        .bytes()
-        .expect("bytes");
+    let wav = audio(&d, id);
     let samples = wav_samples(&wav);
     // The speech is there (the pcap is a voice; silence would be rms 0 after A-law)…
     let level = rms(&samples[2 * RATE..6 * RATE]);
@@ -410,15 +402,7 @@ fn a_kill_during_a_recording_loses_nothing_that_was_acknowledged() {
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["id"], kept["id"]);
     let id = kept["id"].as_i64().expect("id");
-    let wav = d
-        .req(
-            "GET",
-            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
-        )
-        .send()
-        .expect("audio")
-        .bytes()
-        .expect("bytes");
+    let wav = audio(&d, id);
     assert_eq!(
         mail["attachments"][0]["sha256"],
         sha256_hex(&wav).as_str(),
@@ -517,15 +501,7 @@ fn over_a_lossy_network_the_message_keeps_its_length_and_lost_packets_become_sil
     let ms = message["duration_ms"].as_u64().expect("duration_ms");
     assert!((5_700..6_400).contains(&ms), "{message}");
     let id = message["id"].as_i64().expect("id");
-    let wav = d
-        .req(
-            "GET",
-            &format!("/api/v1/users/anna/voicemail/messages/{id}/audio"),
-        )
-        .send()
-        .expect("audio")
-        .bytes()
-        .expect("bytes");
+    let wav = audio(&d, id);
     let samples = wav_samples(&wav);
     // Within the tone, silence stands where the lost packets were, as long as they were;
     // swapped packets are put back in order (no more silence than the losses).
