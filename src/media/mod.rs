@@ -15,6 +15,7 @@ mod g711;
 mod ports;
 mod sdp;
 mod sdp_answer;
+mod sockets;
 
 #[cfg(test)]
 mod sdp_tests;
@@ -26,3 +27,4 @@ pub use sdp::{
     parse_offer,
 };
 pub use sdp_answer::{Answer, answer, offer};
+pub use sockets::{PortLease, RtpPorts};
