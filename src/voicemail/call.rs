@@ -104,7 +104,7 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
     answer(MediaAnswer::Sdp(sdp));
     let device = match &request.app {
         App::Mailbox { device, .. } => *device,
-        App::Voicemail { .. } => 0,
+        App::Voicemail { .. } | App::Fax { .. } => 0,
     };
     let mut call = Call {
         shared: shared.clone(),
@@ -143,7 +143,7 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
 async fn owner_of(shared: &Shared, app: &App) -> Result<Owner, crate::store::StoreError> {
     let username = match app {
         App::Voicemail { mailbox, .. } => mailbox,
-        App::Mailbox { user, .. } => user,
+        App::Mailbox { user, .. } | App::Fax { user } => user,
     };
     let user = shared.store.user(username).await?;
     let id = shared.store.user_id(username).await?;
@@ -210,6 +210,8 @@ async fn start_core(
             let limits = MenuLimits::new(&shared.config);
             Core::Listen(MailboxMenu::new(refs, limits, now()))
         }
+        // The fax service answers those; a box has nothing for it.
+        App::Fax { .. } => return Err(super::mailbox::MailboxError::NotFound("mailbox")),
     })
 }
 
@@ -248,6 +250,8 @@ impl Call {
                 signal = signals.recv() => match signal {
                     Some(LocalSignal::Dtmf(digit)) => self.core.handle_digit(digit, now()),
                     Some(LocalSignal::Ended) | None => self.caller_left(),
+                    // Voicemail does not read re-offers: the endpoint answers them itself.
+                    Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
                 },
             }
         }
