@@ -9,6 +9,7 @@ mod cli;
 mod devices;
 mod dtmf_pcap;
 mod fax_inbox;
+mod fax_sip;
 mod forwarding_calls;
 mod harness;
 mod import;
