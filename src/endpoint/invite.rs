@@ -116,7 +116,7 @@ impl Endpoint {
         };
         match route {
             Route::Refuse(status, reason) => self.answer_caller(key, status, reason, now),
-            Route::Local(app) => self.answer_locally(key, app),
+            Route::Local(app) => self.answer_locally(key, app, now),
             Route::Trunk {
                 trunk,
                 number,
@@ -199,7 +199,7 @@ impl Endpoint {
                     let rang = !call.attempts.is_empty();
                     call.record.outcome = Some(local::record_outcome(reason, rang));
                 }
-                self.answer_locally(key, App::Voicemail { mailbox, reason });
+                self.answer_locally(key, App::Voicemail { mailbox, reason }, now);
             }
             other => {
                 tracing::info!("sip: call {key} would run {other:?}; 480 until it exists");

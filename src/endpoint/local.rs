@@ -51,7 +51,12 @@ impl App {
 /// A call the driver asked media for: waiting for it, or answered.
 #[derive(Debug)]
 pub enum Local {
-    Pending { reoffers: bool },
+    /// Asked for; without an answer by `give_up` the caller gets 500 (the application is
+    /// stuck or gone: the call must not ring on forever).
+    Pending {
+        reoffers: bool,
+        give_up: Instant,
+    },
     Answered(Box<Answered>),
 }
 
@@ -96,7 +101,8 @@ pub struct AnswerRequest {
 
 impl Endpoint {
     /// Call `key` is answered by `app`: the driver is asked for media.
-    pub(super) fn answer_locally(&mut self, key: u64, app: App) {
+    pub(super) fn answer_locally(&mut self, key: u64, app: App, now: Instant) {
+        let give_up = now + self.config.timers.t1 * 64;
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -105,6 +111,7 @@ impl Endpoint {
         }
         call.local = Some(Local::Pending {
             reoffers: app.reads_offers(),
+            give_up,
         });
         let request = AnswerRequest {
             key,
@@ -119,7 +126,8 @@ impl Endpoint {
 
     /// The media for call `key` is ready (or refused).
     pub fn handle_local_answer(&mut self, key: u64, answer: MediaAnswer, now: Instant) {
-        let Some(Some(Local::Pending { reoffers })) = self.calls.get(&key).map(|c| &c.local) else {
+        let Some(Some(Local::Pending { reoffers, .. })) = self.calls.get(&key).map(|c| &c.local)
+        else {
             // The caller went away meanwhile: the driver heard LocalEnded.
             return;
         };
@@ -277,13 +285,19 @@ impl Endpoint {
         true
     }
 
-    /// Our 2xx again to callers that have not ACKed it; calls whose ACK never came end.
+    /// Our 2xx again to callers that have not ACKed it; calls whose ACK never came end, and
+    /// calls whose application never answered get 500.
     pub(super) fn resend_local(&mut self, now: Instant) {
         let t2 = self.config.timers.t2;
-        let (mut again, mut lost) = (Vec::new(), Vec::new());
+        let (mut again, mut lost, mut stuck) = (Vec::new(), Vec::new(), Vec::new());
         for (key, call) in &mut self.calls {
-            let Some(Local::Answered(a)) = call.local.as_mut() else {
-                continue;
+            let a = match call.local.as_mut() {
+                Some(Local::Answered(a)) => a,
+                Some(Local::Pending { give_up, .. }) if *give_up <= now => {
+                    stuck.push(*key);
+                    continue;
+                }
+                _ => continue,
             };
             if a.give_up.is_some_and(|t| t <= now) {
                 lost.push(*key);
@@ -305,6 +319,11 @@ impl Endpoint {
             self.events.push_back(EndpointEvent::LocalEnded { key });
             self.hang_up(key, now);
         }
+        for key in stuck {
+            tracing::warn!("sip: call {key}: its application never answered: 500");
+            // forget_call (through answer_caller) tells the driver and the application.
+            self.answer_caller(key, 500, "Server Internal Error", now);
+        }
     }
 
     /// When an answered call of ours next needs [`Endpoint::resend_local`].
@@ -312,7 +331,7 @@ impl Endpoint {
         (self.calls.values())
             .filter_map(|c| match c.local.as_ref()? {
                 Local::Answered(a) => Some([a.resend.map(|(at, _)| at), a.give_up]),
-                Local::Pending { .. } => None,
+                Local::Pending { give_up, .. } => Some([Some(*give_up), None]),
             })
             .flatten()
             .flatten()

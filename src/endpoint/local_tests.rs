@@ -267,3 +267,24 @@ fn dispatch_voicemail_answers_locally_with_the_reason() {
     let ok = answered(&mut e, key, now);
     assert!(ok.ends_with(SDP), "{ok}");
 }
+
+#[test]
+fn an_application_that_never_answers_gets_the_caller_a_500_not_endless_ringing() {
+    let mut e = endpoint();
+    let now = crate::clock::now();
+    let key = mailbox_call(&mut e, now);
+    sent(&mut e);
+    let t1 = Timers::default().t1;
+    e.handle_timeout(now + t1 * 63, WALL);
+    assert!(!sent(&mut e).iter().any(|m| m.starts_with("SIP/2.0 500")));
+    e.handle_timeout(now + t1 * 64, WALL);
+    assert!(sent(&mut e).iter().any(|m| m.starts_with("SIP/2.0 500")));
+    let ended = events(&mut e);
+    assert!(
+        ended.contains(&EndpointEvent::LocalEnded { key }),
+        "{ended:?}"
+    );
+    // A late answer changes nothing.
+    e.handle_local_answer(key, MediaAnswer::Sdp(SDP.into()), now + t1 * 65);
+    assert!(sent(&mut e).is_empty());
+}
