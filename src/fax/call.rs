@@ -244,7 +244,13 @@ impl FaxCall {
         match &mut self.media {
             Media::Audio(a) => a.session.handle_datagram(from, data, t),
             Media::T38(m) => {
-                if m.latch.check(from, 0, 0) == Verdict::Stranger {
+                // UDPTL's sequence number leads the datagram (T.38 clause 9.1): symmetric latching
+                // learns a NATed caller by it as RTP's does; until then, and from strangers,
+                // nothing is taken.
+                let [a, b, ..] = *data else {
+                    return;
+                };
+                if m.latch.check(from, 0, u16::from_be_bytes([a, b])) != Verdict::Accept {
                     return;
                 }
                 if let Err(e) = m.rx.handle_datagram(data, t) {
