@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{Daemon, zentrale};
-use crate::smtp::{SmtpPeer, free_port, sha256_hex, smtp_config, wait_until};
+use crate::smtp::{SmtpPeer, held_port, sha256_hex, smtp_config, wait_until};
 
 fn queue(d: &Daemon) -> Value {
     let (status, q) = d.call("GET", "/api/v1/mail/queue", None);
@@ -37,7 +37,8 @@ fn cli_ids(out: &std::process::Output) -> Vec<u64> {
 
 #[test]
 fn mail_server_down_at_first_then_delivered_with_the_attachment_intact() {
-    let port = free_port();
+    let held = held_port();
+    let port = held.port;
     let d = Daemon::start_with_config(&smtp_config(port, ""));
     let wav: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let file = d.dir.path().join("nachricht.wav");
@@ -62,6 +63,7 @@ fn mail_server_down_at_first_then_delivered_with_the_attachment_intact() {
         entry.get("body").is_none(),
         "the listing never shows the body: {entry}"
     );
+    drop(held);
     let smtp = SmtpPeer::start(port, &[]);
     let got = smtp.wait_for("accepted", to("anna@example.com"), 1);
     let att = &got[0]["attachments"][0];

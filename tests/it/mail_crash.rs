@@ -10,7 +10,7 @@ use rand::Rng;
 use serde_json::Value;
 
 use crate::harness::{BIN, Daemon, config_path, prepared_dir, zentrale};
-use crate::smtp::{SmtpPeer, free_port, sha256_hex, smtp_config, wait_until};
+use crate::smtp::{SmtpPeer, held_port, sha256_hex, smtp_config, wait_until};
 
 /// `zentrale mail test --count n` in the background; the ids it printed land in `acked`.
 fn enqueuer(
@@ -140,7 +140,8 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_disk_refuses_new_mail_and_delivers_what_was_queued() {
-    let port = free_port();
+    let held = held_port();
+    let port = held.port;
     let dir = prepared_dir();
     let spool = dir.path().join("data/spool");
     let tmpfs = Tmpfs::mount(&spool, "2m");
@@ -185,6 +186,7 @@ fn a_full_disk_refuses_new_mail_and_delivers_what_was_queued() {
     assert_eq!(q["entries"].as_array().map(Vec::len), Some(3), "{q}");
 
     std::fs::remove_file(&filler).expect("space returns");
+    drop(held);
     let smtp = SmtpPeer::start(port, &[]);
     let got = smtp.wait_for("accepted", |_| true, 3);
     assert!(

@@ -90,9 +90,30 @@ impl Drop for SmtpPeer {
 }
 
 /// A port nothing listens on (bound and released), for a server that comes later.
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// A port for a mail server that starts later, held meanwhile: bound but not listening, so the
+/// daemon's connections are refused as if nothing were there, while no other test's server
+/// (bound to port 0) can be handed the same port and take this daemon's mail. Drop it right
+/// before starting the server on [`HeldPort::port`].
+pub struct HeldPort {
+    _socket: socket2::Socket,
+    pub port: u16,
+}
+
+pub fn held_port() -> HeldPort {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("address");
+    socket.bind(&any.into()).expect("bind");
+    let port = socket
+        .local_addr()
+        .expect("addr")
+        .as_socket()
+        .expect("inet")
+        .port();
+    HeldPort {
+        _socket: socket,
+        port,
+    }
 }
 
 /// The `[smtp]` table for a plain test server on `port`, fast retries.

@@ -367,7 +367,8 @@ fn the_owner_listens_by_phone_and_saving_the_message_turns_her_lamp_off() {
 #[test]
 fn a_kill_during_a_recording_loses_nothing_that_was_acknowledged() {
     // The mail server is down at first: the first message waits in the spool.
-    let smtp_port = crate::smtp::free_port();
+    let held = crate::smtp::held_port();
+    let smtp_port = held.port;
     let config = smtp_config(smtp_port, "") + "\n[voicemail]\nmax_secs = 30\nmin_secs = 1\n";
     let d = Daemon::start_with_config(&config);
     anna(&d, "en");
@@ -395,6 +396,7 @@ fn a_kill_during_a_recording_loses_nothing_that_was_acknowledged() {
     assert!(leftovers() >= 1, "the kill did not come during a recording");
     // Back up, with the mail server there: the acknowledged message is mailed, the
     // half-recorded one is gone without a trace.
+    drop(held);
     let smtp = SmtpPeer::start(smtp_port, &[]);
     let d = Daemon::spawn(dir, "info", &[]);
     let mail = smtp.wait_for("accepted", |_| true, 1).remove(0);
