@@ -48,8 +48,12 @@ pub enum Route {
         number: String,
         caller: CallerId,
     },
-    /// Answered by zentrale itself (the owner dialled their mailbox).
-    Local(super::local::App),
+    /// Answered by zentrale itself (the owner dialled their mailbox, a fax extension); the
+    /// caller as far as known (a fax mail names them).
+    Local {
+        app: super::local::App,
+        caller: Option<CallerId>,
+    },
     /// A final status (404 for nothing at that number, 403, 503).
     Refuse(u16, &'static str),
 }

@@ -116,7 +116,12 @@ impl Endpoint {
         };
         match route {
             Route::Refuse(status, reason) => self.answer_caller(key, status, reason, now),
-            Route::Local(app) => self.answer_locally(key, app, now),
+            Route::Local { app, caller } => {
+                if caller.is_some() {
+                    call.caller = caller;
+                }
+                self.answer_locally(key, app, now);
+            }
             Route::Trunk {
                 trunk,
                 number,

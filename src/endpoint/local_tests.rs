@@ -26,7 +26,11 @@ fn mailbox_call(e: &mut Endpoint, now: Instant) -> u64 {
 /// Anna's call answered by `app`: the driver is asked for media.
 pub(crate) fn local_call(e: &mut Endpoint, app: App, now: Instant) -> u64 {
     let key = invited(e, now);
-    e.handle_route(key, super::super::calls::Route::Local(app.clone()), now);
+    let route = super::super::calls::Route::Local {
+        app: app.clone(),
+        caller: None,
+    };
+    e.handle_route(key, route, now);
     let asked = events(e).into_iter().find_map(|ev| match ev {
         EndpointEvent::Answer(r) => Some(*r),
         _ => None,

@@ -84,3 +84,32 @@ fn a_fax_machines_cng_on_audio_makes_zentrale_offer_t38() {
     assert!(log.contains("on T.38 with 127.0.0.1:"), "{log}");
     failed_reception_is_kept_and_mailed(&d, &smtp);
 }
+
+#[test]
+fn a_trunk_did_that_leads_to_a_fax_extension_is_answered_by_the_fax_service() {
+    let smtp = SmtpPeer::start(0, &[]);
+    let port = crate::trunk_calls::provider_port();
+    let trunk = format!(
+        "\n[[sip.trunks]]\nname = \"carrier\"\naddress = \"127.0.0.2:{port}\"\n\
+         username = \"0301234567\"\npassword = \"Trunk-Pass-1\"\nregister = false\n\
+         dids = {{ \"+49301190\" = \"190\" }}\n"
+    );
+    let d = Daemon::start_with_config(&(smtp_config(smtp.port, "") + &trunk));
+    fax_user(
+        &d,
+        "anna",
+        "en",
+        Some("anna@example.com"),
+        json!({"extension": "190", "email": "fax-anna@example.com", "format": "tiff"}),
+    );
+    let target = d.addr("SIP/UDP").to_string();
+    let keys = [("did", "+49301190")];
+    let call = crate::trunk_calls::provider("provider_call_uac.xml", &port, &keys, Some(target));
+    assert!(
+        crate::sip::ended(call),
+        "the call from outside was not answered; zentrale:\n{}",
+        d.log()
+    );
+    failed_reception_is_kept_and_mailed(&d, &smtp);
+    assert_eq!(inbox(&d, "anna")[0]["caller_number"], "+4989555");
+}

@@ -17,7 +17,7 @@ use crate::sip::{dial, ended, phone_account, phone_on, print_logs};
 const PROVIDER_IP: &str = "127.0.0.2";
 
 /// A free UDP port on the provider's address.
-fn provider_port() -> String {
+pub(crate) fn provider_port() -> String {
     std::net::UdpSocket::bind((PROVIDER_IP, 0))
         .and_then(|s| s.local_addr())
         .expect("a free port on 127.0.0.2")

@@ -42,10 +42,11 @@ impl Driver {
                 "sip: device {device} calls the mailbox of {}",
                 user.username
             );
-            return Ok(Route::Local(App::Mailbox {
+            let app = App::Mailbox {
                 user: user.username,
                 device,
-            }));
+            };
+            return Ok(Route::Local { app, caller: None });
         }
         let target = self.destination(dialled).await?;
         let caller = CallerId {
@@ -58,8 +59,9 @@ impl Driver {
         };
         tracing::info!("sip: device {device} calls {dialled}");
         if let Destination::Number(number) = target {
-            if let Some(fax) = self.fax_at(&number).await? {
-                return Ok(Route::Local(fax));
+            if let Some(app) = self.fax_at(&number).await? {
+                let caller = Some(caller);
+                return Ok(Route::Local { app, caller });
             }
             // Nothing of ours at that number: out through the trunk its prefix picks.
             return Ok(match self.endpoint.trunk_for(&number) {
@@ -146,12 +148,13 @@ impl Driver {
         };
         let route = match found {
             Ok(Destination::Number(number)) => match self.fax_at(&number).await {
-                Ok(Some(fax)) => {
+                Ok(Some(app)) => {
                     tracing::info!(
                         "sip: a call from outside ({}) for fax {number}",
                         caller.number
                     );
-                    Ok(Route::Local(fax))
+                    let caller = Some(caller);
+                    Ok(Route::Local { app, caller })
                 }
                 Ok(None) => {
                     tracing::warn!(
