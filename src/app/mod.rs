@@ -55,7 +55,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         .await
         .context("fax")?;
     let prompts = crate::voicemail::Prompts::load(&config.server.data_dir).context("prompts")?;
-    let rtp_ports = crate::media::RtpPorts::new(config.sip.rtp_ports);
+    let rtp_ports = crate::net::RtpPorts::new(config.sip.rtp_ports);
     let answerer = Arc::new(crate::endpoint::driver::local::ByApp {
         voicemail: Arc::new(crate::voicemail::VoicemailService::new(
             store.clone(),

@@ -32,7 +32,8 @@ use super::{
 use crate::clock::{Instant, UnixTime, now};
 use crate::endpoint::driver::local::{LocalCall, LocalReply, LocalSignal};
 use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
-use crate::media::{self as sdp, PortLease};
+use crate::media as sdp;
+use crate::net::PortLease;
 use crate::rtp::{Event, Latch, Session, SessionParams, Verdict};
 use crate::store::FaxFormat;
 use crate::udptl::{Receiver, Sender};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::FaxInbox;
 use crate::config::FaxConfig;
 use crate::endpoint::driver::local::{Answerer, LocalCall};
-use crate::media::RtpPorts;
+use crate::net::RtpPorts;
 use crate::store::Store;
 
 /// What the calls share.

@@ -15,7 +15,6 @@ mod g711;
 mod ports;
 mod sdp;
 mod sdp_answer;
-mod sockets;
 
 #[cfg(test)]
 mod sdp_tests;
@@ -27,4 +26,3 @@ pub use sdp::{
     SdpError, parse_offer,
 };
 pub use sdp_answer::{Answer, answer, offer};
-pub use sockets::{PortLease, RtpPorts};

@@ -7,11 +7,13 @@
 
 mod accept;
 pub mod http;
+mod rtp_ports;
 pub mod udp;
 
 use std::net::{IpAddr, SocketAddr};
 
 pub use accept::Acceptor;
+pub use rtp_ports::{PortLease, RtpPorts};
 pub use udp::{Datagram, Udp};
 
 #[derive(Debug, thiserror::Error)]

@@ -23,7 +23,8 @@ use crate::clock::{UnixTime, now};
 use crate::dispatch::VoicemailReason;
 use crate::endpoint::driver::local::{LocalCall, LocalReply, LocalSignal};
 use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
-use crate::media::{self as sdp, PortLease};
+use crate::media as sdp;
+use crate::net::PortLease;
 use crate::rtp::{Event, Session, SessionParams};
 
 /// Whose box a call is about, and who calls.

@@ -10,7 +10,7 @@ use super::prompts::Prompts;
 use crate::clock::Instant;
 use crate::config::VoicemailConfig;
 use crate::endpoint::driver::local::{Answerer, LocalCall};
-use crate::media::RtpPorts;
+use crate::net::RtpPorts;
 use crate::phone_menu::lockout::{Attempt, Lockouts};
 use crate::store::Store;
 use crate::store::secret::Secret;

@@ -1,13 +1,14 @@
 //! The sockets of `[sip] rtp_ports`, shared by everything that answers calls (voicemail, fax):
 //! one pool, so two services never hand out the same port, and a lease that gives its port back
-//! when the call drops it.
+//! when the call drops it. (Here, not in `media`: that module is sans-IO, and the fuzz targets
+//! build it on its own.)
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::net::UdpSocket;
 
-use super::PortPool;
+use crate::media::PortPool;
 
 /// Ports of the pool tried for one call before it is refused: another program (or another
 /// zentrale on a test machine) may hold some ports of the range. A port that will not bind
