@@ -24,7 +24,7 @@ use crate::store::changes::{Entity, Since};
 use crate::store::{Store, StoreError};
 
 /// A box module's error type: what the shared code needs to build one.
-pub trait BoxError: std::fmt::Display + Send + Sized + 'static {
+pub trait BoxError: std::fmt::Debug + std::fmt::Display + Send + Sized + 'static {
     /// No space left (or over quota).
     fn full() -> Self;
     /// Any other I/O error on `path`.
@@ -370,3 +370,7 @@ pub fn attachment_name(prefix: &str, at: crate::clock::UnixTime, ext: &str) -> S
         .collect();
     format!("{prefix}-{}.{ext}", digits.replace(' ', "-"))
 }
+
+#[cfg(test)]
+#[path = "boxes_testing.rs"]
+pub(crate) mod testing;
