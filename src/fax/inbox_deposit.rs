@@ -97,13 +97,10 @@ impl FaxInbox {
             Ok(queued) => queued,
             Err(e) => return Err(placed.undo(e)),
         };
-        let id = pending.id;
-        if let Err(e) = pending.commit().await {
-            if let Some(queued) = queued {
-                let _ = self.inner().mail.delete(queued);
-            }
-            return Err(placed.undo(e.into()));
-        }
+        let id = match self.commit(pending, queued).await {
+            Ok(id) => id,
+            Err(e) => return Err(placed.undo(e)),
+        };
         let mailed = if queued.is_some() {
             ", mail queued"
         } else {

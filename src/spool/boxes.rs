@@ -18,8 +18,9 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::Kind;
+use super::{Id, Kind};
 use crate::mail::{MailHandle, MailOutcome};
+use crate::store::boxes::Pending;
 use crate::store::changes::{Entity, Since};
 use crate::store::{Store, StoreError};
 
@@ -162,6 +163,23 @@ impl<K: BoxKind> Boxes<K> {
         if let Err(e) = gone {
             tracing::warn!("{}: {e}", K::NAME);
         }
+    }
+
+    /// The last step of a deposit: commits the document's row; when that fails, the mail
+    /// queued for it is withdrawn (the caller removes its files).
+    pub(crate) async fn commit(
+        &self,
+        pending: Pending,
+        queued: Option<Id>,
+    ) -> Result<i64, K::Error> {
+        let id = pending.id;
+        if let Err(e) = pending.commit().await {
+            if let Some(queued) = queued {
+                let _ = self.inner.mail.delete(queued);
+            }
+            return Err(K::Error::store(e));
+        }
+        Ok(id)
     }
 
     /// The keep/delete rule once a document's mail is delivered or failed for good.

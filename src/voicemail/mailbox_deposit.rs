@@ -63,13 +63,10 @@ impl Mailboxes {
             Ok(queued) => queued,
             Err(e) => return Err(placed.undo(e)),
         };
-        let id = pending.id;
-        if let Err(e) = pending.commit().await {
-            if let Some(queued) = queued {
-                let _ = self.inner().mail.delete(queued);
-            }
-            return Err(placed.undo(e.into()));
-        }
+        let id = match self.commit(pending, queued).await {
+            Ok(id) => id,
+            Err(e) => return Err(placed.undo(e)),
+        };
         placed.wav.keep();
         let mailed = if queued.is_some() {
             ", mail queued"
