@@ -18,7 +18,6 @@
 //! the fax is deleted ([`FaxInboxService`]); a mail that failed for good leaves it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,10 +25,11 @@ use super::document::DocumentFormat;
 use crate::clock::UnixTime;
 use crate::mail::{MailError, MailHandle};
 use crate::spool::SpoolError;
+use crate::spool::boxes::{BoxError, Boxes};
 use crate::store::fax::FaxRow;
 use crate::store::{Store, StoreError};
 
-pub use super::inbox_service::FaxInboxService;
+pub use super::inbox_service::{FaxInboxService, Faxes};
 
 /// What can go wrong with an inbox.
 #[derive(Debug, thiserror::Error)]
@@ -52,21 +52,17 @@ pub enum InboxError {
     NotFound(&'static str),
 }
 
-impl InboxError {
-    pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InboxError + '_ {
-        move |source| {
-            if matches!(
-                source.kind(),
-                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-            ) {
-                InboxError::Full
-            } else {
-                InboxError::Io {
-                    path: path.to_owned(),
-                    source,
-                }
-            }
-        }
+impl BoxError for InboxError {
+    fn full() -> Self {
+        InboxError::Full
+    }
+
+    fn at(path: PathBuf, source: std::io::Error) -> Self {
+        InboxError::Io { path, source }
+    }
+
+    fn store(e: StoreError) -> Self {
+        e.into()
     }
 }
 
@@ -198,18 +194,7 @@ impl FaxInfo {
 }
 
 /// Every user's fax inbox; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct FaxInbox {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-pub(super) struct Inner {
-    /// `<data_dir>/fax`.
-    pub root: PathBuf,
-    pub store: Store,
-    pub mail: MailHandle,
-}
+pub type FaxInbox = Boxes<Faxes>;
 
 impl FaxInbox {
     /// Opens the inboxes under `<data_dir>/fax/`, removing receptions a dead process left in
@@ -219,41 +204,18 @@ impl FaxInbox {
         store: Store,
         mail: MailHandle,
     ) -> Result<FaxInbox, InboxError> {
-        let root = data_dir.join("fax");
-        let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(InboxError::io(&tmp))?;
-        let inbox = FaxInbox {
-            inner: Arc::new(Inner { root, store, mail }),
-        };
-        super::inbox_service::clean_tmp(&tmp)?;
-        inbox.sweep().await?;
-        Ok(inbox)
-    }
-
-    pub(super) fn inner(&self) -> &Inner {
-        &self.inner
-    }
-
-    /// The service that applies the keep/delete rule after mail outcomes and removes the
-    /// inboxes of deleted users; subscribe now, run it with the daemon's services.
-    pub fn service(&self) -> FaxInboxService {
-        FaxInboxService::new(self.clone())
+        FaxInbox::open_in(data_dir, store, mail).await
     }
 
     /// A fresh path in `tmp/` for spandsp to write a reception's TIFF into
     /// ([`super::T30Config::receive_into`]); [`super::write_document`] puts the PDF beside it.
     pub fn reception_path(&self) -> PathBuf {
-        let name = format!("{}.{:016x}.tif", std::process::id(), rand::random::<u64>());
-        self.inner.root.join("tmp").join(name)
-    }
-
-    pub(super) fn user_dir(&self, user: i64) -> PathBuf {
-        self.inner.root.join(user.to_string())
+        self.tmp_file("tif")
     }
 
     /// `user`'s faxes, newest first.
     pub async fn faxes(&self, user: i64) -> Result<Vec<FaxInfo>, InboxError> {
-        let rows = self.inner.store.faxes(user).await?;
+        let rows = self.inner().store.faxes(user).await?;
         Ok(rows.iter().map(FaxInfo::from_row).collect())
     }
 
@@ -274,7 +236,7 @@ impl FaxInbox {
     }
 
     async fn row(&self, user: i64, id: FaxId) -> Result<FaxRow, InboxError> {
-        self.inner
+        self.inner()
             .store
             .fax(user, id.0)
             .await?
@@ -283,54 +245,10 @@ impl FaxInbox {
 
     /// Deletes a fax: the row, then its file.
     pub async fn delete(&self, user: i64, id: FaxId) -> Result<(), InboxError> {
-        let file = self.inner.store.delete_fax_message(user, id.0).await?;
+        let file = self.inner().store.delete_fax_message(user, id.0).await?;
         if let Some(file) = file.ok_or(InboxError::NotFound("fax"))? {
             self.remove_file(user, &file).await;
         }
         Ok(())
     }
-
-    /// Removes a document whose row is gone; a failure only leaves a file the next
-    /// [`FaxInbox::open`] removes.
-    pub(super) async fn remove_file(&self, user: i64, file: &str) {
-        let dir = self.user_dir(user);
-        let path = dir.join(file);
-        let gone = blocking(move || {
-            std::fs::remove_file(&path).map_err(InboxError::io(&path))?;
-            sync_dir(&dir)
-        })
-        .await;
-        if let Err(e) = gone {
-            tracing::warn!("fax: {e}");
-        }
-    }
-}
-
-pub(super) fn ensure_dir(dir: &Path) -> Result<(), InboxError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir).map_err(InboxError::io(dir))?;
-    match dir.parent() {
-        Some(parent) => sync_dir(parent),
-        None => Ok(()),
-    }
-}
-
-pub(super) fn sync_dir(dir: &Path) -> Result<(), InboxError> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(InboxError::io(dir))
-}
-
-/// Runs blocking file work off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, InboxError> + Send + 'static,
-) -> Result<T, InboxError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| InboxError::Io {
-            path: PathBuf::new(),
-            source: std::io::Error::other(e),
-        })?
 }

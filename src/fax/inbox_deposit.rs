@@ -4,11 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use super::document::{DocumentFormat, FaxDocument};
-use super::inbox::{
-    FaxFileFormat, FaxId, FaxInbox, InboxError, ReceivedFax, blocking, ensure_dir, sync_dir,
-};
+use super::inbox::{FaxFileFormat, FaxId, FaxInbox, InboxError, ReceivedFax};
 use crate::clock::UnixTime;
 use crate::mail::FaxFacts;
+use crate::spool::boxes::{BoxError, blocking, ensure_dir, link_or_copy, sync_dir};
 use crate::spool::{Address, Attachment, Id, Kind, Message};
 use crate::store::fax::{FaxRecipient, NewFax};
 
@@ -98,13 +97,10 @@ impl FaxInbox {
             Ok(queued) => queued,
             Err(e) => return Err(placed.undo(e)),
         };
-        let id = pending.id;
-        if let Err(e) = pending.commit().await {
-            if let Some(queued) = queued {
-                let _ = self.inner().mail.delete(queued);
-            }
-            return Err(placed.undo(e.into()));
-        }
+        let id = match self.commit(pending, queued).await {
+            Ok(id) => id,
+            Err(e) => return Err(placed.undo(e)),
+        };
         let mailed = if queued.is_some() {
             ", mail queued"
         } else {
@@ -217,7 +213,7 @@ fn place(
         return Err(placed.undo(e));
     }
     if let Some(from_dir) = from.parent() {
-        let _ = sync_dir(from_dir);
+        let _ = sync_dir::<InboxError>(from_dir);
     }
     let Some(link) = link else {
         return Ok(placed);
@@ -240,25 +236,10 @@ fn move_file(from: &Path, to: &Path) -> Result<(), InboxError> {
     Ok(())
 }
 
-fn link_or_copy(from: &Path, to: &Path) -> Result<(), InboxError> {
-    if std::fs::hard_link(from, to).is_err() {
-        std::fs::copy(from, to)
-            .and_then(|_| std::fs::File::open(to)?.sync_all())
-            .map_err(InboxError::io(to))?;
-    }
-    sync_dir(to.parent().unwrap_or(Path::new(".")))
-}
-
 /// `fax-2026-12-04-0730.pdf`: the name the recipient sees.
 fn attachment_name(at: UnixTime, format: &str) -> String {
-    let stamp = crate::mail::format_utc(at);
-    let digits: String = stamp
-        .trim_end_matches(" UTC")
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '-' || *c == ' ')
-        .collect();
     let ext = if format == "tiff" { "tif" } else { "pdf" };
-    format!("fax-{}.{ext}", digits.replace(' ', "-"))
+    crate::spool::boxes::attachment_name("fax", at, ext)
 }
 
 #[cfg(test)]

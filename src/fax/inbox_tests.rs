@@ -1,55 +1,25 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::testing::make_document;
 use super::*;
 use crate::clock::UnixTime;
-use crate::config::Config;
-use crate::mail::{MailHandle, MailOutcome};
+use crate::mail::MailOutcome;
 use crate::spool::Kind;
-use crate::store::{FaxFormat, NewUser, Store, temp_store};
+use crate::spool::boxes::testing::files;
+use crate::store::{FaxFormat, NewUser};
 
-struct Fixture {
-    _db: tempfile::TempDir,
-    data: tempfile::TempDir,
-    store: Store,
-    mail: MailHandle,
-}
-
-async fn fixture() -> Fixture {
-    let (db, store) = temp_store().await;
-    let data = tempfile::tempdir().expect("data dir");
-    let mut config = Config::default();
-    config.server.data_dir = data.path().to_owned();
-    let mail = MailHandle::open(&config).expect("mail");
-    Fixture {
-        _db: db,
-        data,
-        store,
-        mail,
-    }
-}
+type Fixture = crate::spool::boxes::testing::Fixture<super::inbox::Faxes>;
 
 impl Fixture {
-    async fn open(&self) -> FaxInbox {
-        FaxInbox::open(self.data.path(), self.store.clone(), self.mail.clone())
-            .await
-            .expect("open")
-    }
-
-    /// A user with a fax device (extension `ext`) whose device email is `device_email`.
+    /// A user with a fax device (extension `ext`); `email` is the user's.
     async fn user(&self, name: &str, ext: &str, email: Option<&str>, lang: &str) -> i64 {
+        let fax_extension = Some(ext.into());
         let new = NewUser {
-            username: name.into(),
-            display_name: format!("{name} Schmidt"),
-            email: email.map(Into::into),
-            language: Some(lang.into()),
-            fax_extension: Some(ext.into()),
-            password: Some(crate::store::secret::Secret::new("correct horse battery")),
+            fax_extension,
             ..NewUser::default()
         };
-        self.store.create_user(new).await.expect("user");
-        self.store.user_id(name).await.expect("id")
+        self.create_user(name, email, lang, new).await
     }
 
     async fn device(&self, name: &str, email: Option<&str>, format: FaxFormat, keep: bool) {
@@ -61,10 +31,6 @@ impl Fixture {
             .set_fax_settings(name, s)
             .await
             .expect("settings");
-    }
-
-    fn fax_dir(&self) -> PathBuf {
-        self.data.path().join("fax")
     }
 }
 
@@ -111,20 +77,9 @@ fn incoming_tmp(inbox: &FaxInbox, user: i64, format: DocumentFormat) -> Received
     incoming(user, format, Some(last_tiff(inbox)))
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|l| {
-            l.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 #[tokio::test]
 async fn a_pdf_is_stored_and_mailed_to_the_device_email_in_the_user_s_language() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", "190", Some("anna@example.com"), "de").await;
     f.device("anna", Some("fax@example.com"), FaxFormat::Pdf, true)
         .await;
@@ -133,7 +88,7 @@ async fn a_pdf_is_stored_and_mailed_to_the_device_email_in_the_user_s_language()
     let fax = incoming_tmp(&inbox, anna, DocumentFormat::Pdf);
     let id = inbox.deposit(doc, fax).await.expect("deposit");
     assert!(
-        files(&f.fax_dir().join("tmp")).is_empty(),
+        files(&f.dir().join("tmp")).is_empty(),
         "TIFF and PDF moved or removed"
     );
     let info = inbox.fax(anna, id).await.expect("fax");
@@ -150,7 +105,7 @@ async fn a_pdf_is_stored_and_mailed_to_the_device_email_in_the_user_s_language()
     let (path, _) = inbox.document(anna, id).await.expect("document");
     assert_eq!(
         path.parent(),
-        Some(f.fax_dir().join(anna.to_string()).as_path())
+        Some(f.dir().join(anna.to_string()).as_path())
     );
     let pdf = std::fs::read(&path).expect("pdf");
     assert!(pdf.starts_with(b"%PDF-"));
@@ -179,7 +134,7 @@ async fn a_pdf_is_stored_and_mailed_to_the_device_email_in_the_user_s_language()
 
 #[tokio::test]
 async fn a_failed_reception_is_stored_and_mailed_with_its_page_count_and_cause() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let bert = f.user("bert", "191", Some("bert@example.com"), "en").await;
     let inbox = f.open().await;
     // The link died after one page: spandsp's TIFF holds it, T.30 names the cause.
@@ -207,7 +162,7 @@ async fn a_failed_reception_is_stored_and_mailed_with_its_page_count_and_cause()
         .expect("nothing");
 
     assert!(
-        files(&f.fax_dir().join("tmp")).is_empty(),
+        files(&f.dir().join("tmp")).is_empty(),
         "the empty TIFF is gone too"
     );
     let info = inbox.fax(bert, partial).await.expect("partial");
@@ -256,7 +211,7 @@ async fn a_failed_reception_is_stored_and_mailed_with_its_page_count_and_cause()
 
 #[tokio::test]
 async fn without_any_address_the_fax_only_stays_in_the_inbox() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let carl = f.user("carl", "192", None, "en").await;
     let inbox = f.open().await;
     let id = inbox
@@ -284,7 +239,7 @@ async fn without_any_address_the_fax_only_stays_in_the_inbox() {
 
 #[tokio::test]
 async fn not_kept_goes_after_delivery_kept_and_failed_mails_stay() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", "190", Some("anna@example.com"), "en").await;
     let bert = f.user("bert", "191", Some("bert@example.com"), "en").await;
     f.device("anna", None, FaxFormat::Pdf, false).await;
@@ -343,7 +298,7 @@ async fn not_kept_goes_after_delivery_kept_and_failed_mails_stay() {
 
 #[tokio::test]
 async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", "190", Some("anna@example.com"), "de").await;
     let inbox = f.open().await;
     let spool_tmp = f.mail.spool.root().join("tmp");
@@ -358,8 +313,8 @@ async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
         .expect_err("the spool fails");
     assert!(matches!(err, InboxError::Spool(_)), "{err:?}");
     assert!(inbox.faxes(anna).await.expect("list").is_empty());
-    assert!(files(&f.fax_dir().join(anna.to_string())).is_empty());
-    assert!(files(&f.fax_dir().join("tmp")).is_empty());
+    assert!(files(&f.dir().join(anna.to_string())).is_empty());
+    assert!(files(&f.dir().join("tmp")).is_empty());
     assert!(files(&f.mail.spool.incoming_dir()).is_empty());
     assert!(f.mail.list().expect("queue").is_empty());
 
@@ -377,7 +332,7 @@ async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
 
 #[tokio::test]
 async fn a_deposit_for_a_user_that_is_gone_leaves_nothing() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let inbox = f.open().await;
     let err = inbox
         .deposit(
@@ -387,13 +342,13 @@ async fn a_deposit_for_a_user_that_is_gone_leaves_nothing() {
         .await
         .expect_err("no such user");
     assert!(matches!(err, InboxError::NotFound("user")), "{err}");
-    assert!(files(&f.fax_dir().join("tmp")).is_empty());
-    assert!(!f.fax_dir().join("77").exists());
+    assert!(files(&f.dir().join("tmp")).is_empty());
+    assert!(!f.dir().join("77").exists());
 }
 
 #[tokio::test]
 async fn open_removes_what_a_crash_left_behind() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", "190", None, "de").await;
     let inbox = f.open().await;
     let id = inbox
@@ -406,18 +361,18 @@ async fn open_removes_what_a_crash_left_behind() {
     let (kept, _) = inbox.document(anna, id).await.expect("path");
     // A reception cut off by kill -9 (its pid is long gone), a document whose row was never
     // committed, and the inbox of a user deleted while stopped.
-    let tmp = f.fax_dir().join("tmp");
+    let tmp = f.dir().join("tmp");
     std::fs::write(tmp.join("999999999.0123.tif"), b"II*\0").expect("leftover");
     std::fs::write(tmp.join("999999999.0123.pdf"), b"%PDF-").expect("leftover");
-    let dir = f.fax_dir().join(anna.to_string());
+    let dir = f.dir().join(anna.to_string());
     std::fs::write(dir.join("fax-1-deadbeef.pdf"), b"%PDF-").expect("stray");
-    std::fs::create_dir_all(f.fax_dir().join("4242")).expect("gone user");
-    std::fs::write(f.fax_dir().join("4242/fax-1-0.pdf"), b"%PDF-").expect("gone user's");
+    std::fs::create_dir_all(f.dir().join("4242")).expect("gone user");
+    std::fs::write(f.dir().join("4242/fax-1-0.pdf"), b"%PDF-").expect("gone user's");
     drop(inbox);
 
     let inbox = f.open().await;
     assert!(files(&tmp).is_empty());
-    assert!(!f.fax_dir().join("4242").exists());
+    assert!(!f.dir().join("4242").exists());
     let name = kept
         .file_name()
         .expect("name")

@@ -14,7 +14,10 @@
 //! (again, if an attempt was interrupted: with the same Message-ID).
 //!
 //! The delivery policy is in [`retry`] (pure); the driver that sends is [`crate::mail`].
+//! [`boxes`] holds what the fax inbox and the voicemail boxes share: users' documents kept on
+//! disk until their mail's outcome, and the same pid-checked `tmp/`.
 
+pub mod boxes;
 mod durable;
 mod entry;
 mod queue;

@@ -1,7 +1,6 @@
 //! The faxes in users' fax inboxes (the rows; the documents are the fax module's files).
 
-use sqlx::{Sqlite, Transaction};
-
+use super::boxes::{BoxTable, Pending, Recipient};
 use super::{Result, Store};
 use crate::clock::UnixTime;
 
@@ -49,34 +48,20 @@ pub struct FaxRow {
     pub mail: String,
 }
 
-/// Where and how a user's faxes are mailed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FaxRecipient {
-    pub display_name: String,
-    pub language: String,
-    /// The fax device's email, else the user's email; None: no mail.
-    pub email: Option<String>,
-    /// The device's `keep_faxes`; a user without a device keeps.
-    pub keep: bool,
-}
+/// Where and how a user's faxes are mailed: `email` is the fax device's, else the user's;
+/// `keep` is the device's `keep_faxes` (a user without a device keeps).
+pub type FaxRecipient = Recipient;
 
-/// A fax row written but not committed: the caller makes the mail entry durable, then commits.
-/// Dropped without commit, nothing was stored.
-#[derive(Debug)]
-pub struct PendingFax {
-    tx: Transaction<'static, Sqlite>,
-    pub id: i64,
-}
+/// A fax row written but not committed: see [`Pending`].
+pub type PendingFax = Pending;
 
-impl PendingFax {
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-/// Display name, language, device email, user email, keep.
-type RecipientRow = (String, String, Option<String>, Option<String>, Option<bool>);
+const FAX: BoxTable = BoxTable {
+    table: "fax_messages",
+    columns: COLUMNS,
+    reference: "name",
+    settings: "user_fax",
+    keep: "keep_faxes",
+};
 
 const COLUMNS: &str = "id, user_id, name, file, format, caller_number, remote_id, pages, \
                        bit_rate, ecm, duration_ms, completion_code, result, received_at, mail";
@@ -84,23 +69,7 @@ const COLUMNS: &str = "id, user_id, name, file, format, caller_number, remote_id
 impl Store {
     /// Where `user`'s faxes go; None for a user that does not exist.
     pub async fn fax_recipient(&self, user: i64) -> Result<Option<FaxRecipient>> {
-        let row: Option<RecipientRow> = sqlx::query_as(
-            "SELECT u.display_name, u.language, f.email, u.email, f.keep_faxes
-                   FROM users u LEFT JOIN user_fax f ON f.user_id = u.id
-                  WHERE u.id = $1",
-        )
-        .bind(user)
-        .fetch_optional(&self.read)
-        .await?;
-        let nonempty = |e: Option<String>| e.filter(|e| !e.trim().is_empty());
-        Ok(
-            row.map(|(display_name, language, device, own, keep)| FaxRecipient {
-                display_name,
-                language,
-                email: nonempty(device).or(nonempty(own)),
-                keep: keep.unwrap_or(true),
-            }),
-        )
+        self.box_recipient(&FAX, user).await
     }
 
     /// Inserts a fax, uncommitted; see [`PendingFax`].
@@ -128,38 +97,21 @@ impl Store {
         .bind(if new.mail_queued { "queued" } else { "none" })
         .fetch_one(&mut *tx)
         .await?;
-        Ok(PendingFax { tx, id })
+        Ok(Pending { tx, id })
     }
 
     /// `user`'s faxes, newest first.
     pub async fn faxes(&self, user: i64) -> Result<Vec<FaxRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM fax_messages WHERE user_id = $1
-              ORDER BY received_at DESC, id DESC"
-        ))
-        .bind(user)
-        .fetch_all(&self.read)
-        .await?)
+        self.box_rows(&FAX, user).await
     }
 
     pub async fn fax(&self, user: i64, id: i64) -> Result<Option<FaxRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM fax_messages WHERE user_id = $1 AND id = $2"
-        ))
-        .bind(user)
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?)
+        self.box_row(&FAX, user, id).await
     }
 
     /// The document files of `user`'s faxes (to tell a stray file in the inbox from a fax).
     pub async fn fax_files(&self, user: i64) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT file FROM fax_messages WHERE user_id = $1 AND file IS NOT NULL")
-                .bind(user)
-                .fetch_all(&self.write)
-                .await?;
-        Ok(rows.into_iter().map(|(f,)| f).collect())
+        self.box_files(&FAX, user).await
     }
 
     /// Removes a fax's row; returns whether there was one and its file (the caller removes it).
@@ -181,32 +133,9 @@ impl Store {
         name: &str,
         delivered: bool,
     ) -> Result<Option<(i64, Option<String>)>> {
-        let mut tx = self.write.begin().await?;
-        let row: Option<(i64, i64, Option<String>, Option<bool>)> = sqlx::query_as(
-            "SELECT m.id, m.user_id, m.file, f.keep_faxes FROM fax_messages m
-               LEFT JOIN user_fax f ON f.user_id = m.user_id WHERE m.name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id, user, file, keep)) = row else {
-            return Ok(None);
-        };
-        if delivered && keep == Some(false) {
-            sqlx::query("DELETE FROM fax_messages WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(Some((user, file)));
-        }
-        sqlx::query("UPDATE fax_messages SET mail = $2 WHERE id = $1")
-            .bind(id)
-            .bind(if delivered { "delivered" } else { "failed" })
-            .execute(&mut *tx)
-            .await?;
+        let (tx, gone) = self.box_mailed(&FAX, name, delivered).await?;
         tx.commit().await?;
-        Ok(None)
+        Ok(gone)
     }
 }
 

@@ -13,6 +13,7 @@ mod accounts;
 mod actions;
 mod assignments;
 mod batch;
+pub mod boxes;
 pub mod calls;
 pub mod changes;
 mod devices;

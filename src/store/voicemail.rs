@@ -4,8 +4,9 @@
 //! the rows in the same transaction, so the counts phones show (MWI) never disagree with the
 //! messages, and the counts' triggers log the change for the SIP side.
 
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::SqliteConnection;
 
+use super::boxes::{BoxTable, Pending, Recipient};
 use super::{Result, Store, StoreError};
 use crate::clock::UnixTime;
 
@@ -41,34 +42,21 @@ pub struct VoicemailRow {
     pub mail: String,
 }
 
-/// Where and how a user's voicemails are mailed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VoicemailRecipient {
-    pub display_name: String,
-    pub language: String,
-    /// The box's voicemail email [Voicemail Email], else the user's email; None: no mail.
-    pub email: Option<String>,
-    /// [Voicemails speichern]; a user without a box row keeps (nothing is deleted unasked).
-    pub keep: bool,
-}
+/// Where and how a user's voicemails are mailed: `email` is the box's voicemail email
+/// [Voicemail Email], else the user's; `keep` is [Voicemails speichern] (a user without a box
+/// row keeps: nothing is deleted unasked).
+pub type VoicemailRecipient = Recipient;
 
-/// A message row written but not committed: the caller makes the rest durable (the mail entry),
-/// then commits. Dropped without commit, nothing was stored.
-#[derive(Debug)]
-pub struct PendingVoicemail {
-    tx: Transaction<'static, Sqlite>,
-    pub id: i64,
-}
+/// A message row written but not committed: see [`Pending`].
+pub type PendingVoicemail = Pending;
 
-impl PendingVoicemail {
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-/// Display name, language, box email, user email, keep.
-type RecipientRow = (String, String, Option<String>, Option<String>, Option<bool>);
+const VOICEMAIL: BoxTable = BoxTable {
+    table: "voicemail_messages",
+    columns: COLUMNS,
+    reference: "file",
+    settings: "voicemail_boxes",
+    keep: "keep_messages",
+};
 
 const COLUMNS: &str = "id, user_id, file, caller_number, caller_name, reason, received_at, \
                        duration_ms, heard, mail";
@@ -95,23 +83,7 @@ impl Store {
 
     /// Where `user`'s voicemails go; None for a user that does not exist.
     pub async fn voicemail_recipient(&self, user: i64) -> Result<Option<VoicemailRecipient>> {
-        let row: Option<RecipientRow> = sqlx::query_as(
-            "SELECT u.display_name, u.language, b.email, u.email, b.keep_messages
-                   FROM users u LEFT JOIN voicemail_boxes b ON b.user_id = u.id
-                  WHERE u.id = $1",
-        )
-        .bind(user)
-        .fetch_optional(&self.read)
-        .await?;
-        let nonempty = |e: Option<String>| e.filter(|e| !e.trim().is_empty());
-        Ok(row.map(
-            |(display_name, language, boxed, own, keep)| VoicemailRecipient {
-                display_name,
-                language,
-                email: nonempty(boxed).or(nonempty(own)),
-                keep: keep.unwrap_or(true),
-            },
-        ))
+        self.box_recipient(&VOICEMAIL, user).await
     }
 
     /// Inserts a message and sets the box's counts, uncommitted; see [`PendingVoicemail`].
@@ -133,38 +105,21 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         recount(&mut tx, new.user).await?;
-        Ok(PendingVoicemail { tx, id })
+        Ok(Pending { tx, id })
     }
 
     /// `user`'s messages, newest first.
     pub async fn voicemail_messages(&self, user: i64) -> Result<Vec<VoicemailRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM voicemail_messages WHERE user_id = $1
-              ORDER BY received_at DESC, id DESC"
-        ))
-        .bind(user)
-        .fetch_all(&self.read)
-        .await?)
+        self.box_rows(&VOICEMAIL, user).await
     }
 
     pub async fn voicemail_message(&self, user: i64, id: i64) -> Result<Option<VoicemailRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM voicemail_messages WHERE user_id = $1 AND id = $2"
-        ))
-        .bind(user)
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?)
+        self.box_row(&VOICEMAIL, user, id).await
     }
 
     /// The files of `user`'s messages (to tell a stray file in the box from a message).
     pub async fn voicemail_files(&self, user: i64) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT file FROM voicemail_messages WHERE user_id = $1")
-                .bind(user)
-                .fetch_all(&self.write)
-                .await?;
-        Ok(rows.into_iter().map(|(f,)| f).collect())
+        self.box_files(&VOICEMAIL, user).await
     }
 
     /// Marks a message heard (or new again); false when there is no such message.
@@ -211,33 +166,12 @@ impl Store {
         file: &str,
         delivered: bool,
     ) -> Result<Option<(i64, String)>> {
-        let mut tx = self.write.begin().await?;
-        let row: Option<(i64, i64, Option<bool>)> = sqlx::query_as(
-            "SELECT m.id, m.user_id, b.keep_messages FROM voicemail_messages m
-               LEFT JOIN voicemail_boxes b ON b.user_id = m.user_id WHERE m.file = $1",
-        )
-        .bind(file)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id, user, keep)) = row else {
-            return Ok(None);
-        };
-        if delivered && keep == Some(false) {
-            sqlx::query("DELETE FROM voicemail_messages WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let (mut tx, gone) = self.box_mailed(&VOICEMAIL, file, delivered).await?;
+        if let Some((user, _)) = gone {
             recount(&mut tx, user).await?;
-            tx.commit().await?;
-            return Ok(Some((user, file.to_owned())));
         }
-        sqlx::query("UPDATE voicemail_messages SET mail = $2 WHERE id = $1")
-            .bind(id)
-            .bind(if delivered { "delivered" } else { "failed" })
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
-        Ok(None)
+        Ok(gone.map(|(user, _)| (user, file.to_owned())))
     }
 }
 

@@ -15,11 +15,10 @@
 //! still goes: the caller may have heard nothing, the owner still gets the message).
 //!
 //! When SMTP accepted a message's mail and the box does not keep messages [Voicemails
-//! speichern: NEIN], the message is deleted ([`MailboxService`]); a mail that failed for good
+//! speichern: NEIN], the message is deleted ([`super::MailboxService`]); a mail that failed for good
 //! leaves it in the box.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,10 +28,11 @@ pub use super::prompts::GreetingKind;
 use crate::clock::UnixTime;
 use crate::mail::{MailError, MailHandle};
 use crate::spool::SpoolError;
+use crate::spool::boxes::{BoxError, Boxes, blocking, ensure_dir, sync_dir};
 use crate::store::voicemail::VoicemailRow;
 use crate::store::{Store, StoreError};
 
-pub use super::mailbox_service::MailboxService;
+pub use super::mailbox_service::Voicemails;
 
 /// What can go wrong with a mailbox. The call side maps every error of a deposit to "mailbox
 /// unavailable".
@@ -59,23 +59,21 @@ pub enum MailboxError {
     BadAudio(String),
 }
 
-impl MailboxError {
-    pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MailboxError + '_ {
-        move |source| {
-            if matches!(
-                source.kind(),
-                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-            ) {
-                MailboxError::Full
-            } else {
-                MailboxError::Io {
-                    path: path.to_owned(),
-                    source,
-                }
-            }
-        }
+impl BoxError for MailboxError {
+    fn full() -> Self {
+        MailboxError::Full
     }
 
+    fn at(path: PathBuf, source: std::io::Error) -> Self {
+        MailboxError::Io { path, source }
+    }
+
+    fn store(e: StoreError) -> Self {
+        e.into()
+    }
+}
+
+impl MailboxError {
     pub(super) fn wav(path: &Path, e: hound::Error) -> MailboxError {
         match e {
             hound::Error::IoError(e) => MailboxError::io(path)(e),
@@ -194,18 +192,7 @@ impl MessageInfo {
 }
 
 /// Every user's box; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Mailboxes {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-pub(super) struct Inner {
-    /// `<data_dir>/voicemail`.
-    pub root: PathBuf,
-    pub store: Store,
-    pub mail: MailHandle,
-}
+pub type Mailboxes = Boxes<Voicemails>;
 
 impl Mailboxes {
     /// Opens the boxes under `<data_dir>/voicemail/`, removing recordings a dead process left in
@@ -215,40 +202,17 @@ impl Mailboxes {
         store: Store,
         mail: MailHandle,
     ) -> Result<Mailboxes, MailboxError> {
-        let root = data_dir.join("voicemail");
-        let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(MailboxError::io(&tmp))?;
-        let boxes = Mailboxes {
-            inner: Arc::new(Inner { root, store, mail }),
-        };
-        super::mailbox_service::clean_tmp(&tmp)?;
-        boxes.sweep().await?;
-        Ok(boxes)
-    }
-
-    pub(super) fn inner(&self) -> &Inner {
-        &self.inner
-    }
-
-    /// The service that applies the keep/delete rule after mail outcomes and removes the boxes
-    /// of deleted users; subscribe now, run it with the daemon's services.
-    pub fn service(&self) -> MailboxService {
-        MailboxService::new(self.clone())
+        Mailboxes::open_in(data_dir, store, mail).await
     }
 
     /// Starts a recording in `tmp/`.
     pub fn start_recording(&self) -> Result<Recording, MailboxError> {
-        let name = format!("{}.{:016x}.wav", std::process::id(), rand::random::<u64>());
-        Recording::create(self.inner.root.join("tmp").join(name))
-    }
-
-    pub(super) fn box_dir(&self, user: i64) -> PathBuf {
-        self.inner.root.join(user.to_string())
+        Recording::create(self.tmp_file("wav"))
     }
 
     /// `user`'s messages, newest first.
     pub async fn messages(&self, user: i64) -> Result<Vec<MessageInfo>, MailboxError> {
-        let rows = self.inner.store.voicemail_messages(user).await?;
+        let rows = self.inner().store.voicemail_messages(user).await?;
         Ok(rows.iter().map(MessageInfo::from_row).collect())
     }
 
@@ -260,11 +224,11 @@ impl Mailboxes {
     /// The message's WAV.
     pub async fn audio_path(&self, user: i64, id: MessageId) -> Result<PathBuf, MailboxError> {
         let row = self.row(user, id).await?;
-        Ok(self.box_dir(user).join(row.file))
+        Ok(self.user_dir(user).join(row.file))
     }
 
     async fn row(&self, user: i64, id: MessageId) -> Result<VoicemailRow, MailboxError> {
-        self.inner
+        self.inner()
             .store
             .voicemail_message(user, id.0)
             .await?
@@ -278,7 +242,7 @@ impl Mailboxes {
         heard: bool,
     ) -> Result<(), MailboxError> {
         match self
-            .inner
+            .inner()
             .store
             .set_voicemail_heard(user, id.0, heard)
             .await?
@@ -290,30 +254,15 @@ impl Mailboxes {
 
     /// Deletes a message: row and counts in one transaction, then the file.
     pub async fn delete(&self, user: i64, id: MessageId) -> Result<(), MailboxError> {
-        let file = self.inner.store.delete_voicemail(user, id.0).await?;
+        let file = self.inner().store.delete_voicemail(user, id.0).await?;
         let file = file.ok_or(MailboxError::NotFound("message"))?;
         self.remove_file(user, &file).await;
         Ok(())
     }
 
-    /// Removes a message file whose row is gone; a failure only leaves a file the next
-    /// [`Mailboxes::open`] removes.
-    pub(super) async fn remove_file(&self, user: i64, file: &str) {
-        let dir = self.box_dir(user);
-        let path = dir.join(file);
-        let gone = blocking(move || {
-            std::fs::remove_file(&path).map_err(MailboxError::io(&path))?;
-            sync_dir(&dir)
-        })
-        .await;
-        if let Err(e) = gone {
-            tracing::warn!("voicemail: {e}");
-        }
-    }
-
     /// The user's own greeting of `kind`, if they recorded or uploaded one.
     pub fn greeting_path(&self, user: i64, kind: GreetingKind) -> Option<PathBuf> {
-        let path = self.box_dir(user).join(greeting_file(kind));
+        let path = self.user_dir(user).join(greeting_file(kind));
         path.is_file().then_some(path)
     }
 
@@ -325,12 +274,12 @@ impl Mailboxes {
         kind: GreetingKind,
         samples: Vec<i16>,
     ) -> Result<(), MailboxError> {
-        if !self.inner.store.user_exists(user).await? {
+        if !self.inner().store.user_exists(user).await? {
             return Err(MailboxError::NotFound("user"));
         }
-        let dir = self.box_dir(user);
+        let dir = self.user_dir(user);
         blocking(move || {
-            ensure_dir(&dir)?;
+            ensure_dir::<MailboxError>(&dir)?;
             let tmp = dir.join(format!(".{}.tmp", greeting_file(kind)));
             let _ = std::fs::remove_file(&tmp);
             if let Err(e) = write_wav(&tmp, &samples) {
@@ -349,7 +298,7 @@ impl Mailboxes {
 
     /// Removes the user's greeting: callers hear the shipped prompt again.
     pub async fn delete_greeting(&self, user: i64, kind: GreetingKind) -> Result<(), MailboxError> {
-        let dir = self.box_dir(user);
+        let dir = self.user_dir(user);
         blocking(move || {
             let path = dir.join(greeting_file(kind));
             match std::fs::remove_file(&path) {
@@ -362,35 +311,6 @@ impl Mailboxes {
         })
         .await
     }
-}
-
-pub(super) fn ensure_dir(dir: &Path) -> Result<(), MailboxError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir).map_err(MailboxError::io(dir))?;
-    match dir.parent() {
-        Some(parent) => sync_dir(parent),
-        None => Ok(()),
-    }
-}
-
-pub(super) fn sync_dir(dir: &Path) -> Result<(), MailboxError> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(MailboxError::io(dir))
-}
-
-/// Runs blocking file work off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, MailboxError> + Send + 'static,
-) -> Result<T, MailboxError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| MailboxError::Io {
-            path: PathBuf::new(),
-            source: std::io::Error::other(e),
-        })?
 }
 
 /// `0:42`, `12:05`: minutes and seconds, rounded to the nearest second.

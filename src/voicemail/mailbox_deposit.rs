@@ -3,12 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::mailbox::{
-    MailboxError, Mailboxes, MessageId, NewMessage, blocking, ensure_dir, format_duration, sync_dir,
-};
+use super::mailbox::{MailboxError, Mailboxes, MessageId, NewMessage, format_duration};
 use super::mailbox_recording::{FinishedWav, RATE, Recording};
 use crate::clock::UnixTime;
 use crate::mail::VoicemailFacts;
+use crate::spool::boxes::{blocking, ensure_dir, link_or_copy, sync_dir};
 use crate::spool::{Address, Attachment, Id, Kind, Message};
 use crate::store::voicemail::{NewVoicemail, VoicemailRecipient};
 
@@ -64,13 +63,10 @@ impl Mailboxes {
             Ok(queued) => queued,
             Err(e) => return Err(placed.undo(e)),
         };
-        let id = pending.id;
-        if let Err(e) = pending.commit().await {
-            if let Some(queued) = queued {
-                let _ = self.inner().mail.delete(queued);
-            }
-            return Err(placed.undo(e.into()));
-        }
+        let id = match self.commit(pending, queued).await {
+            Ok(id) => id,
+            Err(e) => return Err(placed.undo(e)),
+        };
         placed.wav.keep();
         let mailed = if queued.is_some() {
             ", mail queued"
@@ -93,7 +89,7 @@ impl Mailboxes {
     ) -> Result<Placed, MailboxError> {
         let secs = msg.received_at.secs();
         let name = format!("msg-{secs}-{:08x}.wav", rand::random::<u32>());
-        let dir = self.box_dir(msg.user);
+        let dir = self.user_dir(msg.user);
         let incoming = self.inner().mail.spool.incoming_dir();
         let link = mail.then(|| incoming.join(format!("voicemail-{name}")));
         let target = dir.join(&name);
@@ -152,11 +148,11 @@ fn place(
 ) -> Result<(FinishedWav, Option<PathBuf>), MailboxError> {
     let tmp_dir = rec.path().parent().map(Path::to_owned);
     let wav = rec.finish()?;
-    ensure_dir(dir)?;
+    ensure_dir::<MailboxError>(dir)?;
     let wav = wav.rename(target)?;
-    sync_dir(dir)?;
+    sync_dir::<MailboxError>(dir)?;
     if let Some(tmp) = tmp_dir {
-        sync_dir(&tmp)?;
+        sync_dir::<MailboxError>(&tmp)?;
     }
     let Some(link) = link else {
         return Ok((wav, None));
@@ -168,24 +164,9 @@ fn place(
     Ok((wav, Some(link)))
 }
 
-fn link_or_copy(from: &Path, to: &Path) -> Result<(), MailboxError> {
-    if std::fs::hard_link(from, to).is_err() {
-        std::fs::copy(from, to)
-            .and_then(|_| std::fs::File::open(to)?.sync_all())
-            .map_err(MailboxError::io(to))?;
-    }
-    sync_dir(to.parent().unwrap_or(Path::new(".")))
-}
-
 /// `voicemail-2026-12-04-0730.wav`: the name the recipient sees.
 fn attachment_name(at: UnixTime) -> String {
-    let stamp = crate::mail::format_utc(at);
-    let digits: String = stamp
-        .trim_end_matches(" UTC")
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '-' || *c == ' ')
-        .collect();
-    format!("voicemail-{}.wav", digits.replace(' ', "-"))
+    crate::spool::boxes::attachment_name("voicemail", at, "wav")
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use super::mailbox::MailboxError;
+use crate::spool::boxes::BoxError;
 
 /// The sample rate of every recording and greeting.
 pub const RATE: u32 = 8_000;

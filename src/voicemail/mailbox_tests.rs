@@ -2,54 +2,17 @@ use std::path::Path;
 
 use super::*;
 use crate::clock::UnixTime;
-use crate::config::Config;
-use crate::mail::{MailHandle, MailOutcome};
+use crate::mail::MailOutcome;
 use crate::spool::Kind;
-use crate::store::{NewUser, Store, VoicemailSettings, temp_store};
+use crate::spool::boxes::testing::files;
+use crate::store::{NewUser, VoicemailSettings};
 
-struct Fixture {
-    _db: tempfile::TempDir,
-    data: tempfile::TempDir,
-    store: Store,
-    mail: MailHandle,
-}
-
-async fn fixture() -> Fixture {
-    let (db, store) = temp_store().await;
-    let data = tempfile::tempdir().expect("data dir");
-    let mut config = Config::default();
-    config.server.data_dir = data.path().to_owned();
-    let mail = MailHandle::open(&config).expect("mail");
-    Fixture {
-        _db: db,
-        data,
-        store,
-        mail,
-    }
-}
+type Fixture = crate::spool::boxes::testing::Fixture<super::mailbox::Voicemails>;
 
 impl Fixture {
-    async fn open(&self) -> Mailboxes {
-        Mailboxes::open(self.data.path(), self.store.clone(), self.mail.clone())
-            .await
-            .expect("open")
-    }
-
     async fn user(&self, name: &str, email: Option<&str>, language: &str) -> i64 {
-        let new = NewUser {
-            username: name.into(),
-            display_name: format!("{name} Schmidt"),
-            email: email.map(Into::into),
-            language: Some(language.into()),
-            password: Some(crate::store::secret::Secret::new("correct horse battery")),
-            ..NewUser::default()
-        };
-        self.store.create_user(new).await.expect("user");
-        self.store.user_id(name).await.expect("id")
-    }
-
-    fn vm(&self) -> std::path::PathBuf {
-        self.data.path().join("voicemail")
+        self.create_user(name, email, language, NewUser::default())
+            .await
     }
 }
 
@@ -77,27 +40,16 @@ fn record(boxes: &Mailboxes, secs: u64, silence: u64) -> Recording {
     rec
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|l| {
-            l.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 #[tokio::test]
 async fn a_deposit_stores_the_wav_counts_it_and_queues_the_mail_in_the_user_s_language() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", Some("anna@example.com"), "de").await;
     let boxes = f.open().await;
     let id = boxes
         .deposit(record(&boxes, 12, 3), message(anna))
         .await
         .expect("deposit");
-    assert!(files(&f.vm().join("tmp")).is_empty());
+    assert!(files(&f.dir().join("tmp")).is_empty());
     let info = boxes.message(anna, id).await.expect("message");
     assert_eq!(info.duration_ms, 12_000, "the cut silence is not counted");
     assert!(!info.heard);
@@ -134,7 +86,7 @@ async fn a_deposit_stores_the_wav_counts_it_and_queues_the_mail_in_the_user_s_la
 
 #[tokio::test]
 async fn without_an_address_the_message_only_stays_in_the_box() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let bert = f.user("bert", None, "en").await;
     let boxes = f.open().await;
     let id = boxes
@@ -147,7 +99,7 @@ async fn without_an_address_the_message_only_stays_in_the_box() {
 
 #[tokio::test]
 async fn keep_false_deletes_after_delivery_keep_true_and_failures_keep() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", Some("anna@example.com"), "en").await;
     let bert = f.user("bert", Some("bert@example.com"), "en").await;
     for (name, keep) in [("anna", false), ("bert", true)] {
@@ -202,7 +154,7 @@ async fn keep_false_deletes_after_delivery_keep_true_and_failures_keep() {
 
 #[tokio::test]
 async fn heard_and_delete_update_counts_and_files() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", None, "de").await;
     let boxes = f.open().await;
     let one = boxes
@@ -231,7 +183,7 @@ async fn heard_and_delete_update_counts_and_files() {
 
 #[tokio::test]
 async fn open_removes_what_a_crash_left_behind() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", None, "de").await;
     let boxes = f.open().await;
     let id = boxes
@@ -245,13 +197,13 @@ async fn open_removes_what_a_crash_left_behind() {
         .expect("greeting");
     // A recording cut off by kill -9 (its pid is long gone), a message file whose row was
     // never committed, a greeting's temp file, and the box of a user deleted while stopped.
-    let tmp = f.vm().join("tmp");
+    let tmp = f.dir().join("tmp");
     std::fs::write(tmp.join("999999999.0123.wav"), b"RIFF").expect("leftover");
-    let dir = f.vm().join(anna.to_string());
+    let dir = f.dir().join(anna.to_string());
     std::fs::write(dir.join("msg-1-deadbeef.wav"), b"RIFF").expect("stray");
     std::fs::write(dir.join(".greeting-busy.wav.tmp"), b"RIFF").expect("temp");
-    std::fs::create_dir_all(f.vm().join("4242")).expect("gone user");
-    std::fs::write(f.vm().join("4242/msg-1-0.wav"), b"RIFF").expect("gone user's");
+    std::fs::create_dir_all(f.dir().join("4242")).expect("gone user");
+    std::fs::write(f.dir().join("4242/msg-1-0.wav"), b"RIFF").expect("gone user's");
     let live = boxes
         .start_recording()
         .expect("a live recording of this process");
@@ -260,7 +212,7 @@ async fn open_removes_what_a_crash_left_behind() {
 
     let boxes = f.open().await;
     assert!(files(&tmp).is_empty());
-    assert!(!f.vm().join("4242").exists());
+    assert!(!f.dir().join("4242").exists());
     let name = kept
         .file_name()
         .expect("name")
@@ -272,32 +224,32 @@ async fn open_removes_what_a_crash_left_behind() {
 
 #[tokio::test]
 async fn a_dropped_or_discarded_recording_leaves_no_file() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let boxes = f.open().await;
     let mut rec = boxes.start_recording().expect("start");
     rec.push(&[1; 16_000]).expect("push");
     drop(rec);
     let rec = boxes.start_recording().expect("start");
     rec.discard();
-    assert!(files(&f.vm().join("tmp")).is_empty());
+    assert!(files(&f.dir().join("tmp")).is_empty());
 }
 
 #[tokio::test]
 async fn a_deposit_for_a_user_that_is_gone_leaves_nothing() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let boxes = f.open().await;
     let err = boxes
         .deposit(record(&boxes, 1, 0), message(77))
         .await
         .expect_err("no such user");
     assert!(matches!(err, MailboxError::NotFound("user")), "{err}");
-    assert!(files(&f.vm().join("tmp")).is_empty());
-    assert!(!f.vm().join("77").exists());
+    assert!(files(&f.dir().join("tmp")).is_empty());
+    assert!(!f.dir().join("77").exists());
 }
 
 #[tokio::test]
 async fn greetings_replace_and_delete() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", None, "de").await;
     let boxes = f.open().await;
     assert_eq!(boxes.greeting_path(anna, GreetingKind::Unavailable), None);
@@ -336,7 +288,7 @@ fn durations_read_as_minutes_and_seconds() {
 
 #[tokio::test]
 async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
-    let f = fixture().await;
+    let f = Fixture::new().await;
     let anna = f.user("anna", Some("anna@example.com"), "de").await;
     let boxes = f.open().await;
     // The spool cannot make its entry directory: enqueue fails inside the open transaction.
@@ -350,8 +302,8 @@ async fn a_spool_failure_after_the_row_was_written_leaves_nothing() {
     assert!(matches!(err, MailboxError::Spool(_)), "{err:?}");
     assert!(boxes.messages(anna).await.expect("list").is_empty());
     assert_eq!(f.store.mailbox_counts(anna).await.expect("counts"), (0, 0));
-    assert!(files(&f.vm().join(anna.to_string())).is_empty());
-    assert!(files(&f.vm().join("tmp")).is_empty());
+    assert!(files(&f.dir().join(anna.to_string())).is_empty());
+    assert!(files(&f.dir().join("tmp")).is_empty());
     assert!(files(&f.mail.spool.incoming_dir()).is_empty());
     assert!(f.mail.list().expect("queue").is_empty());
 
