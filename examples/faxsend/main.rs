@@ -152,6 +152,7 @@ fn report(o: &Outcome) -> serde_json::Value {
         "bit_rate": r.map_or(0, |r| r.bit_rate),
         "ecm": r.is_some_and(|r| r.ecm),
         "mode": o.mode,
+        "t38_offer": o.t38_offer,
         "hangup": o.hangup,
         "error": o.error,
         "seconds": (o.seconds * 1000.0).round() / 1000.0,

@@ -59,6 +59,8 @@ pub struct Outcome {
     pub result: Option<Reception>,
     /// `t38` or `audio`: the last media the fax ran on.
     pub mode: Option<&'static str>,
+    /// Who offered T.38: `local` (our re-INVITE) or `remote` (the other side's).
+    pub t38_offer: Option<&'static str>,
     /// Who hung up: `remote` (zentrale's BYE) or `local`.
     pub hangup: Option<&'static str>,
     pub error: Option<String>,
@@ -199,7 +201,10 @@ impl Session {
             return self.start_audio();
         }
         match sdp::remote_t38(body)? {
-            Some(remote) => self.start_t38(&remote),
+            Some(remote) => {
+                self.out.t38_offer = Some("local");
+                self.start_t38(&remote)
+            }
             None => {
                 // An answer without a T.38 stream refuses it (RFC 3264 §6: port 0), even as a
                 // 2xx: the fax goes on over audio, as a fax machine behind an ATA would.
@@ -217,6 +222,7 @@ impl Session {
                 let version = self.next_version();
                 let answer = sdp::t38(&self.our_t38()?, version, Some(&remote));
                 self.call.accept(id, &answer, t)?;
+                self.out.t38_offer = Some("remote");
                 self.start_t38(&remote)
             }
             _ => {
