@@ -239,3 +239,7 @@ fn max_ifp(remote: &T38Desc) -> u16 {
     let each = remote.max_datagram.saturating_sub(8) / copies;
     u16::try_from(each.clamp(32, 1_000)).unwrap_or(1_000)
 }
+
+#[cfg(test)]
+#[path = "media_tests.rs"]
+mod tests;
