@@ -124,6 +124,7 @@ mod tests {
         "fax/mod.rs",
         "fax/spandsp.rs",
         "fax/document.rs",
+        "fax/sdp.rs",
         "tftp/transfer.rs",
         "tftp/packet.rs",
         "tftp/options.rs",

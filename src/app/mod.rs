@@ -61,7 +61,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             voicemail.clone(),
             prompts,
             config.voicemail.clone(),
-            config.sip.rtp_ports,
+            crate::media::RtpPorts::new(config.sip.rtp_ports),
         ));
     let http = net::bind_tcp(config.http.listen, "HTTP").await?;
     let tftp = net::Udp::bind(config.tftp.listen, "TFTP").await?;

@@ -32,6 +32,9 @@ impl Endpoint {
         if r.head.cseq.method != Method::Invite || !(200..300).contains(&r.status) {
             return;
         }
+        if self.local_stray(r) {
+            return;
+        }
         let key = self.call_of_id.get(&r.head.call_id).copied();
         let Some(c) = key.and_then(|k| self.calls.get(&k)?.connected.as_ref()) else {
             return;

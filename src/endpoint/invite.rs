@@ -32,9 +32,9 @@ impl Endpoint {
     ) -> Option<Response> {
         if request.head.to.tag().is_some() {
             // A re-INVITE (hold, resume): passed to the other side (relay.rs), or answered
-            // by us in a call we answered.
-            if let Some(answer) = self.local_request(request, now) {
-                return Some(answer);
+            // by us in a call we answered (local_reinvite.rs).
+            if let Some(answer) = self.local_invite(id, request, now) {
+                return answer;
             }
             return self.in_dialog(id, request, now);
         }
@@ -377,6 +377,10 @@ impl Endpoint {
             };
             if self.is_relayed(key, &id) {
                 self.relayed_event(key, &id, event, now);
+                continue;
+            }
+            if self.is_local_reinvite(key, &id) {
+                self.local_reinvite_event(key, &id, event, now);
                 continue;
             }
             match event {

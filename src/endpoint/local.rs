@@ -5,8 +5,10 @@
 //! until the ACK, and ends the call from either side: the caller's BYE (or CANCEL before the
 //! answer) becomes [`EndpointEvent::LocalEnded`], the application's end [`Endpoint::hang_up`]
 //! a BYE to the caller. DTMF sent as SIP INFO (`application/dtmf-relay`, `application/dtmf`)
-//! becomes [`EndpointEvent::LocalDtmf`]; a re-INVITE gets the same SDP answer again (the media
-//! stays as it is, RFC 3264 §8: an unchanged description keeps its version).
+//! becomes [`EndpointEvent::LocalDtmf`]. Re-INVITEs (either side's, for an application that
+//! changes its media, such as fax moving to T.38) are in `local_reinvite.rs`; an application
+//! that does not read offers gets the same SDP answer again (the media stays as it is, RFC 3264
+//! §8: an unchanged description keeps its version).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -15,10 +17,12 @@ use bytes::Bytes;
 
 use super::calls::CallerId;
 use super::dialog::Dialog;
+use super::local_reinvite::Reinvite;
 use super::{Endpoint, EndpointEvent, Peer};
 use crate::clock::Instant;
 use crate::dispatch::VoicemailReason;
 use crate::registrar::register::reply;
+use crate::sip::transaction::TransactionId;
 use crate::sip::{HeaderName, Method, Request, Response};
 use crate::store::CallOutcome;
 
@@ -32,12 +36,22 @@ pub enum App {
     },
     /// The owner listens to their box: user `user` (a username), from device `device`.
     Mailbox { user: String, device: i64 },
+    /// Receive a fax for user `user` (a username) on their virtual fax device.
+    Fax { user: String },
+}
+
+impl App {
+    /// Whether the application reads the caller's re-offers (fax moves to T.38); others get
+    /// their first answer again.
+    fn reads_offers(&self) -> bool {
+        matches!(self, App::Fax { .. })
+    }
 }
 
 /// A call the driver asked media for: waiting for it, or answered.
 #[derive(Debug)]
 pub enum Local {
-    Pending,
+    Pending { reoffers: bool },
     Answered(Box<Answered>),
 }
 
@@ -51,6 +65,12 @@ pub struct Answered {
     pub ok: Response,
     pub resend: Option<(Instant, Duration)>,
     pub give_up: Option<Instant>,
+    /// The application reads re-offers ([`App::reads_offers`]).
+    pub reoffers: bool,
+    /// A re-INVITE under way, either side's (`local_reinvite.rs`).
+    pub reinvite: Option<Reinvite>,
+    /// Our ACK of the 2xx to our latest re-INVITE: its CSeq number and bytes.
+    pub our_ack: Option<(u32, Bytes)>,
 }
 
 /// What the media side says to an [`EndpointEvent::Answer`].
@@ -83,7 +103,9 @@ impl Endpoint {
         if call.local.is_some() || call.connected.is_some() {
             return;
         }
-        call.local = Some(Local::Pending);
+        call.local = Some(Local::Pending {
+            reoffers: app.reads_offers(),
+        });
         let request = AnswerRequest {
             key,
             app,
@@ -97,23 +119,18 @@ impl Endpoint {
 
     /// The media for call `key` is ready (or refused).
     pub fn handle_local_answer(&mut self, key: u64, answer: MediaAnswer, now: Instant) {
-        let pending = self.calls.get(&key).map(|c| &c.local);
-        if !matches!(pending, Some(Some(Local::Pending))) {
+        let Some(Some(Local::Pending { reoffers })) = self.calls.get(&key).map(|c| &c.local) else {
             // The caller went away meanwhile: the driver heard LocalEnded.
             return;
-        }
+        };
+        let reoffers = *reoffers;
         let sdp = match answer {
             MediaAnswer::Sdp(sdp) => sdp,
             MediaAnswer::Refuse(status) => {
-                let reason = match status {
-                    488 => "Not Acceptable Here",
-                    480 => "Temporarily Unavailable",
-                    _ => "Service Unavailable",
-                };
                 if let Some(call) = self.calls.get_mut(&key) {
                     call.local = None;
                 }
-                return self.answer_caller(key, status, reason, now);
+                return self.answer_caller(key, status, reason(status), now);
             }
         };
         let Some(call) = self.calls.get(&key) else {
@@ -136,6 +153,9 @@ impl Endpoint {
                 ok,
                 resend,
                 give_up: Some(now + t.t1 * 64),
+                reoffers,
+                reinvite: None,
+                our_ack: None,
             })));
         }
     }
@@ -159,12 +179,18 @@ impl Endpoint {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
+        if matches!(call.local, Some(Local::Answered(_))) {
+            self.end_reinvite(key, now);
+        }
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
         match call.local.take() {
             Some(Local::Answered(mut a)) => {
                 self.bye(&mut a.dialog, &a.peer, now);
                 self.forget_call(key, now);
             }
-            Some(Local::Pending) => {
+            Some(Local::Pending { .. }) => {
                 self.answer_caller(key, 480, "Temporarily Unavailable", now);
             }
             None => {}
@@ -178,33 +204,53 @@ impl Endpoint {
         matches!(call.local, Some(Local::Answered(_))).then_some(key)
     }
 
-    /// A BYE, re-INVITE, UPDATE or INFO from the caller of a call we answered; None when the
-    /// call is not one of ours.
-    pub(super) fn local_request(&mut self, request: &Request, now: Instant) -> Option<Response> {
+    /// Call `key` of a request from the caller of a call we answered, or the refusal (481
+    /// outside its dialog, 500 for a CSeq out of order, §12.2.2); None when the call is not
+    /// one of ours.
+    fn admit_local(&mut self, request: &Request) -> Option<Result<u64, Response>> {
         let key = self.local_call(&request.head.call_id)?;
         let call = self.calls.get_mut(&key)?;
         let Some(Local::Answered(a)) = call.local.as_mut() else {
             return None;
         };
         if !a.dialog.is_from_remote(request) {
-            return Some(reply(request, 481, "Call/Transaction Does Not Exist"));
+            return Some(Err(reply(request, 481, "Call/Transaction Does Not Exist")));
         }
         if !a.dialog.take_remote_seq(request.head.cseq.seq) {
-            return Some(reply(request, 500, "CSeq Out of Order"));
+            return Some(Err(reply(request, 500, "CSeq Out of Order")));
         }
+        Some(Ok(key))
+    }
+
+    /// A re-INVITE from the caller of a call we answered: Some(None) while the application
+    /// decides; None when the call is not one of ours.
+    pub(super) fn local_invite(
+        &mut self,
+        id: &TransactionId,
+        request: &Request,
+        now: Instant,
+    ) -> Option<Option<Response>> {
+        Some(match self.admit_local(request)? {
+            Ok(key) => self.caller_reinvite(key, id, request, now),
+            Err(refusal) => Some(refusal),
+        })
+    }
+
+    /// A BYE, UPDATE or INFO from the caller of a call we answered; None when the call is not
+    /// one of ours.
+    pub(super) fn local_request(&mut self, request: &Request, now: Instant) -> Option<Response> {
+        let key = match self.admit_local(request)? {
+            Ok(key) => key,
+            Err(refusal) => return Some(refusal),
+        };
         Some(match request.method {
             Method::Bye => {
+                self.end_reinvite(key, now);
                 // forget_call tells the driver (LocalEnded).
                 self.forget_call(key, now);
                 let mut ok = Response::for_request(request, 200, "OK");
                 ok.head.contact = Default::default();
                 ok
-            }
-            Method::Invite => {
-                let mut again = a.ok.clone();
-                again.head.cseq = request.head.cseq.clone();
-                again.head.via = request.head.via.clone();
-                again
             }
             Method::Info => {
                 if let Some(digit) = dtmf_of(request) {
@@ -222,7 +268,9 @@ impl Endpoint {
         let Some(key) = self.local_call(&ack.head.call_id) else {
             return false;
         };
-        if let Some(Local::Answered(a)) = self.calls.get_mut(&key).and_then(|c| c.local.as_mut()) {
+        if let Some(Local::Answered(a)) = self.calls.get_mut(&key).and_then(|c| c.local.as_mut())
+            && a.ok.head.cseq.seq == ack.head.cseq.seq
+        {
             a.resend = None;
             a.give_up = None;
         }
@@ -264,10 +312,19 @@ impl Endpoint {
         (self.calls.values())
             .filter_map(|c| match c.local.as_ref()? {
                 Local::Answered(a) => Some([a.resend.map(|(at, _)| at), a.give_up]),
-                Local::Pending => None,
+                Local::Pending { .. } => None,
             })
             .flatten()
             .flatten()
+    }
+}
+
+/// The reason phrase of a refusal the media side chose.
+pub(super) fn reason(status: u16) -> &'static str {
+    match status {
+        488 => "Not Acceptable Here",
+        480 => "Temporarily Unavailable",
+        _ => "Service Unavailable",
     }
 }
 
@@ -301,4 +358,4 @@ fn dtmf_of(request: &Request) -> Option<char> {
 
 #[cfg(test)]
 #[path = "local_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -8,19 +8,24 @@ use crate::endpoint::invite::tests::{REALM, WALL, caller, endpoint, invited, lin
 use crate::sip::Timers;
 use crate::store::{Scope, Timing};
 
-const SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n";
+pub(crate) const SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n";
 
-fn events(e: &mut Endpoint) -> Vec<EndpointEvent> {
+pub(crate) fn events(e: &mut Endpoint) -> Vec<EndpointEvent> {
     std::iter::from_fn(|| e.poll_event()).collect()
 }
 
 /// Anna dials her mailbox: the driver is asked for media.
 fn mailbox_call(e: &mut Endpoint, now: Instant) -> u64 {
-    let key = invited(e, now);
     let app = App::Mailbox {
         user: "anna".into(),
         device: 1,
     };
+    local_call(e, app, now)
+}
+
+/// Anna's call answered by `app`: the driver is asked for media.
+pub(crate) fn local_call(e: &mut Endpoint, app: App, now: Instant) -> u64 {
+    let key = invited(e, now);
     e.handle_route(key, super::super::calls::Route::Local(app.clone()), now);
     let asked = events(e).into_iter().find_map(|ev| match ev {
         EndpointEvent::Answer(r) => Some(*r),
@@ -34,7 +39,7 @@ fn mailbox_call(e: &mut Endpoint, now: Instant) -> u64 {
 }
 
 /// Mailbox call `key` answered with [`SDP`]: our 200.
-fn answered(e: &mut Endpoint, key: u64, now: Instant) -> String {
+pub(crate) fn answered(e: &mut Endpoint, key: u64, now: Instant) -> String {
     sent(e);
     e.handle_local_answer(key, MediaAnswer::Sdp(SDP.into()), now);
     let out = sent(e);
@@ -43,7 +48,7 @@ fn answered(e: &mut Endpoint, key: u64, now: Instant) -> String {
 }
 
 /// A request in the caller's dialog of our answer `ok`.
-fn in_dialog(ok: &str, method: &str, cseq: u32, extra: &str, body: &str) -> Vec<u8> {
+pub(crate) fn in_dialog(ok: &str, method: &str, cseq: u32, extra: &str, body: &str) -> Vec<u8> {
     let uri = match method {
         "ACK" => "sip:zentrale@192.0.2.1:5060".to_owned(),
         _ => format!("sip:zentrale@192.0.2.1:5060;x={cseq}"),

@@ -16,6 +16,7 @@ pub mod flood;
 mod in_call;
 mod invite;
 pub mod local;
+mod local_reinvite;
 pub mod mwi;
 mod peer;
 mod prack;
@@ -102,6 +103,15 @@ pub enum EndpointEvent {
     LocalEnded { key: u64 },
     /// The caller of a call we answered sent a DTMF digit as SIP INFO.
     LocalDtmf { key: u64, digit: char },
+    /// The caller of a call we answered (whose application reads offers) re-INVITEs with this
+    /// offer: the driver answers with [`Endpoint::handle_local_reanswer`].
+    LocalOffer { key: u64, offer: Bytes },
+    /// What became of our re-INVITE ([`Endpoint::reoffer_locally`]): the caller's SDP answer,
+    /// or the final status (408 for no answer).
+    LocalAnswered {
+        key: u64,
+        answer: Result<Bytes, u16>,
+    },
 }
 
 /// The methods this endpoint answers (RFC 3261 §20.5 Allow).

@@ -131,7 +131,7 @@ impl Connected {
 }
 
 /// 500 with Retry-After (§14.2, RFC 3311 §5.2).
-fn retry_later(request: &Request) -> Response {
+pub(super) fn retry_later(request: &Request) -> Response {
     let mut r = reply(request, 500, "Server Internal Error");
     r.head.headers.push(HeaderName::RETRY_AFTER, "1");
     r

@@ -25,6 +25,7 @@ pub mod document;
 mod inbox;
 mod inbox_deposit;
 mod inbox_service;
+pub mod sdp;
 pub mod spandsp;
 
 #[cfg(test)]
@@ -41,7 +42,7 @@ pub use document::{DocumentFormat, FaxDocument, FaxMetadata, write_document};
 pub use inbox::{
     FaxFileFormat, FaxId, FaxInbox, FaxInboxService, FaxInfo, FaxMailState, InboxError, ReceivedFax,
 };
-pub use spandsp::{AudioTerminal, OutgoingIfp, T38Params, T38Terminal};
+pub use spandsp::{AudioTerminal, CngDetector, OutgoingIfp, T38Params, T38Terminal};
 
 /// One 20 ms step of the session clock, in 8 kHz samples.
 pub const SAMPLES_PER_TICK: u32 = 160;

@@ -418,3 +418,55 @@ impl Drop for AudioTerminal {
         }
     }
 }
+
+/// `MODEM_CONNECT_TONES_FAX_CNG` of spandsp's `modem_connect_tones.h` (enum value 1; the enum is
+/// not in the generated bindings).
+const MODEM_CONNECT_TONES_FAX_CNG: c_int = 1;
+
+/// spandsp's detector of T.30's calling tone CNG (modem_connect_tones.c: 1100 Hz ±38 Hz
+/// for 0.5 s ±15 %, then 3 s off): a call on audio that carries it comes from a fax machine.
+#[derive(Debug)]
+pub struct CngDetector {
+    state: NonNull<sys::modem_connect_tones_rx_state_t>,
+}
+
+// SAFETY: the state is only touched through `&mut self`; spandsp keeps no thread affinity.
+unsafe impl Send for CngDetector {}
+
+impl CngDetector {
+    pub fn new() -> Result<Self, FaxError> {
+        // SAFETY: init with a null state allocates one; without a callback a detected tone is
+        // kept for `modem_connect_tones_rx_get`.
+        let state = unsafe {
+            sys::modem_connect_tones_rx_init(
+                std::ptr::null_mut(),
+                MODEM_CONNECT_TONES_FAX_CNG,
+                None,
+                std::ptr::null_mut(),
+            )
+        };
+        let state = NonNull::new(state).ok_or(FaxError::Init("modem_connect_tones_rx_init"))?;
+        Ok(CngDetector { state })
+    }
+
+    /// Feeds received samples; true once CNG has been heard (reported once per tone).
+    pub fn handle_audio(&mut self, samples: &[i16]) -> bool {
+        let Ok(len) = c_int::try_from(samples.len()) else {
+            return false;
+        };
+        // SAFETY: the state is alive; the detector only reads `len` samples of the buffer.
+        unsafe {
+            sys::modem_connect_tones_rx(self.state.as_ptr(), samples.as_ptr(), len);
+            sys::modem_connect_tones_rx_get(self.state.as_ptr()) == MODEM_CONNECT_TONES_FAX_CNG
+        }
+    }
+}
+
+impl Drop for CngDetector {
+    fn drop(&mut self) {
+        // SAFETY: allocated by init, freed once.
+        unsafe {
+            sys::modem_connect_tones_rx_free(self.state.as_ptr());
+        }
+    }
+}

@@ -248,3 +248,29 @@ fn tiffs_we_cannot_embed_are_refused_not_panicked_on() {
     let err = document::tiff_to_pdf(&std::fs::read(&raw).expect("reads")).expect_err("refused");
     assert!(err.contains("compression 1"), "{err}");
 }
+
+/// The first `secs` seconds a terminal sends, in 20 ms frames, through a CNG detector: whether
+/// it heard CNG, and in which frame.
+fn cng_in(terminal: &mut AudioTerminal, secs: u32) -> Option<u32> {
+    let mut detector = CngDetector::new().expect("detector");
+    let mut frame = [0i16; SAMPLES_PER_TICK as usize];
+    (0..secs * 50).find(|_| {
+        terminal.poll_audio(&mut frame);
+        detector.handle_audio(&frame)
+    })
+}
+
+#[test]
+fn a_calling_fax_is_heard_by_its_cng_and_an_answering_ones_ced_is_not_cng() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sent = make_document(dir.path(), 1, 200);
+    let mut caller =
+        AudioTerminal::new(true, &testing::config(THEIR_TSI, None, Some(sent))).expect("caller");
+    let frame = cng_in(&mut caller, 4).expect("CNG within the first tone");
+    // spandsp reports CNG after 415 ms of tone; the tone is 0.5 s.
+    assert!((20..=30).contains(&frame), "frame {frame}");
+    let received = dir.path().join("r.tif");
+    let mut answerer = AudioTerminal::new(false, &testing::config(OUR_CSI, Some(received), None))
+        .expect("answerer");
+    assert_eq!(cng_in(&mut answerer, 6), None, "CED and DIS are no CNG");
+}

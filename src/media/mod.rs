@@ -15,6 +15,7 @@ mod g711;
 mod ports;
 mod sdp;
 mod sdp_answer;
+mod sockets;
 
 #[cfg(test)]
 mod sdp_tests;
@@ -22,7 +23,8 @@ mod sdp_tests;
 pub use g711::Codec;
 pub use ports::PortPool;
 pub use sdp::{
-    Direction, MAX_BODY, MAX_FORMATS, MAX_MAPS, MAX_MEDIA, Media, Offer, RtpMap, SdpError,
-    parse_offer,
+    Direction, MAX_BODY, MAX_FORMATS, MAX_MAPS, MAX_MEDIA, MAX_OTHER, Media, Offer, RtpMap,
+    SdpError, parse_offer,
 };
 pub use sdp_answer::{Answer, answer, offer};
+pub use sockets::{PortLease, RtpPorts};

@@ -18,6 +18,10 @@ pub const MAX_MEDIA: usize = 16;
 pub const MAX_FORMATS: usize = 64;
 /// The most `a=rtpmap` plus `a=fmtp` lines of one media description.
 pub const MAX_MAPS: usize = 128;
+/// The most other media-level attributes kept per media description (T.38's are a dozen);
+/// past them the rest are ignored like any unknown attribute (a softphone's ICE candidates
+/// must not make its offer unusable).
+pub const MAX_OTHER: usize = 32;
 
 /// Why an offer cannot be used. The SIP side answers 488 Not Acceptable Here to all of them
 /// (RFC 3261 §21.4.26).
@@ -120,9 +124,19 @@ pub struct Media {
     /// `a=ptime` in milliseconds (§6.4).
     pub ptime: Option<u16>,
     pub direction: Option<Direction>,
+    /// The other media-level attributes, as name and value (empty for a flag), in order:
+    /// what a non-audio stream needs (T.38's `T38FaxVersion` …) is read by its user.
+    pub other: Vec<(String, String)>,
 }
 
 impl Media {
+    /// The value of attribute `name` (ASCII case ignored: T.38 attributes are seen in any case).
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        (self.other.iter())
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The codec a payload type of this line stands for: its `a=rtpmap`, else the static
     /// assignment (RFC 3551 §6) — an rtpmap wins, since §6.6 lets it describe any number.
     pub fn g711(&self, payload_type: u8) -> Option<Codec> {
@@ -275,6 +289,7 @@ fn parse_media(number: usize, value: &str) -> Result<Media, SdpError> {
         fmtps: Vec::new(),
         ptime: None,
         direction: None,
+        other: Vec::new(),
     })
 }
 
@@ -319,7 +334,11 @@ fn parse_attribute(offer: &mut Offer, number: usize, value: &str) -> Result<(), 
             media.ptime = Some(ms);
             Ok(())
         }
-        _ => Ok(()),
+        _ if media.other.len() == MAX_OTHER => Ok(()),
+        _ => {
+            media.other.push((name.to_owned(), arg.trim().to_owned()));
+            Ok(())
+        }
     }
 }
 

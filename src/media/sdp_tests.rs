@@ -250,6 +250,28 @@ fn session_level_direction_and_unknown_attributes() {
 }
 
 #[test]
+fn other_media_attributes_are_kept_in_order_up_to_a_bound() {
+    let body = crlf(
+        "v=0
+        c=IN IP4 192.0.2.10
+        m=image 5002 udptl t38
+        a=T38FaxVersion:0
+        a=t38faxmaxdatagram:400
+        a=T38FaxFillBitRemoval",
+    );
+    let offer = parse_offer(&body).expect("valid");
+    let image = &offer.media[0];
+    assert_eq!(image.attribute("T38FaxMaxDatagram"), Some("400"));
+    assert_eq!(image.attribute("t38faxversion"), Some("0"));
+    assert_eq!(image.attribute("T38FaxFillBitRemoval"), Some(""));
+    assert_eq!(image.attribute("T38FaxUdpEC"), None);
+    let candidates = "a=candidate:1 1 UDP 1 192.0.2.10 5000 typ host\r\n".repeat(MAX_OTHER + 10);
+    let body = format!("v=0\r\nc=IN IP4 192.0.2.10\r\nm=audio 5000 RTP/AVP 8\r\n{candidates}");
+    let offer = parse_offer(body.as_bytes()).expect("candidates past the bound are ignored");
+    assert_eq!(offer.media[0].other.len(), MAX_OTHER);
+}
+
+#[test]
 fn our_offer_lists_pcma_pcmu_and_telephone_event() {
     let sdp = offer(local(), 77, 2);
     assert!(sdp.starts_with("v=0\r\no=- 77 2 IN IP4 203.0.113.5\r\n"));

@@ -10,7 +10,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::core::{Core, Step};
@@ -24,7 +23,7 @@ use crate::clock::{UnixTime, now};
 use crate::dispatch::VoicemailReason;
 use crate::endpoint::driver::local::{LocalCall, LocalReply, LocalSignal};
 use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
-use crate::media as sdp;
+use crate::media::{self as sdp, PortLease};
 use crate::rtp::{Event, Session, SessionParams};
 
 /// Whose box a call is about, and who calls.
@@ -45,11 +44,10 @@ enum Taking {
     Nothing,
 }
 
-/// One call's media: its socket, port and RTP session.
+/// One call's media: its socket (on a port of the pool, given back on drop) and RTP session.
 #[derive(Debug)]
 struct Media {
-    socket: UdpSocket,
-    port: u16,
+    lease: PortLease,
     session: Session,
 }
 
@@ -96,19 +94,17 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
         Ok(opened) => opened,
         Err(status) => return answer(MediaAnswer::Refuse(status)),
     };
-    let port = media.port;
     let core = match start_core(&shared, &request.app, &owner).await {
         Ok(core) => core,
         Err(e) => {
             tracing::warn!("voicemail: call {key}: {e}");
-            shared.release(port);
             return answer(MediaAnswer::Refuse(503));
         }
     };
     answer(MediaAnswer::Sdp(sdp));
     let device = match &request.app {
         App::Mailbox { device, .. } => *device,
-        App::Voicemail { .. } => 0,
+        App::Voicemail { .. } | App::Fax { .. } => 0,
     };
     let mut call = Call {
         shared: shared.clone(),
@@ -141,14 +137,13 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
         call.recorded_concealed
     );
     tracing::debug!("voicemail: call {key} ended: {stats:?}");
-    shared.release(port);
 }
 
 /// The owner of the box the call is for.
 async fn owner_of(shared: &Shared, app: &App) -> Result<Owner, crate::store::StoreError> {
     let username = match app {
         App::Voicemail { mailbox, .. } => mailbox,
-        App::Mailbox { user, .. } => user,
+        App::Mailbox { user, .. } | App::Fax { user } => user,
     };
     let user = shared.store.user(username).await?;
     let id = shared.store.user_id(username).await?;
@@ -165,16 +160,15 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         tracing::info!("voicemail: call {}: the offer: {e}", request.key);
         488u16
     })?;
-    let (socket, port) = shared.bind(request.local_ip).await.ok_or_else(|| {
+    let lease = shared.ports.bind(request.local_ip).await.ok_or_else(|| {
         tracing::warn!("voicemail: call {}: no free RTP port", request.key);
         503u16
     })?;
-    let local = SocketAddr::new(request.local_ip, port);
+    let local = SocketAddr::new(request.local_ip, lease.port);
     let answer = match sdp::answer(&offer, local, rand::random::<u32>().into()) {
         Ok(answer) => answer,
         Err(e) => {
             tracing::info!("voicemail: call {}: no media in common: {e}", request.key);
-            shared.release(port);
             return Err(488);
         }
     };
@@ -186,14 +180,7 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         ssrc: rand::random(),
     };
     let session = Session::new(params, now());
-    Ok((
-        Media {
-            socket,
-            port,
-            session,
-        },
-        answer.sdp,
-    ))
+    Ok((Media { lease, session }, answer.sdp))
 }
 
 /// The core for `app`: leave a message, or listen.
@@ -223,6 +210,8 @@ async fn start_core(
             let limits = MenuLimits::new(&shared.config);
             Core::Listen(MailboxMenu::new(refs, limits, now()))
         }
+        // The fax service answers those; a box has nothing for it.
+        App::Fax { .. } => return Err(super::mailbox::MailboxError::NotFound("mailbox")),
     })
 }
 
@@ -245,7 +234,7 @@ impl Call {
                 }
             };
             tokio::select! {
-                received = self.media.socket.recv_from(&mut buf) => {
+                received = self.media.lease.socket.recv_from(&mut buf) => {
                     if let Ok((n, from)) = received {
                         let data = buf.get(..n).unwrap_or_default();
                         self.media.session.handle_datagram(from, data, now());
@@ -261,6 +250,8 @@ impl Call {
                 signal = signals.recv() => match signal {
                     Some(LocalSignal::Dtmf(digit)) => self.core.handle_digit(digit, now()),
                     Some(LocalSignal::Ended) | None => self.caller_left(),
+                    // Voicemail does not read re-offers: the endpoint answers them itself.
+                    Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
                 },
             }
         }
@@ -295,7 +286,7 @@ impl Call {
 
     async fn send(&mut self) {
         while let Some(t) = self.media.session.poll_transmit() {
-            if let Err(e) = self.media.socket.send_to(&t.data, t.dest).await {
+            if let Err(e) = self.media.lease.socket.send_to(&t.data, t.dest).await {
                 tracing::debug!("voicemail: call {}: sending RTP: {e}", self.key);
             }
         }

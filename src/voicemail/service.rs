@@ -3,25 +3,17 @@
 //! call runs as a task of its own on the runtime the service was made on (the main one: media
 //! never runs on the SIP thread), see [`super::call`].
 
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-
-use tokio::net::UdpSocket;
 
 use super::mailbox::Mailboxes;
 use super::prompts::Prompts;
 use crate::clock::Instant;
 use crate::config::VoicemailConfig;
 use crate::endpoint::driver::local::{Answerer, LocalCall};
-use crate::media::PortPool;
+use crate::media::RtpPorts;
 use crate::phone_menu::lockout::{Attempt, Lockouts};
 use crate::store::Store;
 use crate::store::secret::Secret;
-
-/// Ports of the pool tried for one call before it is refused: another program (or another
-/// zentrale on a test machine) may hold some ports of the range. A port that will not bind
-/// goes back to the end of the pool, to be tried again much later.
-const BIND_TRIES: usize = 64;
 
 /// What the calls share.
 #[derive(Debug)]
@@ -30,7 +22,7 @@ pub(super) struct Shared {
     pub(super) mailboxes: Mailboxes,
     pub(super) prompts: Prompts,
     pub(super) config: VoicemailConfig,
-    ports: Mutex<PortPool>,
+    pub(super) ports: RtpPorts,
     lockouts: Mutex<Lockouts>,
     runtime: tokio::runtime::Handle,
 }
@@ -42,14 +34,14 @@ pub struct VoicemailService {
 }
 
 impl VoicemailService {
-    /// The service; its calls run on the current runtime. `rtp_ports` is `[sip] rtp_ports`;
+    /// The service; its calls run on the current runtime, on ports of `rtp_ports`;
     /// the mailbox PIN is locked out like the menu key's, with `[voicemail]`'s limits.
     pub fn new(
         store: Store,
         mailboxes: Mailboxes,
         prompts: Prompts,
         config: VoicemailConfig,
-        rtp_ports: (u16, u16),
+        rtp_ports: RtpPorts,
     ) -> VoicemailService {
         let lockout = config.lockout();
         let shared = Shared {
@@ -57,7 +49,7 @@ impl VoicemailService {
             mailboxes,
             prompts,
             config,
-            ports: Mutex::new(PortPool::new(rtp_ports.0, rtp_ports.1)),
+            ports: rtp_ports,
             lockouts: Mutex::new(Lockouts::new(&lockout)),
             runtime: tokio::runtime::Handle::current(),
         };
@@ -75,27 +67,6 @@ impl Answerer for VoicemailService {
 }
 
 impl Shared {
-    /// A socket on a free even port of the pool at `ip`.
-    pub(super) async fn bind(&self, ip: IpAddr) -> Option<(UdpSocket, u16)> {
-        for _ in 0..BIND_TRIES {
-            let port = self.ports.lock().ok()?.allocate()?;
-            match UdpSocket::bind((ip, port)).await {
-                Ok(socket) => return Some((socket, port)),
-                Err(e) => {
-                    tracing::debug!("voicemail: RTP port {port}: {e}");
-                    self.release(port);
-                }
-            }
-        }
-        None
-    }
-
-    pub(super) fn release(&self, port: u16) {
-        if let Ok(mut ports) = self.ports.lock() {
-            ports.release(port);
-        }
-    }
-
     /// Reserves a PIN attempt for mailbox `extension` from `device`; None while locked.
     pub(super) fn begin_attempt(
         &self,

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::Driver;
@@ -31,16 +32,25 @@ pub struct LocalCall {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalReply {
     Answer(MediaAnswer),
+    /// The answer to the caller's re-offer ([`LocalSignal::Offer`]).
+    Reanswer(MediaAnswer),
+    /// A re-INVITE of ours with this SDP offer; the outcome comes as [`LocalSignal::Answered`].
+    Reoffer(String),
     HangUp,
 }
 
 /// From the SIP side to the application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalSignal {
     /// The caller hung up (or went away before the answer).
     Ended,
     /// A digit sent as SIP INFO.
     Dtmf(char),
+    /// The caller re-INVITEs with this offer (only to applications that read offers): answer
+    /// with [`LocalReply::Reanswer`].
+    Offer(Bytes),
+    /// The caller's answer to our [`LocalReply::Reoffer`], or its final status.
+    Answered(Result<Bytes, u16>),
 }
 
 /// The driver's state for local calls.
@@ -90,6 +100,10 @@ impl Driver {
     pub(super) fn local_reply(&mut self, key: u64, reply: LocalReply) {
         match reply {
             LocalReply::Answer(answer) => self.endpoint.handle_local_answer(key, answer, now()),
+            LocalReply::Reanswer(answer) => {
+                self.endpoint.handle_local_reanswer(key, answer, now());
+            }
+            LocalReply::Reoffer(sdp) => self.endpoint.reoffer_locally(key, &sdp, now()),
             LocalReply::HangUp => {
                 self.locals.running.remove(&key);
                 self.endpoint.hang_up(key, now());
@@ -102,8 +116,9 @@ impl Driver {
         let Some(tx) = self.locals.running.get(&key) else {
             return;
         };
+        let ended = signal == LocalSignal::Ended;
         let _ = tx.send(signal);
-        if signal == LocalSignal::Ended {
+        if ended {
             self.locals.running.remove(&key);
         }
     }

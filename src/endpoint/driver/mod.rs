@@ -368,6 +368,12 @@ impl Driver {
             EndpointEvent::CallEnded(ended) => self.record_call(*ended),
             EndpointEvent::Answer(request) => self.start_local(*request),
             EndpointEvent::LocalEnded { key } => self.local_signal(key, LocalSignal::Ended),
+            EndpointEvent::LocalOffer { key, offer } => {
+                self.local_signal(key, LocalSignal::Offer(offer));
+            }
+            EndpointEvent::LocalAnswered { key, answer } => {
+                self.local_signal(key, LocalSignal::Answered(answer));
+            }
             EndpointEvent::LocalDtmf { key, digit } => {
                 self.local_signal(key, LocalSignal::Dtmf(digit));
             }
