@@ -107,13 +107,8 @@ impl Call {
         })
     }
 
-    /// Sends the INVITE with our audio offer.
+    /// Sends an INVITE with an offer: the first, or once answered a re-INVITE in the dialog.
     pub fn invite(&mut self, sdp: &str, now: Instant) -> anyhow::Result<()> {
-        self.send("INVITE", Some(sdp), now)
-    }
-
-    /// Sends a re-INVITE in the dialog with a new offer.
-    pub fn reinvite(&mut self, sdp: &str, now: Instant) -> anyhow::Result<()> {
         self.send("INVITE", Some(sdp), now)
     }
 
@@ -161,7 +156,7 @@ impl Call {
 
     /// Reads every datagram waiting on the socket, fires due timers, sends what is due.
     pub fn poll(&mut self, now: Instant) -> anyhow::Result<()> {
-        let mut buf = vec![0u8; 65_535];
+        let mut buf = [0u8; 65_535];
         loop {
             match self.socket.recv_from(&mut buf) {
                 Ok((n, from)) => self.handle_datagram(&buf[..n], from, now)?,

@@ -189,7 +189,7 @@ impl Session {
             Mode::T38 => {
                 let version = self.next_version();
                 let offer = sdp::t38(&self.our_t38()?, version, None);
-                self.call.reinvite(&offer, t)
+                self.call.invite(&offer, t)
             }
             Mode::Cng | Mode::Audio => self.start_audio(),
         }
