@@ -55,14 +55,22 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         .await
         .context("fax")?;
     let prompts = crate::voicemail::Prompts::load(&config.server.data_dir).context("prompts")?;
-    let answerer: Arc<dyn crate::endpoint::driver::local::Answerer> =
-        Arc::new(crate::voicemail::VoicemailService::new(
+    let rtp_ports = crate::media::RtpPorts::new(config.sip.rtp_ports);
+    let answerer = Arc::new(crate::endpoint::driver::local::ByApp {
+        voicemail: Arc::new(crate::voicemail::VoicemailService::new(
             store.clone(),
             voicemail.clone(),
             prompts,
             config.voicemail.clone(),
-            crate::media::RtpPorts::new(config.sip.rtp_ports),
-        ));
+            rtp_ports.clone(),
+        )),
+        fax: Arc::new(crate::fax::FaxService::new(
+            store.clone(),
+            fax.clone(),
+            config.fax.clone(),
+            rtp_ports,
+        )),
+    });
     let http = net::bind_tcp(config.http.listen, "HTTP").await?;
     let tftp = net::Udp::bind(config.tftp.listen, "TFTP").await?;
     let (sip_udp, sip_tcp) = bind_sip(&config).await?;

@@ -6,6 +6,7 @@
 //! whether a key is missing or no file is given at all.
 
 mod calls;
+mod fax;
 mod menu;
 mod provisioning;
 mod section;
@@ -20,6 +21,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use calls::CallsConfig;
+pub use fax::FaxConfig;
 pub use menu::MenuConfig;
 pub use provisioning::{ProvisioningConfig, TIMEZONES, TftpConfig, TimeZone};
 use section::{Problems, Section};
@@ -43,6 +45,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub calls: CallsConfig,
     pub voicemail: VoicemailConfig,
+    pub fax: FaxConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +138,7 @@ impl Config {
         let store = store(Section::take(&mut root, "store", &mut problems));
         let calls = calls::calls(Section::take(&mut root, "calls", &mut problems));
         let voicemail = voicemail::voicemail(Section::take(&mut root, "voicemail", &mut problems));
+        let fax = fax::fax(Section::take(&mut root, "fax", &mut problems));
         for key in root.keys() {
             problems.push(key, "unknown table");
         }
@@ -149,6 +153,7 @@ impl Config {
             store,
             calls,
             voicemail,
+            fax,
         })
     }
 

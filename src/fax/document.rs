@@ -39,6 +39,21 @@ pub struct FaxMetadata {
     pub result: String,
 }
 
+impl FaxMetadata {
+    /// What `reception`, which lasted `duration`, says.
+    pub fn of(reception: &Reception, duration: Duration) -> FaxMetadata {
+        FaxMetadata {
+            pages: reception.pages,
+            remote_station_id: reception.remote_station_id.clone(),
+            bit_rate: reception.bit_rate,
+            ecm: reception.ecm,
+            duration,
+            completion_code: reception.completion_code,
+            result: reception.completion_text.clone(),
+        }
+    }
+}
+
 /// The document to mail (none if not a single page arrived) and its metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaxDocument {
@@ -57,15 +72,7 @@ pub fn write_document(
     reception: &Reception,
     duration: Duration,
 ) -> Result<FaxDocument, FaxError> {
-    let metadata = FaxMetadata {
-        pages: reception.pages,
-        remote_station_id: reception.remote_station_id.clone(),
-        bit_rate: reception.bit_rate,
-        ecm: reception.ecm,
-        duration,
-        completion_code: reception.completion_code,
-        result: reception.completion_text.clone(),
-    };
+    let metadata = FaxMetadata::of(reception, duration);
     let io = |source| FaxError::Io {
         path: tiff.to_path_buf(),
         source,

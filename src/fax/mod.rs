@@ -21,11 +21,13 @@
 //! Over audio the same with [`AudioTerminal`]: every 20 ms `handle_audio(&160 samples)` (or
 //! `handle_missing(160)` for a lost packet) and `poll_audio(&mut [0; 160])` for the frame to send.
 
+mod call;
 pub mod document;
 mod inbox;
 mod inbox_deposit;
 mod inbox_service;
 pub mod sdp;
+mod service;
 pub mod spandsp;
 
 #[cfg(test)]
@@ -42,6 +44,7 @@ pub use document::{DocumentFormat, FaxDocument, FaxMetadata, write_document};
 pub use inbox::{
     FaxFileFormat, FaxId, FaxInbox, FaxInboxService, FaxInfo, FaxMailState, InboxError, ReceivedFax,
 };
+pub use service::FaxService;
 pub use spandsp::{AudioTerminal, CngDetector, OutgoingIfp, T38Params, T38Terminal};
 
 /// One 20 ms step of the session clock, in 8 kHz samples.

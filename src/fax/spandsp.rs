@@ -139,6 +139,17 @@ unsafe extern "C" fn on_phase_e(user_data: *mut c_void, completion_code: c_int) 
     }
 }
 
+/// Ends the T.30 session of the terminal owning `ctx` (spandsp's `t30_terminate` runs phase E,
+/// which closes the received file) and takes its result.
+fn terminate(ctx: &mut ContextBox) -> Option<Reception> {
+    if let Some(t30) = ctx.get().t30 {
+        // SAFETY: the T.30 state lives inside the terminal owning this context; the phase E
+        // callback it makes writes into the context, which no Rust borrow holds meanwhile.
+        unsafe { sys::t30_terminate(t30.as_ptr()) };
+    }
+    ctx.get().finished.take()
+}
+
 /// Reads the statistics of a finished session.
 unsafe fn reception(t30: NonNull<sys::t30_state_t>, code: c_int) -> Reception {
     let mut stats = std::mem::MaybeUninit::<sys::t30_stats_t>::zeroed();
@@ -316,6 +327,13 @@ impl T38Terminal {
         self.ctx.get().finished.take()
     }
 
+    /// The call is over (the caller hung up, or time ran out): T.30 ends where it is, with
+    /// `T30_ERR_CALLDROPPED` unless the end of the procedure was already seen, and the result
+    /// comes out (the TIFF holds the pages complete so far).
+    pub fn terminate(&mut self) -> Option<Reception> {
+        terminate(&mut self.ctx)
+    }
+
     /// Pages received or sent so far (for progress; the result has the final count).
     pub fn pages_so_far(&mut self) -> u32 {
         self.ctx.get().t30.map_or(0, |t30| {
@@ -407,6 +425,11 @@ impl AudioTerminal {
     /// The session's result, once T.30 reached phase E (given once).
     pub fn poll_result(&mut self) -> Option<Reception> {
         self.ctx.get().finished.take()
+    }
+
+    /// As [`T38Terminal::terminate`].
+    pub fn terminate(&mut self) -> Option<Reception> {
+        terminate(&mut self.ctx)
     }
 }
 

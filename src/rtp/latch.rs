@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 pub const LEARN_PACKETS: u8 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Verdict {
+pub(crate) enum Verdict {
     Accept,
     Learning,
     Stranger,
@@ -35,14 +35,14 @@ struct Candidate {
 }
 
 #[derive(Debug)]
-pub(super) struct Latch {
+pub(crate) struct Latch {
     negotiated: SocketAddr,
     latched: Option<SocketAddr>,
     candidate: Option<Candidate>,
 }
 
 impl Latch {
-    pub(super) fn new(negotiated: SocketAddr) -> Latch {
+    pub(crate) fn new(negotiated: SocketAddr) -> Latch {
         Latch {
             negotiated: canonical(negotiated),
             latched: None,
@@ -51,7 +51,7 @@ impl Latch {
     }
 
     /// Decides about one packet from `from`.
-    pub(super) fn check(&mut self, from: SocketAddr, ssrc: u32, sequence: u16) -> Verdict {
+    pub(crate) fn check(&mut self, from: SocketAddr, ssrc: u32, sequence: u16) -> Verdict {
         let from = canonical(from);
         if let Some(latched) = self.latched {
             return if from == latched {
@@ -88,7 +88,7 @@ impl Latch {
     }
 
     /// Where media goes: the latched source, else the negotiated address.
-    pub(super) fn destination(&self) -> SocketAddr {
+    pub(crate) fn destination(&self) -> SocketAddr {
         self.latched.unwrap_or(self.negotiated)
     }
 

@@ -30,6 +30,7 @@ mod tests;
 pub use event::{EVENT_LEN, Event as TelephoneEvent, code as dtmf_code, digit as dtmf_digit};
 pub use jitter::{FRAME, Frame, MAX_AHEAD, MAX_BEHIND, WINDOW};
 pub use latch::LEARN_PACKETS;
+pub(crate) use latch::{Latch, Verdict};
 pub use packet::{Extension, HEADER_LEN, Packet};
 pub use session::{Event, Session, SessionParams, Stats, Transmit};
 

@@ -1,5 +1,5 @@
-//! Key presses (and a lossy tone) as pcap files for sipp's `play_pcap_audio`: RFC 4733 telephone-events
-//! (payload type 101, as the test scenarios offer it) in Ethernet/IPv4/UDP frames, the way
+//! Key presses (and tones: a lossy one, a fax machine's CNG) as pcap files for sipp's
+//! `play_pcap_audio`: RFC 4733 telephone-events (payload type 101, as the test scenarios offer it) in Ethernet/IPv4/UDP frames, the way
 //! sipp's own `dtmf_2833_N.pcap` are made. sipp replays a pcap as recorded, so each press gets
 //! a file of its own with later RTP timestamps and sequence numbers: a receiver takes a
 //! second press from the same file for a retransmission of the first.
@@ -43,18 +43,7 @@ pub(crate) fn write_lossy_tone(
     let tone: Vec<i16> = (0..seconds * 8000)
         .map(|i| (8_000.0 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / 8000.0).sin()) as i16)
         .collect();
-    let mut packets: Vec<(u32, Vec<u8>)> = tone
-        .chunks(160)
-        .enumerate()
-        .map(|(n, frame)| {
-            let mut rtp = vec![0x80, if n == 0 { 0x88 } else { 8 }];
-            rtp.extend_from_slice(&(1000 + n as u16).to_be_bytes());
-            rtp.extend_from_slice(&(n as u32 * 160).to_be_bytes());
-            rtp.extend_from_slice(&SSRC.wrapping_add(1).to_be_bytes());
-            zentrale::media::Codec::Pcma.encode(frame, &mut rtp);
-            (n as u32 * 20_000, rtp)
-        })
-        .collect();
+    let mut packets = alaw_packets(&tone);
     for n in (swap_every..packets.len()).step_by(swap_every) {
         // The later packet first, the earlier one 20 ms late (at the later one's time).
         let (a, b) = (packets[n - 1].1.clone(), packets[n].1.clone());
@@ -71,6 +60,35 @@ pub(crate) fn write_lossy_tone(
     let lost = before - kept.len();
     std::fs::write(dir.join(name), pcap(&kept)).expect("pcap");
     lost
+}
+
+/// Writes `name`: `seconds` of a fax machine's calling tone CNG as A-law RTP: 1100 Hz, 0.5 s
+/// on, 3 s off (T.30's cadence, as spandsp's modem_connect_tones.c gives it).
+pub(crate) fn write_cng(dir: &Path, name: &str, seconds: usize) {
+    let tone: Vec<i16> = (0..seconds * 8000)
+        .map(|i| {
+            let on = i % 28_000 < 4_000;
+            let s = (2.0 * std::f64::consts::PI * 1100.0 * i as f64 / 8000.0).sin();
+            if on { (8_000.0 * s) as i16 } else { 0 }
+        })
+        .collect();
+    std::fs::write(dir.join(name), pcap(&alaw_packets(&tone))).expect("pcap");
+}
+
+/// `samples` as A-law RTP packets (payload type 8) 20 ms apart: (time offset in µs, packet).
+fn alaw_packets(samples: &[i16]) -> Vec<(u32, Vec<u8>)> {
+    samples
+        .chunks(160)
+        .enumerate()
+        .map(|(n, frame)| {
+            let mut rtp = vec![0x80, if n == 0 { 0x88 } else { 8 }];
+            rtp.extend_from_slice(&(1000 + n as u16).to_be_bytes());
+            rtp.extend_from_slice(&(n as u32 * 160).to_be_bytes());
+            rtp.extend_from_slice(&SSRC.wrapping_add(1).to_be_bytes());
+            zentrale::media::Codec::Pcma.encode(frame, &mut rtp);
+            (n as u32 * 20_000, rtp)
+        })
+        .collect()
 }
 
 /// The RTP packets of one press, 20 ms apart: (time offset in µs, packet).

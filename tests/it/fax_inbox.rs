@@ -127,7 +127,7 @@ impl Library {
 }
 
 /// A user with a password (to log in as the owner) and a virtual fax device.
-fn fax_user(d: &Daemon, name: &str, lang: &str, email: Option<&str>, device: Value) {
+pub(crate) fn fax_user(d: &Daemon, name: &str, lang: &str, email: Option<&str>, device: Value) {
     let body = json!({"username": name, "display_name": format!("{name} Schmidt"),
         "password": format!("{name}-pw-123"), "language": lang, "email": email,
         "fax_extension": device["extension"]});
@@ -137,7 +137,7 @@ fn fax_user(d: &Daemon, name: &str, lang: &str, email: Option<&str>, device: Val
     assert_eq!(status, 200, "{answer}");
 }
 
-fn inbox(d: &Daemon, user: &str) -> Vec<Value> {
+pub(crate) fn inbox(d: &Daemon, user: &str) -> Vec<Value> {
     let (status, list) = d.call("GET", &format!("/api/v1/users/{user}/fax/inbox"), None);
     assert_eq!(status, 200, "{list}");
     list.as_array().expect("list").clone()

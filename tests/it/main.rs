@@ -11,6 +11,7 @@ mod dtmf_pcap;
 mod fax_calls;
 mod fax_inbox;
 mod fax_peer;
+mod fax_sip;
 mod forwarding_calls;
 mod harness;
 mod import;

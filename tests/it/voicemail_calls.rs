@@ -171,7 +171,7 @@ fn assert_heard_something(dir: &Path) {
 
 /// `cmd` (from [`crate::sip::sipp_command`]) with `args` before its own (the target stays
 /// last).
-fn with_args(cmd: &std::process::Command, args: &[&str]) -> std::process::Command {
+pub(crate) fn with_args(cmd: &std::process::Command, args: &[&str]) -> std::process::Command {
     let mut more = std::process::Command::new(cmd.get_program());
     if let Some(dir) = cmd.get_current_dir() {
         more.current_dir(dir);
@@ -183,7 +183,7 @@ fn with_args(cmd: &std::process::Command, args: &[&str]) -> std::process::Comman
 }
 
 /// An even UDP port nothing uses now (sipp's RTP port; its RTCP would be the next one).
-fn media_port() -> String {
+pub(crate) fn media_port() -> String {
     loop {
         let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
         let port = socket.local_addr().expect("addr").port();

@@ -58,6 +58,9 @@ impl Driver {
         };
         tracing::info!("sip: device {device} calls {dialled}");
         if let Destination::Number(number) = target {
+            if let Some(fax) = self.fax_at(&number).await? {
+                return Ok(Route::Local(fax));
+            }
             // Nothing of ours at that number: out through the trunk its prefix picks.
             return Ok(match self.endpoint.trunk_for(&number) {
                 Some(trunk) => Route::Trunk {
@@ -142,10 +145,22 @@ impl Driver {
             DidTarget::Team(name) => Ok(Destination::Team(name.clone())),
         };
         let route = match found {
-            Ok(Destination::Number(_)) => {
-                tracing::warn!("sip: a trunk DID leads to {target:?}, which is no user or team");
-                Ok(Route::Refuse(404, "Not Found"))
-            }
+            Ok(Destination::Number(number)) => match self.fax_at(&number).await {
+                Ok(Some(fax)) => {
+                    tracing::info!(
+                        "sip: a call from outside ({}) for fax {number}",
+                        caller.number
+                    );
+                    Ok(Route::Local(fax))
+                }
+                Ok(None) => {
+                    tracing::warn!(
+                        "sip: a trunk DID leads to {target:?}, which is no user or team"
+                    );
+                    Ok(Route::Refuse(404, "Not Found"))
+                }
+                Err(e) => Err(e),
+            },
             Ok(dest) => {
                 tracing::info!("sip: a call from outside ({}) for {dest:?}", caller.number);
                 (self.dispatch_route(dest, CallClass::External, Caller::default(), caller)).await

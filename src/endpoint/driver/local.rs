@@ -10,12 +10,31 @@ use tokio::sync::mpsc;
 
 use super::Driver;
 use crate::clock::now;
-use crate::endpoint::local::{AnswerRequest, MediaAnswer};
+use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
+use crate::store::StoreError;
+use crate::store::routing::Dialled;
 
 /// What runs the calls answered locally.
 pub trait Answerer: Send + Sync + std::fmt::Debug {
     /// Takes over `call`; it must answer through `call.replies` (soon: the caller waits).
     fn start(&self, call: LocalCall);
+}
+
+/// The answerers by application: calls to a fax extension to `fax`, the rest (voicemail, the
+/// mailbox) to `voicemail`.
+#[derive(Debug)]
+pub struct ByApp {
+    pub voicemail: Arc<dyn Answerer>,
+    pub fax: Arc<dyn Answerer>,
+}
+
+impl Answerer for ByApp {
+    fn start(&self, call: LocalCall) {
+        match call.request.app {
+            App::Fax { .. } => self.fax.start(call),
+            App::Voicemail { .. } | App::Mailbox { .. } => self.voicemail.start(call),
+        }
+    }
 }
 
 /// One call handed to the [`Answerer`].
@@ -109,6 +128,14 @@ impl Driver {
                 self.endpoint.hang_up(key, now());
             }
         }
+    }
+
+    /// The fax device whose extension `number` is: the application that answers a call to it.
+    pub(super) async fn fax_at(&self, number: &str) -> Result<Option<App>, StoreError> {
+        Ok(match self.store.dialled(number).await? {
+            Dialled::Fax(user) => Some(App::Fax { user }),
+            _ => None,
+        })
     }
 
     /// What the caller of a local call did.
