@@ -189,7 +189,7 @@ def report(args, single, single_wall, reports, wall, samples, usage, docs):
     for r in [r for r in reports if r["exit"] != 0][:5]:
         print(f"    failed: {r.get('completion_text')} ({r.get('error')})")
     print(f"documents in the inboxes: {entries} ({pages} pages), identical to the chart (tiffcmp -t): "
-          f"{identical} (target {args.faxes})")
+          f"{identical} (target {args.faxes + 1}: the single one's too)")
     peak_rss = max((s[2] for s in samples), default=rss0)
     if len(samples) >= 2:
         (t0, c0, _), (t1, c1, _) = samples[0], samples[-1]
