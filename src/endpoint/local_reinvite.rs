@@ -55,11 +55,17 @@ impl Endpoint {
         request: &Request,
         now: Instant,
     ) -> Option<Response> {
+        let first_offer = self.calls.get(&key)?.invite.body.clone();
         let a = self.answered_mut(key)?;
         if let Some(contact) = request.head.contact.addresses().first() {
             a.dialog.target = contact.uri.to_string();
         }
         if !a.reoffers {
+            if !same_streams(&first_offer, &request.body) {
+                // Our answer has the first offer's streams; another set (T.38 in place of
+                // audio) cannot get it (RFC 3264 §6, §8), and the application cannot change.
+                return Some(reply(request, 488, "Not Acceptable Here"));
+            }
             let mut again = a.ok.clone();
             again.head.cseq = request.head.cseq.clone();
             again.head.via = request.head.via.clone();
@@ -231,6 +237,22 @@ impl Endpoint {
             let _ = self.transactions.respond(&server, ended, now);
         }
     }
+}
+
+/// Whether re-offer `again` has the streams of `first` (the kinds of its `m=` lines, in order,
+/// and which are on): an empty re-offer asks for our offer, which ours answers too.
+fn same_streams(first: &[u8], again: &[u8]) -> bool {
+    if again.is_empty() {
+        return true;
+    }
+    let streams = |body: &[u8]| {
+        crate::media::parse_offer(body).ok().map(|offer| {
+            (offer.media.iter())
+                .map(|m| (m.kind.clone(), m.port != 0))
+                .collect::<Vec<_>>()
+        })
+    };
+    matches!((streams(first), streams(again)), (Some(a), Some(b)) if a == b)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::*;
 use crate::endpoint::invite::tests::{WALL, caller, endpoint, sent};
 use crate::endpoint::local::App;
-use crate::endpoint::local::tests::{answered, events, in_dialog, local_call};
+use crate::endpoint::local::tests::{SDP, answered, events, in_dialog, local_call};
 use crate::sip::Timers;
 
 const T38: &str = "v=0\r\nc=IN IP4 192.0.2.10\r\nm=image 4000 udptl t38\r\n";
@@ -193,7 +193,7 @@ fn glare_and_a_refusal_of_our_reoffer_come_back_as_statuses() {
 }
 
 #[test]
-fn a_mailbox_call_gets_its_first_answer_again_without_asking_the_application() {
+fn a_mailbox_call_gets_its_first_answer_again_and_other_streams_get_488() {
     let mut e = endpoint();
     let now = crate::clock::now();
     let app = App::Mailbox {
@@ -202,13 +202,16 @@ fn a_mailbox_call_gets_its_first_answer_again_without_asking_the_application() {
     };
     let key = local_call(&mut e, app, now);
     let ok = answered(&mut e, key, now);
-    e.handle_message(
-        &in_dialog(&ok, "INVITE", 3, sdp_header(), T38),
-        caller(),
-        now,
-        WALL,
-    );
-    assert!(sent(&mut e).iter().any(|m| m.starts_with("SIP/2.0 200 OK")));
+    // The caller's first offer again (a session refresh): our first answer again.
+    let refresh = in_dialog(&ok, "INVITE", 3, sdp_header(), "v=0\n");
+    e.handle_message(&refresh, caller(), now, WALL);
+    let out = sent(&mut e);
+    let again = out.iter().find(|m| m.starts_with("SIP/2.0 200 OK"));
+    assert!(again.is_some_and(|m| m.ends_with(SDP)), "{out:?}");
+    // T.38 in place of audio: voicemail cannot, and says so (RFC 3264 §6).
+    let t38 = in_dialog(&ok, "INVITE", 4, sdp_header(), T38);
+    e.handle_message(&t38, caller(), now, WALL);
+    assert!(sent(&mut e).iter().any(|m| m.starts_with("SIP/2.0 488")));
     assert!(
         !events(&mut e)
             .iter()
