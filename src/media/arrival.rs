@@ -21,8 +21,9 @@ use tokio::net::UdpSocket;
 
 use crate::clock::Instant;
 
-/// An age beyond this is not believed (a wall clock stepped while the datagram waited).
-const MAX_AGE: Duration = Duration::from_secs(1);
+/// An age beyond this is not believed (a wall clock stepped while the datagram waited); a
+/// socket's receive buffer holds a few seconds of a call's packets.
+const MAX_AGE: Duration = Duration::from_secs(10);
 
 /// One datagram: its length in the buffer, its source, and how long it waited in the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

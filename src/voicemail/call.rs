@@ -75,6 +75,12 @@ struct Call {
     waited: Duration,
 }
 
+/// How long the jitter buffer waits for a missing packet before its frame is recorded as
+/// silence. Nobody listens live, so waiting costs only a little memory: the fixed buffer's
+/// default size in Asterisk (`JITTERBUFFER` function, `max_size`, 200 ms), which keeps a
+/// packet that Wi-Fi or a busy sender held back by a few frames in the message.
+const JITTER_WINDOW: Duration = Duration::from_millis(200);
+
 /// Datagrams read in one go before time is acted on: a 20 ms stream has one or two waiting.
 const MAX_WAITING: usize = 64;
 
@@ -134,7 +140,7 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
     let stats = call.media.session.stats();
     tracing::info!(
         "voicemail: call {key} ended: {} packets received, {} accepted, {} lost, {} late, \
-         {} overflow; recorded {} samples ({} concealed); read up to {} ms after arrival",
+         {} overflow; recorded {} samples ({} concealed); arrived up to {} ms behind, read up to {} ms after arrival",
         stats.received,
         stats.accepted,
         stats.lost,
@@ -142,6 +148,7 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
         stats.overflow,
         call.recorded,
         call.recorded_concealed,
+        stats.most_behind.as_millis(),
         call.waited.as_millis()
     );
     tracing::debug!("voicemail: call {key} ended: {stats:?}");
@@ -191,7 +198,7 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         remote: answer.remote,
         ssrc: rand::random(),
     };
-    let session = Session::new(params, now());
+    let session = Session::new(params, now()).with_window(JITTER_WINDOW);
     Ok((Media { lease, session }, answer.sdp))
 }
 
