@@ -36,7 +36,14 @@
 #   At 1,000 zentrale's threads were runnable but got ~0.13-0.27 cores: sipp's 1,000 sender
 #   threads outweigh its few in the kernel's per-thread fair share (load average 90-144; thread
 #   states sampled from /proc: workers in R, not in D). --rt runs zentrale SCHED_RR to show
-#   what it does when it gets the CPU it asks for, as on a machine of its own.
+#   what it does when it gets the CPU it asks for, as on a machine of its own:
+#   1000   base --rt  0 lost, 290,794 late   zentrale 1.09 cores, sipp 0.88   402 KB/call
+#   1000   new  --rt  0 lost, 160,532 late   zentrale 1.10 cores, sipp 0.99    60 KB/call
+#          (new: read at most 12 ms after arrival, so every late packet reached the socket
+#           late: up to 1,195 ms behind, sipp's senders starved of the second core)
+#   So zentrale wants ~1.1 cores for 1,000 recordings (1.1 ms of CPU per call-second, about
+#   11 us a packet counting the greeting's sends) and sipp ~1.3: more than 2 cores. Next: a
+#   profile of zentrale's per-packet cost (perf record on the --rt run).
 # Frame: 1,000 calls are 50,000 packets/s each way; rustpbx relays ~500 calls per core. No
 # recording peer is installable (Asterisk is not in Debian 12, FreeSWITCH never was).
 set -euo pipefail
