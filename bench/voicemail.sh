@@ -2,7 +2,7 @@
 # Voicemail benchmark: concurrent recordings with zero lost packets (issue 14, Speed).
 #
 # How to run (as root: sipp replays pcaps through a raw socket), from anywhere:
-#   bench/voicemail.sh [--calls 1000] [--rate 50] [--speech 30] [--keep] [--binary PATH]
+#   bench/voicemail.sh [--calls 1000] [--rate 50] [--speech 30] [--keep] [--binary PATH] [--rt]
 #   It installs sipp if missing (Debian sip-tester: not in scripts/setup-debian.sh, CI does not
 #   need it), builds the release binary and runs bench/voicemail.py, which prints the figures.
 #
@@ -26,6 +26,24 @@
 #                       389,711 kernel receive-buffer drops and zentrale at only 0.16 cores:
 #                       its runtime threads were blocked, not short of CPU (see the report
 #                       of helper-17: WAV writes on the runtime's threads).
+# 2026-12-04 evening, helper-19 (kernel arrival stamps, 200 ms jitter window, hold-back sized
+# by max_silence), runs back to back with the commit before (base), others compiling:
+#   calls  build  lost  late     not in a WAV  zentrale cores  RSS/call  most behind / waited
+#    200   base   0     0        0             0.11            413 KB    (not logged)
+#    200   new    0     0        0             0.11            126 KB    25 ms / 8 ms
+#   1000   base   0     309,304  390,745       0.27            361 KB    (not logged)
+#   1000   new    311,823 (kernel drops 371,705) 13,759 late   0.13      62 KB  1,197 ms / 10 s
+#   At 1,000 zentrale's threads were runnable but got ~0.13-0.27 cores: sipp's 1,000 sender
+#   threads outweigh its few in the kernel's per-thread fair share (load average 90-144; thread
+#   states sampled from /proc: workers in R, not in D). --rt runs zentrale SCHED_RR to show
+#   what it does when it gets the CPU it asks for, as on a machine of its own:
+#   1000   base --rt  0 lost, 290,794 late   zentrale 1.09 cores, sipp 0.88   402 KB/call
+#   1000   new  --rt  0 lost, 160,532 late   zentrale 1.10 cores, sipp 0.99    60 KB/call
+#          (new: read at most 12 ms after arrival, so every late packet reached the socket
+#           late: up to 1,195 ms behind, sipp's senders starved of the second core)
+#   So zentrale wants ~1.1 cores for 1,000 recordings (1.1 ms of CPU per call-second, about
+#   11 us a packet counting the greeting's sends) and sipp ~1.3: more than 2 cores. Next: a
+#   profile of zentrale's per-packet cost (perf record on the --rt run).
 # Frame: 1,000 calls are 50,000 packets/s each way; rustpbx relays ~500 calls per core. No
 # recording peer is installable (Asterisk is not in Debian 12, FreeSWITCH never was).
 set -euo pipefail

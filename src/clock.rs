@@ -87,6 +87,14 @@ impl UnixTime {
     }
 }
 
+/// How long ago the wall-clock moment `at` (since the Unix epoch; a kernel timestamp such as
+/// `SO_TIMESTAMPNS`'s) was; zero for a moment not yet past.
+#[allow(clippy::disallowed_methods)] // the wall clock, to age a kernel timestamp
+pub fn wall_age(at: Duration) -> Duration {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.unwrap_or_default().saturating_sub(at)
+}
+
 impl std::fmt::Display for UnixTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)

@@ -2,13 +2,13 @@
 //! timestamp, released as 20 ms frames in timestamp order.
 //!
 //! * A frame goes out as soon as all its samples are there. A frame with a hole waits until
-//!   [`WINDOW`] after the hole's samples were due, then goes out with silence in the hole: a
+//!   the window ([`WINDOW`] unless set) after the hole's samples were due, then goes out with silence in the hole: a
 //!   lost packet becomes silence of its length, and while nothing arrives at all (also before
 //!   the first packet), silence frames keep coming in real time, so the audio lasts as long as
 //!   the call did.
 //! * "Due" follows the earliest arrivals: the line `arrival - timestamp` is moved earlier by any
 //!   packet that beats it, and later by a packet that missed its frame (so a sender whose clock
-//!   runs slow costs one late packet per [`WINDOW`] of drift, not all of them).
+//!   runs slow costs one late packet per window of drift, not all of them).
 //! * 60 ms is three 20 ms packets: it absorbs the reordering and jitter of an office LAN or a
 //!   decent Internet path (a few tens of ms) while a '#' or a hang-up still ends the recording
 //!   quickly; recordings need no lower latency than that, calls to humans need no more.
@@ -29,7 +29,8 @@ use super::session::{Event, Stats};
 
 /// Samples per frame: 20 ms at 8 kHz.
 pub const FRAME: usize = 160;
-/// How long a hole is waited for before it becomes silence.
+/// How long a hole is waited for before it becomes silence, unless the owner sets another
+/// ([`crate::rtp::Session::with_window`]).
 pub const WINDOW: Duration = Duration::from_millis(60);
 /// A packet further ahead of the next frame than this (in samples, 200 ms) starts a new
 /// timeline instead of being waited for.
@@ -83,13 +84,15 @@ impl Timeline {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Jitter {
     timeline: Option<Timeline>,
     /// Decoded packets by the position of their first sample; every key is at or after `next`.
     held: BTreeMap<u64, Vec<i16>>,
     /// The position of the next frame's first sample.
     next: u64,
+    /// How long a hole is waited for.
+    window: Duration,
 }
 
 impl Jitter {
@@ -104,8 +107,14 @@ impl Jitter {
                 base_at: now,
                 base_pos: 0,
             }),
-            ..Jitter::default()
+            held: BTreeMap::new(),
+            next: 0,
+            window: WINDOW,
         }
+    }
+
+    pub(super) fn set_window(&mut self, window: Duration) {
+        self.window = window;
     }
 
     /// Places the samples of the packet (SSRC, RTP timestamp); frames are released by
@@ -127,6 +136,10 @@ impl Jitter {
         }
         let start = self.next as i64 + ahead;
         let end = start + samples.len() as i64;
+        if let Ok(position) = u64::try_from(start) {
+            let behind = now.saturating_duration_since(line.expected(position));
+            stats.most_behind = stats.most_behind.max(behind);
+        }
         if end <= self.next as i64 {
             stats.late += 1;
             self.set_line(now, start);
@@ -159,7 +172,7 @@ impl Jitter {
     ) {
         while let Some(line) = self.timeline {
             match self.first_hole() {
-                Some(hole) if now < line.expected(hole) + WINDOW => break,
+                Some(hole) if now < line.expected(hole) + self.window => break,
                 _ => self.emit(events, stats),
             }
         }
@@ -168,7 +181,7 @@ impl Jitter {
     /// When the next frame goes out even if its hole stays open.
     pub(super) fn deadline(&self) -> Option<Instant> {
         let line = self.timeline?;
-        Some(line.expected(self.first_hole()?) + WINDOW)
+        Some(line.expected(self.first_hole()?) + self.window)
     }
 
     /// Releases everything held, holes as silence, and stops the timeline (hang-up).

@@ -57,7 +57,6 @@ impl Sender {
 
     /// Drops what is queued; no `PlayDone` follows.
     pub(super) fn stop(&mut self) {
-        self.queue.clear();
         self.pause();
     }
 
@@ -108,7 +107,9 @@ impl Sender {
         self.next_at = Some(now);
     }
 
+    /// The end of a talkspurt; the queue's memory (a greeting is about 100 KB) goes back.
     fn pause(&mut self) {
+        self.queue = VecDeque::new();
         if let Some(at) = self.next_at.take() {
             self.paused_at = Some(at);
         }

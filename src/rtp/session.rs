@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::clock::Instant;
 use crate::media::Codec;
@@ -98,6 +99,9 @@ pub struct Stats {
     pub lost: u64,
     /// Samples released as silence for audio that did not arrive in time.
     pub concealed_samples: u64,
+    /// The most an audio packet arrived after the earliest-arrival line expected it: the
+    /// path's (and the sender's) worst jitter; beyond the window a packet is late.
+    pub most_behind: Duration,
     /// Packets sent.
     pub sent: u64,
 }
@@ -135,6 +139,13 @@ impl Session {
             last_heard: None,
             stats: Stats::default(),
         }
+    }
+
+    /// The same session with its jitter buffer waiting `window` for a missing packet (default
+    /// [`super::WINDOW`]).
+    pub fn with_window(mut self, window: Duration) -> Session {
+        self.jitter.set_window(window);
+        self
     }
 
     /// One datagram that arrived on the call's port.

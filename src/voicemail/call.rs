@@ -9,6 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -71,7 +72,18 @@ struct Call {
     /// bench/voicemail.py compares with the packets it sent).
     recorded: u64,
     recorded_concealed: u64,
+    /// The longest a datagram waited in the socket before the task read it.
+    waited: Duration,
 }
+
+/// How long the jitter buffer waits for a missing packet before its frame is recorded as
+/// silence. Nobody listens live, so waiting costs only a little memory: the fixed buffer's
+/// default size in Asterisk (`JITTERBUFFER` function, `max_size`, 200 ms), which keeps a
+/// packet that Wi-Fi or a busy sender held back by a few frames in the message.
+const JITTER_WINDOW: Duration = Duration::from_millis(200);
+
+/// Datagrams read in one go before time is acted on: a 20 ms stream has one or two waiting.
+const MAX_WAITING: usize = 64;
 
 /// Runs call `call` to its end.
 pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
@@ -120,6 +132,7 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
         hung_up: false,
         recorded: 0,
         recorded_concealed: 0,
+        waited: Duration::ZERO,
     };
     call.run(signals).await;
     if !call.caller_gone {
@@ -128,14 +141,16 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
     let stats = call.media.session.stats();
     tracing::info!(
         "voicemail: call {key} ended: {} packets received, {} accepted, {} lost, {} late, \
-         {} overflow; recorded {} samples ({} concealed)",
+         {} overflow; recorded {} samples ({} concealed); arrived up to {} ms behind, read up to {} ms after arrival",
         stats.received,
         stats.accepted,
         stats.lost,
         stats.late,
         stats.overflow,
         call.recorded,
-        call.recorded_concealed
+        call.recorded_concealed,
+        stats.most_behind.as_millis(),
+        call.waited.as_millis()
     );
     tracing::debug!("voicemail: call {key} ended: {stats:?}");
 }
@@ -165,6 +180,10 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         tracing::warn!("voicemail: call {}: no free RTP port", request.key);
         503u16
     })?;
+    if let Err(e) = sdp::stamp_arrivals(&lease.socket) {
+        // Without the kernel's stamps a datagram counts as arrived when it is read.
+        tracing::debug!("voicemail: call {}: SO_TIMESTAMPNS: {e}", request.key);
+    }
     let local = SocketAddr::new(request.local_ip, lease.port);
     let answer = match sdp::answer(&offer, local, rand::random::<u32>().into()) {
         Ok(answer) => answer,
@@ -180,8 +199,16 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         remote: answer.remote,
         ssrc: rand::random(),
     };
-    let session = Session::new(params, now());
+    let session = Session::new(params, now()).with_window(JITTER_WINDOW);
     Ok((Media { lease, session }, answer.sdp))
+}
+
+/// What a message's recording keeps in memory: the most the deposit core cuts off its end,
+/// which is the silence that ended it (less 200 ms) or the part of a frame that ran over the
+/// maximum length; a frame more for good measure.
+fn hold_back(config: &crate::config::VoicemailConfig) -> usize {
+    let silence = super::recording::samples_of(Limits::message(config).max_silence);
+    usize::try_from(silence).unwrap_or(usize::MAX) + 2 * crate::rtp::FRAME
 }
 
 /// The core for `app`: leave a message, or listen.
@@ -234,27 +261,62 @@ impl Call {
                     None => std::future::pending().await,
                 }
             };
+            // Whatever woke the task, the datagrams already waiting go in before any time is
+            // acted on: a packet that arrived before its frame's deadline is never late
+            // because the task was woken late (see `crate::media::recv_arrival`).
             tokio::select! {
-                received = self.media.lease.socket.recv_from(&mut buf) => {
-                    if let Ok((n, from)) = received {
-                        let data = buf.get(..n).unwrap_or_default();
-                        self.media.session.handle_datagram(from, data, now());
+                biased;
+                signal = signals.recv() => {
+                    self.receive_waiting(&mut buf);
+                    match signal {
+                        Some(LocalSignal::Dtmf(digit)) => self.core.handle_digit(digit, now()),
+                        Some(LocalSignal::Ended) | None => self.caller_left(),
+                        // Voicemail does not read re-offers: the endpoint answers them itself.
+                        Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
                     }
+                }
+                received = sdp::recv_arrival(&self.media.lease.socket, &mut buf) => {
+                    let t = now();
+                    if let Ok(got) = received {
+                        self.datagram(&buf, got, t);
+                    }
+                    self.receive_waiting(&mut buf);
+                    self.timeouts(t);
                 }
                 () = sleep => {
                     let t = now();
-                    self.media.session.handle_timeout(t);
-                    if self.core.poll_timeout().is_some_and(|at| at <= t) {
-                        self.core.handle_timeout(t);
-                    }
+                    self.receive_waiting(&mut buf);
+                    self.timeouts(t);
                 }
-                signal = signals.recv() => match signal {
-                    Some(LocalSignal::Dtmf(digit)) => self.core.handle_digit(digit, now()),
-                    Some(LocalSignal::Ended) | None => self.caller_left(),
-                    // Voicemail does not read re-offers: the endpoint answers them itself.
-                    Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
-                },
             }
+        }
+    }
+
+    /// Reads the datagrams waiting in the socket (a bounded number: a flood cannot hold the
+    /// task here).
+    fn receive_waiting(&mut self, buf: &mut [u8]) {
+        for _ in 0..MAX_WAITING {
+            let Ok(got) = sdp::try_recv_arrival(&self.media.lease.socket, buf) else {
+                return;
+            };
+            self.datagram(buf, got, now());
+        }
+    }
+
+    /// One datagram, read at `now`, into the session at its arrival time.
+    fn datagram(&mut self, buf: &[u8], got: sdp::Arrived, now: crate::clock::Instant) {
+        self.waited = self.waited.max(got.waited);
+        let data = buf.get(..got.len).unwrap_or_default();
+        self.media
+            .session
+            .handle_datagram(got.from, data, got.at(now));
+    }
+
+    /// Time moves on to `t` for the session and, when its deadline has come, the core.
+    fn timeouts(&mut self, t: crate::clock::Instant) {
+        self.media.session.handle_timeout(t);
+        if self.core.poll_timeout().is_some_and(|at| at <= t) {
+            self.core.handle_timeout(t);
         }
     }
 
@@ -417,7 +479,8 @@ impl Call {
     fn start_recording(&mut self) {
         self.taking = match &self.core {
             Core::Leave(_) => match self.shared.mailboxes.start_recording() {
-                Ok(rec) => {
+                Ok(mut rec) => {
+                    rec.hold_back(hold_back(&self.shared.config));
                     tracing::info!(
                         "voicemail: call {} records for user {}",
                         self.key,

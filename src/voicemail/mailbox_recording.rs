@@ -1,9 +1,10 @@
 //! A message being recorded: 8 kHz, 16-bit PCM, mono WAV (hound) in `<data_dir>/voicemail/tmp/`.
 //!
-//! The last [`TAIL_SAMPLES`] samples are held back in memory rather than written, so the
-//! silence that ended a message can be cut with [`Recording::drop_tail`] without rewriting the
-//! file (hound writes the header's sizes on finalize; a cut on disk would need hand-patched
-//! headers). Dropped without [`Recording::discard`] or a deposit, the file is removed too.
+//! The last samples (at most [`TAIL_SAMPLES`], fewer after [`Recording::hold_back`]) are held
+//! back in memory rather than written, so the silence that ended a message can be cut with
+//! [`Recording::drop_tail`] without rewriting the file (hound writes the header's sizes on
+//! finalize; a cut on disk would need hand-patched headers). Dropped without
+//! [`Recording::discard`] or a deposit, the file is removed too.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -36,6 +37,8 @@ pub struct Recording {
     writer: Option<Writer>,
     path: PathBuf,
     tail: VecDeque<i16>,
+    /// How many samples `tail` keeps back.
+    hold: usize,
     /// Samples written to the file (not counting the held-back tail).
     written: u64,
 }
@@ -53,15 +56,24 @@ impl Recording {
         Ok(Recording {
             writer: Some(writer),
             path,
-            tail: VecDeque::with_capacity(RATE as usize),
+            tail: VecDeque::new(),
+            hold: TAIL_SAMPLES,
             written: 0,
         })
+    }
+
+    /// Keeps only `samples` back in memory (at most [`TAIL_SAMPLES`]): as many as
+    /// [`Recording::drop_tail`] will be asked to cut. Memory per running recording is twice
+    /// this in bytes.
+    pub fn hold_back(&mut self, samples: usize) {
+        self.hold = samples.min(TAIL_SAMPLES);
+        self.tail.shrink_to(self.hold + self.hold / 4);
     }
 
     /// Appends 8 kHz samples. A full disk is [`MailboxError::Full`].
     pub fn push(&mut self, samples: &[i16]) -> Result<(), MailboxError> {
         self.tail.extend(samples);
-        let over = self.tail.len().saturating_sub(TAIL_SAMPLES);
+        let over = self.tail.len().saturating_sub(self.hold);
         if over > 0 {
             self.write_front(over)?;
         }
@@ -177,4 +189,37 @@ pub(super) fn write_wav(path: &Path, samples: &[i16]) -> Result<(), MailboxError
     rec.push(samples)?;
     rec.finish()?.keep();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wav_samples(path: &Path) -> Vec<i16> {
+        let reader = hound::WavReader::open(path).expect("a WAV");
+        reader
+            .into_samples()
+            .map(|s| s.expect("a sample"))
+            .collect()
+    }
+
+    #[test]
+    fn a_short_hold_back_still_cuts_its_tail_and_writes_the_rest_in_order() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut rec = Recording::create(dir.path().join("m.wav")).expect("created");
+        rec.hold_back(2_000);
+        let voice: Vec<i16> = (0..8_000).map(|i| (i % 1_000) as i16).collect();
+        for frame in voice.chunks(160) {
+            rec.push(frame).expect("pushed");
+        }
+        assert!(rec.tail.len() <= 2_000, "held {}", rec.tail.len());
+        rec.drop_tail(1_500);
+        assert_eq!(rec.samples(), 6_500);
+        // More than is held: what is on disk stays.
+        rec.drop_tail(5_000);
+        assert_eq!(rec.samples(), 6_000);
+        let done = rec.finish().expect("finished");
+        assert_eq!(done.samples, 6_000);
+        assert_eq!(wav_samples(&done.path), voice[..6_000]);
+    }
 }

@@ -271,3 +271,37 @@ fn before_the_first_packet_silence_flows_in_real_time() {
     let later = call.frames();
     assert_eq!(later.first().map(|f| f.position), Some(next));
 }
+
+#[test]
+fn the_stats_keep_the_most_a_packet_arrived_behind_the_earliest_arrivals() {
+    let mut call = Call::new();
+    call.audio(0, 0);
+    call.audio(1, 20);
+    // Due at 40 ms on the line packets 0 and 1 drew; 35 ms behind it, still in the window.
+    call.audio(2, 75);
+    call.audio(3, 62);
+    call.audio(4, 81);
+    let stats = call.session.stats();
+    assert_eq!(stats.most_behind, ms(35));
+    assert_eq!((stats.late, call.frames().len()), (0, 5));
+    // 90 ms behind: the frame went out as silence first, the packet is late.
+    call.tick(500);
+    call.audio(25, 590);
+    let stats = call.session.stats();
+    assert_eq!((stats.most_behind, stats.late), (ms(90), 1));
+}
+
+#[test]
+fn a_longer_window_waits_longer_for_a_missing_packet() {
+    let mut call = Call::new();
+    call.session = Session::new(*call.session.params(), call.t0).with_window(ms(200));
+    call.audio(0, 0);
+    call.audio(2, 40);
+    // Packet 1 was due at 20 ms: its hole waits until 220 ms.
+    assert_eq!(call.session.poll_timeout(), Some(call.at(220)));
+    call.tick(219);
+    call.audio(1, 215);
+    let frames = call.frames();
+    assert_eq!(levels(&frames), [0, 1, 2].map(|n| Some(heard(level(n)))));
+    assert_eq!(call.session.stats().late, 0);
+}
