@@ -9,7 +9,7 @@ use zentrale::config::Config;
 
 /// See Cargo.toml: glibc's malloc was a third of the SIP thread's time under load.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
