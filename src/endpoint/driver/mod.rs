@@ -21,6 +21,7 @@ pub mod local;
 mod mailbox;
 mod recorder;
 mod route_cache;
+mod sender;
 mod tcp;
 mod trunks;
 pub mod view;
@@ -93,6 +94,8 @@ pub struct SipServer {
 struct Driver {
     endpoint: Endpoint,
     udp: Udp,
+    /// To the thread that sends UDP datagrams ([`sender`]).
+    out: mpsc::Sender<Vec<crate::sip::transaction::Transmit<Peer>>>,
     udp_local: SocketAddr,
     store: Store,
     conns: HashMap<u64, (mpsc::Sender<Bytes>, SocketAddr)>,
@@ -217,8 +220,11 @@ impl SipServer {
         let mut inbound = front
             .spawn(front_stop.clone())
             .map_err(EndpointError::Thread)?;
+        let out = sender::spawn(self.udp.try_clone_std().map_err(EndpointError::Udp)?)
+            .map_err(EndpointError::Thread)?;
         let mut d = Driver {
             endpoint,
+            out,
             udp_local,
             udp: self.udp,
             store: self.store.clone(),
@@ -396,20 +402,28 @@ impl Driver {
     }
 
     async fn transmit(&mut self) {
+        let mut datagrams = Vec::new();
         while let Some(t) = self.endpoint.poll_transmit() {
             match t.to.transport {
-                Transport::Udp => {
-                    let from = Some(t.to.local.ip());
-                    if let Err(e) = self.udp.send(&t.bytes, t.to.addr, from).await {
-                        tracing::debug!("sip: sending to {}: {e}", t.to.addr);
-                    }
-                }
+                Transport::Udp => datagrams.push(t),
                 Transport::Tcp(id) => {
                     if let Some((tx, _)) = self.conns.get(&id)
                         && tx.try_send(t.bytes).is_err()
                     {
                         tracing::debug!("sip: connection {id} is not taking more");
                     }
+                }
+            }
+        }
+        if datagrams.is_empty() {
+            return;
+        }
+        // Only if the sending thread is gone (it never ends first): send them here.
+        if let Err(mpsc::error::SendError(datagrams)) = self.out.send(datagrams).await {
+            for t in datagrams {
+                let from = Some(t.to.local.ip());
+                if let Err(e) = self.udp.send(&t.bytes, t.to.addr, from).await {
+                    tracing::debug!("sip: sending to {}: {e}", t.to.addr);
                 }
             }
         }
