@@ -326,16 +326,31 @@ impl Endpoint {
         self.update_lines(now);
     }
 
+    /// One message the driver parsed already (off this core's thread; as
+    /// [`Endpoint::handle_message`] does with [`Message::parse`]).
+    pub fn handle_parsed(&mut self, message: Message, peer: Peer, now: Instant, wall: UnixTime) {
+        self.take_parsed(message, peer, now, wall);
+        self.update_lines(now);
+    }
+
+    /// The stateless answer ([`crate::sip::reject`]) to a message from `peer` that did not
+    /// parse, to send as it is.
+    pub fn handle_unparsable(&mut self, answer: Vec<u8>, peer: Peer) {
+        self.send_direct(peer, answer);
+    }
+
     fn take_message(&mut self, bytes: &[u8], peer: Peer, now: Instant, wall: UnixTime) {
-        let message = match Message::parse(bytes, &self.config.limits) {
-            Ok(m) => m,
+        match Message::parse(bytes, &self.config.limits) {
+            Ok(message) => self.take_parsed(message, peer, now, wall),
             Err(e) => {
                 if let Some(answer) = crate::sip::reject(bytes, &e, &self.config.limits) {
                     self.send_direct(peer, answer);
                 }
-                return;
             }
-        };
+        }
+    }
+
+    fn take_parsed(&mut self, message: Message, peer: Peer, now: Instant, wall: UnixTime) {
         match message {
             Message::Request(mut request) => {
                 peer.stamp_via(&mut request);

@@ -62,6 +62,23 @@ impl Udp {
         })
     }
 
+    /// Another handle on the same socket, for a thread with a runtime of its own (one
+    /// receives while another sends): [`Udp::from_std`] it in that runtime.
+    pub fn try_clone_std(&self) -> io::Result<std::net::UdpSocket> {
+        use std::os::fd::AsFd;
+        Ok(self.socket.as_fd().try_clone_to_owned()?.into())
+    }
+
+    /// A handle from [`Udp::try_clone_std`], on the runtime this is called in.
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<Udp> {
+        socket.set_nonblocking(true)?;
+        let v6 = socket.local_addr()?.is_ipv6();
+        Ok(Udp {
+            socket: UdpSocket::from_std(socket)?,
+            v6,
+        })
+    }
+
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()
     }

@@ -10,6 +10,7 @@
 //! (`inv2543`).
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use bytes::Bytes;
 
@@ -119,9 +120,15 @@ impl Message {
     }
 }
 
+/// What a printed head takes, about: the buffer starts that large instead of growing (and
+/// being copied) six times on the way (a tenth of the endpoint thread under bench/sip.sh went
+/// to such copies).
+const PRINT_CAPACITY: usize = 768;
+
 impl Request {
     pub fn print(&self) -> Vec<u8> {
-        let mut out = format!("{} {} SIP/2.0\r\n", self.method, self.uri);
+        let mut out = String::with_capacity(PRINT_CAPACITY + self.body.len());
+        let _ = write!(out, "{} {} SIP/2.0\r\n", self.method, self.uri);
         self.head.print(&mut out, self.body.len());
         let mut out = out.into_bytes();
         out.extend_from_slice(&self.body);
@@ -142,7 +149,8 @@ impl Response {
     }
 
     pub fn print(&self) -> Vec<u8> {
-        let mut out = format!("SIP/2.0 {} {}\r\n", self.status, self.reason);
+        let mut out = String::with_capacity(PRINT_CAPACITY + self.body.len());
+        let _ = write!(out, "SIP/2.0 {} {}\r\n", self.status, self.reason);
         self.head.print(&mut out, self.body.len());
         let mut out = out.into_bytes();
         out.extend_from_slice(&self.body);

@@ -15,21 +15,24 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod calls;
+mod front;
 mod lines;
 pub mod local;
 mod mailbox;
 mod recorder;
 mod route_cache;
+mod sender;
 mod tcp;
 mod trunks;
 pub mod view;
 mod writer;
 
+use self::front::{Front, Inbound, SharedGate};
 use self::local::LocalSignal;
 use self::recorder::CallRecorder;
 use self::tcp::ConnMsg;
 use self::writer::BindingWriter;
-use super::flood::{FloodGate, FloodLimits, Gate};
+use super::flood::{FloodGate, FloodLimits};
 use super::{Endpoint, EndpointConfig, EndpointEvent, Peer, Transport};
 use crate::clock::{UnixTime, now};
 use crate::net::{Acceptor, Udp};
@@ -91,11 +94,14 @@ pub struct SipServer {
 struct Driver {
     endpoint: Endpoint,
     udp: Udp,
+    /// To the thread that sends UDP datagrams ([`sender`]).
+    out: mpsc::Sender<Vec<crate::sip::transaction::Transmit<Peer>>>,
     udp_local: SocketAddr,
     store: Store,
     conns: HashMap<u64, (mpsc::Sender<Bytes>, SocketAddr)>,
     limiter: Limiter,
-    flood: FloodGate,
+    /// Shared with the [`Front`], which sheds datagrams; the TCP connections' go here.
+    flood: SharedGate,
     writes: mpsc::UnboundedSender<crate::registrar::Write>,
     /// Records of ended calls, to the [`CallRecorder`].
     records: mpsc::UnboundedSender<crate::store::NewCall>,
@@ -193,16 +199,38 @@ impl SipServer {
                 tokio::spawn(dial)
             })
             .collect();
-        let acceptor = tokio::spawn(tcp::accept(self.tcp, conn_tx, limits, tcp_limits, stop));
+        let acceptor = tokio::spawn(tcp::accept(
+            self.tcp,
+            conn_tx,
+            limits.clone(),
+            tcp_limits,
+            stop,
+        ));
         let (locals, mut local_rx) = local::Locals::new(self.answerer);
+        let flood: SharedGate =
+            std::sync::Arc::new(std::sync::Mutex::new(FloodGate::new(self.bans.flood)));
+        let udp_local = self.udp.local_addr().map_err(EndpointError::Udp)?;
+        let front = Front {
+            socket: Some(self.udp.try_clone_std().map_err(EndpointError::Udp)?),
+            udp_local,
+            gate: flood.clone(),
+            limits: limits.clone(),
+        };
+        let front_stop = shutdown.child_token();
+        let mut inbound = front
+            .spawn(front_stop.clone())
+            .map_err(EndpointError::Thread)?;
+        let out = sender::spawn(self.udp.try_clone_std().map_err(EndpointError::Udp)?)
+            .map_err(EndpointError::Thread)?;
         let mut d = Driver {
             endpoint,
-            udp_local: self.udp.local_addr().map_err(EndpointError::Udp)?,
+            out,
+            udp_local,
             udp: self.udp,
             store: self.store.clone(),
             conns: HashMap::new(),
             limiter: Limiter::new(self.bans.failures, self.bans.window, self.bans.ban),
-            flood: FloodGate::new(self.bans.flood),
+            flood,
             writes,
             records,
             seen_generation,
@@ -224,24 +252,21 @@ impl SipServer {
         let (resolved_tx, mut resolved) = mpsc::channel(16);
         let resolver = tokio::spawn(trunks::resolve(d.endpoint.trunk_hosts(), resolved_tx));
         let retention = self.calls;
-        let mut buf = vec![0u8; MAX_DATAGRAM];
         let result = loop {
             let deadline = d.deadline();
             tokio::select! {
                 () = shutdown.cancelled() => break Ok(()),
-                received = d.udp.recv(&mut buf) => match received {
-                    Ok(dg) => {
+                // A burst of datagrams, parsed by the front: one flush per burst.
+                batch = inbound.recv() => match batch {
+                    Some(Ok(batch)) => {
                         d.catch_up().await;
-                        d.datagram(&buf, dg);
-                        // What else is waiting is handled in the same turn: one wake-up (and
-                        // one flush) per burst, not per datagram.
-                        for _ in 1..RECV_BATCH {
-                            let Ok(dg) = d.udp.try_recv(&mut buf) else { break };
-                            d.datagram(&buf, dg);
-                        }
+                        batch.into_iter().for_each(|m| d.inbound(m));
                     }
-                    Err(e) if fatal(&e) => break Err(EndpointError::Udp(e)),
-                    Err(e) => tracing::debug!("sip: UDP receive: {e}"),
+                    Some(Err(e)) => break Err(EndpointError::Udp(e)),
+                    None if shutdown.is_cancelled() => break Ok(()),
+                    None => break Err(EndpointError::Thread(std::io::Error::other(
+                        "the SIP front thread ended",
+                    ))),
                 },
                 Some(msg) = conn_rx.recv() => {
                     d.catch_up().await;
@@ -257,6 +282,7 @@ impl SipServer {
             }
             d.flush().await;
         };
+        front_stop.cancel();
         acceptor.abort();
         resolver.abort();
         dialers.iter().for_each(tokio::task::JoinHandle::abort);
@@ -274,19 +300,19 @@ impl Driver {
         self.endpoint.poll_timeout().map_or(tick, |t| t.min(tick))
     }
 
-    /// One received datagram (in `buf`), unless its source floods.
-    fn datagram(&mut self, buf: &[u8], dg: crate::net::udp::Datagram) {
-        if self.shed(dg.from.ip()) {
+    /// One datagram the front let through and parsed, unless its source is banned.
+    fn inbound(&mut self, m: Inbound) {
+        if self.limiter.is_banned(m.peer.addr.ip(), now()) {
             return;
         }
-        let ip = dg.local.unwrap_or(self.udp_local.ip());
-        let local = SocketAddr::new(ip, self.udp_local.port());
-        let peer = Peer {
-            transport: Transport::Udp,
-            addr: dg.from,
-            local,
-        };
-        self.message(buf.get(..dg.len).unwrap_or_default(), peer);
+        match m.message {
+            Ok(message) => {
+                self.endpoint
+                    .handle_parsed(message, m.peer, now(), UnixTime::now());
+            }
+            Err(Some(answer)) => self.endpoint.handle_unparsable(answer, m.peer),
+            Err(None) => {}
+        }
     }
 
     fn message(&mut self, bytes: &[u8], peer: Peer) {
@@ -303,12 +329,13 @@ impl Driver {
                 self.conns.insert(id, (tx, addr));
                 self.endpoint.handle_connection_opened(addr, id, now());
             }
-            ConnMsg::Message { peer, bytes } if !self.shed(peer.addr.ip()) => {
+            ConnMsg::Message { peer, bytes } if !front::shed(&self.flood, peer.addr.ip()) => {
                 self.message(&bytes, peer);
             }
             ConnMsg::Message { .. } => {}
             ConnMsg::Flood { ip } => {
-                if self.flood.handle_flood_elsewhere(ip, now()) {
+                let mut gate = self.flood.lock().unwrap_or_else(|p| p.into_inner());
+                if gate.handle_flood_elsewhere(ip, now()) {
                     tracing::warn!("sip: denied {ip} flood");
                 }
             }
@@ -381,14 +408,10 @@ impl Driver {
     }
 
     async fn transmit(&mut self) {
+        let mut datagrams = Vec::new();
         while let Some(t) = self.endpoint.poll_transmit() {
             match t.to.transport {
-                Transport::Udp => {
-                    let from = Some(t.to.local.ip());
-                    if let Err(e) = self.udp.send(&t.bytes, t.to.addr, from).await {
-                        tracing::debug!("sip: sending to {}: {e}", t.to.addr);
-                    }
-                }
+                Transport::Udp => datagrams.push(t),
                 Transport::Tcp(id) => {
                     if let Some((tx, _)) = self.conns.get(&id)
                         && tx.try_send(t.bytes).is_err()
@@ -398,25 +421,24 @@ impl Driver {
                 }
             }
         }
+        if datagrams.is_empty() {
+            return;
+        }
+        // Only if the sending thread is gone (it never ends first): send them here.
+        if let Err(mpsc::error::SendError(datagrams)) = self.out.send(datagrams).await {
+            for t in datagrams {
+                let from = Some(t.to.local.ip());
+                if let Err(e) = self.udp.send(&t.bytes, t.to.addr, from).await {
+                    tracing::debug!("sip: sending to {}: {e}", t.to.addr);
+                }
+            }
+        }
     }
 
     /// Shows `device`'s bindings in the admin API.
     fn publish(&self, device: i64) {
         self.presence
             .set(device, self.endpoint.registrar().bindings(device));
-    }
-
-    /// True when a packet from `ip` is over its source's rate and goes unread (before any
-    /// parsing, the store or the auth ban); the first of a ban period is logged for fail2ban.
-    fn shed(&mut self, ip: std::net::IpAddr) -> bool {
-        match self.flood.handle_packet(ip, now()) {
-            Gate::Pass => false,
-            Gate::Shed => true,
-            Gate::ShedAndReport => {
-                tracing::warn!("sip: denied {ip} flood");
-                true
-            }
-        }
     }
 
     /// Logs a refusal in the one format fail2ban reads, and counts it against the source.

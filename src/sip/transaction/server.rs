@@ -46,8 +46,10 @@ pub enum ServerEvent {
 pub struct ServerTransaction {
     invite: bool,
     state: ServerState,
-    /// Until the final response: a lingering transaction (Timers I, J, L) keeps only the bytes
-    /// it resends, so tens of thousands of them cost little.
+    /// An INVITE's, until the final response (for the 100 Trying sent on the TU's behalf). A
+    /// non-INVITE transaction never keeps it (the TU has it, and answering a REGISTER or
+    /// OPTIONS at once made the copy pure cost), and a lingering one (Timers I, J, L) keeps
+    /// only the bytes it resends, so tens of thousands of them cost little.
     request: Option<Box<Request>>,
     reliable: bool,
     timers: Timers,
@@ -75,7 +77,7 @@ impl ServerTransaction {
             } else {
                 ServerState::Trying
             },
-            request: Some(Box::new(request.clone())),
+            request: invite.then(|| Box::new(request.clone())),
             reliable,
             timers,
             last_response: None,
@@ -96,7 +98,7 @@ impl ServerTransaction {
         self.state == ServerState::Terminated
     }
 
-    /// The request, while the transaction has not sent its final response.
+    /// An INVITE, while the transaction has not sent its final response.
     pub fn request(&self) -> Option<&Request> {
         self.request.as_deref()
     }

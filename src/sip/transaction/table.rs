@@ -72,7 +72,10 @@ pub enum ResponseOutcome {
 
 #[derive(Debug)]
 struct Entry<T, A> {
-    tx: T,
+    /// Boxed: the table holds tens of thousands of lingering transactions under load, and
+    /// each time it grows it moves every entry (inline, a transaction made that a copy of
+    /// several hundred megabytes into fresh pages under bench/sip.sh).
+    tx: Box<T>,
     peer: A,
     /// The deadline of this transaction in [`Deadlines`].
     deadline: Option<Instant>,
@@ -136,7 +139,7 @@ impl<A: Clone> Transactions<A> {
         }
         let tx = ServerTransaction::new(&request, reliable, self.timers, now);
         let entry = Entry {
-            tx,
+            tx: Box::new(tx),
             peer,
             deadline: None,
         };
@@ -195,7 +198,7 @@ impl<A: Clone> Transactions<A> {
         }
         let tx = ClientTransaction::new(request, reliable, self.timers, now);
         let entry = Entry {
-            tx,
+            tx: Box::new(tx),
             peer,
             deadline: None,
         };
@@ -269,11 +272,11 @@ impl<A: Clone> Transactions<A> {
 
     /// The server transaction `id`, for the TU to look at its request.
     pub fn server(&self, id: &TransactionId) -> Option<&ServerTransaction> {
-        self.servers.get(id).map(|e| &e.tx)
+        self.servers.get(id).map(|e| &*e.tx)
     }
 
     pub fn client(&self, id: &TransactionId) -> Option<&ClientTransaction> {
-        self.clients.get(id).map(|e| &e.tx)
+        self.clients.get(id).map(|e| &*e.tx)
     }
 
     fn drain_client(&mut self, id: &TransactionId) {
