@@ -11,7 +11,6 @@
 //! [`SdpError`]; [`Answer`] carries what [`crate::rtp::SessionParams`] needs. At hang-up the
 //! port goes back with [`PortPool::release`]. [`offer`] is the body for calls zentrale starts.
 
-mod arrival;
 mod g711;
 mod ports;
 mod sdp;
@@ -20,7 +19,6 @@ mod sdp_answer;
 #[cfg(test)]
 mod sdp_tests;
 
-pub use arrival::{Arrived, recv as recv_arrival, stamp_arrivals, try_recv as try_recv_arrival};
 pub use g711::Codec;
 pub use ports::PortPool;
 pub use sdp::{

@@ -6,6 +6,7 @@
 //! listens on `0.0.0.0`.
 
 mod accept;
+mod arrival;
 pub mod http;
 mod rtp_ports;
 pub mod udp;
@@ -13,6 +14,7 @@ pub mod udp;
 use std::net::{IpAddr, SocketAddr};
 
 pub use accept::Acceptor;
+pub use arrival::{Arrived, recv as recv_arrival, stamp_arrivals, try_recv as try_recv_arrival};
 pub use rtp_ports::{PortLease, RtpPorts};
 pub use udp::{Datagram, Udp};
 

@@ -150,7 +150,7 @@ fn recv_with_info(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<Datagram> {
     })
 }
 
-fn socket_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
+pub(super) fn socket_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v4) = a.as_sockaddr_in() {
         return Some(SocketAddr::new(IpAddr::V4(v4.ip()), v4.port()));
     }

@@ -180,7 +180,7 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         tracing::warn!("voicemail: call {}: no free RTP port", request.key);
         503u16
     })?;
-    if let Err(e) = sdp::stamp_arrivals(&lease.socket) {
+    if let Err(e) = crate::net::stamp_arrivals(&lease.socket) {
         // Without the kernel's stamps a datagram counts as arrived when it is read.
         tracing::debug!("voicemail: call {}: SO_TIMESTAMPNS: {e}", request.key);
     }
@@ -263,7 +263,7 @@ impl Call {
             };
             // Whatever woke the task, the datagrams already waiting go in before any time is
             // acted on: a packet that arrived before its frame's deadline is never late
-            // because the task was woken late (see `crate::media::recv_arrival`).
+            // because the task was woken late (see `crate::net::recv_arrival`).
             tokio::select! {
                 biased;
                 signal = signals.recv() => {
@@ -275,7 +275,7 @@ impl Call {
                         Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
                     }
                 }
-                received = sdp::recv_arrival(&self.media.lease.socket, &mut buf) => {
+                received = crate::net::recv_arrival(&self.media.lease.socket, &mut buf) => {
                     let t = now();
                     if let Ok(got) = received {
                         self.datagram(&buf, got, t);
@@ -296,7 +296,7 @@ impl Call {
     /// task here).
     fn receive_waiting(&mut self, buf: &mut [u8]) {
         for _ in 0..MAX_WAITING {
-            let Ok(got) = sdp::try_recv_arrival(&self.media.lease.socket, buf) else {
+            let Ok(got) = crate::net::try_recv_arrival(&self.media.lease.socket, buf) else {
                 return;
             };
             self.datagram(buf, got, now());
@@ -304,7 +304,7 @@ impl Call {
     }
 
     /// One datagram, read at `now`, into the session at its arrival time.
-    fn datagram(&mut self, buf: &[u8], got: sdp::Arrived, now: crate::clock::Instant) {
+    fn datagram(&mut self, buf: &[u8], got: crate::net::Arrived, now: crate::clock::Instant) {
         self.waited = self.waited.max(got.waited);
         let data = buf.get(..got.len).unwrap_or_default();
         self.media

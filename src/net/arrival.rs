@@ -76,21 +76,13 @@ fn recv_stamped(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<Arrived> {
     }
     let from = msg
         .address
-        .and_then(|a| socket_addr(&a))
+        .and_then(|a| super::udp::socket_addr(&a))
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "datagram without sender"))?;
     Ok(Arrived {
         len: msg.bytes,
         from,
         waited,
     })
-}
-
-fn socket_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
-    if let Some(v4) = a.as_sockaddr_in() {
-        return Some(SocketAddr::new(v4.ip().into(), v4.port()));
-    }
-    let v6 = a.as_sockaddr_in6()?;
-    Some(SocketAddr::new(v6.ip().into(), v6.port()))
 }
 
 #[cfg(test)]
