@@ -102,7 +102,9 @@ mod tests {
         let got = recv(&rx, &mut buf).await.expect("the datagram");
         assert_eq!(&buf[..got.len], b"first");
         assert_eq!(got.from, tx.local_addr().expect("tx addr"));
-        // Leave the next ones in the socket for a while before reading them. The kernel turns
+        // Leave the next ones in the socket for a while before reading them: the wait is what is
+        // measured, not a wait for readiness (a loopback send is queued at the receiver before
+        // send_to returns, so the datagram is there at once). The kernel turns
         // its receive stamps on a moment after the first socket asks (net_enable_timestamp
         // defers it to a work queue); until then a datagram is stamped when it is read.
         let wait = Duration::from_millis(30);
