@@ -153,6 +153,8 @@ impl Session {
             }
             next = next.max(t);
             self.timers(t)?;
+            // The media clock: a fax machine sends a frame every 20 ms of real time (this is
+            // pacing, not a wait for readiness; sockets are polled above).
             std::thread::sleep(next.saturating_duration_since(now()));
         }
         Ok(())
