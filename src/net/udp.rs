@@ -83,6 +83,16 @@ impl Udp {
         self.socket.local_addr()
     }
 
+    /// Asks for a receive buffer of `bytes` (`SO_RCVBUFFORCE` where the process may, else
+    /// `SO_RCVBUF`, which the kernel caps at `net.core.rmem_max`); returns what the kernel
+    /// granted (it doubles the request for its own bookkeeping, socket(7)).
+    pub fn set_recv_buffer(&self, bytes: usize) -> io::Result<usize> {
+        if setsockopt(&self.socket, sockopt::RcvBufForce, &bytes).is_err() {
+            setsockopt(&self.socket, sockopt::RcvBuf, &bytes)?;
+        }
+        Ok(nix::sys::socket::getsockopt(&self.socket, sockopt::RcvBuf)?)
+    }
+
     /// Receives one datagram into `buf` (a longer one is cut to `buf`'s length).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Datagram> {
         self.socket
@@ -244,5 +254,25 @@ mod tests {
             from,
             SocketAddr::new("127.0.0.2".parse().expect("ip"), port)
         );
+    }
+
+    #[tokio::test]
+    async fn the_receive_buffer_grows_as_far_as_the_kernel_allows() {
+        let udp = Udp::bind("127.0.0.1:0".parse().expect("addr"), "TEST")
+            .await
+            .expect("bind");
+        let asked = 1 << 20;
+        let granted = udp.set_recv_buffer(asked).expect("set");
+        // Without CAP_NET_ADMIN the kernel caps the request at rmem_max; it doubles either.
+        let max: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .expect("rmem_max")
+            .trim()
+            .parse()
+            .expect("number");
+        let root =
+            std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("proc"))
+                == 0;
+        let expected = if root { asked } else { asked.min(max) };
+        assert_eq!(granted, 2 * expected);
     }
 }
