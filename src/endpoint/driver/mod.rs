@@ -50,7 +50,9 @@ const RECV_BATCH: usize = 32;
 /// retransmission (500 ms at T1). The default (`net.core.rmem_default`, 208 KiB on Debian)
 /// holds about 150 REGISTERs; 2 MiB holds a burst of some 1,500 (all phones re-registering
 /// after a power cut), which the front works off in well under T1. Kamailio likewise raises
-/// its UDP receive buffer at start (its `maxbuffer` auto-probing, kamailio(8) `-b`).
+/// its UDP receive buffer at start (its `maxbuffer` auto-probing, kamailio(8) `-b`). Without
+/// root the kernel grants at most `net.core.rmem_max`: the .deb raises that to this
+/// (`packaging/sysctl/30-zentrale.conf`).
 const RECV_BUFFER: usize = 2 << 20;
 /// Call records past retention are pruned this often (and at start).
 const PRUNE_EVERY: Duration = Duration::from_secs(86_400);
@@ -605,4 +607,30 @@ impl Touched {
 /// for an earlier datagram, a truncated control message) concerns one datagram only.
 fn fatal(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EBADF | libc::ENOTSOCK))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The .deb lets an unprivileged daemon have the buffer it asks for: the two must agree.
+    #[test]
+    fn the_packaged_rmem_max_is_the_receive_buffer_the_sip_socket_asks_for() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/packaging/sysctl/30-zentrale.conf"
+        );
+        let conf = std::fs::read_to_string(path).expect("sysctl drop-in");
+        let value = conf
+            .lines()
+            .find_map(|l| l.strip_prefix("net.core.rmem_max = "))
+            .expect("net.core.rmem_max");
+        assert_eq!(value.parse::<usize>().expect("number"), super::RECV_BUFFER);
+        // The postinst raises it at once, to the same value.
+        let postinst = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/debian/postinst");
+        let script = std::fs::read_to_string(postinst).expect("postinst");
+        let raised = format!("echo {} ", super::RECV_BUFFER);
+        assert!(
+            script.contains(&raised),
+            "postinst does not raise rmem_max to the buffer"
+        );
+    }
 }
