@@ -74,13 +74,24 @@ struct Call {
     recorded_concealed: u64,
     /// The longest a datagram waited in the socket before the task read it.
     waited: Duration,
+    /// Frames before this position are not recorded: they were said before the beep (the
+    /// window holds up to [`JITTER_WINDOW`] of them back).
+    record_from: u64,
 }
 
 /// How long the jitter buffer waits for a missing packet before its frame is recorded as
-/// silence. Nobody listens live, so waiting costs only a little memory: the fixed buffer's
-/// default size in Asterisk (`JITTERBUFFER` function, `max_size`, 200 ms), which keeps a
-/// packet that Wi-Fi or a busy sender held back by a few frames in the message.
-const JITTER_WINDOW: Duration = Duration::from_millis(200);
+/// silence. Nobody listens live, so waiting costs nothing but memory while a hole is open; a
+/// real-time window (Asterisk's fixed jitter buffer defaults to 200 ms, `JITTERBUFFER`'s
+/// `max_size`) turns a sender that stalls and then bursts into lost audio: at 1,000 calls
+/// sipp's senders here fell up to 1.2 s behind and lost 160,000 packets that way
+/// (bench/voicemail.sh). Asterisk records without any jitter buffer unless one is configured
+/// (`jbenable` in chan_sip/pjsip), so it loses nothing to a stall (nor conceals loss). 2 s
+/// holds that stall with room to spare and bounds what a call holds behind a hole to 2.1 s
+/// of audio (under 100 KB, [`crate::rtp::Session::with_window`]); the audio up to a hang-up,
+/// a key or the maximum length is taken at once ([`crate::rtp::Session::catch_up`]), so only
+/// an end by silence (`max_silence_secs`) comes later, by at most the window, and only
+/// while a packet is missing.
+const JITTER_WINDOW: Duration = Duration::from_secs(2);
 
 /// Datagrams read in one go before time is acted on: a 20 ms stream has one or two waiting.
 const MAX_WAITING: usize = 64;
@@ -133,6 +144,7 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
         recorded: 0,
         recorded_concealed: 0,
         waited: Duration::ZERO,
+        record_from: 0,
     };
     call.run(signals).await;
     if !call.caller_gone {
@@ -269,8 +281,8 @@ impl Call {
                 signal = signals.recv() => {
                     self.receive_waiting(&mut buf);
                     match signal {
-                        Some(LocalSignal::Dtmf(digit)) => self.core.handle_digit(digit, now()),
-                        Some(LocalSignal::Ended) | None => self.caller_left(),
+                        Some(LocalSignal::Dtmf(digit)) => self.key(digit).await,
+                        Some(LocalSignal::Ended) | None => self.caller_left().await,
                         // Voicemail does not read re-offers: the endpoint answers them itself.
                         Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
                     }
@@ -281,12 +293,12 @@ impl Call {
                         self.datagram(&buf, got, t);
                     }
                     self.receive_waiting(&mut buf);
-                    self.timeouts(t);
+                    self.timeouts(t).await;
                 }
                 () = sleep => {
                     let t = now();
                     self.receive_waiting(&mut buf);
-                    self.timeouts(t);
+                    self.timeouts(t).await;
                 }
             }
         }
@@ -312,37 +324,59 @@ impl Call {
             .handle_datagram(got.from, data, got.at(now));
     }
 
-    /// Time moves on to `t` for the session and, when its deadline has come, the core.
-    fn timeouts(&mut self, t: crate::clock::Instant) {
+    /// Time moves on to `t` for the session and, when its deadline has come, the core (after
+    /// the audio up to `t`: a recording that reaches its maximum length has all of it).
+    async fn timeouts(&mut self, t: crate::clock::Instant) {
         self.media.session.handle_timeout(t);
-        if self.core.poll_timeout().is_some_and(|at| at <= t) {
-            self.core.handle_timeout(t);
+        let due = |core: &Core| core.poll_timeout().is_some_and(|at| at <= t);
+        if due(&self.core) {
+            self.catch_up(t).await;
+            if due(&self.core) {
+                self.core.handle_timeout(t);
+            }
         }
     }
 
-    /// The caller hung up: what the jitter buffer holds is theirs too.
-    fn caller_left(&mut self) {
+    /// A key from the signalling (SIP INFO), after the audio said before it.
+    async fn key(&mut self, digit: char) {
+        let t = now();
+        self.catch_up(t).await;
+        self.core.handle_digit(digit, t);
+    }
+
+    /// The caller hung up: the audio up to now and what the jitter buffer holds are theirs
+    /// too.
+    async fn caller_left(&mut self) {
         if self.caller_gone {
             return;
         }
         self.caller_gone = true;
+        let t = now();
+        self.media.session.catch_up(t);
         self.media.session.flush();
-        self.media_events();
-        self.core.handle_hangup(now());
+        self.settle().await;
+        self.core.handle_hangup(t);
     }
 
-    /// Acts on media and core until neither has anything more to say.
+    /// The session's audio up to `t` into the core, without waiting out the window.
+    async fn catch_up(&mut self, t: crate::clock::Instant) {
+        self.media.session.catch_up(t);
+        self.settle().await;
+    }
+
+    /// Acts on media and core until neither has anything more to say: one media event at a
+    /// time, and what the core asks for after each before the next, so a frame after the one
+    /// that ended a recording is not recorded.
     async fn settle(&mut self) {
         loop {
             self.send().await;
-            let heard = self.media_events();
-            let mut acted = false;
-            while let Some(step) = self.core.poll_step() {
-                acted = true;
+            if let Some(step) = self.core.poll_step() {
                 self.act(step).await;
+                continue;
             }
-            if !heard && !acted {
-                return self.send().await;
+            match self.media.session.poll_event() {
+                Some(event) => self.media_event(event),
+                None => return,
             }
         }
     }
@@ -355,22 +389,18 @@ impl Call {
         }
     }
 
-    /// Feeds what the session heard into the core; true when there was something.
-    fn media_events(&mut self) -> bool {
-        let mut any = false;
-        while let Some(event) = self.media.session.poll_event() {
-            any = true;
-            let t = now();
-            match event {
-                Event::Audio(frame) => {
-                    self.take(&frame.samples[..], frame.concealed);
-                    self.core.handle_audio(&frame.samples[..], t);
-                }
-                Event::Dtmf(digit) => self.core.handle_digit(digit, t),
-                Event::PlayDone => self.core.handle_play_done(t),
+    /// Feeds what the session heard into the core.
+    fn media_event(&mut self, event: Event) {
+        let t = now();
+        match event {
+            Event::Audio(frame) if frame.position < self.record_from => {}
+            Event::Audio(frame) => {
+                self.take(&frame.samples[..], frame.concealed);
+                self.core.handle_audio(&frame.samples[..], t);
             }
+            Event::Dtmf(digit) => self.core.handle_digit(digit, t),
+            Event::PlayDone => self.core.handle_play_done(t),
         }
-        any
     }
 
     /// Keeps what is being recorded; `concealed` of the samples are silence for audio that
@@ -477,6 +507,10 @@ impl Call {
     }
 
     fn start_recording(&mut self) {
+        // The caller's audio from now on: what the window still holds from before the beep
+        // stays out (whole frames: the frame under way now is the first).
+        let at = self.media.session.position_at(now()).unwrap_or(0);
+        self.record_from = at - at % crate::rtp::FRAME as u64;
         self.taking = match &self.core {
             Core::Leave(_) => match self.shared.mailboxes.start_recording() {
                 Ok(mut rec) => {
