@@ -211,6 +211,18 @@ impl Jitter {
             samples.drain(..(self.next as i64 - start) as usize);
         }
         let start = start.max(self.next as i64) as u64;
+        if start == self.next && self.held.is_empty() {
+            // The next frame, whole, nothing waiting: out as it is (most packets).
+            match Box::<[i16; FRAME]>::try_from(samples) {
+                Ok(whole) => {
+                    if now < line.expected(start) {
+                        self.set_line(now, start as i64);
+                    }
+                    return self.put_out(whole, 0, events, stats);
+                }
+                Err(other) => samples = other,
+            }
+        }
         if self.held.contains_key(&start) {
             stats.same_timestamp += 1;
             return;
@@ -351,9 +363,25 @@ impl Jitter {
                 }
             }
         }
-        frame.concealed = filled.iter().filter(|f| !**f).count() as u16;
-        stats.concealed_samples += u64::from(frame.concealed);
-        self.next = end;
+        let concealed = filled.iter().filter(|f| !**f).count() as u16;
+        self.put_out(frame.samples, concealed, events, stats);
+    }
+
+    /// The next frame goes out.
+    fn put_out(
+        &mut self,
+        samples: Box<[i16; FRAME]>,
+        concealed: u16,
+        events: &mut VecDeque<Event>,
+        stats: &mut Stats,
+    ) {
+        stats.concealed_samples += u64::from(concealed);
+        let frame = Frame {
+            samples,
+            position: self.next,
+            concealed,
+        };
+        self.next += FRAME as u64;
         if let Some(line) = &mut self.timeline {
             line.next_ts = line.next_ts.wrapping_add(FRAME as u32);
         }
