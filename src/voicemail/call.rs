@@ -20,7 +20,7 @@ use super::menu::{MailboxMenu, MenuLimits, MessageRef};
 use super::prompts::{GreetingKind, Sound};
 use super::recording::Limits;
 use super::service::Shared;
-use crate::clock::{UnixTime, now};
+use crate::clock::{Instant, UnixTime, now};
 use crate::dispatch::VoicemailReason;
 use crate::endpoint::driver::local::{LocalCall, LocalReply, LocalSignal};
 use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
@@ -46,10 +46,11 @@ enum Taking {
     Nothing,
 }
 
-/// One call's media: its socket (on a port of the pool, given back on drop) and RTP session.
+/// One call's media: its socket (on a port of the pool, given back on drop; non-blocking,
+/// read on a timer: see [`READ_EVERY`]) and RTP session.
 #[derive(Debug)]
 struct Media {
-    lease: PortLease,
+    lease: PortLease<std::net::UdpSocket>,
     session: Session,
 }
 
@@ -93,8 +94,17 @@ struct Call {
 /// while a packet is missing.
 const JITTER_WINDOW: Duration = Duration::from_secs(2);
 
-/// Datagrams read in one go before time is acted on: a 20 ms stream has one or two waiting.
-const MAX_WAITING: usize = 64;
+/// How often a call reads its socket when nothing else wakes it (while it plays, it wakes
+/// every 20 ms to send and reads then). The socket is not watched for readiness: a wake per
+/// packet (a thread woken, a task polled, a read that finds nothing more) cost far more than
+/// the packet's own work. All calls read on one grid, so the runtime wakes once per read for
+/// all of them. 100 ms is five packets of a 20 ms stream, long enough to make the wakes
+/// cheap and short against the jitter window and against how soon a key is acted on.
+const READ_EVERY: Duration = Duration::from_millis(100);
+
+/// Datagrams read in one go before time is acted on: a 20 ms stream has five waiting after
+/// [`READ_EVERY`], 100 after a 2 s stall of the task; a flood gets 2,560 a second read.
+const MAX_WAITING: usize = 256;
 
 /// Runs call `call` to its end.
 pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
@@ -188,7 +198,7 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         tracing::info!("voicemail: call {}: the offer: {e}", request.key);
         488u16
     })?;
-    let lease = shared.ports.bind(request.local_ip).await.ok_or_else(|| {
+    let lease = shared.ports.bind_std(request.local_ip).ok_or_else(|| {
         tracing::warn!("voicemail: call {}: no free RTP port", request.key);
         503u16
     })?;
@@ -266,16 +276,10 @@ impl Call {
             let deadline = [self.core.poll_timeout(), self.media.session.poll_timeout()]
                 .into_iter()
                 .flatten()
-                .min();
-            let sleep = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            // Whatever woke the task, the datagrams already waiting go in before any time is
-            // acted on: a packet that arrived before its frame's deadline is never late
-            // because the task was woken late (see `crate::net::recv_arrival`).
+                .fold(self.next_read(now()), Instant::min);
+            // Whatever woke the task, the datagrams waiting go in before any time is acted
+            // on, each at the time the kernel took it in (`crate::net::recv_arrival`): a
+            // packet is never late because it was read late.
             tokio::select! {
                 biased;
                 signal = signals.recv() => {
@@ -287,15 +291,7 @@ impl Call {
                         Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
                     }
                 }
-                received = crate::net::recv_arrival(&self.media.lease.socket, &mut buf) => {
-                    let t = now();
-                    if let Ok(got) = received {
-                        self.datagram(&buf, got, t);
-                    }
-                    self.receive_waiting(&mut buf);
-                    self.timeouts(t).await;
-                }
-                () = sleep => {
+                () = tokio::time::sleep_until(deadline.into()) => {
                     let t = now();
                     self.receive_waiting(&mut buf);
                     self.timeouts(t).await;
@@ -304,11 +300,20 @@ impl Call {
         }
     }
 
+    /// The next read after `t`, on the grid every call shares ([`READ_EVERY`] from the
+    /// service's start).
+    fn next_read(&self, t: Instant) -> Instant {
+        let every = READ_EVERY.as_micros();
+        let reads = t.saturating_duration_since(self.shared.epoch).as_micros() / every + 1;
+        let after = u64::try_from(reads * every).unwrap_or(u64::MAX);
+        self.shared.epoch + Duration::from_micros(after)
+    }
+
     /// Reads the datagrams waiting in the socket (a bounded number: a flood cannot hold the
-    /// task here).
+    /// task here; what it leaves waits for the next read, or the kernel drops it).
     fn receive_waiting(&mut self, buf: &mut [u8]) {
         for _ in 0..MAX_WAITING {
-            let Ok(got) = crate::net::try_recv_arrival(&self.media.lease.socket, buf) else {
+            let Ok(got) = crate::net::try_recv_arrival_std(&self.media.lease.socket, buf) else {
                 return;
             };
             self.datagram(buf, got, now());
@@ -369,7 +374,7 @@ impl Call {
     /// that ended a recording is not recorded.
     async fn settle(&mut self) {
         loop {
-            self.send().await;
+            self.send();
             if let Some(step) = self.core.poll_step() {
                 self.act(step).await;
                 continue;
@@ -381,9 +386,11 @@ impl Call {
         }
     }
 
-    async fn send(&mut self) {
+    /// Sends what the session has to send. The socket is non-blocking: a packet that does
+    /// not fit its full send buffer is dropped, as a congested network would.
+    fn send(&mut self) {
         while let Some(t) = self.media.session.poll_transmit() {
-            if let Err(e) = self.media.lease.socket.send_to(&t.data, t.dest).await {
+            if let Err(e) = self.media.lease.socket.send_to(&t.data, t.dest) {
                 tracing::debug!("voicemail: call {}: sending RTP: {e}", self.key);
             }
         }
