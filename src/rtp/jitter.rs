@@ -284,9 +284,10 @@ impl Jitter {
         self.timeline = None;
     }
 
-    /// A new timeline from this packet on. It starts where the old line is at `now` (or at the
-    /// next frame if that is later): the time that passed since the last frame stays in the
-    /// audio, as silence released in real time.
+    /// A new timeline from this packet on. It starts where the old line is at `now`, rounded
+    /// to a frame (or at the next frame if that is later): the time that passed since the
+    /// last frame stays in the audio, as silence released in real time, give or take half a
+    /// frame. On a frame boundary, a stream of 20 ms packets keeps filling whole frames.
     fn restart(
         &mut self,
         ssrc: u32,
@@ -298,7 +299,9 @@ impl Jitter {
     ) {
         let at = self.position_at(now).unwrap_or(0);
         self.flush(events, stats);
-        let start = at.max(self.next);
+        let frame = FRAME as u64;
+        let start = (at + frame / 2) / frame * frame;
+        let start = start.max(self.next);
         self.timeline = Some(Timeline {
             ssrc: Some(ssrc),
             next_ts: ts.wrapping_sub((start - self.next) as u32),
