@@ -329,6 +329,10 @@ impl Jitter {
 
     /// The first position of the next frame that no held packet covers.
     fn first_hole(&self) -> Option<u64> {
+        if self.held.is_empty() {
+            // Between the packets of an in-order stream: asked on every packet and timeout.
+            return Some(self.next);
+        }
         let end = self.next + FRAME as u64;
         let mut covered = self.next;
         for (&start, samples) in self.held.range(..end) {
