@@ -85,8 +85,10 @@ struct Call {
 /// real-time window (Asterisk's fixed jitter buffer defaults to 200 ms, `JITTERBUFFER`'s
 /// `max_size`) turns a sender that stalls and then bursts into lost audio: at 1,000 calls
 /// sipp's senders here fell up to 1.2 s behind and lost 160,000 packets that way
-/// (bench/voicemail.sh). Asterisk records without any jitter buffer unless one is configured
-/// (`jbenable` in chan_sip/pjsip), so it loses nothing to a stall (nor conceals loss). 2 s
+/// (bench/voicemail.sh). Asterisk puts a jitter buffer on a channel's read side only when
+/// asked (the channel driver's `jbenable`, default no, or the `JITTERBUFFER` dialplan
+/// function), FreeSWITCH's is off by default too (FreeSWITCH Explained, "JitterBuffer"): both
+/// record what arrives when it arrives, losing nothing to a stall (and concealing no loss). 2 s
 /// holds that stall with room to spare and bounds what a call holds behind a hole to 2.1 s
 /// of audio (under 100 KB, [`crate::rtp::Session::with_window`]); the audio up to a hang-up,
 /// a key or the maximum length is taken at once ([`crate::rtp::Session::catch_up`]), so only
