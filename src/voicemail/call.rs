@@ -104,6 +104,16 @@ const JITTER_WINDOW: Duration = Duration::from_secs(2);
 /// cheap and short against the jitter window and against how soon a key is acted on.
 const READ_EVERY: Duration = Duration::from_millis(100);
 
+/// What a call's socket may hold unread: 256 KiB (doubled by the kernel) holds 630 G.711
+/// datagrams of 172 octets on loopback (the kernel counts ~830 bytes for each), 12 s of a
+/// 20 ms stream, against 256 (5 s) by default (measured on this machine's kernel; an arrival
+/// stamp is believed up to 10 s). Read late, each packet still goes in at its
+/// arrival time, so a daemon the scheduler left waiting for seconds loses nothing: at 1,000
+/// recordings next to sipp and a test run, sockets waited up to 7 s and the default buffer
+/// (208 KiB) dropped 12,000 packets. Only a backlog uses the memory; the kernel caps the
+/// size at `net.core.rmem_max` (Debian's default: 208 KiB, so raise it on a busy box).
+const RECEIVE_BUFFER: usize = 256 * 1024;
+
 /// Datagrams read in one go before time is acted on: a 20 ms stream has five waiting after
 /// [`READ_EVERY`], 100 after a 2 s stall of the task; a flood gets 2,560 a second read.
 const MAX_WAITING: usize = 256;
@@ -207,6 +217,9 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
     if let Err(e) = crate::net::stamp_arrivals(&lease.socket) {
         // Without the kernel's stamps a datagram counts as arrived when it is read.
         tracing::debug!("voicemail: call {}: SO_TIMESTAMPNS: {e}", request.key);
+    }
+    if let Err(e) = crate::net::receive_buffer(&lease.socket, RECEIVE_BUFFER) {
+        tracing::debug!("voicemail: call {}: SO_RCVBUF: {e}", request.key);
     }
     let local = SocketAddr::new(request.local_ip, lease.port);
     let answer = match sdp::answer(&offer, local, rand::random::<u32>().into()) {
