@@ -70,6 +70,10 @@
 #                                        drops: zentrale starved, sockets waited 10 s)
 #   1000   final                 --rt   0 (1000 of 1000 exact;    0.29            21 ms     1.20
 #                                        sipp up to 1.95 s behind)
+#   1000   final, a test suite   fair   11,969 kernel drops       0.22            16 ms     1.46
+#          (nice'd) alongside            (a socket waited 6.9 s; its default buffer holds 5 s)
+#   1000   + 12 s socket buffers fair   0 (1000 of 1000 exact)    0.24            16 ms     1.40
+#          (quiet machine, load 0.4 at the start; RSS 70 KB per call)
 #   RSS 68-71 KB per active call in all runs (the window holds nothing while no packet is
 #   missing). Per received packet (cores at 50,000/s): ~16-17 us with a wake per packet, ~5 us
 #   with the 100 ms reads; the wake-ups were most of it (--rt profile of the base:
