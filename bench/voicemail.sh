@@ -74,6 +74,12 @@
 #          (nice'd) alongside            (a socket waited 6.9 s; its default buffer holds 5 s)
 #   1000   + 12 s socket buffers fair   0 (1000 of 1000 exact)    0.24            16 ms     1.40
 #          (quiet machine, load 0.4 at the start; RSS 70 KB per call)
+#   1500   final, --speech 40    fair   973,730 (544,929 kernel   0.14            16 ms     1.83
+#                                        drops): sipp's 1,500 threads leave zentrale too little
+#   1500   final, --speech 40    --rt   0 (1,251 of 1,263 exact;  26 ms per call; sipp failed 249
+#                                        calls itself, 1,434 at once at the peak)
+#   So zentrale records 1,500 at once when it gets the CPU it asks for; on these 2 cores sipp
+#   cannot drive more than ~1,000 next to it.
 #   RSS 68-71 KB per active call in all runs (the window holds nothing while no packet is
 #   missing). Per received packet (cores at 50,000/s): ~16-17 us with a wake per packet, ~5 us
 #   with the 100 ms reads; the wake-ups were most of it (--rt profile of the base:
