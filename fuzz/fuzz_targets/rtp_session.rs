@@ -1,5 +1,6 @@
 //! Fuzzes the RTP session with a stepped clock: the input is a script of datagrams (from the
-//! negotiated address or a stranger), clock steps, playback and flushes. Nothing may panic,
+//! negotiated address or a stranger), clock steps, playback, catch-ups and flushes, with the
+//! default window or a recording's 2 s one (the first byte's low bit). Nothing may panic,
 //! frames come out in order and whole, and the counters add up.
 //! Run: `cargo +nightly fuzz run rtp_session`.
 
@@ -34,17 +35,21 @@ fuzz_target!(|data: &[u8]| {
         remote,
         ssrc: 1,
     };
-    let mut session = rtp::Session::new(params, now);
+    let window = match data.first() {
+        Some(b) if b % 2 == 1 => Duration::from_secs(2),
+        _ => rtp::WINDOW,
+    };
+    let mut session = rtp::Session::new(params, now).with_window(window);
     let mut next_position = None;
-    let mut rest = data;
+    let mut rest = data.get(1..).unwrap_or_default();
     while let [op, arg, tail @ ..] = rest {
         rest = tail;
-        match op % 6 {
+        match op % 7 {
             0 | 1 => {
                 let len = usize::from(*arg).min(rest.len());
                 let (datagram, tail) = rest.split_at(len);
                 rest = tail;
-                let from = if op % 6 == 0 { remote } else { stranger };
+                let from = if op % 7 == 0 { remote } else { stranger };
                 session.handle_datagram(from, datagram, now);
             }
             2 => {
@@ -53,10 +58,12 @@ fuzz_target!(|data: &[u8]| {
             }
             3 => session.play(&vec![100; usize::from(*arg) * 8]),
             4 => session.stop_playing(),
+            5 => session.catch_up(now),
             _ => session.flush(),
         }
         if let Some(at) = session.poll_timeout() {
-            assert!(at <= now + Duration::from_secs(3), "no timer far in the future");
+            let limit = now + window + Duration::from_secs(3);
+            assert!(at <= limit, "no timer far in the future");
         }
         while let Some(event) = session.poll_event() {
             if let rtp::Event::Audio(frame) = event {

@@ -9,7 +9,7 @@
 
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
 use nix::sys::socket::{
@@ -42,8 +42,14 @@ impl Arrived {
 }
 
 /// Asks the kernel to stamp every datagram `socket` receives.
-pub fn stamp_arrivals(socket: &UdpSocket) -> io::Result<()> {
+pub fn stamp_arrivals(socket: &impl AsFd) -> io::Result<()> {
     setsockopt(socket, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)
+}
+
+/// Asks the kernel to hold up to `bytes` of datagrams waiting on `socket` (`SO_RCVBUF`; the
+/// kernel doubles it for its bookkeeping and caps it at `net.core.rmem_max`).
+pub fn receive_buffer(socket: &impl AsFd, bytes: usize) -> io::Result<()> {
+    setsockopt(socket, sockopt::RcvBuf, &bytes).map_err(io::Error::from)
 }
 
 /// Waits for a datagram.
@@ -58,7 +64,12 @@ pub fn try_recv(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<Arrived> {
     socket.try_io(Interest::READABLE, || recv_stamped(socket, buf))
 }
 
-fn recv_stamped(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<Arrived> {
+/// A datagram already waiting on a non-blocking std socket (`WouldBlock` when none is).
+pub fn try_recv_std(socket: &std::net::UdpSocket, buf: &mut [u8]) -> io::Result<Arrived> {
+    recv_stamped(socket, buf)
+}
+
+fn recv_stamped(socket: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Arrived> {
     let mut space = nix::cmsg_space!(TimeSpec);
     let mut iov = [IoSliceMut::new(buf)];
     let msg = recvmsg::<SockaddrStorage>(

@@ -14,7 +14,10 @@ pub mod udp;
 use std::net::{IpAddr, SocketAddr};
 
 pub use accept::Acceptor;
-pub use arrival::{Arrived, recv as recv_arrival, stamp_arrivals, try_recv as try_recv_arrival};
+pub use arrival::{
+    Arrived, receive_buffer, recv as recv_arrival, stamp_arrivals, try_recv as try_recv_arrival,
+    try_recv_std as try_recv_arrival_std,
+};
 pub use rtp_ports::{PortLease, RtpPorts};
 pub use udp::{Datagram, Udp};
 

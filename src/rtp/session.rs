@@ -142,7 +142,8 @@ impl Session {
     }
 
     /// The same session with its jitter buffer waiting `window` for a missing packet (default
-    /// [`super::WINDOW`]).
+    /// [`super::WINDOW`]); how far ahead a packet is waited for and how much is held grow with
+    /// it (see [`super::MAX_AHEAD`]).
     pub fn with_window(mut self, window: Duration) -> Session {
         self.jitter.set_window(window);
         self
@@ -208,9 +209,26 @@ impl Session {
         self.sender.is_playing()
     }
 
-    /// At hang-up: releases everything the jitter buffer holds, holes as silence.
+    /// At hang-up: releases everything the jitter buffer holds, holes as silence. Call
+    /// [`Session::catch_up`] first for the audio up to the hang-up.
     pub fn flush(&mut self) {
         self.jitter.flush(&mut self.events, &mut self.stats);
+    }
+
+    /// Releases the audio due by `now` without waiting for what is missing (its holes are
+    /// silence): when the audio up to a moment is wanted at once — a hang-up, or a deadline
+    /// that ends a recording. A key press does this by itself, so its audio comes before it.
+    pub fn catch_up(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.jitter
+            .catch_up(self.now, &mut self.events, &mut self.stats);
+    }
+
+    /// Where the caller's audio is at `now`: the [`Frame::position`] of the sample a packet
+    /// arriving on time now would carry (the audio before it was spoken before `now`); None
+    /// after [`Session::flush`].
+    pub fn position_at(&self, now: Instant) -> Option<u64> {
+        self.jitter.position_at(now)
     }
 
     pub fn stats(&self) -> Stats {
@@ -298,6 +316,8 @@ impl Session {
         }
         self.last_key = Some(key);
         if let Some(digit) = event.digit() {
+            // What was said before the key comes before it, however long the window.
+            (self.jitter).catch_up(self.now, &mut self.events, &mut self.stats);
             self.events.push_back(Event::Dtmf(digit));
         }
     }

@@ -20,7 +20,7 @@ use super::menu::{MailboxMenu, MenuLimits, MessageRef};
 use super::prompts::{GreetingKind, Sound};
 use super::recording::Limits;
 use super::service::Shared;
-use crate::clock::{UnixTime, now};
+use crate::clock::{Instant, UnixTime, now};
 use crate::dispatch::VoicemailReason;
 use crate::endpoint::driver::local::{LocalCall, LocalReply, LocalSignal};
 use crate::endpoint::local::{AnswerRequest, App, MediaAnswer};
@@ -46,10 +46,11 @@ enum Taking {
     Nothing,
 }
 
-/// One call's media: its socket (on a port of the pool, given back on drop) and RTP session.
+/// One call's media: its socket (on a port of the pool, given back on drop; non-blocking,
+/// read on a timer: see [`READ_EVERY`]) and RTP session.
 #[derive(Debug)]
 struct Media {
-    lease: PortLease,
+    lease: PortLease<std::net::UdpSocket>,
     session: Session,
 }
 
@@ -74,16 +75,48 @@ struct Call {
     recorded_concealed: u64,
     /// The longest a datagram waited in the socket before the task read it.
     waited: Duration,
+    /// Frames before this position are not recorded: they were said before the beep (the
+    /// window holds up to [`JITTER_WINDOW`] of them back).
+    record_from: u64,
 }
 
 /// How long the jitter buffer waits for a missing packet before its frame is recorded as
-/// silence. Nobody listens live, so waiting costs only a little memory: the fixed buffer's
-/// default size in Asterisk (`JITTERBUFFER` function, `max_size`, 200 ms), which keeps a
-/// packet that Wi-Fi or a busy sender held back by a few frames in the message.
-const JITTER_WINDOW: Duration = Duration::from_millis(200);
+/// silence. Nobody listens live, so waiting costs nothing but memory while a hole is open; a
+/// real-time window (Asterisk's fixed jitter buffer defaults to 200 ms, `JITTERBUFFER`'s
+/// `max_size`) turns a sender that stalls and then bursts into lost audio: at 1,000 calls
+/// sipp's senders here fell up to 1.2 s behind and lost 160,000 packets that way
+/// (bench/voicemail.sh). Asterisk puts a jitter buffer on a channel's read side only when
+/// asked (the channel driver's `jbenable`, default no, or the `JITTERBUFFER` dialplan
+/// function), FreeSWITCH's is off by default too (FreeSWITCH Explained, "JitterBuffer"): both
+/// record what arrives when it arrives, losing nothing to a stall (and concealing no loss). 2 s
+/// holds that stall with room to spare and bounds what a call holds behind a hole to 2.1 s
+/// of audio (under 100 KB, [`crate::rtp::Session::with_window`]); the audio up to a hang-up,
+/// a key or the maximum length is taken at once ([`crate::rtp::Session::catch_up`]), so only
+/// an end by silence (`max_silence_secs`) comes later, by at most the window, and only
+/// while a packet is missing.
+const JITTER_WINDOW: Duration = Duration::from_secs(2);
 
-/// Datagrams read in one go before time is acted on: a 20 ms stream has one or two waiting.
-const MAX_WAITING: usize = 64;
+/// How often a call reads its socket when nothing else wakes it (while it plays, it wakes
+/// every 20 ms to send and reads then). The socket is not watched for readiness: a wake per
+/// packet (a thread woken, a task polled, a read that finds nothing more) cost far more than
+/// the packet's own work. All calls read on one grid, so the runtime wakes once per read for
+/// all of them. 100 ms is five packets of a 20 ms stream, long enough to make the wakes
+/// cheap and short against the jitter window and against how soon a key is acted on.
+const READ_EVERY: Duration = Duration::from_millis(100);
+
+/// What a call's socket may hold unread: 256 KiB (doubled by the kernel) holds 630 G.711
+/// datagrams of 172 octets on loopback (the kernel counts ~830 bytes for each), 12 s of a
+/// 20 ms stream, against 256 (5 s) by default (measured on this machine's kernel; an arrival
+/// stamp is believed up to 10 s). Read late, each packet still goes in at its
+/// arrival time, so a daemon the scheduler left waiting for seconds loses nothing: at 1,000
+/// recordings next to sipp and a test run, sockets waited up to 7 s and the default buffer
+/// (208 KiB) dropped 12,000 packets. Only a backlog uses the memory; the kernel caps the
+/// size at `net.core.rmem_max` (Debian's default: 208 KiB, so raise it on a busy box).
+const RECEIVE_BUFFER: usize = 256 * 1024;
+
+/// Datagrams read in one go before time is acted on: a 20 ms stream has five waiting after
+/// [`READ_EVERY`], 100 after a 2 s stall of the task; a flood gets 2,560 a second read.
+const MAX_WAITING: usize = 256;
 
 /// Runs call `call` to its end.
 pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
@@ -133,6 +166,7 @@ pub(super) async fn run(shared: Arc<Shared>, call: LocalCall) {
         recorded: 0,
         recorded_concealed: 0,
         waited: Duration::ZERO,
+        record_from: 0,
     };
     call.run(signals).await;
     if !call.caller_gone {
@@ -176,13 +210,16 @@ async fn open_media(shared: &Shared, request: &AnswerRequest) -> Result<(Media, 
         tracing::info!("voicemail: call {}: the offer: {e}", request.key);
         488u16
     })?;
-    let lease = shared.ports.bind(request.local_ip).await.ok_or_else(|| {
+    let lease = shared.ports.bind_std(request.local_ip).ok_or_else(|| {
         tracing::warn!("voicemail: call {}: no free RTP port", request.key);
         503u16
     })?;
     if let Err(e) = crate::net::stamp_arrivals(&lease.socket) {
         // Without the kernel's stamps a datagram counts as arrived when it is read.
         tracing::debug!("voicemail: call {}: SO_TIMESTAMPNS: {e}", request.key);
+    }
+    if let Err(e) = crate::net::receive_buffer(&lease.socket, RECEIVE_BUFFER) {
+        tracing::debug!("voicemail: call {}: SO_RCVBUF: {e}", request.key);
     }
     let local = SocketAddr::new(request.local_ip, lease.port);
     let answer = match sdp::answer(&offer, local, rand::random::<u32>().into()) {
@@ -254,49 +291,44 @@ impl Call {
             let deadline = [self.core.poll_timeout(), self.media.session.poll_timeout()]
                 .into_iter()
                 .flatten()
-                .min();
-            let sleep = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            // Whatever woke the task, the datagrams already waiting go in before any time is
-            // acted on: a packet that arrived before its frame's deadline is never late
-            // because the task was woken late (see `crate::net::recv_arrival`).
+                .fold(self.next_read(now()), Instant::min);
+            // Whatever woke the task, the datagrams waiting go in before any time is acted
+            // on, each at the time the kernel took it in (`crate::net::recv_arrival`): a
+            // packet is never late because it was read late.
             tokio::select! {
                 biased;
                 signal = signals.recv() => {
                     self.receive_waiting(&mut buf);
                     match signal {
-                        Some(LocalSignal::Dtmf(digit)) => self.core.handle_digit(digit, now()),
-                        Some(LocalSignal::Ended) | None => self.caller_left(),
+                        Some(LocalSignal::Dtmf(digit)) => self.key(digit).await,
+                        Some(LocalSignal::Ended) | None => self.caller_left().await,
                         // Voicemail does not read re-offers: the endpoint answers them itself.
                         Some(LocalSignal::Offer(_) | LocalSignal::Answered(_)) => {}
                     }
                 }
-                received = crate::net::recv_arrival(&self.media.lease.socket, &mut buf) => {
-                    let t = now();
-                    if let Ok(got) = received {
-                        self.datagram(&buf, got, t);
-                    }
-                    self.receive_waiting(&mut buf);
-                    self.timeouts(t);
-                }
-                () = sleep => {
+                () = tokio::time::sleep_until(deadline.into()) => {
                     let t = now();
                     self.receive_waiting(&mut buf);
-                    self.timeouts(t);
+                    self.timeouts(t).await;
                 }
             }
         }
     }
 
+    /// The next read after `t`, on the grid every call shares ([`READ_EVERY`] from the
+    /// service's start).
+    fn next_read(&self, t: Instant) -> Instant {
+        let every = READ_EVERY.as_micros();
+        let reads = t.saturating_duration_since(self.shared.epoch).as_micros() / every + 1;
+        let after = u64::try_from(reads * every).unwrap_or(u64::MAX);
+        self.shared.epoch + Duration::from_micros(after)
+    }
+
     /// Reads the datagrams waiting in the socket (a bounded number: a flood cannot hold the
-    /// task here).
+    /// task here; what it leaves waits for the next read, or the kernel drops it).
     fn receive_waiting(&mut self, buf: &mut [u8]) {
         for _ in 0..MAX_WAITING {
-            let Ok(got) = crate::net::try_recv_arrival(&self.media.lease.socket, buf) else {
+            let Ok(got) = crate::net::try_recv_arrival_std(&self.media.lease.socket, buf) else {
                 return;
             };
             self.datagram(buf, got, now());
@@ -312,65 +344,85 @@ impl Call {
             .handle_datagram(got.from, data, got.at(now));
     }
 
-    /// Time moves on to `t` for the session and, when its deadline has come, the core.
-    fn timeouts(&mut self, t: crate::clock::Instant) {
+    /// Time moves on to `t` for the session and, when its deadline has come, the core (after
+    /// the audio up to `t`: a recording that reaches its maximum length has all of it).
+    async fn timeouts(&mut self, t: crate::clock::Instant) {
         self.media.session.handle_timeout(t);
-        if self.core.poll_timeout().is_some_and(|at| at <= t) {
-            self.core.handle_timeout(t);
+        let due = |core: &Core| core.poll_timeout().is_some_and(|at| at <= t);
+        if due(&self.core) {
+            self.catch_up(t).await;
+            if due(&self.core) {
+                self.core.handle_timeout(t);
+            }
         }
     }
 
-    /// The caller hung up: what the jitter buffer holds is theirs too.
-    fn caller_left(&mut self) {
+    /// A key from the signalling (SIP INFO), after the audio said before it.
+    async fn key(&mut self, digit: char) {
+        let t = now();
+        self.catch_up(t).await;
+        self.core.handle_digit(digit, t);
+    }
+
+    /// The caller hung up: the audio up to now and what the jitter buffer holds are theirs
+    /// too.
+    async fn caller_left(&mut self) {
         if self.caller_gone {
             return;
         }
         self.caller_gone = true;
+        let t = now();
+        self.media.session.catch_up(t);
         self.media.session.flush();
-        self.media_events();
-        self.core.handle_hangup(now());
+        self.settle().await;
+        self.core.handle_hangup(t);
     }
 
-    /// Acts on media and core until neither has anything more to say.
+    /// The session's audio up to `t` into the core, without waiting out the window.
+    async fn catch_up(&mut self, t: crate::clock::Instant) {
+        self.media.session.catch_up(t);
+        self.settle().await;
+    }
+
+    /// Acts on media and core until neither has anything more to say: one media event at a
+    /// time, and what the core asks for after each before the next, so a frame after the one
+    /// that ended a recording is not recorded.
     async fn settle(&mut self) {
         loop {
-            self.send().await;
-            let heard = self.media_events();
-            let mut acted = false;
-            while let Some(step) = self.core.poll_step() {
-                acted = true;
+            self.send();
+            if let Some(step) = self.core.poll_step() {
                 self.act(step).await;
+                continue;
             }
-            if !heard && !acted {
-                return self.send().await;
+            match self.media.session.poll_event() {
+                Some(event) => self.media_event(event),
+                None => return,
             }
         }
     }
 
-    async fn send(&mut self) {
+    /// Sends what the session has to send. The socket is non-blocking: a packet that does
+    /// not fit its full send buffer is dropped, as a congested network would.
+    fn send(&mut self) {
         while let Some(t) = self.media.session.poll_transmit() {
-            if let Err(e) = self.media.lease.socket.send_to(&t.data, t.dest).await {
+            if let Err(e) = self.media.lease.socket.send_to(&t.data, t.dest) {
                 tracing::debug!("voicemail: call {}: sending RTP: {e}", self.key);
             }
         }
     }
 
-    /// Feeds what the session heard into the core; true when there was something.
-    fn media_events(&mut self) -> bool {
-        let mut any = false;
-        while let Some(event) = self.media.session.poll_event() {
-            any = true;
-            let t = now();
-            match event {
-                Event::Audio(frame) => {
-                    self.take(&frame.samples[..], frame.concealed);
-                    self.core.handle_audio(&frame.samples[..], t);
-                }
-                Event::Dtmf(digit) => self.core.handle_digit(digit, t),
-                Event::PlayDone => self.core.handle_play_done(t),
+    /// Feeds what the session heard into the core.
+    fn media_event(&mut self, event: Event) {
+        let t = now();
+        match event {
+            Event::Audio(frame) if frame.position < self.record_from => {}
+            Event::Audio(frame) => {
+                self.take(&frame.samples[..], frame.concealed);
+                self.core.handle_audio(&frame.samples[..], t);
             }
+            Event::Dtmf(digit) => self.core.handle_digit(digit, t),
+            Event::PlayDone => self.core.handle_play_done(t),
         }
-        any
     }
 
     /// Keeps what is being recorded; `concealed` of the samples are silence for audio that
@@ -477,6 +529,10 @@ impl Call {
     }
 
     fn start_recording(&mut self) {
+        // The caller's audio from now on: what the window still holds from before the beep
+        // stays out (whole frames: the frame under way now is the first).
+        let at = self.media.session.position_at(now()).unwrap_or(0);
+        self.record_from = at - at % crate::rtp::FRAME as u64;
         self.taking = match &self.core {
             Core::Leave(_) => match self.shared.mailboxes.start_recording() {
                 Ok(mut rec) => {

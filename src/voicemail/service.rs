@@ -23,6 +23,8 @@ pub(super) struct Shared {
     pub(super) prompts: Prompts,
     pub(super) config: VoicemailConfig,
     pub(super) ports: RtpPorts,
+    /// When the service started: the calls read their sockets on a grid from here.
+    pub(super) epoch: Instant,
     lockouts: Mutex<Lockouts>,
     runtime: tokio::runtime::Handle,
 }
@@ -50,6 +52,7 @@ impl VoicemailService {
             prompts,
             config,
             ports: rtp_ports,
+            epoch: crate::clock::now(),
             lockouts: Mutex::new(Lockouts::new(&lockout)),
             runtime: tokio::runtime::Handle::current(),
         };

@@ -305,3 +305,24 @@ fn a_longer_window_waits_longer_for_a_missing_packet() {
     assert_eq!(levels(&frames), [0, 1, 2].map(|n| Some(heard(level(n)))));
     assert_eq!(call.session.stats().late, 0);
 }
+
+#[test]
+fn a_new_timeline_starts_on_a_frame_boundary_so_packets_stay_whole_frames() {
+    let mut call = Call::new();
+    // The first packet arrives 507 ms after the answer, between two frames' times.
+    let mut frames = Vec::new();
+    for n in 0..5u16 {
+        call.audio(n, 507 + 20 * u64::from(n));
+        frames.extend(call.frames());
+    }
+    call.session.catch_up(call.at(607));
+    frames.extend(call.frames());
+    let speech: Vec<&Frame> = frames.iter().filter(|f| f.concealed == 0).collect();
+    assert_eq!(speech.len(), 5, "each packet one whole frame");
+    // 507 ms is 4,056 samples: the line starts at the nearest frame, 4,000 (500 ms).
+    assert_eq!(speech[0].position, 4_000);
+    assert_eq!(
+        levels(&frames[frames.len() - 5..]),
+        (0..5).map(|n| Some(heard(level(n)))).collect::<Vec<_>>()
+    );
+}

@@ -1,8 +1,9 @@
 //! The session's rules, each with constructed packets and a stepped clock: `jitter` (frames,
-//! loss, reordering, timelines), `source` (latching, strangers, DTMF, payload types), `send`
+//! loss, reordering, timelines), `long_window` (a recording's 2 s window), `source` (latching, strangers, DTMF, payload types), `send`
 //! (pacing, PlayDone). This file holds the helpers they share.
 
 mod jitter;
+mod long_window;
 mod send;
 mod source;
 
