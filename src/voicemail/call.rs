@@ -111,7 +111,8 @@ const READ_EVERY: Duration = Duration::from_millis(100);
 /// arrival time, so a daemon the scheduler left waiting for seconds loses nothing: at 1,000
 /// recordings next to sipp and a test run, sockets waited up to 7 s and the default buffer
 /// (208 KiB) dropped 12,000 packets. Only a backlog uses the memory; the kernel caps the
-/// size at `net.core.rmem_max` (Debian's default: 208 KiB, so raise it on a busy box).
+/// size at `net.core.rmem_max` (Debian's default: 208 KiB; the .deb raises it to 2 MiB,
+/// `packaging/sysctl/30-zentrale.conf`).
 const RECEIVE_BUFFER: usize = 256 * 1024;
 
 /// Datagrams read in one go before time is acted on: a 20 ms stream has five waiting after
