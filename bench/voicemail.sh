@@ -74,6 +74,9 @@
 #          (nice'd) alongside            (a socket waited 6.9 s; its default buffer holds 5 s)
 #   1000   + 12 s socket buffers fair   0 (1000 of 1000 exact)    0.24            16 ms     1.40
 #          (quiet machine, load 0.4 at the start; RSS 70 KB per call)
+#   1000   merged main (lead,    fair   0 (1000 of 1000 exact)    0.27            18 ms     1.42
+#          after the SIP receive buffer; load 1.9 at the start; RSS 68.5 KB per call; a packet
+#          waited in a socket up to 738 ms, arrived up to 122 ms behind)
 #   1500   final, --speech 40    fair   973,730 (544,929 kernel   0.14            16 ms     1.83
 #                                        drops): sipp's 1,500 threads leave zentrale too little
 #   1500   final, --speech 40    --rt   0 (1,251 of 1,263 exact;  26 ms per call; sipp failed 249
