@@ -46,12 +46,6 @@ pub fn stamp_arrivals(socket: &impl AsFd) -> io::Result<()> {
     setsockopt(socket, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)
 }
 
-/// Asks the kernel to hold up to `bytes` of datagrams waiting on `socket` (`SO_RCVBUF`; the
-/// kernel doubles it for its bookkeeping and caps it at `net.core.rmem_max`).
-pub fn receive_buffer(socket: &impl AsFd, bytes: usize) -> io::Result<()> {
-    setsockopt(socket, sockopt::RcvBuf, &bytes).map_err(io::Error::from)
-}
-
 /// Waits for a datagram.
 pub async fn recv(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<Arrived> {
     socket

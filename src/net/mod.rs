@@ -15,11 +15,11 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use accept::Acceptor;
 pub use arrival::{
-    Arrived, receive_buffer, recv as recv_arrival, stamp_arrivals, try_recv as try_recv_arrival,
+    Arrived, recv as recv_arrival, stamp_arrivals, try_recv as try_recv_arrival,
     try_recv_std as try_recv_arrival_std,
 };
 pub use rtp_ports::{PortLease, RtpPorts};
-pub use udp::{Datagram, Udp};
+pub use udp::{Datagram, Udp, receive_buffer};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

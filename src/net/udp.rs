@@ -83,14 +83,9 @@ impl Udp {
         self.socket.local_addr()
     }
 
-    /// Asks for a receive buffer of `bytes` (`SO_RCVBUFFORCE` where the process may, else
-    /// `SO_RCVBUF`, which the kernel caps at `net.core.rmem_max`); returns what the kernel
-    /// granted (it doubles the request for its own bookkeeping, socket(7)).
+    /// Asks for a receive buffer of `bytes`: see [`receive_buffer`].
     pub fn set_recv_buffer(&self, bytes: usize) -> io::Result<usize> {
-        if setsockopt(&self.socket, sockopt::RcvBufForce, &bytes).is_err() {
-            setsockopt(&self.socket, sockopt::RcvBuf, &bytes)?;
-        }
-        Ok(nix::sys::socket::getsockopt(&self.socket, sockopt::RcvBuf)?)
+        receive_buffer(&self.socket, bytes)
     }
 
     /// Receives one datagram into `buf` (a longer one is cut to `buf`'s length).
@@ -123,6 +118,16 @@ impl Udp {
             })
             .await
     }
+}
+
+/// Asks the kernel to hold up to `bytes` of datagrams waiting on `socket` (`SO_RCVBUFFORCE`
+/// where the process may, else `SO_RCVBUF`, which the kernel caps at `net.core.rmem_max`);
+/// returns what it granted (it doubles the request for its own bookkeeping, socket(7)).
+pub fn receive_buffer(socket: &impl std::os::fd::AsFd, bytes: usize) -> io::Result<usize> {
+    if setsockopt(socket, sockopt::RcvBufForce, &bytes).is_err() {
+        setsockopt(socket, sockopt::RcvBuf, &bytes)?;
+    }
+    Ok(nix::sys::socket::getsockopt(socket, sockopt::RcvBuf)?)
 }
 
 fn recv_with_info(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<Datagram> {
