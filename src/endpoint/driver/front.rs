@@ -80,20 +80,16 @@ impl Front {
     /// batch is then that error).
     pub fn spawn(mut self, stop: CancellationToken) -> std::io::Result<mpsc::Receiver<Batch>> {
         let (tx, rx) = mpsc::channel(QUEUE);
-        std::thread::Builder::new()
-            .name("sip-front".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                let outcome = rt.and_then(|rt| {
-                    let socket = self.socket.take().ok_or(std::io::ErrorKind::NotFound)?;
-                    rt.block_on(self.run(socket, tx.clone(), stop))
-                });
-                if let Err(e) = outcome {
-                    let _ = tx.blocking_send(Err(e));
-                }
-            })?;
+        let batches = tx.clone();
+        let work = move || async move {
+            let socket = self.socket.take().ok_or(std::io::ErrorKind::NotFound)?;
+            self.run(socket, batches, stop).await
+        };
+        super::own_thread("sip-front", work, move |outcome| {
+            if let Err(e) = outcome.and_then(|r| r) {
+                let _ = tx.blocking_send(Err(e));
+            }
+        })?;
         Ok(rx)
     }
 

@@ -144,17 +144,11 @@ impl SipServer {
     /// switches topped the REGISTER benchmark's profile).
     pub async fn run_on_own_thread(self, shutdown: CancellationToken) -> Result<(), EndpointError> {
         let (done, result) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("sip".into())
-            .spawn(move || {
-                let outcome = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(EndpointError::Thread)
-                    .and_then(|rt| rt.block_on(self.rebound_run(shutdown)));
-                let _ = done.send(outcome);
-            })
-            .map_err(EndpointError::Thread)?;
+        let work = move || self.rebound_run(shutdown);
+        own_thread("sip", work, move |outcome| {
+            let _ = done.send(outcome.map_err(EndpointError::Thread).and_then(|r| r));
+        })
+        .map_err(EndpointError::Thread)?;
         result
             .await
             .unwrap_or(Err(EndpointError::Thread(std::io::Error::other(
@@ -605,6 +599,30 @@ impl Touched {
 
 /// Errors that mean the socket itself is gone; anything else (an ICMP unreachable reported
 /// for an earlier datagram, a truncated control message) concerns one datagram only.
+/// Runs the future `work` makes to its end on a new thread `name` with a current-thread
+/// runtime of its own; `done` gets its output there, or the error that kept the runtime from
+/// starting (outside the runtime: it may block).
+fn own_thread<W, F>(
+    name: &str,
+    work: W,
+    done: impl FnOnce(std::io::Result<F::Output>) + Send + 'static,
+) -> std::io::Result<()>
+where
+    W: FnOnce() -> F + Send + 'static,
+    F: std::future::Future,
+{
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|rt| rt.block_on(work()));
+            done(outcome);
+        })
+        .map(drop)
+}
+
 fn fatal(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EBADF | libc::ENOTSOCK))
 }

@@ -22,17 +22,15 @@ pub(super) fn spawn(
     socket: std::net::UdpSocket,
 ) -> std::io::Result<mpsc::Sender<Vec<Transmit<Peer>>>> {
     let (tx, rx) = mpsc::channel(QUEUE);
-    std::thread::Builder::new()
-        .name("sip-send".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            let outcome = rt.and_then(|rt| rt.block_on(run(socket, rx)));
-            if let Err(e) = outcome {
+    super::own_thread(
+        "sip-send",
+        move || run(socket, rx),
+        |outcome| {
+            if let Err(e) = outcome.and_then(|r| r) {
                 tracing::error!("sip: the sending thread: {e}");
             }
-        })?;
+        },
+    )?;
     Ok(tx)
 }
 
